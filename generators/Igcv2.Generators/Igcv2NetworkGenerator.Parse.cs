@@ -1,0 +1,126 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Igcv2.Design;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Igcv2.Generators;
+
+public sealed partial class Igcv2NetworkGenerator
+{
+    /// <summary>
+    /// The one semantic step: attributes to a <see cref="NetworkSpec"/>, the spec through the shared
+    /// <see cref="NetworkValidator"/>, issues to diagnostics on their attributes. Attributes the compiler
+    /// already rejects (half-typed code) make it stay silent: the compiler's own error says enough.
+    /// </summary>
+    private static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken token)
+    {
+        var symbol = (INamedTypeSymbol)context.TargetSymbol;
+        var declaration = (ClassDeclarationSyntax)context.TargetNode;
+        var networkAttribute = context.Attributes[0];
+        var networkLocation = LocationOf(networkAttribute, token);
+        var diagnostics = new List<DiagnosticInfo>();
+
+        void Declaration(string message) => diagnostics.Add(new DiagnosticInfo("IGCV006", true, networkLocation, message));
+        if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword)) Declaration($"'{symbol.Name}' must be declared partial: the generator writes the rest of the class.");
+        if (symbol.ContainingType is not null) Declaration($"'{symbol.Name}' is nested in '{symbol.ContainingType.Name}': declare the network as a top-level class.");
+        if (symbol.TypeParameters.Length > 0) Declaration($"'{symbol.Name}' is generic: a network's shapes are fixed at compile time, so it cannot have type parameters.");
+        if (symbol.IsStatic) Declaration($"'{symbol.Name}' is static: a network is instantiated on a device.");
+
+        if (HasErrors(networkAttribute)) return new ParseResult(null, diagnostics.ToEquatableArray());
+
+        var layers = new List<LayerSpec>();
+        var layerLocations = new List<LocationInfo?>();
+        foreach (var attribute in symbol.GetAttributes())
+        {
+            token.ThrowIfCancellationRequested();
+            var name = attribute.AttributeClass?.ToDisplayString();
+            if (name != StemAttribute && name != StageAttribute) continue;
+            if (HasErrors(attribute)) return new ParseResult(null, diagnostics.ToEquatableArray());
+            layers.Add(name == StemAttribute ? ReadStem(attribute) : ReadStage(attribute));
+            layerLocations.Add(LocationOf(attribute, token));
+        }
+
+        var spec = new NetworkSpec(
+            Named(networkAttribute, "InputChannels", NetworkDefaults.InputChannels),
+            Named(networkAttribute, "InputSize", NetworkDefaults.InputSize),
+            Named(networkAttribute, "Classes", NetworkDefaults.Classes),
+            layers.ToEquatableArray());
+
+        var result = NetworkValidator.Validate(spec);
+        foreach (var issue in result.Issues)
+        {
+            var location = issue.LayerIndex >= 0 && issue.LayerIndex < layerLocations.Count ? layerLocations[issue.LayerIndex] : networkLocation;
+            diagnostics.Add(DiagnosticInfo.From(issue, location));
+        }
+
+        var model = result.Plan is not null && !diagnostics.Any(d => d.IsError)
+            ? new NetworkModel(symbol.ContainingNamespace.IsGlobalNamespace ? null : symbol.ContainingNamespace.ToDisplayString(), symbol.Name, result.Plan)
+            : null;
+        return new ParseResult(model, diagnostics.ToEquatableArray());
+    }
+
+    private static DiagnosticInfo? FindOrphan(GeneratorAttributeSyntaxContext context, CancellationToken token)
+    {
+        var symbol = (INamedTypeSymbol)context.TargetSymbol;
+        if (symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NetworkAttribute)) return null;
+        var first = symbol.GetAttributes().First(a => a.AttributeClass?.ToDisplayString() is StemAttribute or StageAttribute);
+        return new DiagnosticInfo("IGCV006", true, LocationOf(first, token),
+            $"'{symbol.Name}' has layer attributes but no [Igcv2Network(InputChannels = ..., InputSize = ..., Classes = ...)]: add it before the layers.");
+    }
+
+    private static StemSpec ReadStem(AttributeData attribute) =>
+        new(Constructor(attribute), Named(attribute, "Stride", NetworkDefaults.Stride));
+
+    private static StageSpec ReadStage(AttributeData attribute)
+    {
+        var k = EquatableArray<int>.Empty;
+        int? l = null;
+        foreach (var pair in attribute.NamedArguments)
+        {
+            if (pair.Key == "K" && pair.Value.Kind == TypedConstantKind.Array && !pair.Value.IsNull)
+            {
+                k = pair.Value.Values.Select(v => v.Value is int i ? i : 0).ToEquatableArray();
+            }
+            else if (pair.Key == "L" && pair.Value.Value is int given)
+            {
+                l = given;
+            }
+        }
+        return new StageSpec(
+            Constructor(attribute),
+            Named(attribute, "Blocks", NetworkDefaults.Blocks),
+            k,
+            l,
+            Named(attribute, "Stride", NetworkDefaults.Stride),
+            Named(attribute, "SkipEvery", NetworkDefaults.SkipEvery),
+            Named(attribute, "Loose", false),
+            Named(attribute, "Nonlinear", false));
+    }
+
+    private static int Constructor(AttributeData attribute) =>
+        attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is int value ? value : 0;
+
+    private static T Named<T>(AttributeData attribute, string name, T fallback)
+    {
+        foreach (var pair in attribute.NamedArguments)
+        {
+            if (pair.Key == name && pair.Value.Value is T value) return value;
+        }
+        return fallback;
+    }
+
+    /// <summary>Whether the compiler already reports this attribute (bad type, missing or mistyped arguments).</summary>
+    private static bool HasErrors(AttributeData attribute)
+    {
+        if (attribute.AttributeClass is null or IErrorTypeSymbol || attribute.AttributeConstructor is null) return true;
+        static bool Bad(TypedConstant c) => c.Kind == TypedConstantKind.Error || (c.Kind == TypedConstantKind.Array && !c.IsNull && c.Values.Any(Bad));
+        return attribute.ConstructorArguments.Any(Bad) || attribute.NamedArguments.Any(p => Bad(p.Value));
+    }
+
+    private static LocationInfo? LocationOf(AttributeData attribute, CancellationToken token) =>
+        LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(token));
+}

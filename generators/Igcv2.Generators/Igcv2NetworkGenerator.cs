@@ -1,0 +1,66 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Igcv2.Generators;
+
+/// <summary>
+/// Reads [Igcv2Network] classes and their layer attributes, checks the paper's conditions and the shape
+/// rules (Parse), reports what is wrong on the offending attribute, and writes the rest of the class
+/// (Emit). Diagnostics and source leave the pipeline on separate branches, so a diagnostic that only
+/// moves does not re-emit source.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
+{
+    internal const string NetworkAttribute = "Igcv2.Igcv2NetworkAttribute";
+    internal const string StemAttribute = "Igcv2.StemAttribute";
+    internal const string StageAttribute = "Igcv2.StageAttribute";
+
+    /// <summary>Tracking names, asserted by the incrementality tests.</summary>
+    internal static class Steps
+    {
+        public const string Parse = nameof(Parse);
+        public const string Models = nameof(Models);
+        public const string Diagnostics = nameof(Diagnostics);
+        public const string Orphans = nameof(Orphans);
+    }
+
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var parsed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                NetworkAttribute,
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, token) => Parse(ctx, token))
+            .WithTrackingName(Steps.Parse);
+
+        var diagnostics = parsed
+            .Select(static (result, _) => result.Diagnostics)
+            .WithTrackingName(Steps.Diagnostics);
+        context.RegisterSourceOutput(diagnostics, static (spc, list) =>
+        {
+            foreach (var diagnostic in list) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+        });
+
+        var models = parsed
+            .Where(static result => result.Model is not null)
+            .Select(static (result, _) => result.Model!)
+            .WithTrackingName(Steps.Models);
+        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.HintName, Emit(model)));
+
+        // Layer attributes on a class without [Igcv2Network]: IGCV006 on the first of them.
+        foreach (var layer in new[] { StemAttribute, StageAttribute })
+        {
+            var orphans = context.SyntaxProvider
+                .ForAttributeWithMetadataName(
+                    layer,
+                    static (node, _) => node is ClassDeclarationSyntax,
+                    static (ctx, token) => FindOrphan(ctx, token))
+                .Where(static d => d is not null)
+                .Select(static (d, _) => d!)
+                .WithTrackingName(Steps.Orphans);
+            context.RegisterSourceOutput(orphans, static (spc, d) => spc.ReportDiagnostic(d.ToDiagnostic()));
+        }
+    }
+}

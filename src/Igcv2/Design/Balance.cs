@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Igcv2.Design;
+
+/// <summary>
+/// The balance condition, paper eqs. (7)-(14): with prod K_l = C, the weights of a block,
+/// Q = C * sum_{l>=2} K_l + C * S * K_1, are smallest when S*K_1 = K_2 = ... = K_L = (S*C)^(1/L),
+/// and smallest over L near L = ln(S*C). With a channel-wise first convolution (K_1 = 1) the paper
+/// balances the 1x1 convolutions only: K_2 = ... = K_L = C^(1/(L-1)), so L - 1 near ln(C).
+/// </summary>
+public static class Balance
+{
+    /// <summary>S, the size of the spatial kernel: 3x3.</summary>
+    public const int SpatialSize = 9;
+
+    /// <summary>The terms eq. (11) asks to be equal: S*K_1 (left out when K_1 = 1), K_2, ..., K_L.</summary>
+    public static long[] Terms(IReadOnlyList<int> k)
+    {
+        var terms = new List<long>();
+        if (k.Count > 0 && k[0] != 1) terms.Add((long)SpatialSize * k[0]);
+        for (var l = 1; l < k.Count; l++) terms.Add(k[l]);
+        return terms.ToArray();
+    }
+
+    /// <summary>Far from balance: the largest term is more than twice the smallest.</summary>
+    public static bool IsFarFromBalance(IReadOnlyList<int> k)
+    {
+        var terms = Terms(k);
+        return terms.Length > 1 && terms.Max() > 2 * terms.Min();
+    }
+
+    /// <summary>Q of eq. (7) for a block of width C: C*S*K_1 + C*sum_{l>=2} K_l.</summary>
+    public static long Weights(int channels, IReadOnlyList<int> k)
+    {
+        long q = (long)channels * SpatialSize * k[0];
+        for (var l = 1; l < k.Count; l++) q += (long)channels * k[l];
+        return q;
+    }
+
+    /// <summary>The L that minimises Q (eq. 14): ln(S*C), or 1 + ln(C) when the first convolution is channel-wise.</summary>
+    public static double OptimalL(int channels, bool channelWise) =>
+        channelWise ? 1 + Math.Log(channels) : Math.Log((double)SpatialSize * channels);
+
+    /// <summary>
+    /// The complementary K with <paramref name="l"/> group convolutions (prod K = C_out) that has the
+    /// fewest weights, and that a stage widening from <paramref name="inChannels"/> to
+    /// <paramref name="outChannels"/> can use; K_1 = 1 when <paramref name="channelWise"/>. Null when none exists.
+    /// </summary>
+    public static int[]? SuggestComplementary(int inChannels, int outChannels, int l, bool channelWise)
+    {
+        if (l < 2 || inChannels <= 0 || outChannels <= 0) return null;
+        int[]? best = null;
+        var bestQ = long.MaxValue;
+        var k = new int[l];
+        var budget = 200_000;
+
+        void Search(int position, long remaining)
+        {
+            if (--budget < 0) return;
+            if (position == l - 1)
+            {
+                // A 1x1 group convolution with one channel per branch is a per-channel scale: never suggested.
+                if (remaining > int.MaxValue || (remaining < 2 && outChannels > 1)) return;
+                k[position] = (int)remaining;
+                if (!Shapes.KFits(inChannels, outChannels, k)) return;
+                var q = Weights(outChannels, k);
+                if (q < bestQ)
+                {
+                    bestQ = q;
+                    best = (int[])k.Clone();
+                }
+                return;
+            }
+
+            if (position == 0 && channelWise)
+            {
+                k[0] = 1;
+                Search(1, remaining);
+                return;
+            }
+
+            foreach (var d in Shapes.Divisors(remaining))
+            {
+                if (position > 0 && d < 2) continue;
+                k[position] = (int)d;
+                Search(position + 1, remaining / d);
+            }
+        }
+
+        Search(0, outChannels);
+        return best;
+    }
+}

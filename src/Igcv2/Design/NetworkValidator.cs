@@ -1,0 +1,244 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
+namespace Igcv2.Design;
+
+/// <summary>
+/// A finding about a spec. <see cref="LayerIndex"/> is the index of the layer attribute it is about
+/// (-1: the network attribute). Ids and meanings are the generator's diagnostics (DESIGN.md).
+/// </summary>
+public sealed record DesignIssue(string Id, bool IsError, int LayerIndex, string Message);
+
+/// <summary>The issues of a spec, and its plan when none of them is an error.</summary>
+public sealed record ValidationResult(EquatableArray<DesignIssue> Issues, NetworkPlan? Plan);
+
+/// <summary>
+/// Checks a <see cref="NetworkSpec"/> against the paper's conditions and the shape rules. Never throws:
+/// whatever the spec holds, the answer is issues and perhaps a plan.
+/// </summary>
+public static class NetworkValidator
+{
+    public const string NotDense = "IGCV001";
+    public const string Redundant = "IGCV002";
+    public const string BadK = "IGCV003";
+    public const string BadL = "IGCV004";
+    public const string BadDeclaration = "IGCV006";
+    public const string BadSize = "IGCV007";
+    public const string Unbalanced = "IGCV005";
+    public const string BadLayerOrder = "IGCV008";
+
+    public static ValidationResult Validate(NetworkSpec spec)
+    {
+        var issues = new List<DesignIssue>();
+        void Error(string id, int layer, string message) => issues.Add(new DesignIssue(id, true, layer, message));
+        void Warning(string id, int layer, string message) => issues.Add(new DesignIssue(id, false, layer, message));
+
+        CheckRange(spec.InputChannels, "InputChannels", Shapes.MaxChannels, -1, Error);
+        CheckRange(spec.InputSize, "InputSize", Shapes.MaxInputSize, -1, Error);
+        CheckRange(spec.Classes, "Classes", Shapes.MaxChannels, -1, Error);
+        if (spec.Layers.Count == 0)
+        {
+            Error(BadDeclaration, -1, "The network declares no layers: add [Stem(...)] and [Stage(...)] attributes after [Igcv2Network].");
+        }
+
+        // Walk the layers with the channels and size each one receives; an invalid layer passes on
+        // what it declares, so later layers are still checked.
+        var channels = spec.InputChannels;
+        var size = spec.InputSize;
+        var stage = 0;
+        for (var index = 0; index < spec.Layers.Count; index++)
+        {
+            switch (spec.Layers[index])
+            {
+                case StemSpec stem:
+                    if (index != 0)
+                    {
+                        Error(BadLayerOrder, index, "[Stem] must be the first layer attribute, and there can be only one.");
+                    }
+                    CheckRange(stem.Channels, "Stem channels", Shapes.MaxChannels, index, Error);
+                    CheckStride(stem.Stride, index, Error);
+                    channels = stem.Channels;
+                    size = NextSize(size, stem.Stride);
+                    break;
+
+                case StageSpec st:
+                    stage++;
+                    CheckStage(st, stage, index, channels, size, Error, Warning);
+                    channels = st.Channels;
+                    size = NextSize(size, st.Stride);
+                    break;
+            }
+        }
+
+        NetworkPlan? plan = null;
+        if (!issues.Any(i => i.IsError))
+        {
+            try
+            {
+                plan = NetworkPlan.Build(spec);
+                _ = plan.ParameterCount + plan.MultiplyAdds;
+            }
+            catch (OverflowException)
+            {
+                plan = null;
+                Error(BadSize, -1, "The network is too large to count: its parameters or multiply-adds overflow a 64-bit integer.");
+            }
+        }
+
+        return new ValidationResult(issues.ToEquatableArray(), plan);
+    }
+
+    private static int NextSize(int size, int stride) =>
+        size >= 1 && (stride == 1 || stride == 2) ? Shapes.ConvolvedSize(size, stride) : size;
+
+    private static void CheckRange(int value, string what, int max, int layer, Action<string, int, string> error)
+    {
+        if (value <= 0) error(BadSize, layer, Inv($"{what} is {value}: it must be positive."));
+        else if (value > max) error(BadSize, layer, Inv($"{what} is {value}: at most {max} is supported."));
+    }
+
+    private static void CheckStride(int stride, int layer, Action<string, int, string> error)
+    {
+        if (stride != 1 && stride != 2) error(BadSize, layer, Inv($"Stride is {stride}: it must be 1 or 2."));
+    }
+
+    private static void CheckStage(
+        StageSpec st, int stage, int index, int inChannels, int inSize,
+        Action<string, int, string> error, Action<string, int, string> warning)
+    {
+        var where = Inv($"Stage {stage} ({st.Channels} channels)");
+        var errorsBefore = 0;
+        void Fail(string id, string message)
+        {
+            errorsBefore++;
+            error(id, index, message);
+        }
+
+        CheckRange(st.Channels, where + ": channels", Shapes.MaxChannels, index, (id, _, m) => Fail(id, m));
+        if (st.Blocks <= 0) Fail(BadSize, Inv($"{where}: Blocks is {st.Blocks}: it must be positive."));
+        else if (st.Blocks > Shapes.MaxBlocks) Fail(BadSize, Inv($"{where}: Blocks is {st.Blocks}: at most {Shapes.MaxBlocks} are supported."));
+        CheckStride(st.Stride, index, (id, _, m) => Fail(id, where + ": " + m));
+        if (st.SkipEvery < 0) Fail(BadSize, Inv($"{where}: SkipEvery is {st.SkipEvery}: use 0 for no skips, or n > 0 for a skip every n blocks."));
+
+        var k = st.K;
+        if (k.Count < 2)
+        {
+            Fail(BadL, Inv($"{where}: K = {k} has {k.Count} group convolution(s); an IGCV2 block needs at least 2 (a 3x3 and a 1x1), e.g. K = [1, {Math.Max(1, st.Channels)}] (Xception)."));
+        }
+        if (st.L is { } l && l != k.Count)
+        {
+            Fail(BadL, Inv($"{where}: L = {l} but K = {k} lists {k.Count} group convolutions; L must equal K.Length."));
+        }
+
+        var badK = k.Where(x => x <= 0).ToArray();
+        if (badK.Length > 0)
+        {
+            Fail(BadK, Inv($"{where}: K = {k} holds {string.Join(", ", badK.Select(x => x.ToString(CultureInfo.InvariantCulture)))}: channels per branch must be positive."));
+        }
+        if (errorsBefore > 0 || inChannels <= 0 || inChannels > Shapes.MaxChannels) return;
+
+        var outChannels = st.Channels;
+        var problems = Shapes.KProblems(inChannels, outChannels, st.Blocks, k);
+        if (problems.Count > 0)
+        {
+            var hint = Balance.SuggestComplementary(inChannels, outChannels, k.Count, k[0] == 1) is { } s
+                ? Inv($" K = {EquatableArray.Create(s)} fits.")
+                : "";
+            Fail(BadK, Inv($"{where}, K = {k}: {string.Join("; ", problems)}.{hint}"));
+            return;
+        }
+        if (inSize <= 0) return;
+
+        CheckConnectivity(st, stage, index, inChannels, inSize, error, warning);
+        CheckBalance(st, stage, index, inChannels, warning);
+    }
+
+    private static void CheckConnectivity(
+        StageSpec st, int stage, int index, int inChannels, int inSize,
+        Action<string, int, string> error, Action<string, int, string> warning)
+    {
+        var probe = new StageSpec(st.Channels, 1, st.K, st.L, st.Stride, 0, st.Loose, st.Nonlinear);
+        var configs = new List<(string Blocks, int In, ConnectivityReport? Report)>();
+        var first = Probe(probe, inChannels, inSize);
+        configs.Add((st.Blocks == 1 || inChannels != st.Channels ? "block 1" : Inv($"blocks 1-{st.Blocks}"), inChannels, first));
+        if (st.Blocks > 1 && inChannels != st.Channels)
+        {
+            configs.Add((st.Blocks == 2 ? "block 2" : Inv($"blocks 2-{st.Blocks}"), st.Channels, Probe(probe, st.Channels, inSize)));
+        }
+
+        var k = st.K;
+        var product = k.Aggregate(1L, (p, x) => Connectivity.SaturatingMultiply(p, x));
+        var suggestion = Balance.SuggestComplementary(inChannels, st.Channels, k.Count, k[0] == 1);
+        var fix = suggestion is null
+            ? Inv($" No complementary K with L = {k.Count} exists for these widths.")
+            : Inv($" K = {EquatableArray.Create(suggestion)} is complementary.");
+
+        var tooLarge = configs.Where(c => c.Report is null).ToList();
+        if (tooLarge.Count > 0)
+        {
+            error(BadSize, index, Inv($"Stage {stage} ({st.Channels} channels), K = {k}: the block is too wide to verify its connectivity at compile time (more than {Connectivity.WorkBudget} steps)."));
+            return;
+        }
+
+        var sparse = configs.Where(c => !c.Report!.IsDense).ToList();
+        if (sparse.Count > 0)
+        {
+            var parts = sparse.Select(c => Inv(
+                $"{c.Blocks} ({c.In} -> {st.Channels}): each output channel reaches {Reached(c.Report!)} of {c.In} input channels (density {c.Report!.Density:0.00})"));
+            var message = Inv($"Stage {stage} ({st.Channels} channels), K = {k}: prod(K) = {product} {Relation(product, st.Channels)} C = {st.Channels}, the composed kernel is not dense: {string.Join("; ", parts)}.{fix}");
+            if (st.Loose) warning(NotDense, index, message + " Accepted because Loose = true.");
+            else error(NotDense, index, message + " Set Loose = true to accept a sparse composed kernel.");
+            return;
+        }
+
+        var redundant = configs.Where(c => !c.Report!.IsComplementary).ToList();
+        if (redundant.Count > 0)
+        {
+            var parts = redundant.Select(c => Inv(
+                $"{c.Blocks} ({c.In} -> {st.Channels}): some pairs are linked by {c.Report!.MaxPaths} paths where {c.Report.ComplementaryPaths} would do"));
+            warning(Redundant, index, Inv($"Stage {stage} ({st.Channels} channels), K = {k}: prod(K) = {product} {Relation(product, st.Channels)} C = {st.Channels}, the composed kernel is dense but not complementary: {string.Join("; ", parts)}.{fix}"));
+        }
+    }
+
+    private static string Relation(long a, long b) => a < b ? "<" : a == b ? "=" : ">";
+
+    private static long Reached(ConnectivityReport report) => report.PairsReached / report.OutChannels;
+
+    private static ConnectivityReport? Probe(StageSpec probe, int inChannels, int inSize)
+    {
+        var network = new NetworkSpec(inChannels, inSize, 1, EquatableArray.Create<LayerSpec>(probe));
+        var block = NetworkPlan.Build(network).Blocks[0];
+        return Connectivity.Analyze(block.Convs, block.Permutations);
+    }
+
+    private static void CheckBalance(StageSpec st, int stage, int index, int inChannels, Action<string, int, string> warning)
+    {
+        var k = st.K;
+        if (!Balance.IsFarFromBalance(k)) return;
+
+        var channelWise = k[0] == 1;
+        var terms = Balance.Terms(k);
+        var termText = (channelWise ? "K_2..K_L" : "S*K_1, K_2..K_L") + " = [" + string.Join(", ", terms.Select(t => t.ToString(CultureInfo.InvariantCulture))) + "]";
+        var message = Inv($"Stage {stage} ({st.Channels} channels), K = {k}: far from the balance condition (paper eq. 11: {(channelWise ? "K_2 = ... = K_L" : "S*K_1 = K_2 = ... = K_L")}), {termText}, largest more than twice the smallest.");
+
+        if (Balance.SuggestComplementary(inChannels, st.Channels, k.Count, channelWise) is { } suggestion)
+        {
+            var saved = Balance.Weights(st.Channels, k) - Balance.Weights(st.Channels, suggestion);
+            var best = EquatableArray.Create(suggestion);
+            message += saved > 0
+                ? Inv($" K = {best} is complementary, as balanced as C = {st.Channels} allows, and saves {saved} weights per block.")
+                : Inv($" K = {best} is the complementary choice with the fewest weights.");
+        }
+
+        var optimalL = Balance.OptimalL(st.Channels, channelWise);
+        if (Math.Abs(k.Count - optimalL) > 1.5)
+        {
+            message += Inv($" The paper's optimal L (eq. 14) for C = {st.Channels} is about {optimalL:0.0}{(channelWise ? " (1 + ln C with a channel-wise first convolution)" : " (ln(S*C))")}; this stage has L = {k.Count}.");
+        }
+        warning(Unbalanced, index, message);
+    }
+
+    private static string Inv(FormattableString text) => FormattableString.Invariant(text);
+}
