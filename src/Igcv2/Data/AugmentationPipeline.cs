@@ -72,7 +72,7 @@ public sealed class AugmentationPipeline
         {
             for (int i = 0; i < image.Length; i++)
             {
-                a[i] = image[i] * (1f / 255);
+                a[i] = image[i] / 255f;
             }
 
             shape = (channels, height, width);

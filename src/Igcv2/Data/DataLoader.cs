@@ -16,7 +16,10 @@ public sealed record DataLoaderOptions
     /// <summary>Applied to every image; null gives the pixels scaled to [0, 1].</summary>
     public AugmentationPipeline? Augmentation { get; init; }
 
-    /// <summary>Batches prepared ahead on a background task while the consumer works (0 = none, at most 2).</summary>
+    /// <summary>
+    /// Batches prepared ahead on a background task while the consumer works on the current one (0 = none,
+    /// at most 2).
+    /// </summary>
     public int Prefetch { get; init; } = 2;
 }
 
@@ -123,8 +126,10 @@ public sealed class DataLoader
 
     private IEnumerable<Batch> Prefetched(int epoch, int startBatch, CancellationToken cancellationToken)
     {
-        // Capacity Prefetch: the producer blocks once that many finished batches wait for the consumer.
-        using var ready = new BlockingCollection<Batch>(Options.Prefetch);
+        // A slot per batch allowed ahead of the consumer: the producer takes one before building a batch and
+        // the consumer gives it back when it takes the batch, so at most Prefetch batches wait, built.
+        using var slots = new SemaphoreSlim(Options.Prefetch);
+        using var ready = new BlockingCollection<Batch>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var producer = Task.Run(() =>
         {
@@ -133,7 +138,8 @@ public sealed class DataLoader
                 int[] order = EpochOrder(epoch);
                 for (int b = startBatch; b < BatchesPerEpoch; b++)
                 {
-                    ready.Add(Build(order, epoch, b), stop.Token);
+                    slots.Wait(stop.Token);
+                    ready.Add(Build(order, epoch, b));
                 }
             }
             finally
@@ -146,6 +152,7 @@ public sealed class DataLoader
         {
             foreach (var batch in ready.GetConsumingEnumerable(cancellationToken))
             {
+                slots.Release();
                 yield return batch;
             }
 
