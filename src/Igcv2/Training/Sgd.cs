@@ -29,8 +29,11 @@ public sealed record SgdOptions
         $"momentum={Momentum:R} nesterov={Nesterov} weight_decay={WeightDecay:R} decay={(DecayFilter is null ? "weights" : "custom")}");
 }
 
-/// <summary>The scalars of one update, as the kernel sees them.</summary>
-internal readonly record struct SgdStep(float LearningRate, float Momentum, float WeightDecay, int Nesterov, int Stride);
+/// <summary>
+/// The scalars of one update as the kernel sees them (public because ILGPU's CPU backend emits a task
+/// type that must see every kernel argument type). <see cref="Stride"/> is the launched thread count.
+/// </summary>
+public readonly record struct SgdStep(float LearningRate, float Momentum, float WeightDecay, int Nesterov, int Stride);
 
 /// <summary>
 /// SGD with (Nesterov) momentum and weight decay, written exactly as PyTorch's <c>torch.optim.SGD</c>
