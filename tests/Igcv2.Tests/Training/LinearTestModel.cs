@@ -62,6 +62,18 @@ internal sealed class LinearTestModel : IModel
 
     public IReadOnlyList<Parameter> Buffers { get; }
 
+    /// <summary>The trainer never asks for the input gradient; this test model does not compute it.</summary>
+    public bool ComputeInputGradient
+    {
+        get => false;
+        set
+        {
+            if (value) throw new NotSupportedException("LinearTestModel does not compute input gradients.");
+        }
+    }
+
+    public Tensor? InputGradient => null;
+
     public Tensor Forward(Tensor input, bool training)
     {
         var n = input.Dim(0);
