@@ -82,14 +82,23 @@ internal static unsafe class HostKernels
         float sum = 0f;
         if (Vector.IsHardwareAccelerated && a.Length >= Vector<float>.Count)
         {
-            var acc = Vector<float>.Zero;
+            // Four accumulators hide the add latency; the order is fixed, so results stay deterministic.
+            Vector<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+            int count = Vector<float>.Count;
             ref float ra = ref MemoryMarshal.GetReference(a);
             ref float rb = ref MemoryMarshal.GetReference(b);
-            for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
+            for (; i <= a.Length - 4 * count; i += 4 * count)
             {
-                acc += Vector.LoadUnsafe(ref ra, (nuint)i) * Vector.LoadUnsafe(ref rb, (nuint)i);
+                acc0 += Vector.LoadUnsafe(ref ra, (nuint)i) * Vector.LoadUnsafe(ref rb, (nuint)i);
+                acc1 += Vector.LoadUnsafe(ref ra, (nuint)(i + count)) * Vector.LoadUnsafe(ref rb, (nuint)(i + count));
+                acc2 += Vector.LoadUnsafe(ref ra, (nuint)(i + 2 * count)) * Vector.LoadUnsafe(ref rb, (nuint)(i + 2 * count));
+                acc3 += Vector.LoadUnsafe(ref ra, (nuint)(i + 3 * count)) * Vector.LoadUnsafe(ref rb, (nuint)(i + 3 * count));
             }
-            sum = Vector.Sum(acc);
+            for (; i <= a.Length - count; i += count)
+            {
+                acc0 += Vector.LoadUnsafe(ref ra, (nuint)i) * Vector.LoadUnsafe(ref rb, (nuint)i);
+            }
+            sum = Vector.Sum((acc0 + acc1) + (acc2 + acc3));
         }
         for (; i < a.Length; i++) sum += a[i] * b[i];
         return sum;
@@ -109,6 +118,54 @@ internal static unsafe class HostKernels
         }
         for (; i < a.Length; i++) sum += a[i];
         return sum;
+    }
+
+    /// <summary>
+    /// acc[i] += a src[i-1] + b src[i] + c src[i+1], terms outside src dropped: one row of a 3x3 stride-1
+    /// convolution with its three horizontal taps fused, so acc is loaded and stored once per row, not three times.
+    /// </summary>
+    private static void Row3(Span<float> acc, ReadOnlySpan<float> src, float a, float b, float c)
+    {
+        int w = src.Length;
+        if (w == 1)
+        {
+            acc[0] += b * src[0];
+            return;
+        }
+        acc[0] += b * src[0] + c * src[1];
+        int i = 1;
+        if (Vector.IsHardwareAccelerated && w - 1 - Vector<float>.Count >= 1)
+        {
+            var va = new Vector<float>(a);
+            var vb = new Vector<float>(b);
+            var vc = new Vector<float>(c);
+            ref float rs = ref MemoryMarshal.GetReference(src);
+            ref float ra = ref MemoryMarshal.GetReference(acc);
+            for (; i <= w - 1 - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var sum = Vector.LoadUnsafe(ref ra, (nuint)i)
+                    + va * Vector.LoadUnsafe(ref rs, (nuint)(i - 1))
+                    + vb * Vector.LoadUnsafe(ref rs, (nuint)i)
+                    + vc * Vector.LoadUnsafe(ref rs, (nuint)(i + 1));
+                sum.StoreUnsafe(ref ra, (nuint)i);
+            }
+        }
+        for (; i < w - 1; i++) acc[i] += a * src[i - 1] + b * src[i] + c * src[i + 1];
+        acc[w - 1] += a * src[w - 2] + b * src[w - 1];
+    }
+
+    /// <summary>acc[o] += a src[2o-1] + b src[2o] + c src[2o+1], terms outside src dropped (3x3, stride 2).</summary>
+    private static void Row3Stride2(Span<float> acc, ReadOnlySpan<float> src, float a, float b, float c)
+    {
+        int w = src.Length;
+        for (int o = 0; o < acc.Length; o++)
+        {
+            int i = 2 * o;
+            float sum = b * src[i];
+            if (i > 0) sum += a * src[i - 1];
+            if (i + 1 < w) sum += c * src[i + 1];
+            acc[o] += sum;
+        }
     }
 
     /// <summary>Sum of (a[i] - shift)^2.</summary>
@@ -178,6 +235,24 @@ internal static unsafe class HostKernels
                     Axpy(ws[wBase], xp, yp);
                     continue;
                 }
+                if (k == 3)
+                {
+                    for (int ky = 0; ky < 3; ky++)
+                    {
+                        int offY = ky - 1;
+                        int oy0 = ConvGeometry.RangeStart(offY, g.Stride);
+                        int oy1 = ConvGeometry.RangeEnd(offY, g.Stride, g.H, g.Ho);
+                        float a = ws[wBase + ky * 3], b = ws[wBase + ky * 3 + 1], c = ws[wBase + ky * 3 + 2];
+                        for (int oy = oy0; oy < oy1; oy++)
+                        {
+                            var xRow = xp.Slice((oy * g.Stride + offY) * g.W, g.W);
+                            var yRow = yp.Slice(oy * g.Wo, g.Wo);
+                            if (g.Stride == 1) Row3(yRow, xRow, a, b, c);
+                            else Row3Stride2(yRow, xRow, a, b, c);
+                        }
+                    }
+                    continue;
+                }
                 for (int ky = 0; ky < k; ky++)
                 {
                     int offY = ky - g.Pad;
@@ -233,6 +308,20 @@ internal static unsafe class HostKernels
                 if (k == 1 && g.Stride == 1)
                 {
                     Axpy(ws[wBase], gyp, gxp);
+                    continue;
+                }
+                if (k == 3 && g.Stride == 1)
+                {
+                    // gx[iy, ix] += sum over ky, kx of w[ky, kx] gy[iy + 1 - ky, ix + 1 - kx]: flipped taps.
+                    for (int ky = 0; ky < 3; ky++)
+                    {
+                        float a = ws[wBase + ky * 3 + 2], b = ws[wBase + ky * 3 + 1], c = ws[wBase + ky * 3];
+                        int iy0 = Math.Max(0, ky - 1), iy1 = Math.Min(g.H, g.H + ky - 1);
+                        for (int iy = iy0; iy < iy1; iy++)
+                        {
+                            Row3(gxp.Slice(iy * g.W, g.W), gyp.Slice((iy + 1 - ky) * g.W, g.W), a, b, c);
+                        }
+                    }
                     continue;
                 }
                 for (int ky = 0; ky < k; ky++)
