@@ -5,8 +5,9 @@ using Igcv2.Kernels;
 
 // Times each kernel at IGCV2 shapes (batch 64) with both CPU launchers: Parallel.For over host buffers
 // (the default) and ILGPU's CPU accelerator (the code CUDA runs, emulated). Medians of timed runs after a
-// warm-up. Usage: dotnet run -c Release --project benchmarks/Igcv2.Benchmarks [-- --batch 64 --runs 7]
+// warm-up. Usage: dotnet run -c Release --project benchmarks/Igcv2.Benchmarks [-- --batch 64 --runs 7 --accelerator-runs 3 --filter conv]
 int batch = 64, runs = 7, acceleratorRuns = 3;
+string filter = "";
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -14,6 +15,7 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         case "--batch": batch = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--runs": runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--accelerator-runs": acceleratorRuns = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        case "--filter": filter = args[i + 1]; break;
     }
 }
 
@@ -24,7 +26,7 @@ Console.WriteLine();
 using var host = Device.Create(DeviceKind.Cpu, CpuLauncher.HostParallel);
 using var emulated = Device.Create(DeviceKind.Cpu, CpuLauncher.Accelerator);
 
-var cases = Cases(batch).ToList();
+var cases = Cases(batch).Where(c => c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
 Console.WriteLine($"| {"op",-46} | {"host ms",9} | {"accel ms",9} | {"speed-up",8} |");
 Console.WriteLine($"|{new string('-', 48)}|{new string('-', 11)}|{new string('-', 11)}|{new string('-', 10)}|");
 foreach (var (name, build) in cases)

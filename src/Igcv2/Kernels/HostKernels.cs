@@ -168,6 +168,86 @@ internal static unsafe class HostKernels
         }
     }
 
+    /// <summary>
+    /// The three horizontal taps of a 3x3 weight gradient from one row pair, in one pass:
+    /// a += sum gy[i] x[i-1], b += sum gy[i] x[i], c += sum gy[i] x[i+1] (stride 1, terms outside x dropped).
+    /// </summary>
+    private static void RowDot3(ReadOnlySpan<float> gy, ReadOnlySpan<float> x, ref double a, ref double b, ref double c)
+    {
+        int w = x.Length;
+        if (w == 1)
+        {
+            b += gy[0] * x[0];
+            return;
+        }
+        float sa = 0f, sb = gy[0] * x[0], sc = gy[0] * x[1];
+        int i = 1;
+        if (Vector.IsHardwareAccelerated && w - 1 - Vector<float>.Count >= 1)
+        {
+            Vector<float> va = default, vb = default, vc = default;
+            ref float rg = ref MemoryMarshal.GetReference(gy);
+            ref float rx = ref MemoryMarshal.GetReference(x);
+            for (; i <= w - 1 - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var g = Vector.LoadUnsafe(ref rg, (nuint)i);
+                va += g * Vector.LoadUnsafe(ref rx, (nuint)(i - 1));
+                vb += g * Vector.LoadUnsafe(ref rx, (nuint)i);
+                vc += g * Vector.LoadUnsafe(ref rx, (nuint)(i + 1));
+            }
+            sa += Vector.Sum(va);
+            sb += Vector.Sum(vb);
+            sc += Vector.Sum(vc);
+        }
+        for (; i < w - 1; i++)
+        {
+            sa += gy[i] * x[i - 1];
+            sb += gy[i] * x[i];
+            sc += gy[i] * x[i + 1];
+        }
+        sa += gy[w - 1] * x[w - 2];
+        sb += gy[w - 1] * x[w - 1];
+        a += sa;
+        b += sb;
+        c += sc;
+    }
+
+    /// <summary>
+    /// A 1x1 group convolution branch over one sample, blocked over pixels so each output is stored once:
+    /// dst[d][p] = sum_j m[d * srcCount + j] src[j][p] for srcCount contiguous source planes and dstCount
+    /// contiguous destination planes of length <paramref name="plane"/>.
+    /// </summary>
+    private static void Mix(ReadOnlySpan<float> src, int srcCount, Span<float> dst, int dstCount, ReadOnlySpan<float> m, int plane)
+    {
+        const int Chunk = 256;
+        int count = Vector<float>.Count;
+        ref float rs = ref MemoryMarshal.GetReference(src);
+        ref float rd = ref MemoryMarshal.GetReference(dst);
+        for (int p0 = 0; p0 < plane; p0 += Chunk)
+        {
+            int p1 = Math.Min(plane, p0 + Chunk);
+            for (int d = 0; d < dstCount; d++)
+            {
+                var md = m.Slice(d * srcCount, srcCount);
+                int p = p0;
+                if (Vector.IsHardwareAccelerated)
+                {
+                    for (; p <= p1 - count; p += count)
+                    {
+                        var acc = Vector<float>.Zero;
+                        for (int j = 0; j < srcCount; j++) acc += new Vector<float>(md[j]) * Vector.LoadUnsafe(ref rs, (nuint)(j * plane + p));
+                        acc.StoreUnsafe(ref rd, (nuint)(d * plane + p));
+                    }
+                }
+                for (; p < p1; p++)
+                {
+                    float acc = 0f;
+                    for (int j = 0; j < srcCount; j++) acc += md[j] * src[j * plane + p];
+                    dst[d * plane + p] = acc;
+                }
+            }
+        }
+    }
+
     /// <summary>Sum of (a[i] - shift)^2.</summary>
     private static float SumSquaredDeviation(ReadOnlySpan<float> a, float shift)
     {
@@ -218,6 +298,19 @@ internal static unsafe class HostKernels
         int planeIn = g.H * g.W;
         int planeOut = g.Ho * g.Wo;
         int k = g.K;
+        if (k == 1 && g.Stride == 1)
+        {
+            // w [Cout, Cig] is already the branch's dst-by-src matrix.
+            For(g.N * g.Groups, (long)g.Cig * g.Cog * planeIn, item =>
+            {
+                int branch = item % g.Groups;
+                int s = item / g.Groups;
+                Mix(x.Slice((s * g.Cin + branch * g.Cig) * planeIn, g.Cig * planeIn), g.Cig,
+                    y.Slice((s * g.Cout + branch * g.Cog) * planeIn, g.Cog * planeIn), g.Cog,
+                    w.Slice(branch * g.Cog * g.Cig, g.Cog * g.Cig), planeIn);
+            });
+            return;
+        }
         For(g.N * g.Cout, (long)g.Cig * k * k * planeOut, item =>
         {
             int co = item % g.Cout;
@@ -291,6 +384,27 @@ internal static unsafe class HostKernels
         int planeIn = g.H * g.W;
         int planeOut = g.Ho * g.Wo;
         int k = g.K;
+        if (k == 1 && g.Stride == 1)
+        {
+            // gx = w^T gy per branch: transpose each branch's [Cog, Cig] block once.
+            var transposed = new float[g.Cout * g.Cig];
+            var ws = w.Span;
+            for (int branch = 0; branch < g.Groups; branch++)
+            for (int col = 0; col < g.Cog; col++)
+            for (int cil = 0; cil < g.Cig; cil++)
+            {
+                transposed[branch * g.Cog * g.Cig + cil * g.Cog + col] = ws[(branch * g.Cog + col) * g.Cig + cil];
+            }
+            For(g.N * g.Groups, (long)g.Cig * g.Cog * planeIn, item =>
+            {
+                int branch = item % g.Groups;
+                int s = item / g.Groups;
+                Mix(gy.Slice((s * g.Cout + branch * g.Cog) * planeIn, g.Cog * planeIn), g.Cog,
+                    gx.Slice((s * g.Cin + branch * g.Cig) * planeIn, g.Cig * planeIn), g.Cig,
+                    transposed.AsSpan(branch * g.Cog * g.Cig, g.Cog * g.Cig), planeIn);
+            });
+            return;
+        }
         For(g.N * g.Cin, (long)g.Cog * k * k * planeOut, item =>
         {
             int ci = item % g.Cin;
@@ -369,6 +483,27 @@ internal static unsafe class HostKernels
             int co = item / g.Cig;
             int ci = (co / g.Cog) * g.Cig + cil;
             var gws = gw.Slice(item * k * k, k * k);
+            if (k == 3 && g.Stride == 1)
+            {
+                for (int ky = 0; ky < 3; ky++)
+                {
+                    double a = 0, b = 0, c = 0;
+                    int oy0 = Math.Max(0, 1 - ky), oy1 = Math.Min(g.H, g.H + 1 - ky);
+                    for (int s = 0; s < g.N; s++)
+                    {
+                        var xp = x.Slice((s * g.Cin + ci) * planeIn, planeIn);
+                        var gyp = gy.Slice((s * g.Cout + co) * planeOut, planeOut);
+                        for (int oy = oy0; oy < oy1; oy++)
+                        {
+                            RowDot3(gyp.Slice(oy * g.W, g.W), xp.Slice((oy + ky - 1) * g.W, g.W), ref a, ref b, ref c);
+                        }
+                    }
+                    gws[ky * 3] = (float)a;
+                    gws[ky * 3 + 1] = (float)b;
+                    gws[ky * 3 + 2] = (float)c;
+                }
+                return;
+            }
             for (int ky = 0; ky < k; ky++)
             {
                 int offY = ky - g.Pad;
