@@ -121,37 +121,59 @@ internal static unsafe class HostKernels
     }
 
     /// <summary>
-    /// acc[i] += a src[i-1] + b src[i] + c src[i+1], terms outside src dropped: one row of a 3x3 stride-1
-    /// convolution with its three horizontal taps fused, so acc is loaded and stored once per row, not three times.
+    /// One output row of a 3x3 stride-1 convolution from its three input rows (a missing row is passed as
+    /// zeros): acc[i] += sum over r, t of w[3r + t] rows[r][i + t - 1], all nine taps fused in one pass.
     /// </summary>
-    private static void Row3(Span<float> acc, ReadOnlySpan<float> src, float a, float b, float c)
+    private static void Row9(Span<float> acc, ReadOnlySpan<float> r0, ReadOnlySpan<float> r1, ReadOnlySpan<float> r2, ReadOnlySpan<float> w)
     {
-        int w = src.Length;
-        if (w == 1)
+        int width = acc.Length;
+        if (width < 2)
         {
-            acc[0] += b * src[0];
+            acc[0] += w[1] * r0[0] + w[4] * r1[0] + w[7] * r2[0];
             return;
         }
-        acc[0] += b * src[0] + c * src[1];
+        float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+        acc[0] += w1 * r0[0] + w2 * r0[1] + w4 * r1[0] + w5 * r1[1] + w7 * r2[0] + w8 * r2[1];
         int i = 1;
-        if (Vector.IsHardwareAccelerated && w - 1 - Vector<float>.Count >= 1)
+        int count = Vector<float>.Count;
+        if (Vector.IsHardwareAccelerated && width - 1 - count >= 1)
         {
-            var va = new Vector<float>(a);
-            var vb = new Vector<float>(b);
-            var vc = new Vector<float>(c);
-            ref float rs = ref MemoryMarshal.GetReference(src);
+            Vector<float> v0 = new(w0), v1 = new(w1), v2 = new(w2), v3 = new(w3), v4 = new(w4), v5 = new(w5), v6 = new(w6), v7 = new(w7), v8 = new(w8);
+            ref float a0 = ref MemoryMarshal.GetReference(r0);
+            ref float a1 = ref MemoryMarshal.GetReference(r1);
+            ref float a2 = ref MemoryMarshal.GetReference(r2);
             ref float ra = ref MemoryMarshal.GetReference(acc);
-            for (; i <= w - 1 - Vector<float>.Count; i += Vector<float>.Count)
+            for (; i <= width - 1 - count; i += count)
             {
-                var sum = Vector.LoadUnsafe(ref ra, (nuint)i)
-                    + va * Vector.LoadUnsafe(ref rs, (nuint)(i - 1))
-                    + vb * Vector.LoadUnsafe(ref rs, (nuint)i)
-                    + vc * Vector.LoadUnsafe(ref rs, (nuint)(i + 1));
-                sum.StoreUnsafe(ref ra, (nuint)i);
+                nuint l = (nuint)(i - 1), c = (nuint)i, r = (nuint)(i + 1);
+                var top = v0 * Vector.LoadUnsafe(ref a0, l) + v1 * Vector.LoadUnsafe(ref a0, c) + v2 * Vector.LoadUnsafe(ref a0, r);
+                var mid = v3 * Vector.LoadUnsafe(ref a1, l) + v4 * Vector.LoadUnsafe(ref a1, c) + v5 * Vector.LoadUnsafe(ref a1, r);
+                var bottom = v6 * Vector.LoadUnsafe(ref a2, l) + v7 * Vector.LoadUnsafe(ref a2, c) + v8 * Vector.LoadUnsafe(ref a2, r);
+                (Vector.LoadUnsafe(ref ra, c) + top + mid + bottom).StoreUnsafe(ref ra, c);
             }
         }
-        for (; i < w - 1; i++) acc[i] += a * src[i - 1] + b * src[i] + c * src[i + 1];
-        acc[w - 1] += a * src[w - 2] + b * src[w - 1];
+        for (; i < width - 1; i++)
+        {
+            acc[i] += w0 * r0[i - 1] + w1 * r0[i] + w2 * r0[i + 1]
+                + w3 * r1[i - 1] + w4 * r1[i] + w5 * r1[i + 1]
+                + w6 * r2[i - 1] + w7 * r2[i] + w8 * r2[i + 1];
+        }
+        int e = width - 1;
+        acc[e] += w0 * r0[e - 1] + w1 * r0[e] + w3 * r1[e - 1] + w4 * r1[e] + w6 * r2[e - 1] + w7 * r2[e];
+    }
+
+    /// <summary>
+    /// acc += src 3x3-convolved with w (stride 1, padding 1) over a whole plane, each output row in one pass;
+    /// <paramref name="zeros"/> stands in for the padding rows.
+    /// </summary>
+    private static void Plane3x3(Span<float> acc, ReadOnlySpan<float> src, int h, int width, ReadOnlySpan<float> w, ReadOnlySpan<float> zeros)
+    {
+        for (int y = 0; y < h; y++)
+        {
+            var above = y > 0 ? src.Slice((y - 1) * width, width) : zeros;
+            var below = y + 1 < h ? src.Slice((y + 1) * width, width) : zeros;
+            Row9(acc.Slice(y * width, width), above, src.Slice(y * width, width), below, w);
+        }
     }
 
     /// <summary>acc[o] += a src[2o-1] + b src[2o] + c src[2o+1], terms outside src dropped (3x3, stride 2).</summary>
@@ -298,6 +320,7 @@ internal static unsafe class HostKernels
         int planeIn = g.H * g.W;
         int planeOut = g.Ho * g.Wo;
         int k = g.K;
+        var zeros = new float[g.W];
         if (k == 1 && g.Stride == 1)
         {
             // w [Cout, Cig] is already the branch's dst-by-src matrix.
@@ -328,8 +351,14 @@ internal static unsafe class HostKernels
                     Axpy(ws[wBase], xp, yp);
                     continue;
                 }
+                if (k == 3 && g.Stride == 1)
+                {
+                    Plane3x3(yp, xp, g.H, g.W, ws.Slice(wBase, 9), zeros);
+                    continue;
+                }
                 if (k == 3)
                 {
+                    // Stride 2: the three horizontal taps fused per row.
                     for (int ky = 0; ky < 3; ky++)
                     {
                         int offY = ky - 1;
@@ -340,8 +369,7 @@ internal static unsafe class HostKernels
                         {
                             var xRow = xp.Slice((oy * g.Stride + offY) * g.W, g.W);
                             var yRow = yp.Slice(oy * g.Wo, g.Wo);
-                            if (g.Stride == 1) Row3(yRow, xRow, a, b, c);
-                            else Row3Stride2(yRow, xRow, a, b, c);
+                            Row3Stride2(yRow, xRow, a, b, c);
                         }
                     }
                     continue;
@@ -384,6 +412,17 @@ internal static unsafe class HostKernels
         int planeIn = g.H * g.W;
         int planeOut = g.Ho * g.Wo;
         int k = g.K;
+        var zeros = new float[g.W];
+        float[] flipped = [];
+        if (k == 3 && g.Stride == 1)
+        {
+            var wAll = w.Span;
+            flipped = new float[wAll.Length];
+            for (int i = 0; i < flipped.Length; i += 9)
+            {
+                for (int t = 0; t < 9; t++) flipped[i + t] = wAll[i + 8 - t];
+            }
+        }
         if (k == 1 && g.Stride == 1)
         {
             // gx = w^T gy per branch: transpose each branch's [Cog, Cig] block once.
@@ -426,16 +465,9 @@ internal static unsafe class HostKernels
                 }
                 if (k == 3 && g.Stride == 1)
                 {
-                    // gx[iy, ix] += sum over ky, kx of w[ky, kx] gy[iy + 1 - ky, ix + 1 - kx]: flipped taps.
-                    for (int ky = 0; ky < 3; ky++)
-                    {
-                        float a = ws[wBase + ky * 3 + 2], b = ws[wBase + ky * 3 + 1], c = ws[wBase + ky * 3];
-                        int iy0 = Math.Max(0, ky - 1), iy1 = Math.Min(g.H, g.H + ky - 1);
-                        for (int iy = iy0; iy < iy1; iy++)
-                        {
-                            Row3(gxp.Slice(iy * g.W, g.W), gyp.Slice((iy + 1 - ky) * g.W, g.W), a, b, c);
-                        }
-                    }
+                    // gx[iy, ix] += sum over ky, kx of w[ky, kx] gy[iy + 1 - ky, ix + 1 - kx]: the same
+                    // convolution with the kernel rotated by 180 degrees.
+                    Plane3x3(gxp, gyp, g.H, g.W, flipped.AsSpan(wBase, 9), zeros);
                     continue;
                 }
                 for (int ky = 0; ky < k; ky++)
