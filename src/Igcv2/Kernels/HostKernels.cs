@@ -82,14 +82,23 @@ internal static unsafe class HostKernels
         float sum = 0f;
         if (Vector.IsHardwareAccelerated && a.Length >= Vector<float>.Count)
         {
-            var acc = Vector<float>.Zero;
+            // Four accumulators hide the add latency; the order is fixed, so results stay deterministic.
+            Vector<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+            int count = Vector<float>.Count;
             ref float ra = ref MemoryMarshal.GetReference(a);
             ref float rb = ref MemoryMarshal.GetReference(b);
-            for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
+            for (; i <= a.Length - 4 * count; i += 4 * count)
             {
-                acc += Vector.LoadUnsafe(ref ra, (nuint)i) * Vector.LoadUnsafe(ref rb, (nuint)i);
+                acc0 += Vector.LoadUnsafe(ref ra, (nuint)i) * Vector.LoadUnsafe(ref rb, (nuint)i);
+                acc1 += Vector.LoadUnsafe(ref ra, (nuint)(i + count)) * Vector.LoadUnsafe(ref rb, (nuint)(i + count));
+                acc2 += Vector.LoadUnsafe(ref ra, (nuint)(i + 2 * count)) * Vector.LoadUnsafe(ref rb, (nuint)(i + 2 * count));
+                acc3 += Vector.LoadUnsafe(ref ra, (nuint)(i + 3 * count)) * Vector.LoadUnsafe(ref rb, (nuint)(i + 3 * count));
             }
-            sum = Vector.Sum(acc);
+            for (; i <= a.Length - count; i += count)
+            {
+                acc0 += Vector.LoadUnsafe(ref ra, (nuint)i) * Vector.LoadUnsafe(ref rb, (nuint)i);
+            }
+            sum = Vector.Sum((acc0 + acc1) + (acc2 + acc3));
         }
         for (; i < a.Length; i++) sum += a[i] * b[i];
         return sum;
@@ -109,6 +118,173 @@ internal static unsafe class HostKernels
         }
         for (; i < a.Length; i++) sum += a[i];
         return sum;
+    }
+
+    /// <summary>
+    /// One output row of a 3x3 stride-1 convolution from its three input rows (a missing row is passed as
+    /// zeros): acc[i] += sum over r, t of w[3r + t] rows[r][i + t - 1], all nine taps fused in one pass.
+    /// </summary>
+    private static void Row9(Span<float> acc, ReadOnlySpan<float> r0, ReadOnlySpan<float> r1, ReadOnlySpan<float> r2, ReadOnlySpan<float> w)
+    {
+        int width = acc.Length;
+        if (width < 2)
+        {
+            acc[0] += w[1] * r0[0] + w[4] * r1[0] + w[7] * r2[0];
+            return;
+        }
+        float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+        acc[0] += w1 * r0[0] + w2 * r0[1] + w4 * r1[0] + w5 * r1[1] + w7 * r2[0] + w8 * r2[1];
+        int i = 1;
+        int count = Vector<float>.Count;
+        if (Vector.IsHardwareAccelerated && width - 1 - count >= 1)
+        {
+            Vector<float> v0 = new(w0), v1 = new(w1), v2 = new(w2), v3 = new(w3), v4 = new(w4), v5 = new(w5), v6 = new(w6), v7 = new(w7), v8 = new(w8);
+            ref float a0 = ref MemoryMarshal.GetReference(r0);
+            ref float a1 = ref MemoryMarshal.GetReference(r1);
+            ref float a2 = ref MemoryMarshal.GetReference(r2);
+            ref float ra = ref MemoryMarshal.GetReference(acc);
+            for (; i <= width - 1 - count; i += count)
+            {
+                nuint l = (nuint)(i - 1), c = (nuint)i, r = (nuint)(i + 1);
+                var top = v0 * Vector.LoadUnsafe(ref a0, l) + v1 * Vector.LoadUnsafe(ref a0, c) + v2 * Vector.LoadUnsafe(ref a0, r);
+                var mid = v3 * Vector.LoadUnsafe(ref a1, l) + v4 * Vector.LoadUnsafe(ref a1, c) + v5 * Vector.LoadUnsafe(ref a1, r);
+                var bottom = v6 * Vector.LoadUnsafe(ref a2, l) + v7 * Vector.LoadUnsafe(ref a2, c) + v8 * Vector.LoadUnsafe(ref a2, r);
+                (Vector.LoadUnsafe(ref ra, c) + top + mid + bottom).StoreUnsafe(ref ra, c);
+            }
+        }
+        for (; i < width - 1; i++)
+        {
+            acc[i] += w0 * r0[i - 1] + w1 * r0[i] + w2 * r0[i + 1]
+                + w3 * r1[i - 1] + w4 * r1[i] + w5 * r1[i + 1]
+                + w6 * r2[i - 1] + w7 * r2[i] + w8 * r2[i + 1];
+        }
+        int e = width - 1;
+        acc[e] += w0 * r0[e - 1] + w1 * r0[e] + w3 * r1[e - 1] + w4 * r1[e] + w6 * r2[e - 1] + w7 * r2[e];
+    }
+
+    /// <summary>
+    /// acc += src 3x3-convolved with w (stride 1, padding 1) over a whole plane. The interior rows run as one
+    /// flat span, so narrow planes (MNIST's 28, 14, 7) still fill whole vectors; the terms that wrapped
+    /// across a row end are then subtracted. <paramref name="zeros"/> stands in for the padding rows.
+    /// </summary>
+    private static void Plane3x3(Span<float> acc, ReadOnlySpan<float> src, int h, int width, ReadOnlySpan<float> w, ReadOnlySpan<float> zeros)
+    {
+        if (h < 3 || width < 2)
+        {
+            for (int y = 0; y < h; y++)
+            {
+                var above = y > 0 ? src.Slice((y - 1) * width, width) : zeros;
+                var below = y + 1 < h ? src.Slice((y + 1) * width, width) : zeros;
+                Row9(acc.Slice(y * width, width), above, src.Slice(y * width, width), below, w);
+            }
+            return;
+        }
+        Row9(acc.Slice(0, width), zeros, src.Slice(0, width), src.Slice(width, width), w);
+        Row9(acc.Slice((h - 1) * width, width), src.Slice((h - 2) * width, width), src.Slice((h - 1) * width, width), zeros, w);
+        int length = (h - 2) * width;
+        var run = acc.Slice(width, length);
+        ReadOnlySpan<float> r0 = src.Slice(0, length), r1 = src.Slice(width, length), r2 = src.Slice(2 * width, length);
+        Row9(run, r0, r1, r2, w);
+        for (int i = width; i < length; i += width)
+        {
+            // i is a first column: it read the previous row's last column, and that column read i.
+            run[i] -= w[0] * r0[i - 1] + w[3] * r1[i - 1] + w[6] * r2[i - 1];
+            run[i - 1] -= w[2] * r0[i] + w[5] * r1[i] + w[8] * r2[i];
+        }
+    }
+
+    /// <summary>acc[o] += a src[2o-1] + b src[2o] + c src[2o+1], terms outside src dropped (3x3, stride 2).</summary>
+    private static void Row3Stride2(Span<float> acc, ReadOnlySpan<float> src, float a, float b, float c)
+    {
+        int w = src.Length;
+        for (int o = 0; o < acc.Length; o++)
+        {
+            int i = 2 * o;
+            float sum = b * src[i];
+            if (i > 0) sum += a * src[i - 1];
+            if (i + 1 < w) sum += c * src[i + 1];
+            acc[o] += sum;
+        }
+    }
+
+    /// <summary>
+    /// The three horizontal taps of a 3x3 weight gradient from one row pair, in one pass:
+    /// a += sum gy[i] x[i-1], b += sum gy[i] x[i], c += sum gy[i] x[i+1] (stride 1, terms outside x dropped).
+    /// </summary>
+    private static void RowDot3(ReadOnlySpan<float> gy, ReadOnlySpan<float> x, ref double a, ref double b, ref double c)
+    {
+        int w = x.Length;
+        if (w == 1)
+        {
+            b += gy[0] * x[0];
+            return;
+        }
+        float sa = 0f, sb = gy[0] * x[0], sc = gy[0] * x[1];
+        int i = 1;
+        if (Vector.IsHardwareAccelerated && w - 1 - Vector<float>.Count >= 1)
+        {
+            Vector<float> va = default, vb = default, vc = default;
+            ref float rg = ref MemoryMarshal.GetReference(gy);
+            ref float rx = ref MemoryMarshal.GetReference(x);
+            for (; i <= w - 1 - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var g = Vector.LoadUnsafe(ref rg, (nuint)i);
+                va += g * Vector.LoadUnsafe(ref rx, (nuint)(i - 1));
+                vb += g * Vector.LoadUnsafe(ref rx, (nuint)i);
+                vc += g * Vector.LoadUnsafe(ref rx, (nuint)(i + 1));
+            }
+            sa += Vector.Sum(va);
+            sb += Vector.Sum(vb);
+            sc += Vector.Sum(vc);
+        }
+        for (; i < w - 1; i++)
+        {
+            sa += gy[i] * x[i - 1];
+            sb += gy[i] * x[i];
+            sc += gy[i] * x[i + 1];
+        }
+        sa += gy[w - 1] * x[w - 2];
+        sb += gy[w - 1] * x[w - 1];
+        a += sa;
+        b += sb;
+        c += sc;
+    }
+
+    /// <summary>
+    /// A 1x1 group convolution branch over one sample, blocked over pixels so each output is stored once:
+    /// dst[d][p] = sum_j m[d * srcCount + j] src[j][p] for srcCount contiguous source planes and dstCount
+    /// contiguous destination planes of length <paramref name="plane"/>.
+    /// </summary>
+    private static void Mix(ReadOnlySpan<float> src, int srcCount, Span<float> dst, int dstCount, ReadOnlySpan<float> m, int plane)
+    {
+        const int Chunk = 256;
+        int count = Vector<float>.Count;
+        ref float rs = ref MemoryMarshal.GetReference(src);
+        ref float rd = ref MemoryMarshal.GetReference(dst);
+        for (int p0 = 0; p0 < plane; p0 += Chunk)
+        {
+            int p1 = Math.Min(plane, p0 + Chunk);
+            for (int d = 0; d < dstCount; d++)
+            {
+                var md = m.Slice(d * srcCount, srcCount);
+                int p = p0;
+                if (Vector.IsHardwareAccelerated)
+                {
+                    for (; p <= p1 - count; p += count)
+                    {
+                        var acc = Vector<float>.Zero;
+                        for (int j = 0; j < srcCount; j++) acc += new Vector<float>(md[j]) * Vector.LoadUnsafe(ref rs, (nuint)(j * plane + p));
+                        acc.StoreUnsafe(ref rd, (nuint)(d * plane + p));
+                    }
+                }
+                for (; p < p1; p++)
+                {
+                    float acc = 0f;
+                    for (int j = 0; j < srcCount; j++) acc += md[j] * src[j * plane + p];
+                    dst[d * plane + p] = acc;
+                }
+            }
+        }
     }
 
     /// <summary>Sum of (a[i] - shift)^2.</summary>
@@ -161,6 +337,20 @@ internal static unsafe class HostKernels
         int planeIn = g.H * g.W;
         int planeOut = g.Ho * g.Wo;
         int k = g.K;
+        var zeros = new float[g.W];
+        if (k == 1 && g.Stride == 1)
+        {
+            // w [Cout, Cig] is already the branch's dst-by-src matrix.
+            For(g.N * g.Groups, (long)g.Cig * g.Cog * planeIn, item =>
+            {
+                int branch = item % g.Groups;
+                int s = item / g.Groups;
+                Mix(x.Slice((s * g.Cin + branch * g.Cig) * planeIn, g.Cig * planeIn), g.Cig,
+                    y.Slice((s * g.Cout + branch * g.Cog) * planeIn, g.Cog * planeIn), g.Cog,
+                    w.Slice(branch * g.Cog * g.Cig, g.Cog * g.Cig), planeIn);
+            });
+            return;
+        }
         For(g.N * g.Cout, (long)g.Cig * k * k * planeOut, item =>
         {
             int co = item % g.Cout;
@@ -176,6 +366,29 @@ internal static unsafe class HostKernels
                 if (k == 1 && g.Stride == 1)
                 {
                     Axpy(ws[wBase], xp, yp);
+                    continue;
+                }
+                if (k == 3 && g.Stride == 1)
+                {
+                    Plane3x3(yp, xp, g.H, g.W, ws.Slice(wBase, 9), zeros);
+                    continue;
+                }
+                if (k == 3)
+                {
+                    // Stride 2: the three horizontal taps fused per row.
+                    for (int ky = 0; ky < 3; ky++)
+                    {
+                        int offY = ky - 1;
+                        int oy0 = ConvGeometry.RangeStart(offY, g.Stride);
+                        int oy1 = ConvGeometry.RangeEnd(offY, g.Stride, g.H, g.Ho);
+                        float a = ws[wBase + ky * 3], b = ws[wBase + ky * 3 + 1], c = ws[wBase + ky * 3 + 2];
+                        for (int oy = oy0; oy < oy1; oy++)
+                        {
+                            var xRow = xp.Slice((oy * g.Stride + offY) * g.W, g.W);
+                            var yRow = yp.Slice(oy * g.Wo, g.Wo);
+                            Row3Stride2(yRow, xRow, a, b, c);
+                        }
+                    }
                     continue;
                 }
                 for (int ky = 0; ky < k; ky++)
@@ -216,6 +429,38 @@ internal static unsafe class HostKernels
         int planeIn = g.H * g.W;
         int planeOut = g.Ho * g.Wo;
         int k = g.K;
+        var zeros = new float[g.W];
+        float[] flipped = [];
+        if (k == 3 && g.Stride == 1)
+        {
+            var wAll = w.Span;
+            flipped = new float[wAll.Length];
+            for (int i = 0; i < flipped.Length; i += 9)
+            {
+                for (int t = 0; t < 9; t++) flipped[i + t] = wAll[i + 8 - t];
+            }
+        }
+        if (k == 1 && g.Stride == 1)
+        {
+            // gx = w^T gy per branch: transpose each branch's [Cog, Cig] block once.
+            var transposed = new float[g.Cout * g.Cig];
+            var ws = w.Span;
+            for (int branch = 0; branch < g.Groups; branch++)
+            for (int col = 0; col < g.Cog; col++)
+            for (int cil = 0; cil < g.Cig; cil++)
+            {
+                transposed[branch * g.Cog * g.Cig + cil * g.Cog + col] = ws[(branch * g.Cog + col) * g.Cig + cil];
+            }
+            For(g.N * g.Groups, (long)g.Cig * g.Cog * planeIn, item =>
+            {
+                int branch = item % g.Groups;
+                int s = item / g.Groups;
+                Mix(gy.Slice((s * g.Cout + branch * g.Cog) * planeIn, g.Cog * planeIn), g.Cog,
+                    gx.Slice((s * g.Cin + branch * g.Cig) * planeIn, g.Cig * planeIn), g.Cig,
+                    transposed.AsSpan(branch * g.Cog * g.Cig, g.Cog * g.Cig), planeIn);
+            });
+            return;
+        }
         For(g.N * g.Cin, (long)g.Cog * k * k * planeOut, item =>
         {
             int ci = item % g.Cin;
@@ -233,6 +478,13 @@ internal static unsafe class HostKernels
                 if (k == 1 && g.Stride == 1)
                 {
                     Axpy(ws[wBase], gyp, gxp);
+                    continue;
+                }
+                if (k == 3 && g.Stride == 1)
+                {
+                    // gx[iy, ix] += sum over ky, kx of w[ky, kx] gy[iy + 1 - ky, ix + 1 - kx]: the same
+                    // convolution with the kernel rotated by 180 degrees.
+                    Plane3x3(gxp, gyp, g.H, g.W, flipped.AsSpan(wBase, 9), zeros);
                     continue;
                 }
                 for (int ky = 0; ky < k; ky++)
@@ -280,6 +532,32 @@ internal static unsafe class HostKernels
             int co = item / g.Cig;
             int ci = (co / g.Cog) * g.Cig + cil;
             var gws = gw.Slice(item * k * k, k * k);
+            if (k == 3 && g.Stride == 1)
+            {
+                // Per vertical tap, the valid rows run as one flat span (vectors fill even on narrow planes);
+                // the products that wrapped across row ends are subtracted afterwards.
+                for (int ky = 0; ky < 3; ky++)
+                {
+                    double a = 0, b = 0, c = 0;
+                    int oy0 = Math.Max(0, 1 - ky), oy1 = Math.Min(g.H, g.H + 1 - ky);
+                    int length = (oy1 - oy0) * g.W;
+                    for (int s = 0; s < g.N && length > 0; s++)
+                    {
+                        var gyRun = gy.Slice((s * g.Cout + co) * planeOut + oy0 * g.W, length);
+                        var xRun = x.Slice((s * g.Cin + ci) * planeIn + (oy0 + ky - 1) * g.W, length);
+                        RowDot3(gyRun, xRun, ref a, ref b, ref c);
+                        for (int i = g.W; i < length; i += g.W)
+                        {
+                            a -= gyRun[i] * xRun[i - 1];
+                            c -= gyRun[i - 1] * xRun[i];
+                        }
+                    }
+                    gws[ky * 3] = (float)a;
+                    gws[ky * 3 + 1] = (float)b;
+                    gws[ky * 3 + 2] = (float)c;
+                }
+                return;
+            }
             for (int ky = 0; ky < k; ky++)
             {
                 int offY = ky - g.Pad;

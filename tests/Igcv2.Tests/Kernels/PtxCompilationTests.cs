@@ -1,0 +1,52 @@
+using System.Reflection;
+using ILGPU;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+
+namespace Igcv2.Tests.Kernels;
+
+/// <summary>
+/// No GPU here, but ILGPU's PTX backend runs without one: every device kernel must compile to PTX for
+/// sm_80 (what Hopper receives), so a construct CUDA cannot take fails here, not on the first GPU run.
+/// </summary>
+public sealed class PtxCompilationTests
+{
+    private static string[] KernelNames() =>
+        typeof(Device).Assembly.GetType("Igcv2.Kernels.DeviceKernels", throwOnError: true)!
+            .GetMethods(BindingFlags.Public | BindingFlags.Static)
+            .Where(m => m.GetParameters() is [{ ParameterType: var first }, ..] && first == typeof(Index1D))
+            .Select(m => m.Name)
+            .ToArray();
+
+    public static TheoryData<string> Kernels() => new(KernelNames());
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void Device_kernel_compiles_to_ptx(string name)
+    {
+        var method = typeof(Device).Assembly.GetType("Igcv2.Kernels.DeviceKernels", throwOnError: true)!
+            .GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
+        using var context = Context.Create(builder => builder.Default().EnableAlgorithms());
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_80),
+            CudaArchitecture.SM_80, CudaInstructionSet.ISA_80, nvvmAPI: null);
+        var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);
+
+        var compiled = (PTXCompiledKernel)backend.Compile(entry, new KernelSpecialization(null, null));
+
+        Assert.Contains(".entry", compiled.PTXAssembly);
+        Assert.Contains(".target sm_80", compiled.PTXAssembly);
+    }
+
+    [Fact]
+    public void Reflection_finds_the_kernels_ops_launches()
+    {
+        var names = KernelNames();
+        foreach (var expected in new[] { "Conv2d", "Conv2dBackwardInput", "Conv2dBackwardWeight", "ChannelShuffle", "BatchNormStatistics", "SoftmaxCrossEntropy" })
+        {
+            Assert.Contains(expected, names);
+        }
+        Assert.Equal(20, names.Length);
+    }
+}
