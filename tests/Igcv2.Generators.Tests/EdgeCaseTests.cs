@@ -84,4 +84,24 @@ public class EdgeCaseTests
         Assert.Equal(["event.class.g.cs"], run.HintNames);
         Assert.Empty(run.OutputErrors);
     }
+
+    [Fact]
+    public void Non_ascii_names_generate_compiling_source()
+    {
+        var run = GeneratorHarness.Run("using Igcv2; namespace Réseaux.Ünï; [Igcv2Network] [Stem(64)] [Stage(64, K = [1, 8, 8])] public partial class Netzwerk_Ω { }");
+        run.AssertGeneratorDidNotThrow();
+        Assert.Single(run.HintNames);
+        Assert.Empty(run.OutputErrors);
+    }
+
+    [Fact]
+    public void The_widest_supported_complementary_stage_is_checked_within_seconds()
+    {
+        // 65536 = 256 * 256: the connectivity walk is near its work budget.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var run = GeneratorHarness.Run("using Igcv2; [Igcv2Network(InputChannels = 65536, InputSize = 1)] [Stage(65536, Blocks = 2, K = [1, 256, 256])] public partial class Wide { }");
+        run.AssertGeneratorDidNotThrow();
+        Assert.DoesNotContain(run.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
+    }
 }
