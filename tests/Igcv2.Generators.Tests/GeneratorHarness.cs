@@ -48,6 +48,16 @@ internal static class GeneratorHarness
         return new GeneratorOutcome(input, output, driver.GetRunResult(), driverDiagnostics);
     }
 
+    /// <summary>The repository's root: the folder above the test binaries that holds Igcv2Gen.sln.</summary>
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Igcv2Gen.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("Igcv2Gen.sln not found above " + AppContext.BaseDirectory);
+    }
+
     /// <summary>The span of the <paramref name="occurrence"/>-th attribute named <paramref name="name"/> (0-based), as the compiler sees it.</summary>
     public static AttributeSyntax Attribute(SyntaxTree tree, string name, int occurrence = 0) =>
         tree.GetRoot().DescendantNodes().OfType<AttributeSyntax>().Where(a => a.Name.ToString() == name).ElementAt(occurrence);

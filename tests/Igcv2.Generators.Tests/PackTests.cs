@@ -14,7 +14,7 @@ public class PackTests
     {
         if (OperatingSystem.IsWindows()) return; // the script is bash; CI runs on Linux
 
-        var script = Path.Combine(RepoRoot(), ".ci", "pack-consumer.sh");
+        var script = Path.Combine(GeneratorHarness.RepoRoot(), ".ci", "pack-consumer.sh");
         var start = new ProcessStartInfo("bash", [script])
         {
             RedirectStandardOutput = true,
@@ -38,14 +38,5 @@ public class PackTests
         Assert.True(process.ExitCode == 0, output);
         Assert.Contains("analyzers/dotnet/cs/Igcv2.Generators.dll", output);
         Assert.Contains("ParameterCount = 1370", output);
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Igcv2Gen.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("Igcv2Gen.sln not found above " + AppContext.BaseDirectory);
     }
 }
