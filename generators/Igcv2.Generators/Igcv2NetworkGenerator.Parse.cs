@@ -19,7 +19,7 @@ public sealed partial class Igcv2NetworkGenerator
     private static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken token)
     {
         var symbol = (INamedTypeSymbol)context.TargetSymbol;
-        var declaration = (ClassDeclarationSyntax)context.TargetNode;
+        var declaration = (TypeDeclarationSyntax)context.TargetNode;
         var networkAttribute = context.Attributes[0];
         var networkLocation = LocationOf(networkAttribute, token);
         var diagnostics = new List<DiagnosticInfo>();
@@ -29,6 +29,14 @@ public sealed partial class Igcv2NetworkGenerator
         if (symbol.ContainingType is not null) Declaration($"'{symbol.Name}' is nested in '{symbol.ContainingType.Name}': declare the network as a top-level class.");
         if (symbol.TypeParameters.Length > 0) Declaration($"'{symbol.Name}' is generic: a network's shapes are fixed at compile time, so it cannot have type parameters.");
         if (symbol.IsStatic) Declaration($"'{symbol.Name}' is static: a network is instantiated on a device.");
+        if (symbol.IsRecord) Declaration($"'{symbol.Name}' is a record: declare the network as a partial class.");
+
+        // [Igcv2Network] twice (on two partial declarations) is the compiler's CS0579; generating once per
+        // declaration would add the same file twice.
+        if (symbol.GetAttributes().Count(a => a.AttributeClass?.ToDisplayString() == NetworkAttribute) > 1)
+        {
+            return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
+        }
 
         if (HasErrors(networkAttribute)) return new ParseResult(null, diagnostics.ToEquatableArray());
 
@@ -58,7 +66,7 @@ public sealed partial class Igcv2NetworkGenerator
         }
 
         var model = result.Plan is not null && !diagnostics.Any(d => d.IsError)
-            ? new NetworkModel(symbol.ContainingNamespace.IsGlobalNamespace ? null : symbol.ContainingNamespace.ToDisplayString(), symbol.Name, result.Plan)
+            ? new NetworkModel(symbol.ContainingNamespace.IsGlobalNamespace ? null : symbol.ContainingNamespace.ToDisplayString(), Identifier(symbol.Name), result.Plan)
             : null;
         return new ParseResult(model, diagnostics.ToEquatableArray());
     }
@@ -67,10 +75,22 @@ public sealed partial class Igcv2NetworkGenerator
     {
         var symbol = (INamedTypeSymbol)context.TargetSymbol;
         if (symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NetworkAttribute)) return null;
-        var first = symbol.GetAttributes().First(a => a.AttributeClass?.ToDisplayString() is StemAttribute or StageAttribute);
+        var first = symbol.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() is StemAttribute or StageAttribute);
+
+        // The [Stem] and the [Stage] pipelines (and every partial declaration) all see the class: only the
+        // call whose matched attributes include the first layer reports, so the class gets one IGCV006.
+        if (first?.ApplicationSyntaxReference is not { } firstSyntax
+            || !context.Attributes.Any(a => a.ApplicationSyntaxReference is { } r && r.SyntaxTree == firstSyntax.SyntaxTree && r.Span == firstSyntax.Span))
+        {
+            return null;
+        }
         return new DiagnosticInfo("IGCV006", true, LocationOf(first, token),
             $"'{symbol.Name}' has layer attributes but no [Igcv2Network(InputChannels = ..., InputSize = ..., Classes = ...)]: add it before the layers.");
     }
+
+    /// <summary>The name as C# source writes it: <c>@class</c> for a class named <c>class</c>.</summary>
+    private static string Identifier(string name) =>
+        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
     private static StemSpec ReadStem(AttributeData attribute) =>
         new(Constructor(attribute), Named(attribute, "Stride", NetworkDefaults.Stride));

@@ -2,6 +2,8 @@ using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Igcv2.Generators.Tests")]
+
 namespace Igcv2.Generators;
 
 /// <summary>
@@ -31,7 +33,7 @@ public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 NetworkAttribute,
-                static (node, _) => node is ClassDeclarationSyntax,
+                static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax,
                 static (ctx, token) => Parse(ctx, token))
             .WithTrackingName(Steps.Parse);
 
@@ -47,7 +49,8 @@ public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
             .Where(static result => result.Model is not null)
             .Select(static (result, _) => result.Model!)
             .WithTrackingName(Steps.Models);
-        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.HintName, Emit(model)));
+        // A hint name allows no '@': a keyword namespace or class name is escaped in source, not in the file name.
+        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.HintName.Replace("@", ""), Emit(model)));
 
         // Layer attributes on a class without [Igcv2Network]: IGCV006 on the first of them.
         foreach (var layer in new[] { StemAttribute, StageAttribute })
@@ -55,7 +58,7 @@ public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
             var orphans = context.SyntaxProvider
                 .ForAttributeWithMetadataName(
                     layer,
-                    static (node, _) => node is ClassDeclarationSyntax,
+                    static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax,
                     static (ctx, token) => FindOrphan(ctx, token))
                 .Where(static d => d is not null)
                 .Select(static (d, _) => d!)

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Igcv2.Generators;
@@ -17,7 +18,12 @@ internal sealed class SourceWriter
         return this;
     }
 
-    public SourceWriter Line(FormattableString line) => Line(line.ToString(CultureInfo.InvariantCulture));
+    /// <summary>
+    /// An interpolated line, every hole formatted in the invariant culture. The handler overload wins over
+    /// <see cref="Line(string)"/> for <c>$"..."</c> arguments (a FormattableString overload would lose to it,
+    /// leaving "{n:N0}" to the culture of the machine that compiles).
+    /// </summary>
+    public SourceWriter Line(InvariantLine line) => Line(line.ToString());
 
     public IDisposable Block(string header)
     {
@@ -70,4 +76,22 @@ internal sealed class SourceWriter
             writer.Line(closing);
         }
     }
+}
+
+/// <summary>Builds an interpolated string with every hole formatted in the invariant culture.</summary>
+[InterpolatedStringHandler]
+internal readonly struct InvariantLine
+{
+    private readonly StringBuilder text;
+
+    public InvariantLine(int literalLength, int formattedCount) => text = new StringBuilder(literalLength + 16 * formattedCount);
+
+    public void AppendLiteral(string value) => text.Append(value);
+
+    public void AppendFormatted<T>(T value) => AppendFormatted(value, null);
+
+    public void AppendFormatted<T>(T value, string? format) =>
+        text.Append(value is IFormattable formattable ? formattable.ToString(format, CultureInfo.InvariantCulture) : value?.ToString());
+
+    public override string ToString() => text.ToString();
 }

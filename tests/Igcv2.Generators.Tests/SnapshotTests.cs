@@ -1,0 +1,36 @@
+using ApprovalTests;
+using ApprovalTests.Reporters;
+
+namespace Igcv2.Generators.Tests;
+
+/// <summary>
+/// The generated source, compared with the reviewed files in Snapshots/. A change shows up as a
+/// *.received.cs beside the approved file; review it, then copy it over the approved one.
+/// </summary>
+[UseReporter(typeof(QuietReporter))]
+[ApprovalTests.Namers.UseApprovalSubdirectory("Snapshots")]
+public class SnapshotTests
+{
+    [Fact]
+    public void Table1_Igcv2_C64() => Verify(Sources.Igcv2C64, "Igcv2.Samples.Igcv2C64.g.cs");
+
+    [Fact]
+    public void Small_network_with_stride_2_and_a_width_change() => Verify(Sources.SmallStrided, "Tests.Small.SmallStrided.g.cs");
+
+    [Fact]
+    public void IgcV1_network() => Verify(Sources.IgcV1, "Tests.Small.IgcV1Small.g.cs");
+
+    [Fact]
+    public void Xception_network() => Verify(Sources.Xception, "Tests.Small.XceptionSmall.g.cs");
+
+    [Fact]
+    public void Network_in_the_global_namespace() => Verify(Sources.GlobalNamespace, "GlobalNet.g.cs");
+
+    private static void Verify(string source, string hintName)
+    {
+        var run = GeneratorHarness.Run(source);
+        run.AssertGeneratorDidNotThrow();
+        Assert.Empty(run.OutputErrors);
+        Approvals.VerifyWithExtension(run.GeneratedSource(hintName), ".cs");
+    }
+}
