@@ -24,13 +24,15 @@ public sealed partial class Igcv2NetworkGenerator
         w.Line($"/// IGCV2 network: {plan.Spec.InputChannels}x{plan.Spec.InputSize}x{plan.Spec.InputSize} input, {plan.Blocks.Count} blocks, {plan.Spec.Classes} classes,");
         w.Line($"/// {plan.ParameterCount:N0} parameters, {plan.MultiplyAdds:N0} multiply-adds per image.");
         w.Line("/// </summary>");
-        using (w.Block($"partial class {model.ClassName}"))
+        using (w.Block($"partial class {model.ClassName} : global::Igcv2.IModel"))
         {
             EmitCounts(w, plan);
             w.Line();
             EmitLayout(w, plan);
             w.Line();
             EmitSpec(w, plan.Spec);
+            w.Line();
+            new ModelEmitter(model).Emit(w);
         }
         return w.ToString();
     }

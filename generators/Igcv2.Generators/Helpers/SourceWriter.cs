@@ -35,6 +35,13 @@ internal sealed class SourceWriter
         return new Closer(this, closing);
     }
 
+    /// <summary>Appends text written by another writer, indented to this writer's depth.</summary>
+    public SourceWriter Raw(string written)
+    {
+        foreach (var line in written.TrimEnd('\n').Split('\n')) Line(line);
+        return this;
+    }
+
     public override string ToString() => text.ToString();
 
     /// <summary>A C# string literal.</summary>

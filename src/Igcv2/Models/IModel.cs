@@ -34,4 +34,10 @@ public interface IModel : IDisposable
     /// <see cref="Forward"/>, overwriting every parameter's gradient.
     /// </summary>
     void Backward(Tensor gradLogits);
+
+    /// <summary>When set, <see cref="Backward"/> also writes <see cref="InputGradient"/> (off by default: it costs a pass).</summary>
+    bool ComputeInputGradient { get; set; }
+
+    /// <summary>The loss gradient with respect to the last input, [n, C, H, W], when <see cref="ComputeInputGradient"/> is set.</summary>
+    Tensor? InputGradient { get; }
 }

@@ -4,6 +4,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
+using Igcv2.Kernels;
 
 namespace Igcv2;
 
@@ -17,12 +18,14 @@ public sealed class Device : IDisposable
     public const string EnvironmentVariable = "IGCV2_DEVICE";
 
     private bool disposed;
+    private Ops? ops;
 
-    private Device(Context context, Accelerator accelerator, DeviceKind kind)
+    private Device(Context context, Accelerator accelerator, DeviceKind kind, CpuLauncher cpuLauncher)
     {
         Context = context;
         Accelerator = accelerator;
         Kind = kind;
+        CpuLauncher = cpuLauncher;
     }
 
     /// <summary><see cref="DeviceKind.Cpu"/> or <see cref="DeviceKind.Cuda"/>: what was picked.</summary>
@@ -37,10 +40,26 @@ public sealed class Device : IDisposable
 
     public bool IsCpu => Kind == DeviceKind.Cpu;
 
-    /// <summary>Creates a device; <paramref name="kind"/> Auto honours IGCV2_DEVICE, then prefers CUDA.</summary>
-    public static Device Create(DeviceKind kind = DeviceKind.Auto)
+    /// <summary>How <see cref="Ops"/> runs when this is a CPU device (ignored on CUDA).</summary>
+    public CpuLauncher CpuLauncher { get; }
+
+    /// <summary>The kernels, bound to this device's accelerator (created on first use).</summary>
+    public Ops Ops
     {
-        if (kind == DeviceKind.Auto) kind = FromEnvironment();
+        get
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return ops ??= new Ops(this);
+        }
+    }
+
+    /// <summary>Creates a device; <paramref name="kind"/> Auto honours IGCV2_DEVICE, then prefers CUDA.</summary>
+    public static Device Create(DeviceKind kind = DeviceKind.Auto) => Create(kind, CpuLauncher.HostParallel);
+
+    /// <summary>Creates a device whose CPU kernels run with <paramref name="cpuLauncher"/> (benchmarks, tests).</summary>
+    public static Device Create(DeviceKind kind, CpuLauncher cpuLauncher)
+    {
+        if (kind == DeviceKind.Auto) kind = ParseKind(Environment.GetEnvironmentVariable(EnvironmentVariable));
         CudaLibrary.EnsureResolver();
         var context = Context.Create(builder => builder.Default().EnableAlgorithms());
         try
@@ -50,7 +69,7 @@ public sealed class Device : IDisposable
                 var cuda = context.GetCudaDevices();
                 if (cuda.Count > 0)
                 {
-                    return new Device(context, cuda[0].CreateAccelerator(context), DeviceKind.Cuda);
+                    return new Device(context, cuda[0].CreateAccelerator(context), DeviceKind.Cuda, cpuLauncher);
                 }
                 if (kind == DeviceKind.Cuda)
                 {
@@ -59,7 +78,7 @@ public sealed class Device : IDisposable
                         "(libcuda.so.1) is installed and a GPU is visible, or use DeviceKind.Cpu / IGCV2_DEVICE=cpu.");
                 }
             }
-            return new Device(context, context.CreateCPUAccelerator(0), DeviceKind.Cpu);
+            return new Device(context, context.CreateCPUAccelerator(0), DeviceKind.Cpu, cpuLauncher);
         }
         catch
         {
@@ -84,13 +103,15 @@ public sealed class Device : IDisposable
     {
         if (disposed) return;
         disposed = true;
+        ops?.Dispose();
         Accelerator.Dispose();
         Context.Dispose();
     }
 
-    private static DeviceKind FromEnvironment()
+    /// <summary>Reads an IGCV2_DEVICE value: empty or "auto", "cpu", "cuda" (or "gpu"), any case.</summary>
+    internal static DeviceKind ParseKind(string? text)
     {
-        var value = Environment.GetEnvironmentVariable(EnvironmentVariable)?.Trim();
+        var value = text?.Trim();
         if (string.IsNullOrEmpty(value) || value.Equals("auto", StringComparison.OrdinalIgnoreCase)) return DeviceKind.Auto;
         if (value.Equals("cpu", StringComparison.OrdinalIgnoreCase)) return DeviceKind.Cpu;
         if (value.Equals("cuda", StringComparison.OrdinalIgnoreCase) || value.Equals("gpu", StringComparison.OrdinalIgnoreCase)) return DeviceKind.Cuda;

@@ -39,6 +39,9 @@ public sealed class Tensor : IDisposable
     /// <summary>The device memory, for kernels.</summary>
     public ArrayView1D<float, Stride1D.Dense> View => Buffer.View;
 
+    /// <summary>The device memory as a contiguous view, the form the kernels take.</summary>
+    internal ArrayView<float> Flat => Buffer.View.AsContiguous();
+
     internal MemoryBuffer1D<float, Stride1D.Dense> Buffer =>
         buffer ?? throw new ObjectDisposedException(nameof(Tensor), "The tensor was disposed (or its model was).");
 
@@ -92,7 +95,10 @@ public sealed class Tensor : IDisposable
         host.AsSpan().CopyTo(destination);
     }
 
-    public override string ToString() => $"Tensor[{string.Join(", ", shape)}] on {Device.Kind}";
+    /// <summary>The shape as text, e.g. "[64, 32, 16, 16]", for messages.</summary>
+    public string ShapeText => $"[{string.Join(", ", shape)}]";
+
+    public override string ToString() => $"Tensor{ShapeText} on {Device.Kind}";
 
     public void Dispose()
     {

@@ -1,0 +1,351 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Igcv2.Design;
+
+namespace Igcv2.Generators;
+
+public sealed partial class Igcv2NetworkGenerator
+{
+    /// <summary>
+    /// Emits the model half of a network class: layers as named fields, the straight-line forward and
+    /// backward passes (one step per line, a comment per block with its K, L, permutations and shapes),
+    /// and the activation buffers those passes need, allocated once per batch size.
+    /// </summary>
+    private sealed class ModelEmitter
+    {
+        private const string Tensor = "global::Igcv2.Tensor";
+        private readonly NetworkModel model;
+        private readonly NetworkPlan plan;
+        private readonly List<(string Name, int Channels, int Size)> activations = new();
+        private readonly Dictionary<string, Stack<string>> freeGradients = new();
+        private readonly Dictionary<string, int> gradientCounts = new();
+
+        public ModelEmitter(NetworkModel model)
+        {
+            this.model = model;
+            plan = model.Plan;
+        }
+
+        public void Emit(SourceWriter w)
+        {
+            // Backward first: it decides how many gradient buffers each shape needs.
+            var forward = new SourceWriter();
+            var backward = new SourceWriter();
+            WriteForward(forward);
+            WriteBackward(backward);
+
+            WriteFields(w);
+            w.Line();
+            WriteConstructor(w);
+            w.Line();
+            WriteMembers(w);
+            w.Line();
+            w.Raw(forward.ToString());
+            w.Line();
+            w.Raw(backward.ToString());
+            w.Line();
+            WriteActivations(w);
+        }
+
+        private static string Field(string name) => name.Replace('.', '_');
+
+        private string Activation(string name, int channels, int size)
+        {
+            activations.Add((name, channels, size));
+            return "a." + name;
+        }
+
+        private static string ShapeKey(int channels, int size) => channels.ToString(CultureInfo.InvariantCulture) + "x" + size.ToString(CultureInfo.InvariantCulture);
+
+        /// <summary>A gradient buffer of this shape that no pending value uses (the pool grows as needed).</summary>
+        private string RentGradient(int channels, int size)
+        {
+            var key = ShapeKey(channels, size);
+            if (freeGradients.TryGetValue(key, out var free) && free.Count > 0) return free.Pop();
+            gradientCounts.TryGetValue(key, out var count);
+            gradientCounts[key] = count + 1;
+            var name = "grad_" + key + "_" + (char)('a' + count);
+            activations.Add((name, channels, size));
+            return "a." + name;
+        }
+
+        private void ReturnGradient(string name)
+        {
+            var key = name.Substring("a.grad_".Length, name.LastIndexOf('_') - "a.grad_".Length);
+            if (!freeGradients.TryGetValue(key, out var free)) freeGradients[key] = free = new Stack<string>();
+            free.Push(name);
+        }
+
+        private string Scratch(int channels, int size)
+        {
+            var name = "scratch_" + ShapeKey(channels, size);
+            if (!activations.Any(a => a.Name == name)) activations.Add((name, channels, size));
+            return "a." + name;
+        }
+
+        private static string BlockInput(NetworkPlan plan, int blockIndex) =>
+            blockIndex == 0
+                ? (plan.Stem is null ? "a.Input!" : "a.stem_out")
+                : "a." + Field(plan.Blocks[blockIndex - 1].Name) + "_out";
+
+        private void WriteFields(SourceWriter w)
+        {
+            w.Line($"private readonly global::Igcv2.Models.ModelCore<Activations> core;");
+            w.Line($"private readonly global::Igcv2.Kernels.Ops ops;");
+            if (plan.Stem is not null)
+            {
+                w.Line("private readonly global::Igcv2.Models.Conv2dLayer stem_conv;");
+                w.Line("private readonly global::Igcv2.Models.BatchNormLayer stem_bn;");
+            }
+            foreach (var block in plan.Blocks)
+            {
+                var prefix = Field(block.Name);
+                for (var l = 1; l <= block.L; l++)
+                {
+                    w.Line($"private readonly global::Igcv2.Models.Conv2dLayer {prefix}_conv{l};");
+                    w.Line($"private readonly global::Igcv2.Models.BatchNormLayer {prefix}_bn{l};");
+                }
+            }
+            w.Line("private readonly global::Igcv2.Models.LinearLayer classifier;");
+        }
+
+        private void WriteConstructor(SourceWriter w)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// Creates the model on <paramref name=\"device\"/> for batches of up to <paramref name=\"batchSize\"/> images;");
+            w.Line("/// weights are He-normal from <paramref name=\"seed\"/> (same seed, same weights), BN gamma 1, beta 0.");
+            w.Line("/// </summary>");
+            using (w.Block($"public {model.ClassName}(global::Igcv2.Device device, int batchSize, int seed = 0)"))
+            {
+                w.Line($"core = new global::Igcv2.Models.ModelCore<Activations>(nameof({model.ClassName}), Plan, device, batchSize, seed, static (d, n) => new Activations(d, n));");
+                w.Line("ops = core.Ops;");
+                if (plan.Stem is { } stem)
+                {
+                    w.Line("stem_conv = core.Conv(\"stem.conv\", Plan.Stem!.Conv);");
+                    w.Line($"stem_bn = core.BatchNorm(\"stem.bn\", {stem.Conv.OutChannels});");
+                }
+                for (var b = 0; b < plan.Blocks.Count; b++)
+                {
+                    var block = plan.Blocks[b];
+                    var prefix = Field(block.Name);
+                    for (var l = 1; l <= block.L; l++)
+                    {
+                        w.Line($"{prefix}_conv{l} = core.Conv(\"{block.Name}.conv{l}\", Plan.Blocks[{b}].Convs[{l - 1}]);");
+                        w.Line($"{prefix}_bn{l} = core.BatchNorm(\"{block.Name}.bn{l}\", {block.Convs[l - 1].OutChannels});");
+                    }
+                }
+                w.Line($"classifier = core.Linear(\"classifier\", {plan.Classifier.InChannels}, {plan.Classifier.Classes});");
+            }
+        }
+
+        private void WriteMembers(SourceWriter w)
+        {
+            w.Line("/// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>");
+            w.Line("public static global::Igcv2.Design.NetworkPlan Plan { get; } = global::Igcv2.Design.NetworkPlan.Create(Spec);");
+            w.Line();
+            w.Line("global::Igcv2.Design.NetworkPlan global::Igcv2.IModel.Plan => Plan;");
+            w.Line();
+            w.Line("public global::Igcv2.Device Device => core.Device;");
+            w.Line();
+            w.Line("public int BatchSize => core.BatchSize;");
+            w.Line();
+            w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Parameters => core.Parameters;");
+            w.Line();
+            w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;");
+            w.Line();
+            w.Line("/// <summary>When set, Backward also writes <see cref=\"InputGradient\"/>, the loss gradient with respect to the input.</summary>");
+            w.Line("public bool ComputeInputGradient { get; set; }");
+            w.Line();
+            w.Line($"public {Tensor}? InputGradient {{ get; private set; }}");
+            w.Line();
+            w.Line("public void Dispose() => core.Dispose();");
+        }
+
+        private void WriteForward(SourceWriter w)
+        {
+            var spec = plan.Spec;
+            w.Line("/// <summary>The forward pass, layer by layer as in the paper's Table 1; returns the logits [n, classes].</summary>");
+            using (w.Block($"public {Tensor} Forward({Tensor} input, bool training)"))
+            {
+                w.Line($"var a = core.BeginForward(input, training, {spec.InputChannels}, {spec.InputSize});");
+                w.Line("var n = a.N;");
+                w.Line("a.Input = input;");
+                if (plan.Stem is { } stem)
+                {
+                    var c = stem.Conv;
+                    w.Line();
+                    w.Line($"// stem: dense 3x3 conv {c.InChannels} -> {c.OutChannels}, stride {c.Stride}, {c.InputSize}x{c.InputSize} -> {c.OutputSize}x{c.OutputSize}, BN, ReLU");
+                    var conv = Activation("stem_c", c.OutChannels, c.OutputSize);
+                    var output = Activation("stem_out", c.OutChannels, c.OutputSize);
+                    w.Line($"stem_conv.Forward(ops, input, {conv}, n);");
+                    w.Line($"stem_bn.Forward(ops, {conv}, {output}, n, training);");
+                    w.Line($"ops.Relu({output}, {output}, n);");
+                }
+
+                for (var b = 0; b < plan.Blocks.Count; b++) WriteBlockForward(w, b);
+
+                var cls = plan.Classifier;
+                var last = BlockInput(plan, plan.Blocks.Count);
+                w.Line();
+                w.Line($"// classifier: global average pool {cls.InputSize}x{cls.InputSize}, FC {cls.InChannels} -> {cls.Classes}");
+                w.Line($"ops.GlobalAveragePool({last}, a.pooled, n);");
+                w.Line("classifier.Forward(ops, a.pooled, a.logits, n);");
+                w.Line("return a.logits;");
+            }
+        }
+
+        private void WriteBlockForward(SourceWriter w, int b)
+        {
+            var block = plan.Blocks[b];
+            var prefix = Field(block.Name);
+            var x = BlockInput(plan, b);
+            var size = block.OutputSize;
+            w.Line();
+            w.Line($"// {block.Name}: K = {block.K}, L = {block.L}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {size}x{size}{(block.Nonlinear ? ", BN + ReLU after W_1" : "")}");
+            var input = x;
+            for (var l = 1; l <= block.L; l++)
+            {
+                var conv = block.Convs[l - 1];
+                var p = block.Permutations[l - 1];
+                var isLast = l == block.L;
+                var c = Activation($"{prefix}_c{l}", conv.OutChannels, size);
+                var next = isLast ? Activation($"{prefix}_out", conv.OutChannels, size) : Activation($"{prefix}_in{l + 1}", conv.OutChannels, size);
+                var normalized = p.IsIdentity ? next : Scratch(conv.OutChannels, size);
+                w.Line($"{prefix}_conv{l}.Forward(ops, {input}, {c}, n);{Pad()}// W_{l}: {conv.KernelSize}x{conv.KernelSize}, {conv.Branches} branches x ({conv.K} -> {conv.OutPerBranch}){(conv.Stride == 2 ? ", stride 2" : "")}");
+                w.Line($"{prefix}_bn{l}.Forward(ops, {c}, {normalized}, n, training);");
+                if (l == 1 && block.Nonlinear) w.Line($"ops.Relu({normalized}, {normalized}, n);");
+                if (!p.IsIdentity) w.Line($"ops.ChannelShuffle({normalized}, {next}, n, {p.Branches});{Pad()}// P_{l}: {p.Formula}");
+                else w.Line($"// P_{l}: identity ({(p.Branches == 1 ? "one branch" : "one channel per branch")})");
+                input = next;
+            }
+            if (block.HasSkip)
+            {
+                var from = BlockInput(plan, block.SkipFrom);
+                w.Line($"ops.Add({input}, {from}, {input}, n);{Pad()}// identity skip from the input of {plan.Blocks[block.SkipFrom].Name}");
+            }
+            w.Line($"ops.Relu({input}, {input}, n);");
+        }
+
+        private void WriteBackward(SourceWriter w)
+        {
+            w.Line("/// <summary>The backward pass: the forward steps in reverse, writing every parameter's gradient.</summary>");
+            using (w.Block($"public void Backward({Tensor} gradLogits)"))
+            {
+                var cls = plan.Classifier;
+                w.Line($"var a = core.BeginBackward(gradLogits, {cls.Classes});");
+                w.Line("var n = a.N;");
+                w.Line();
+                w.Line("// classifier");
+                Activation("pooled", cls.InChannels, 0);
+                Activation("logits", cls.Classes, 0);
+                Activation("grad_pooled", cls.InChannels, 0);
+                w.Line("classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);");
+                var g = RentGradient(cls.InChannels, cls.InputSize);
+                w.Line($"ops.GlobalAveragePoolBackward(a.grad_pooled, {g}, n);");
+
+                var pendingSkips = new Dictionary<int, string>();
+                for (var b = plan.Blocks.Count - 1; b >= 0; b--) g = WriteBlockBackward(w, b, g, pendingSkips);
+
+                if (plan.Stem is { } stem)
+                {
+                    var c = stem.Conv;
+                    w.Line();
+                    w.Line("// stem");
+                    w.Line($"ops.ReluBackward(a.stem_out, {g}, {g}, n);");
+                    var gc = RentGradient(c.OutChannels, c.OutputSize);
+                    w.Line($"stem_bn.Backward(ops, a.stem_c, {g}, {gc}, n);");
+                    ReturnGradient(g);
+                    w.Line($"stem_conv.Backward(ops, a.Input!, {gc}, ComputeInputGradient ? a.input_grad : null, n);");
+                    ReturnGradient(gc);
+                    w.Line("InputGradient = ComputeInputGradient ? a.input_grad : null;");
+                }
+                else
+                {
+                    w.Line($"if (ComputeInputGradient) ops.Copy({g}, a.input_grad);");
+                    w.Line("InputGradient = ComputeInputGradient ? a.input_grad : null;");
+                    ReturnGradient(g);
+                }
+                Activation("input_grad", plan.Spec.InputChannels, plan.Spec.InputSize);
+            }
+        }
+
+        /// <summary>Back through one block; <paramref name="g"/> holds the gradient of its output, the result that of its input.</summary>
+        private string WriteBlockBackward(SourceWriter w, int b, string g, Dictionary<int, string> pendingSkips)
+        {
+            var block = plan.Blocks[b];
+            var prefix = Field(block.Name);
+            var size = block.OutputSize;
+            w.Line();
+            w.Line($"// {block.Name}: K = {block.K}, L = {block.L}");
+            w.Line($"ops.ReluBackward(a.{prefix}_out, {g}, {g}, n);");
+            if (block.HasSkip)
+            {
+                var from = plan.Blocks[block.SkipFrom];
+                var skip = RentGradient(from.InChannels, from.InputSize);
+                w.Line($"ops.Copy({g}, {skip});{Pad()}// the skip's share, added at the input of {from.Name}");
+                pendingSkips[block.SkipFrom] = skip;
+            }
+
+            for (var l = block.L; l >= 1; l--)
+            {
+                var conv = block.Convs[l - 1];
+                var p = block.Permutations[l - 1];
+                if (l == 1 && block.Nonlinear) w.Line($"ops.ReluBackward(a.{prefix}_in2, {g}, {g}, n);{Pad()}// ReLU after BN_1 commutes with P_1");
+                var gNormalized = g;
+                if (!p.IsIdentity)
+                {
+                    gNormalized = RentGradient(conv.OutChannels, size);
+                    w.Line($"ops.ChannelShuffle({g}, {gNormalized}, n, {p.PerBranch});{Pad()}// P_{l}^-1");
+                    ReturnGradient(g);
+                }
+                var gc = RentGradient(conv.OutChannels, size);
+                w.Line($"{prefix}_bn{l}.Backward(ops, a.{prefix}_c{l}, {gNormalized}, {gc}, n);");
+                ReturnGradient(gNormalized);
+                var x = l == 1 ? BlockInput(plan, b) : $"a.{prefix}_in{l}";
+                var gx = l == 1 ? RentGradient(block.InChannels, block.InputSize) : RentGradient(conv.InChannels, size);
+                w.Line($"{prefix}_conv{l}.Backward(ops, {x}, {gc}, {gx}, n);");
+                ReturnGradient(gc);
+                g = gx;
+            }
+
+            if (pendingSkips.TryGetValue(b, out var pending))
+            {
+                w.Line($"ops.Add({g}, {pending}, {g}, n);{Pad()}// plus the skip's share");
+                ReturnGradient(pending);
+                pendingSkips.Remove(b);
+            }
+            return g;
+        }
+
+        private void WriteActivations(SourceWriter w)
+        {
+            w.Line("/// <summary>Activations kept for backward and gradient buffers, for one batch size n.</summary>");
+            using (w.Block("private sealed class Activations : global::System.IDisposable"))
+            {
+                w.Line("public readonly int N;");
+                w.Line($"public {Tensor}? Input;");
+                var distinct = activations.GroupBy(a => a.Name).Select(g => g.First()).ToList();
+                foreach (var a in distinct) w.Line($"public readonly {Tensor} {a.Name};");
+                w.Line();
+                using (w.Block("public Activations(global::Igcv2.Device device, int n)"))
+                {
+                    w.Line("N = n;");
+                    foreach (var a in distinct)
+                    {
+                        w.Line(a.Size == 0
+                            ? $"{a.Name} = device.Allocate(n, {a.Channels});"
+                            : $"{a.Name} = device.Allocate(n, {a.Channels}, {a.Size}, {a.Size});");
+                    }
+                }
+                w.Line();
+                using (w.Block("public void Dispose()"))
+                {
+                    foreach (var a in distinct) w.Line($"{a.Name}.Dispose();");
+                }
+            }
+        }
+
+        private static string Pad() => "    ";
+    }
+}

@@ -1,0 +1,395 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace Igcv2.Kernels;
+
+/// <summary>
+/// ILGPU kernels (CUDA, and ILGPU's CPU accelerator). Each is implicitly grouped and grid-stride: a launch
+/// has as many threads as the accelerator keeps resident (never one per element), and thread i handles
+/// work items i, i + stride, ... Weight gradients give each weight to one thread (no float atomics), so
+/// results are deterministic. Statistics accumulate in double.
+/// </summary>
+internal static class DeviceKernels
+{
+    // y[s, co, oy, ox] = sum over the branch's input channels and taps of w * x.
+    public static void Conv2d(Index1D index, ConvGeometry g, int total, int stride,
+        ArrayView<float> x, ArrayView<float> w, ArrayView<float> y)
+    {
+        int k = g.K;
+        for (int i = index; i < total; i += stride)
+        {
+            int ox = i % g.Wo;
+            int t = i / g.Wo;
+            int oy = t % g.Ho;
+            t /= g.Ho;
+            int co = t % g.Cout;
+            int s = t / g.Cout;
+            int branch = co / g.Cog;
+            float sum = 0f;
+            for (int cil = 0; cil < g.Cig; cil++)
+            {
+                int xBase = (s * g.Cin + branch * g.Cig + cil) * g.H * g.W;
+                int wBase = (co * g.Cig + cil) * k * k;
+                for (int ky = 0; ky < k; ky++)
+                {
+                    int iy = oy * g.Stride + ky - g.Pad;
+                    if (iy < 0 || iy >= g.H) continue;
+                    for (int kx = 0; kx < k; kx++)
+                    {
+                        int ix = ox * g.Stride + kx - g.Pad;
+                        if (ix < 0 || ix >= g.W) continue;
+                        sum += w[wBase + ky * k + kx] * x[xBase + iy * g.W + ix];
+                    }
+                }
+            }
+            y[i] = sum;
+        }
+    }
+
+    // gx[s, ci, iy, ix] = sum over the outputs that read it.
+    public static void Conv2dBackwardInput(Index1D index, ConvGeometry g, int total, int stride,
+        ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx)
+    {
+        int k = g.K;
+        for (int i = index; i < total; i += stride)
+        {
+            int ix = i % g.W;
+            int t = i / g.W;
+            int iy = t % g.H;
+            t /= g.H;
+            int ci = t % g.Cin;
+            int s = t / g.Cin;
+            int branch = ci / g.Cig;
+            int cil = ci - branch * g.Cig;
+            float sum = 0f;
+            for (int col = 0; col < g.Cog; col++)
+            {
+                int co = branch * g.Cog + col;
+                int gyBase = (s * g.Cout + co) * g.Ho * g.Wo;
+                int wBase = (co * g.Cig + cil) * k * k;
+                for (int ky = 0; ky < k; ky++)
+                {
+                    int ny = iy + g.Pad - ky;
+                    if (ny < 0 || ny % g.Stride != 0) continue;
+                    int oy = ny / g.Stride;
+                    if (oy >= g.Ho) continue;
+                    for (int kx = 0; kx < k; kx++)
+                    {
+                        int nx = ix + g.Pad - kx;
+                        if (nx < 0 || nx % g.Stride != 0) continue;
+                        int ox = nx / g.Stride;
+                        if (ox >= g.Wo) continue;
+                        sum += w[wBase + ky * k + kx] * gy[gyBase + oy * g.Wo + ox];
+                    }
+                }
+            }
+            gx[i] = sum;
+        }
+    }
+
+    // gw[co, cil, ky, kx] = sum over samples and output positions of gy * x; one thread owns one weight.
+    public static void Conv2dBackwardWeight(Index1D index, ConvGeometry g, int total, int stride,
+        ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw)
+    {
+        int k = g.K;
+        for (int i = index; i < total; i += stride)
+        {
+            int kx = i % k;
+            int t = i / k;
+            int ky = t % k;
+            t /= k;
+            int cil = t % g.Cig;
+            int co = t / g.Cig;
+            int ci = (co / g.Cog) * g.Cig + cil;
+            int offY = ky - g.Pad;
+            int offX = kx - g.Pad;
+            int oy0 = ConvGeometry.RangeStart(offY, g.Stride);
+            int oy1 = ConvGeometry.RangeEnd(offY, g.Stride, g.H, g.Ho);
+            int ox0 = ConvGeometry.RangeStart(offX, g.Stride);
+            int ox1 = ConvGeometry.RangeEnd(offX, g.Stride, g.W, g.Wo);
+            double sum = 0.0;
+            for (int s = 0; s < g.N; s++)
+            {
+                int xBase = (s * g.Cin + ci) * g.H * g.W;
+                int gyBase = (s * g.Cout + co) * g.Ho * g.Wo;
+                for (int oy = oy0; oy < oy1; oy++)
+                {
+                    int xRow = xBase + (oy * g.Stride + offY) * g.W + offX;
+                    int gyRow = gyBase + oy * g.Wo;
+                    float row = 0f;
+                    for (int ox = ox0; ox < ox1; ox++)
+                    {
+                        row += gy[gyRow + ox] * x[xRow + ox * g.Stride];
+                    }
+                    sum += row;
+                }
+            }
+            gw[i] = (float)sum;
+        }
+    }
+
+    // y[:, j*G + b] = x[:, b*K + j] with K = C/G channels per branch.
+    public static void ChannelShuffle(Index1D index, int total, int stride, int channels, int groups, int plane,
+        ArrayView<float> x, ArrayView<float> y)
+    {
+        int perBranch = channels / groups;
+        for (int i = index; i < total; i += stride)
+        {
+            int p = i % plane;
+            int t = i / plane;
+            int d = t % channels;
+            int s = t / channels;
+            int src = (d % groups) * perBranch + d / groups;
+            y[i] = x[(s * channels + src) * plane + p];
+        }
+    }
+
+    // One thread per channel: two-pass batch statistics in double, running statistics PyTorch-style.
+    public static void BatchNormStatistics(Index1D index, int channels, int stride, int n, int plane, float momentum, float epsilon,
+        ArrayView<float> x, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
+        ArrayView<float> runningMean, ArrayView<float> runningVar)
+    {
+        for (int c = index; c < channels; c += stride)
+        {
+            double m = (double)n * plane;
+            double sum = 0.0;
+            for (int s = 0; s < n; s++)
+            {
+                int b = (s * channels + c) * plane;
+                for (int p = 0; p < plane; p++) sum += x[b + p];
+            }
+            double mean = sum / m;
+            double squares = 0.0;
+            for (int s = 0; s < n; s++)
+            {
+                int b = (s * channels + c) * plane;
+                for (int p = 0; p < plane; p++)
+                {
+                    double d = x[b + p] - mean;
+                    squares += d * d;
+                }
+            }
+            double variance = squares / m;
+            double unbiased = m > 1 ? squares / (m - 1) : variance;
+            savedMean[c] = (float)mean;
+            savedInvStd[c] = (float)(1.0 / XMath.Sqrt(variance + epsilon));
+            runningMean[c] = (float)((1.0 - momentum) * runningMean[c] + momentum * mean);
+            runningVar[c] = (float)((1.0 - momentum) * runningVar[c] + momentum * unbiased);
+        }
+    }
+
+    // y = (x - mean) * invStd * gamma + beta, per element.
+    public static void BatchNormNormalize(Index1D index, int total, int stride, int channels, int plane,
+        ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> mean, ArrayView<float> invStd,
+        ArrayView<float> y)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            int c = (i / plane) % channels;
+            y[i] = (x[i] - mean[c]) * invStd[c] * gamma[c] + beta[c];
+        }
+    }
+
+    public static void BatchNormInference(Index1D index, int total, int stride, int channels, int plane, float epsilon,
+        ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> runningMean, ArrayView<float> runningVar,
+        ArrayView<float> y)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            int c = (i / plane) % channels;
+            float scale = gamma[c] / XMath.Sqrt(runningVar[c] + epsilon);
+            y[i] = (x[i] - runningMean[c]) * scale + beta[c];
+        }
+    }
+
+    // One thread per channel: gBeta = sum gy, gGamma = sum gy * xhat.
+    public static void BatchNormBackwardReduce(Index1D index, int channels, int stride, int n, int plane,
+        ArrayView<float> x, ArrayView<float> gy, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
+        ArrayView<float> gGamma, ArrayView<float> gBeta)
+    {
+        for (int c = index; c < channels; c += stride)
+        {
+            float mean = savedMean[c];
+            double sumGy = 0.0;
+            double sumGyXc = 0.0;
+            for (int s = 0; s < n; s++)
+            {
+                int b = (s * channels + c) * plane;
+                for (int p = 0; p < plane; p++)
+                {
+                    float g = gy[b + p];
+                    sumGy += g;
+                    sumGyXc += g * (x[b + p] - mean);
+                }
+            }
+            gBeta[c] = (float)sumGy;
+            gGamma[c] = (float)(sumGyXc * savedInvStd[c]);
+        }
+    }
+
+    // gx = gamma * invStd * (gy - gBeta/m - xhat * gGamma/m), the batch-statistics gradient.
+    public static void BatchNormBackwardInput(Index1D index, int total, int stride, int channels, int plane, float m,
+        ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gamma, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
+        ArrayView<float> gGamma, ArrayView<float> gBeta, ArrayView<float> gx)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            int c = (i / plane) % channels;
+            float invStd = savedInvStd[c];
+            float xhat = (x[i] - savedMean[c]) * invStd;
+            gx[i] = gamma[c] * invStd * (gy[i] - gBeta[c] / m - xhat * gGamma[c] / m);
+        }
+    }
+
+    public static void Relu(Index1D index, int total, int stride, ArrayView<float> x, ArrayView<float> y)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            float v = x[i];
+            y[i] = v > 0f ? v : 0f;
+        }
+    }
+
+    public static void ReluBackward(Index1D index, int total, int stride, ArrayView<float> y, ArrayView<float> gy, ArrayView<float> gx)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            gx[i] = y[i] > 0f ? gy[i] : 0f;
+        }
+    }
+
+    public static void Add(Index1D index, int total, int stride, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            y[i] = a[i] + b[i];
+        }
+    }
+
+    public static void Fill(Index1D index, int total, int stride, float value, ArrayView<float> t)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            t[i] = value;
+        }
+    }
+
+    // One thread per (sample, channel) plane.
+    public static void GlobalAveragePool(Index1D index, int total, int stride, int plane, ArrayView<float> x, ArrayView<float> y)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            int b = i * plane;
+            double sum = 0.0;
+            for (int p = 0; p < plane; p++) sum += x[b + p];
+            y[i] = (float)(sum / plane);
+        }
+    }
+
+    public static void GlobalAveragePoolBackward(Index1D index, int total, int stride, int plane, ArrayView<float> gy, ArrayView<float> gx)
+    {
+        float scale = 1f / plane;
+        for (int i = index; i < total; i += stride)
+        {
+            gx[i] = gy[i / plane] * scale;
+        }
+    }
+
+    // y[s, o] = b[o] + sum_i x[s, i] w[o, i]
+    public static void Linear(Index1D index, int total, int stride, int inputs, int outputs,
+        ArrayView<float> x, ArrayView<float> w, ArrayView<float> b, ArrayView<float> y)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            int o = i % outputs;
+            int s = i / outputs;
+            float sum = 0f;
+            for (int j = 0; j < inputs; j++) sum += x[s * inputs + j] * w[o * inputs + j];
+            y[i] = sum + b[o];
+        }
+    }
+
+    // gx[s, j] = sum_o gy[s, o] w[o, j]
+    public static void LinearBackwardInput(Index1D index, int total, int stride, int inputs, int outputs,
+        ArrayView<float> w, ArrayView<float> gy, ArrayView<float> gx)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            int j = i % inputs;
+            int s = i / inputs;
+            float sum = 0f;
+            for (int o = 0; o < outputs; o++) sum += gy[s * outputs + o] * w[o * inputs + j];
+            gx[i] = sum;
+        }
+    }
+
+    // Items [0, outputs*inputs) are weights gw[o, j] = sum_s gy[s, o] x[s, j]; the last `outputs` items are biases.
+    public static void LinearBackwardParameters(Index1D index, int total, int stride, int n, int inputs, int outputs,
+        ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw, ArrayView<float> gb)
+    {
+        int weights = outputs * inputs;
+        for (int i = index; i < total; i += stride)
+        {
+            double sum = 0.0;
+            if (i < weights)
+            {
+                int j = i % inputs;
+                int o = i / inputs;
+                for (int s = 0; s < n; s++) sum += gy[s * outputs + o] * x[s * inputs + j];
+                gw[i] = (float)sum;
+            }
+            else
+            {
+                int o = i - weights;
+                for (int s = 0; s < n; s++) sum += gy[s * outputs + o];
+                gb[o] = (float)sum;
+            }
+        }
+    }
+
+    // One thread per sample: stable log-softmax; scratch[s] = loss, scratch[n + s] = 1 when the label is invalid.
+    public static void SoftmaxCrossEntropy(Index1D index, int n, int stride, int classes,
+        ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> grad, ArrayView<float> scratch)
+    {
+        for (int s = index; s < n; s += stride)
+        {
+            int b = s * classes;
+            float max = logits[b];
+            for (int c = 1; c < classes; c++) max = XMath.Max(max, logits[b + c]);
+            double sum = 0.0;
+            for (int c = 0; c < classes; c++) sum += XMath.Exp((double)(logits[b + c] - max));
+            float labelValue = labels[s];
+            int label = (int)labelValue;
+            bool valid = label >= 0 && label < classes && label == labelValue;
+            float invN = 1f / n;
+            for (int c = 0; c < classes; c++)
+            {
+                double p = XMath.Exp((double)(logits[b + c] - max)) / sum;
+                grad[b + c] = (float)((p - (c == label ? 1.0 : 0.0)) * invN);
+            }
+            scratch[s] = valid ? (float)(XMath.Log(sum) - (logits[b + label] - max)) : 0f;
+            scratch[n + s] = valid ? 0f : 1f;
+        }
+    }
+
+    // scratch[s] = 1 when the first maximal logit is the label.
+    public static void CountCorrect(Index1D index, int n, int stride, int classes,
+        ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> scratch)
+    {
+        for (int s = index; s < n; s += stride)
+        {
+            int b = s * classes;
+            int best = 0;
+            float max = logits[b];
+            for (int c = 1; c < classes; c++)
+            {
+                if (logits[b + c] > max)
+                {
+                    max = logits[b + c];
+                    best = c;
+                }
+            }
+            scratch[s] = best == (int)labels[s] && (float)best == labels[s] ? 1f : 0f;
+        }
+    }
+}

@@ -1,0 +1,521 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Buf = Igcv2.Kernels.HostKernels.Buf;
+
+namespace Igcv2.Kernels;
+
+/// <summary>
+/// The operations generated models call, bound to one <see cref="Device"/>. All tensors are NCHW float32;
+/// <c>n</c> is the number of samples to process (1 &lt;= n &lt;= the batch dimension): operations touch the
+/// first n samples of buffers allocated for a larger batch. Outputs are overwritten, never accumulated.
+/// On CUDA (and on the CPU with <see cref="Kernels.CpuLauncher.Accelerator"/>) each call launches ILGPU
+/// grid-stride kernels sized from the accelerator; on the CPU by default it runs vectorised Parallel.For
+/// loops over the accelerator's host buffers. Calls are asynchronous on CUDA except the two that return
+/// a value.
+/// </summary>
+public sealed class Ops : IDisposable
+{
+    private readonly Device device;
+    private readonly Accelerator accelerator;
+    private readonly bool host;
+    private readonly int residentThreads;
+    private MemoryBuffer1D<float, Stride1D.Dense>? scratch;
+
+    private Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? conv2d, conv2dBackwardInput, conv2dBackwardWeight;
+    private Action<Index1D, int, int, int, int, int, ArrayView<float>, ArrayView<float>>? channelShuffle;
+    private Action<Index1D, int, int, int, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnStatistics;
+    private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnNormalize;
+    private Action<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnInference;
+    private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnBackwardReduce;
+    private Action<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnBackwardInput;
+    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>? relu;
+    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? reluBackward, add;
+    private Action<Index1D, int, int, float, ArrayView<float>>? fill;
+    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>? gap, gapBackward;
+    private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? linear;
+    private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? linearBackwardInput;
+    private Action<Index1D, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? linearBackwardParameters;
+    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? softmaxCrossEntropy;
+    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? countCorrect;
+
+    internal Ops(Device device)
+    {
+        this.device = device;
+        accelerator = device.Accelerator;
+        host = device.IsCpu && device.CpuLauncher == CpuLauncher.HostParallel;
+        // Grid-stride launches: as many threads as the accelerator keeps resident, never one per element.
+        residentThreads = Math.Max(1, accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor);
+    }
+
+    /// <summary>The launcher in use: CUDA devices report <see cref="Kernels.CpuLauncher.Accelerator"/>.</summary>
+    internal CpuLauncher Launcher => host ? CpuLauncher.HostParallel : CpuLauncher.Accelerator;
+
+    // ---------------------------------------------------------------- convolution
+
+    /// <summary>
+    /// Group convolution, square kernel k = w.Dim(2) (3 or 1), padding k/2, stride 1 or 2.
+    /// x [N, Cin, H, W], w [Cout, Cin/groups, k, k], y [N, Cout, Ho, Wo] with Ho = (H-1)/stride+1.
+    /// </summary>
+    public void Conv2d(Tensor x, Tensor w, Tensor y, int n, int groups, int stride)
+    {
+        var g = ConvShape(nameof(Conv2d), x, "x", w, y, "y", n, groups, stride);
+        NotSame(nameof(Conv2d), x, "x", y, "y");
+        if (host) HostKernels.Conv2d(g, new Buf(x), new Buf(w), new Buf(y));
+        else Launch(ref conv2d, DeviceKernels.Conv2d, g, g.N * g.Cout * g.Ho * g.Wo, x, w, y);
+    }
+
+    /// <summary>Writes gx, the gradient of <see cref="Conv2d"/> with respect to x.</summary>
+    public void Conv2dBackwardInput(Tensor gy, Tensor w, Tensor gx, int n, int groups, int stride)
+    {
+        var g = ConvShape(nameof(Conv2dBackwardInput), gx, "gx", w, gy, "gy", n, groups, stride);
+        NotSame(nameof(Conv2dBackwardInput), gy, "gy", gx, "gx");
+        if (host) HostKernels.Conv2dBackwardInput(g, new Buf(gy), new Buf(w), new Buf(gx));
+        else Launch(ref conv2dBackwardInput, DeviceKernels.Conv2dBackwardInput, g, g.N * g.Cin * g.H * g.W, gy, w, gx);
+    }
+
+    /// <summary>Writes gw, the gradient of <see cref="Conv2d"/> with respect to w (one worker owns a weight).</summary>
+    public void Conv2dBackwardWeight(Tensor x, Tensor gy, Tensor gw, int n, int groups, int stride)
+    {
+        var g = ConvShape(nameof(Conv2dBackwardWeight), x, "x", gw, gy, "gy", n, groups, stride);
+        if (host) HostKernels.Conv2dBackwardWeight(g, new Buf(x), new Buf(gy), new Buf(gw));
+        else Launch(ref conv2dBackwardWeight, DeviceKernels.Conv2dBackwardWeight, g, (int)gw.Length, x, gy, gw);
+    }
+
+    // ---------------------------------------------------------------- permutation
+
+    /// <summary>
+    /// The interleaving permutation over <paramref name="groups"/> branches: y[:, j*G + g] = x[:, g*(C/G) + j].
+    /// Its backward is ChannelShuffle(gy, gx, n, C / groups).
+    /// </summary>
+    public void ChannelShuffle(Tensor x, Tensor y, int n, int groups)
+    {
+        const string op = nameof(ChannelShuffle);
+        Image(op, x, "x", n);
+        int channels = x.Dim(1);
+        if (groups <= 0 || channels % groups != 0)
+        {
+            throw new ArgumentException($"{op}: groups = {groups} must be positive and divide the {channels} channels of x {x.ShapeText}.", nameof(groups));
+        }
+        Batched(op, y, "y", n, x.Dim(1), x.Dim(2), x.Dim(3));
+        NotSame(op, x, "x", y, "y");
+        int plane = x.Dim(2) * x.Dim(3);
+        if (host)
+        {
+            HostKernels.ChannelShuffle(n, channels, groups, plane, new Buf(x), new Buf(y));
+            return;
+        }
+        int total = n * channels * plane;
+        channelShuffle ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, ArrayView<float>, ArrayView<float>>(DeviceKernels.ChannelShuffle);
+        channelShuffle(Threads(total), total, Threads(total), channels, groups, plane, x.Flat, y.Flat);
+    }
+
+    // ---------------------------------------------------------------- batch norm
+
+    /// <summary>
+    /// Batch norm with batch statistics over (n, H, W) per channel. savedMean / savedInvStd [C] receive the mean
+    /// and 1/sqrt(var + eps) for <see cref="BatchNormBackward"/>; running statistics are updated PyTorch-style,
+    /// running = (1 - momentum) running + momentum stat, with the unbiased variance for runningVar.
+    /// </summary>
+    public void BatchNormTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean, Tensor savedInvStd,
+        Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon)
+    {
+        const string op = nameof(BatchNormTraining);
+        Image(op, x, "x", n);
+        int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
+        Batched(op, y, "y", n, channels, x.Dim(2), x.Dim(3));
+        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd"), (runningMean, "runningMean"), (runningVar, "runningVar") })
+        {
+            Exact(op, t, name, channels);
+        }
+        if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"{op}: epsilon must be positive.");
+        if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"{op}: momentum must be in [0, 1].");
+        if (host)
+        {
+            HostKernels.BatchNormTraining(n, channels, plane, momentum, epsilon, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(y),
+                new Buf(savedMean), new Buf(savedInvStd), new Buf(runningMean), new Buf(runningVar));
+            return;
+        }
+        bnStatistics ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormStatistics);
+        bnStatistics(Threads(channels), channels, Threads(channels), n, plane, momentum, epsilon, x.Flat, savedMean.Flat, savedInvStd.Flat, runningMean.Flat, runningVar.Flat);
+        int total = n * channels * plane;
+        bnNormalize ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormNormalize);
+        bnNormalize(Threads(total), total, Threads(total), channels, plane, x.Flat, gamma.Flat, beta.Flat, savedMean.Flat, savedInvStd.Flat, y.Flat);
+    }
+
+    /// <summary>Batch norm with the running statistics: y = (x - runningMean) gamma / sqrt(runningVar + eps) + beta.</summary>
+    public void BatchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, Tensor y, int n, float epsilon)
+    {
+        const string op = nameof(BatchNormInference);
+        Image(op, x, "x", n);
+        int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
+        Batched(op, y, "y", n, channels, x.Dim(2), x.Dim(3));
+        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "runningMean"), (runningVar, "runningVar") })
+        {
+            Exact(op, t, name, channels);
+        }
+        if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"{op}: epsilon must be positive.");
+        if (host)
+        {
+            HostKernels.BatchNormInference(n, channels, plane, epsilon, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(runningMean), new Buf(runningVar), new Buf(y));
+            return;
+        }
+        int total = n * channels * plane;
+        bnInference ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormInference);
+        bnInference(Threads(total), total, Threads(total), channels, plane, epsilon, x.Flat, gamma.Flat, beta.Flat, runningMean.Flat, runningVar.Flat, y.Flat);
+    }
+
+    /// <summary>Gradients of <see cref="BatchNormTraining"/> (batch statistics): writes gx, gGamma and gBeta.</summary>
+    public void BatchNormBackward(Tensor x, Tensor gy, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor gx, Tensor gGamma, Tensor gBeta, int n)
+    {
+        const string op = nameof(BatchNormBackward);
+        Image(op, x, "x", n);
+        int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
+        Batched(op, gy, "gy", n, channels, x.Dim(2), x.Dim(3));
+        Batched(op, gx, "gx", n, channels, x.Dim(2), x.Dim(3));
+        foreach (var (t, name) in new[] { (gamma, "gamma"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd"), (gGamma, "gGamma"), (gBeta, "gBeta") })
+        {
+            Exact(op, t, name, channels);
+        }
+        if (host)
+        {
+            HostKernels.BatchNormBackward(n, channels, plane, new Buf(x), new Buf(gy), new Buf(gamma), new Buf(savedMean), new Buf(savedInvStd),
+                new Buf(gx), new Buf(gGamma), new Buf(gBeta));
+            return;
+        }
+        bnBackwardReduce ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormBackwardReduce);
+        bnBackwardReduce(Threads(channels), channels, Threads(channels), n, plane, x.Flat, gy.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat);
+        int total = n * channels * plane;
+        bnBackwardInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormBackwardInput);
+        bnBackwardInput(Threads(total), total, Threads(total), channels, plane, (float)n * plane, x.Flat, gy.Flat, gamma.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat, gx.Flat);
+    }
+
+    // ---------------------------------------------------------------- element-wise
+
+    /// <summary>y = max(x, 0); x and y may be the same tensor.</summary>
+    public void Relu(Tensor x, Tensor y, int n)
+    {
+        int total = SameSamples(nameof(Relu), n, (x, "x"), (y, "y"));
+        if (host) HostKernels.Relu(total, new Buf(x), new Buf(y));
+        else
+        {
+            relu ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>>(DeviceKernels.Relu);
+            relu(Threads(total), total, Threads(total), x.Flat, y.Flat);
+        }
+    }
+
+    /// <summary>gx = y &gt; 0 ? gy : 0, from the ReLU's output y; gx may be the same tensor as gy.</summary>
+    public void ReluBackward(Tensor y, Tensor gy, Tensor gx, int n)
+    {
+        int total = SameSamples(nameof(ReluBackward), n, (y, "y"), (gy, "gy"), (gx, "gx"));
+        if (host) HostKernels.ReluBackward(total, new Buf(y), new Buf(gy), new Buf(gx));
+        else
+        {
+            reluBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.ReluBackward);
+            reluBackward(Threads(total), total, Threads(total), y.Flat, gy.Flat, gx.Flat);
+        }
+    }
+
+    /// <summary>y = a + b (the residual add); y may be a or b.</summary>
+    public void Add(Tensor a, Tensor b, Tensor y, int n)
+    {
+        int total = SameSamples(nameof(Add), n, (a, "a"), (b, "b"), (y, "y"));
+        if (host) HostKernels.Add(total, new Buf(a), new Buf(b), new Buf(y));
+        else
+        {
+            add ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.Add);
+            add(Threads(total), total, Threads(total), a.Flat, b.Flat, y.Flat);
+        }
+    }
+
+    // ---------------------------------------------------------------- pooling and classifier
+
+    /// <summary>x [N, C, H, W] -> y [N, C]: the mean over each plane.</summary>
+    public void GlobalAveragePool(Tensor x, Tensor y, int n)
+    {
+        const string op = nameof(GlobalAveragePool);
+        Image(op, x, "x", n);
+        Batched(op, y, "y", n, x.Dim(1));
+        int planes = n * x.Dim(1), plane = x.Dim(2) * x.Dim(3);
+        if (host) HostKernels.GlobalAveragePool(planes, plane, new Buf(x), new Buf(y));
+        else
+        {
+            gap ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>(DeviceKernels.GlobalAveragePool);
+            gap(Threads(planes), planes, Threads(planes), plane, x.Flat, y.Flat);
+        }
+    }
+
+    /// <summary>gy [N, C] -> gx [N, C, H, W]: each plane receives gy / (H W).</summary>
+    public void GlobalAveragePoolBackward(Tensor gy, Tensor gx, int n)
+    {
+        const string op = nameof(GlobalAveragePoolBackward);
+        Image(op, gx, "gx", n);
+        Batched(op, gy, "gy", n, gx.Dim(1));
+        int planes = n * gx.Dim(1), plane = gx.Dim(2) * gx.Dim(3);
+        if (host) HostKernels.GlobalAveragePoolBackward(planes, plane, new Buf(gy), new Buf(gx));
+        else
+        {
+            int total = planes * plane;
+            gapBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>(DeviceKernels.GlobalAveragePoolBackward);
+            gapBackward(Threads(total), total, Threads(total), plane, gy.Flat, gx.Flat);
+        }
+    }
+
+    /// <summary>x [N, In], w [Out, In], b [Out] -> y [N, Out] = x w^T + b.</summary>
+    public void Linear(Tensor x, Tensor w, Tensor b, Tensor y, int n)
+    {
+        const string op = nameof(Linear);
+        var (inputs, outputs) = LinearShape(op, x, "x", w, b, n);
+        Batched(op, y, "y", n, outputs);
+        NotSame(op, x, "x", y, "y");
+        if (host) HostKernels.Linear(n, inputs, outputs, new Buf(x), new Buf(w), new Buf(b), new Buf(y));
+        else
+        {
+            int total = n * outputs;
+            linear ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.Linear);
+            linear(Threads(total), total, Threads(total), inputs, outputs, x.Flat, w.Flat, b.Flat, y.Flat);
+        }
+    }
+
+    /// <summary>Gradients of <see cref="Linear"/>: gx = gy w, gw = gy^T x, gb = column sums of gy (over n samples).</summary>
+    public void LinearBackward(Tensor x, Tensor w, Tensor gy, Tensor gx, Tensor gw, Tensor gb, int n)
+    {
+        const string op = nameof(LinearBackward);
+        var (inputs, outputs) = LinearShape(op, x, "x", w, null, n);
+        Batched(op, gy, "gy", n, outputs);
+        Batched(op, gx, "gx", n, x.Shape[1..]);
+        Exact(op, gw, "gw", outputs, inputs);
+        Exact(op, gb, "gb", outputs);
+        NotSame(op, gy, "gy", gx, "gx");
+        if (host)
+        {
+            HostKernels.LinearBackward(n, inputs, outputs, new Buf(x), new Buf(w), new Buf(gy), new Buf(gx), new Buf(gw), new Buf(gb));
+            return;
+        }
+        int total = n * inputs;
+        linearBackwardInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.LinearBackwardInput);
+        linearBackwardInput(Threads(total), total, Threads(total), inputs, outputs, w.Flat, gy.Flat, gx.Flat);
+        int items = outputs * inputs + outputs;
+        linearBackwardParameters ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.LinearBackwardParameters);
+        linearBackwardParameters(Threads(items), items, Threads(items), n, inputs, outputs, x.Flat, gy.Flat, gw.Flat, gb.Flat);
+    }
+
+    // ---------------------------------------------------------------- loss and metrics
+
+    /// <summary>
+    /// Mean softmax cross-entropy over n samples; labels [N] hold class indices as floats. Writes
+    /// gradLogits = (softmax - onehot) / n and returns the mean loss (synchronises).
+    /// </summary>
+    public float SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor gradLogits, int n)
+    {
+        const string op = nameof(SoftmaxCrossEntropy);
+        int classes = Logits(op, logits, labels, n);
+        Batched(op, gradLogits, "gradLogits", n, classes);
+        NotSame(op, logits, "logits", gradLogits, "gradLogits");
+        if (host)
+        {
+            return (float)(HostKernels.SoftmaxCrossEntropy(n, classes, new Buf(logits), new Buf(labels), new Buf(gradLogits)) / n);
+        }
+        var view = Scratch(2 * n);
+        softmaxCrossEntropy ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.SoftmaxCrossEntropy);
+        softmaxCrossEntropy(Threads(n), n, Threads(n), classes, logits.Flat, labels.Flat, gradLogits.Flat, view);
+        var values = ReadBack(view);
+        double sum = 0.0;
+        for (int s = 0; s < n; s++)
+        {
+            if (values[n + s] != 0f) HostKernels.CheckedLabel(labels.ToArray()[s], classes);
+            sum += values[s];
+        }
+        return (float)(sum / n);
+    }
+
+    /// <summary>Top-1 hits among the first n samples (the first maximal logit counts as the prediction).</summary>
+    public int CountCorrect(Tensor logits, Tensor labels, int n)
+    {
+        int classes = Logits(nameof(CountCorrect), logits, labels, n);
+        if (host) return HostKernels.CountCorrect(n, classes, new Buf(logits), new Buf(labels));
+        var view = Scratch(n);
+        countCorrect ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.CountCorrect);
+        countCorrect(Threads(n), n, Threads(n), classes, logits.Flat, labels.Flat, view);
+        int hits = 0;
+        foreach (var v in ReadBack(view)) hits += (int)v;
+        return hits;
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    /// <summary>Sets every element of <paramref name="t"/>.</summary>
+    public void Fill(Tensor t, float value)
+    {
+        Owned(nameof(Fill), t, "t");
+        if (host)
+        {
+            t.HostSpan.Fill(value);
+            return;
+        }
+        int total = checked((int)t.Length);
+        fill ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, float, ArrayView<float>>(DeviceKernels.Fill);
+        fill(Threads(total), total, Threads(total), value, t.Flat);
+    }
+
+    /// <summary>Copies every element; the tensors must have the same number of elements.</summary>
+    public void Copy(Tensor source, Tensor destination)
+    {
+        Owned(nameof(Copy), source, "source");
+        Owned(nameof(Copy), destination, "destination");
+        if (source.Length != destination.Length)
+        {
+            throw new ArgumentException($"Copy: destination {destination.ShapeText} must hold as many elements as source {source.ShapeText}.", nameof(destination));
+        }
+        if (ReferenceEquals(source, destination)) return;
+        if (host) source.HostSpan.CopyTo(destination.HostSpan);
+        else source.Flat.CopyTo(destination.Flat);
+    }
+
+    public void Dispose()
+    {
+        scratch?.Dispose();
+        scratch = null;
+    }
+
+    // ---------------------------------------------------------------- launching
+
+    private int Threads(int total) => Math.Max(1, Math.Min(total, residentThreads));
+
+    private void Launch(
+        ref Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? kernel,
+        Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>> body,
+        ConvGeometry g, int total, Tensor a, Tensor b, Tensor c)
+    {
+        kernel ??= accelerator.LoadAutoGroupedStreamKernel(body);
+        kernel(Threads(total), g, total, Threads(total), a.Flat, b.Flat, c.Flat);
+    }
+
+    private ArrayView<float> Scratch(int length)
+    {
+        if (scratch is null || scratch.Length < length)
+        {
+            scratch?.Dispose();
+            scratch = accelerator.Allocate1D<float>(Math.Max(length, 256));
+        }
+        return scratch.View.SubView(0, length).AsContiguous();
+    }
+
+    private float[] ReadBack(ArrayView<float> view)
+    {
+        accelerator.Synchronize();
+        var values = new float[view.Length];
+        view.CopyToCPU(values);
+        return values;
+    }
+
+    // ---------------------------------------------------------------- validation
+
+    private void Owned(string op, Tensor t, string name)
+    {
+        ArgumentNullException.ThrowIfNull(t, name);
+        if (t.IsDisposed) throw new ObjectDisposedException(name, $"{op}: {name} was disposed.");
+        if (!ReferenceEquals(t.Device, device)) throw new ArgumentException($"{op}: {name} lives on another device ({t.Device}); this is {device}.", name);
+    }
+
+    private static void CheckN(string op, Tensor t, string name, int n)
+    {
+        if (n < 1 || n > t.Dim(0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(n), n, $"{op}: n = {n} must be in [1, {t.Dim(0)}], the batch dimension of {name} {t.ShapeText}.");
+        }
+    }
+
+    /// <summary>t must be [N >= n, perSample...].</summary>
+    private void Batched(string op, Tensor t, string name, int n, params int[] perSample)
+    {
+        Owned(op, t, name);
+        bool ok = t.Rank == perSample.Length + 1;
+        for (int i = 0; ok && i < perSample.Length; i++) ok = t.Dim(i + 1) == perSample[i];
+        if (!ok)
+        {
+            throw new ArgumentException($"{op}: {name} must have shape [{string.Join(", ", perSample.Select(d => d.ToString()).Prepend("N"))}] (N >= {n}), got {t.ShapeText}.", name);
+        }
+        CheckN(op, t, name, n);
+    }
+
+    private void Exact(string op, Tensor t, string name, params int[] shape)
+    {
+        Owned(op, t, name);
+        if (!t.Shape.AsSpan().SequenceEqual(shape))
+        {
+            throw new ArgumentException($"{op}: {name} must have shape [{string.Join(", ", shape)}], got {t.ShapeText}.", name);
+        }
+    }
+
+    private void Image(string op, Tensor t, string name, int n)
+    {
+        Owned(op, t, name);
+        if (t.Rank != 4) throw new ArgumentException($"{op}: {name} must be an NCHW image batch [N, C, H, W], got {t.ShapeText}.", name);
+        CheckN(op, t, name, n);
+    }
+
+    private static void NotSame(string op, Tensor a, string aName, Tensor b, string bName)
+    {
+        if (ReferenceEquals(a, b)) throw new ArgumentException($"{op}: {bName} must not be the same tensor as {aName}.", bName);
+    }
+
+    /// <summary>The tensors must hold the same per-sample shape; returns n times the per-sample length.</summary>
+    private int SameSamples(string op, int n, params (Tensor Tensor, string Name)[] tensors)
+    {
+        var (first, firstName) = tensors[0];
+        Owned(op, first, firstName);
+        CheckN(op, first, firstName, n);
+        var perSample = first.Shape[1..];
+        for (int i = 1; i < tensors.Length; i++) Batched(op, tensors[i].Tensor, tensors[i].Name, n, perSample);
+        return checked((int)(first.Length / first.Dim(0) * n));
+    }
+
+    /// <summary>Validates a group convolution; x/w/y are the input-side, weight and output-side tensors.</summary>
+    private ConvGeometry ConvShape(string op, Tensor x, string xName, Tensor w, Tensor y, string yName, int n, int groups, int stride)
+    {
+        Image(op, x, xName, n);
+        string wName = op == nameof(Conv2dBackwardWeight) ? "gw" : "w";
+        Owned(op, w, wName);
+        if (w.Rank != 4 || w.Dim(2) != w.Dim(3) || (w.Dim(2) != 1 && w.Dim(2) != 3))
+        {
+            throw new ArgumentException($"{op}: {wName} must be [Cout, Cin/groups, k, k] with k = 1 or 3, got {w.ShapeText}.", wName);
+        }
+        if (stride != 1 && stride != 2) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{op}: stride must be 1 or 2.");
+        int cin = x.Dim(1), cout = w.Dim(0), k = w.Dim(2);
+        if (groups <= 0 || cin % groups != 0 || cout % groups != 0)
+        {
+            throw new ArgumentException($"{op}: groups = {groups} must be positive and divide both Cin = {cin} ({xName} {x.ShapeText}) and Cout = {cout} ({wName} {w.ShapeText}).", nameof(groups));
+        }
+        if (w.Dim(1) != cin / groups)
+        {
+            throw new ArgumentException($"{op}: {wName} must have shape [{cout}, {cin / groups}, {k}, {k}] for Cin = {cin} in {groups} groups, got {w.ShapeText}.", wName);
+        }
+        var g = new ConvGeometry(n, cin, x.Dim(2), x.Dim(3), cout, k, groups, stride);
+        Batched(op, y, yName, n, cout, g.Ho, g.Wo);
+        return g;
+    }
+
+    private (int Inputs, int Outputs) LinearShape(string op, Tensor x, string xName, Tensor w, Tensor? b, int n)
+    {
+        Owned(op, x, xName);
+        Owned(op, w, "w");
+        if (x.Rank < 2) throw new ArgumentException($"{op}: {xName} must be [N, In], got {x.ShapeText}.", xName);
+        CheckN(op, x, xName, n);
+        int inputs = checked((int)(x.Length / x.Dim(0)));
+        if (w.Rank != 2 || w.Dim(1) != inputs)
+        {
+            throw new ArgumentException($"{op}: w must have shape [Out, {inputs}] for x {x.ShapeText}, got {w.ShapeText}.", "w");
+        }
+        if (b is not null) Exact(op, b, "b", w.Dim(0));
+        return (inputs, w.Dim(0));
+    }
+
+    private int Logits(string op, Tensor logits, Tensor labels, int n)
+    {
+        Owned(op, logits, "logits");
+        if (logits.Rank != 2) throw new ArgumentException($"{op}: logits must be [N, Classes], got {logits.ShapeText}.", nameof(logits));
+        CheckN(op, logits, "logits", n);
+        Batched(op, labels, "labels", n);
+        return logits.Dim(1);
+    }
+}

@@ -1,0 +1,73 @@
+using Igcv2.Kernels;
+
+namespace Igcv2.Models;
+
+/// <summary>
+/// A group convolution W_l with its weight [C_out, K, k, k]: <see cref="Groups"/> branches, stride,
+/// padding k/2. Generated models call <see cref="Forward"/> and <see cref="Backward"/>.
+/// </summary>
+public sealed class Conv2dLayer(Parameter weight, int groups, int stride)
+{
+    public Parameter Weight { get; } = weight;
+
+    public int Groups { get; } = groups;
+
+    public int Stride { get; } = stride;
+
+    public void Forward(Ops ops, Tensor x, Tensor y, int n) => ops.Conv2d(x, Weight.Value, y, n, Groups, Stride);
+
+    /// <summary>Writes the weight gradient and, unless <paramref name="gx"/> is null, the input gradient.</summary>
+    public void Backward(Ops ops, Tensor x, Tensor gy, Tensor? gx, int n)
+    {
+        ops.Conv2dBackwardWeight(x, gy, Weight.Gradient!, n, Groups, Stride);
+        if (gx is not null) ops.Conv2dBackwardInput(gy, Weight.Value, gx, n, Groups, Stride);
+    }
+}
+
+/// <summary>
+/// Batch normalisation over (N, H, W) per channel, with gamma/beta (trained) and running mean/variance
+/// (state). Training mode normalises with the batch statistics and updates the running ones
+/// (momentum <see cref="Momentum"/>, PyTorch's convention); inference mode uses the running ones.
+/// </summary>
+public sealed class BatchNormLayer(Parameter gamma, Parameter beta, Parameter runningMean, Parameter runningVariance, Tensor savedMean, Tensor savedInvStd)
+{
+    public const float Momentum = 0.1f;
+
+    public const float Epsilon = 1e-5f;
+
+    public Parameter Gamma { get; } = gamma;
+
+    public Parameter Beta { get; } = beta;
+
+    public Parameter RunningMean { get; } = runningMean;
+
+    public Parameter RunningVariance { get; } = runningVariance;
+
+    public void Forward(Ops ops, Tensor x, Tensor y, int n, bool training)
+    {
+        if (training)
+        {
+            ops.BatchNormTraining(x, Gamma.Value, Beta.Value, y, savedMean, savedInvStd, RunningMean.Value, RunningVariance.Value, n, Momentum, Epsilon);
+        }
+        else
+        {
+            ops.BatchNormInference(x, Gamma.Value, Beta.Value, RunningMean.Value, RunningVariance.Value, y, n, Epsilon);
+        }
+    }
+
+    public void Backward(Ops ops, Tensor x, Tensor gy, Tensor gx, int n) =>
+        ops.BatchNormBackward(x, gy, Gamma.Value, savedMean, savedInvStd, gx, Gamma.Gradient!, Beta.Gradient!, n);
+}
+
+/// <summary>The fully connected classifier: y = x W^T + b, W [classes, C].</summary>
+public sealed class LinearLayer(Parameter weight, Parameter bias)
+{
+    public Parameter Weight { get; } = weight;
+
+    public Parameter Bias { get; } = bias;
+
+    public void Forward(Ops ops, Tensor x, Tensor y, int n) => ops.Linear(x, Weight.Value, Bias.Value, y, n);
+
+    public void Backward(Ops ops, Tensor x, Tensor gy, Tensor gx, int n) =>
+        ops.LinearBackward(x, Weight.Value, gy, gx, Weight.Gradient!, Bias.Gradient!, n);
+}

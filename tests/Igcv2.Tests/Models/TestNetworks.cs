@@ -1,0 +1,27 @@
+using Igcv2;
+
+namespace Igcv2.Tests.Models;
+
+// Small networks that exercise every step the generator emits: stem, stride 2, a width change,
+// K_1 > 1 (a non-identity P_1), the nonlinear block (BN + ReLU after W_1), identity skips.
+
+/// <summary>Two stages, stride 2 and a widening block (8 -> 16), K_1 = 1.</summary>
+[Igcv2Network(InputChannels = 2, InputSize = 6, Classes = 3)]
+[Stem(8)]
+[Stage(8, Blocks = 2, K = [1, 4, 2])]
+[Stage(16, Blocks = 2, K = [1, 4, 4], Stride = 2)]
+public partial class TinyWideningNet;
+
+/// <summary>
+/// IGC-V1-like grouped 3x3 (K_1 = 2, so P_1 is a real shuffle; S*K_1 = 18 balances K_2 = 16), the
+/// nonlinear block, three blocks with a skip over the first two.
+/// </summary>
+[Igcv2Network(InputChannels = 3, InputSize = 5, Classes = 4)]
+[Stem(32, Stride = 2)]
+[Stage(32, Blocks = 3, K = [2, 16], Nonlinear = true)]
+public partial class TinyGroupedNet;
+
+/// <summary>No stem: the first block reads the input directly.</summary>
+[Igcv2Network(InputChannels = 4, InputSize = 4, Classes = 2)]
+[Stage(4, Blocks = 2, K = [1, 2, 2])]
+public partial class TinyStemlessNet;
