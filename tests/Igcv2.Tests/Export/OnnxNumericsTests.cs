@@ -35,6 +35,38 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
         Assert.True(error < Tolerance, $"max relative error {error:E2} >= {Tolerance:E0}");
     }
 
+    public static TheoryData<string, int> GeneratedNetworks => new()
+    {
+        { nameof(ExportSmallNet), 3 },
+        { nameof(ExportNonlinearNet), 2 },
+        { nameof(ExportIgcv2C64D8), 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(GeneratedNetworks))]
+    public void OnnxRuntime_matches_the_generated_models_inference_forward_pass(string network, int batch)
+    {
+        using IModel model = network switch
+        {
+            nameof(ExportSmallNet) => new ExportSmallNet(fixture.Device, batch, seed: 4),
+            nameof(ExportNonlinearNet) => new ExportNonlinearNet(fixture.Device, batch, seed: 4),
+            nameof(ExportIgcv2C64D8) => new ExportIgcv2C64D8(fixture.Device, batch, seed: 4),
+            _ => throw new ArgumentOutOfRangeException(nameof(network), network, null),
+        };
+        RandomizeBatchNorm(model, seed: 9);
+        var spec = model.Plan.Spec;
+        var images = OnnxTestSupport.RandomImages(batch * spec.InputChannels * spec.InputSize * spec.InputSize, seed: 6);
+        using var input = fixture.Device.Allocate(batch, spec.InputChannels, spec.InputSize, spec.InputSize);
+        input.CopyFrom(images);
+
+        var expected = model.Forward(input, training: false).ToArray().Select(v => (double)v).ToArray();
+        var actual = OnnxTestSupport.RunOnnxRuntime(Onnx.ToBytes(model), images, batch, spec.InputChannels, spec.InputSize);
+
+        var error = OnnxTestSupport.MaxRelativeError(actual, expected);
+        output.WriteLine($"{network} (generated, batch {batch}): max relative error {error:E2}");
+        Assert.True(error < Tolerance, $"max relative error {error:E2} >= {Tolerance:E0}");
+    }
+
     [Fact]
     public void The_batch_dimension_is_symbolic_one_graph_runs_any_batch()
     {
@@ -71,6 +103,25 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
         var actual = OnnxTestSupport.RunOnnxRuntime(Google.Protobuf.MessageExtensions.ToByteArray(onnx), images, 2, spec.InputChannels, spec.InputSize);
 
         Assert.True(OnnxTestSupport.MaxRelativeError(actual, model.Infer(images, 2)) > 1e-2);
+    }
+
+    /// <summary>Gamma, beta and the running statistics away from their initial 1, 0, 0, 1.</summary>
+    private static void RandomizeBatchNorm(IModel model, int seed)
+    {
+        var random = new Random(seed);
+        foreach (var p in model.Parameters.Concat(model.Buffers))
+        {
+            (double centre, double spread) = p.Kind switch
+            {
+                ParameterKind.BatchNormGamma => (1.0, 0.5),
+                ParameterKind.BatchNormBeta => (0.0, 0.2),
+                ParameterKind.RunningMean => (0.0, 0.3),
+                ParameterKind.RunningVariance => (1.0, 0.5),
+                _ => (double.NaN, 0),
+            };
+            if (double.IsNaN(centre)) continue;
+            p.SetValues(Enumerable.Range(0, (int)p.Length).Select(_ => (float)(centre + spread * (2 * random.NextDouble() - 1))).ToArray());
+        }
     }
 
     private static NetworkSpec SpecOf(string network) => network switch

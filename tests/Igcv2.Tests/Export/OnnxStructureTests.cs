@@ -172,6 +172,10 @@ public class OnnxStructureTests(CpuDeviceFixture fixture) : IClassFixture<CpuDev
 
         public void Backward(Tensor gradLogits) => inner.Backward(gradLogits);
 
+        public bool ComputeInputGradient { get => inner.ComputeInputGradient; set => inner.ComputeInputGradient = value; }
+
+        public Tensor? InputGradient => inner.InputGradient;
+
         public void Dispose()
         {
         }

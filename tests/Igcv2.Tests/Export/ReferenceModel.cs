@@ -89,6 +89,10 @@ internal sealed class ReferenceModel : IModel
 
     public void Backward(Tensor gradLogits) => throw new NotSupportedException("The reference model only infers.");
 
+    public bool ComputeInputGradient { get; set; }
+
+    public Tensor? InputGradient => null;
+
     public void Dispose()
     {
         foreach (var p in parameters.Concat(buffers)) p.Value.Dispose();
