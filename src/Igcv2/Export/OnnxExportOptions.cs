@@ -16,7 +16,7 @@ public enum OnnxShuffle
     Gather,
 }
 
-/// <summary>Settings of <see cref="Onnx.Save(IModel, string, OnnxExportOptions?)"/>; the defaults suit ONNX Runtime and PyTorch's onnx2torch.</summary>
+/// <summary>Settings of <see cref="Onnx.Save(IModel, string, OnnxExportOptions?)"/>; the defaults are what the tests run in ONNX Runtime.</summary>
 public sealed record OnnxExportOptions
 {
     /// <summary>The smallest opset the exporter writes: Conv, BatchNormalization, Gemm... as of ONNX 1.8.</summary>
@@ -25,7 +25,10 @@ public sealed record OnnxExportOptions
     /// <summary>The default options.</summary>
     public static OnnxExportOptions Default { get; } = new();
 
-    /// <summary>The default-domain opset the model declares (13 or later; every op used is unchanged since 13 or 14).</summary>
+    /// <summary>
+    /// The default-domain opset the model declares, 13 or later: the ops and attributes written mean the same
+    /// from 13 on (later versions of BatchNormalization and Reshape only add types and optional behaviour).
+    /// </summary>
     public int Opset { get; init; } = MinimumOpset;
 
     /// <summary>How the channel shuffles are written.</summary>
