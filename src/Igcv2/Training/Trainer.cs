@@ -1,0 +1,303 @@
+using System.Diagnostics;
+using Igcv2.Data;
+
+namespace Igcv2.Training;
+
+/// <summary>
+/// Trains any <see cref="IModel"/>: per epoch, mini-batches from the data seam, each copied into the
+/// model's input, then forward, loss, backward and an <see cref="Sgd"/> step at the scheduled rate; after
+/// the epoch an evaluation on the test set in inference mode, a report to the observers and a checkpoint.
+/// Everything that decides the numbers (weights, BN statistics, momentum, position, seed) is in the
+/// checkpoint, so <see cref="LoadCheckpoint"/> then <see cref="Run"/> continues exactly where it stopped:
+/// bit for bit on the CPU device when the loader orders data from (seed, epoch).
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly Dictionary<int, BatchTensors> tensors = [];
+    private readonly List<EpochReport> history = [];
+    private readonly List<ITrainingObserver> observers = [];
+    private EpochProgress progress;
+    private bool disposed;
+
+    public Trainer(IModel model, ILossFunction loss, TrainerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loss);
+        Model = model;
+        Loss = loss;
+        Options = options ?? new TrainerOptions();
+        if (Options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), Options.Epochs, "Epochs cannot be negative.");
+        if (Options.CheckpointEveryEpochs < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.CheckpointEveryEpochs, "CheckpointEveryEpochs must be at least 1.");
+        Optimizer = new Sgd(model.Parameters, Options.Optimizer);
+        var spec = model.Plan.Spec;
+        ImageShape = [spec.InputChannels, spec.InputSize, spec.InputSize];
+        Classes = spec.Classes;
+    }
+
+    public IModel Model { get; }
+
+    public ILossFunction Loss { get; }
+
+    public TrainerOptions Options { get; }
+
+    public Sgd Optimizer { get; }
+
+    /// <summary>[C, H, W] of one input image.</summary>
+    public int[] ImageShape { get; }
+
+    public int Classes { get; }
+
+    /// <summary>The 0-based epoch the next step belongs to.</summary>
+    public int Epoch { get; private set; }
+
+    /// <summary>The 0-based step within <see cref="Epoch"/> that runs next.</summary>
+    public int Step { get; private set; }
+
+    /// <summary>Optimizer steps taken since the start (across resumes).</summary>
+    public long Iteration { get; private set; }
+
+    /// <summary>Finished epochs' reports, including those before a resume.</summary>
+    public IReadOnlyList<EpochReport> History => history;
+
+    public IList<ITrainingObserver> Observers => observers;
+
+    /// <summary>Adds an observer; returns this trainer for chaining.</summary>
+    public Trainer Observe(ITrainingObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        observers.Add(observer);
+        return this;
+    }
+
+    /// <summary>
+    /// Trains from the current position up to <see cref="TrainerOptions.Epochs"/>.
+    /// </summary>
+    /// <param name="train">The batches of a 0-based epoch, in that epoch's (shuffled) order.</param>
+    /// <param name="stepsPerEpoch">How many batches an epoch yields; the schedules need it to place each step.</param>
+    /// <param name="test">The test set, evaluated after every epoch; null skips evaluation.</param>
+    public TrainingResult Run(Func<int, IEnumerable<Batch>> train, int stepsPerEpoch, IEnumerable<Batch>? test = null, CancellationToken cancellation = default)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentOutOfRangeException.ThrowIfLessThan(stepsPerEpoch, 1);
+        Notify(o => o.TrainingStarted(new TrainingStart(Options.Epochs, Epoch, Step, stepsPerEpoch, history.ToArray(),
+            $"{Model.GetType().Name}, batch {Model.BatchSize}, SGD {Options.Optimizer}, {Options.Schedule}, seed {Options.Seed}")));
+        TrainingResult result;
+        try
+        {
+            result = RunEpochs(train, stepsPerEpoch, test, cancellation);
+        }
+        catch (Exception e)
+        {
+            Notify(o => o.TrainingStopped(new TrainingResult(TrainingOutcome.Failed, history.ToArray(), e.Message, LastCheckpoint: LastCheckpoint)));
+            throw;
+        }
+        Notify(o => o.TrainingStopped(result));
+        return result;
+    }
+
+    /// <summary>The checkpoint this trainer wrote or loaded last (the last good one after a divergence).</summary>
+    public string? LastCheckpoint { get; private set; }
+
+    private TrainingResult RunEpochs(Func<int, IEnumerable<Batch>> train, int stepsPerEpoch, IEnumerable<Batch>? test, CancellationToken cancellation)
+    {
+        while (Epoch < Options.Epochs)
+        {
+            var epoch = Epoch;
+            var clock = Stopwatch.StartNew();
+            var skip = Step;
+            if (skip == 0) progress = default;
+            foreach (var batch in skip > 0 ? train(epoch).Skip(skip) : train(epoch))
+            {
+                if (cancellation.IsCancellationRequested)
+                {
+                    progress.TrainSeconds += clock.Elapsed.TotalSeconds;
+                    return Cancelled();
+                }
+                var learningRate = Options.Schedule.At(epoch, Step, stepsPerEpoch);
+                if (Step == 0) progress.FirstRate = learningRate;
+                var n = batch.Count;
+                var t = TensorsFor(n);
+                Load(batch, t);
+                var logits = Model.Forward(t.Input, training: true);
+                var loss = Loss.SoftmaxCrossEntropy(logits, t.Labels, t.GradLogits, n);
+                if (!float.IsFinite(loss))
+                {
+                    // Stop before the backward pass: the weights stay those of the last finite step, and
+                    // no checkpoint is written, so the last good one on disk survives.
+                    var divergence = new Divergence(epoch, Step, Iteration, loss);
+                    var kept = LastCheckpoint is null ? "no checkpoint was written" : $"the last good checkpoint {LastCheckpoint} is kept";
+                    return new TrainingResult(TrainingOutcome.Diverged, history.ToArray(),
+                        $"Training stopped: {divergence}; {kept}.", divergence, LastCheckpoint);
+                }
+                var correct = Loss.CountCorrect(logits, t.Labels, n);
+                Model.Backward(t.GradLogits);
+                Optimizer.Step(learningRate);
+
+                progress.LossSum += (double)loss * n;
+                progress.Correct += correct;
+                progress.Seen += n;
+                var stepReport = new StepReport(epoch, Step, stepsPerEpoch, Iteration, learningRate, loss, correct, n);
+                Step++;
+                Iteration++;
+                foreach (var o in observers) o.StepCompleted(stepReport);
+                if (Options.CheckpointEverySteps > 0 && Options.CheckpointPath is { } midPath && Iteration % Options.CheckpointEverySteps == 0)
+                {
+                    progress.TrainSeconds += clock.Elapsed.TotalSeconds;
+                    clock.Restart();
+                    SaveCheckpoint(midPath);
+                }
+            }
+            progress.TrainSeconds += clock.Elapsed.TotalSeconds;
+            if (progress.Seen == 0) throw new InvalidOperationException($"Epoch {epoch + 1} yielded no batches.");
+
+            clock.Restart();
+            var evaluation = test is null ? new Evaluation(double.NaN, double.NaN, 0) : Evaluate(test);
+            var report = new EpochReport(
+                epoch + 1,
+                progress.FirstRate,
+                progress.LossSum / progress.Seen,
+                (double)progress.Correct / progress.Seen,
+                evaluation.Loss,
+                evaluation.Accuracy,
+                progress.TrainSeconds + clock.Elapsed.TotalSeconds,
+                progress.TrainSeconds > 0 ? progress.Seen / progress.TrainSeconds : double.NaN);
+            history.Add(report);
+            Epoch = epoch + 1;
+            Step = 0;
+            progress = default;
+            foreach (var o in observers) o.EpochCompleted(report);
+            if (Options.CheckpointPath is { } path && (Epoch % Options.CheckpointEveryEpochs == 0 || Epoch == Options.Epochs))
+            {
+                SaveCheckpoint(path);
+            }
+            if (cancellation.IsCancellationRequested) return Cancelled();
+        }
+        return new TrainingResult(TrainingOutcome.Completed, history.ToArray(),
+            $"Trained {Options.Epochs} epochs.", LastCheckpoint: LastCheckpoint);
+    }
+
+    private TrainingResult Cancelled()
+    {
+        if (Options.CheckpointOnCancel && Options.CheckpointPath is { } path) SaveCheckpoint(path);
+        return new TrainingResult(TrainingOutcome.Cancelled, history.ToArray(),
+            $"Cancelled in epoch {Epoch + 1} before step {Step}.", LastCheckpoint: LastCheckpoint);
+    }
+
+    /// <summary>Mean loss and top-1 accuracy of the model on <paramref name="data"/>, in inference mode (running BN statistics).</summary>
+    public Evaluation Evaluate(IEnumerable<Batch> data)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentNullException.ThrowIfNull(data);
+        double lossSum = 0;
+        long correct = 0, seen = 0;
+        foreach (var batch in data)
+        {
+            var t = TensorsFor(batch.Count);
+            Load(batch, t);
+            var logits = Model.Forward(t.Input, training: false);
+            lossSum += (double)Loss.SoftmaxCrossEntropy(logits, t.Labels, t.GradLogits, batch.Count) * batch.Count;
+            correct += Loss.CountCorrect(logits, t.Labels, batch.Count);
+            seen += batch.Count;
+        }
+        return seen == 0 ? new Evaluation(double.NaN, double.NaN, 0) : new Evaluation(lossSum / seen, (double)correct / seen, seen);
+    }
+
+    /// <summary>Writes the whole training state to <paramref name="path"/> atomically (see <see cref="TrainingCheckpoint"/>).</summary>
+    public void SaveCheckpoint(string path)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        TrainingCheckpoint.Save(path, this, new TrainingCheckpoint.Position(Epoch, Step, Iteration, progress.LossSum, progress.Correct, progress.Seen, progress.TrainSeconds, progress.FirstRate), history);
+        LastCheckpoint = path;
+        foreach (var o in observers) o.CheckpointSaved(path, Epoch, Step);
+    }
+
+    /// <summary>
+    /// Restores weights, BN statistics, momentum, position and history from <paramref name="path"/>;
+    /// refuses a checkpoint of another architecture or seed, saying what differs.
+    /// </summary>
+    public void LoadCheckpoint(string path)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var (position, earlier) = TrainingCheckpoint.Load(path, this);
+        Epoch = position.Epoch;
+        Step = position.Step;
+        Iteration = position.Iteration;
+        progress = new EpochProgress
+        {
+            LossSum = position.LossSum,
+            Correct = position.Correct,
+            Seen = position.Seen,
+            TrainSeconds = position.TrainSeconds,
+            FirstRate = position.FirstRate,
+        };
+        history.Clear();
+        history.AddRange(earlier);
+        LastCheckpoint = path;
+    }
+
+    private void Notify(Action<ITrainingObserver> action)
+    {
+        foreach (var o in observers) action(o);
+    }
+
+    private BatchTensors TensorsFor(int n)
+    {
+        if (n < 1 || n > Model.BatchSize)
+        {
+            throw new ArgumentException($"A batch of {n} images does not fit the model's batch size {Model.BatchSize}.");
+        }
+        if (!tensors.TryGetValue(n, out var t))
+        {
+            var device = Model.Device;
+            t = new BatchTensors(
+                device.Allocate(n, ImageShape[0], ImageShape[1], ImageShape[2]),
+                device.Allocate(n),
+                device.Allocate(n, Classes));
+            tensors.Add(n, t);
+        }
+        return t;
+    }
+
+    private static void Load(Batch batch, BatchTensors t)
+    {
+        var imageValues = checked((int)t.Input.Length);
+        if (batch.Images.Length < imageValues || batch.Labels.Length < batch.Count)
+        {
+            throw new ArgumentException(
+                $"A batch of {batch.Count} needs {imageValues} image values and {batch.Count} labels, got {batch.Images.Length} and {batch.Labels.Length}.");
+        }
+        t.Input.CopyFrom(batch.Images.AsSpan(0, imageValues));
+        t.Labels.CopyFrom(batch.Labels.AsSpan(0, batch.Count));
+    }
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        foreach (var t in tensors.Values) t.Dispose();
+        tensors.Clear();
+        Optimizer.Dispose();
+    }
+
+    /// <summary>Input [n, C, H, W], labels [n], logit gradient [n, classes] for batches of n.</summary>
+    private sealed record BatchTensors(Tensor Input, Tensor Labels, Tensor GradLogits) : IDisposable
+    {
+        public void Dispose()
+        {
+            Input.Dispose();
+            Labels.Dispose();
+            GradLogits.Dispose();
+        }
+    }
+
+    /// <summary>The running sums of the epoch in progress (checkpointed mid-epoch).</summary>
+    private struct EpochProgress
+    {
+        public double LossSum;
+        public long Correct;
+        public long Seen;
+        public double TrainSeconds;
+        public double FirstRate;
+    }
+}

@@ -1,0 +1,31 @@
+namespace Igcv2.Training;
+
+/// <summary>How a <see cref="Trainer"/> runs. Defaults follow the paper's CIFAR setting where it has one.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Epochs of the whole run (a resumed run continues up to this count).</summary>
+    public int Epochs { get; init; } = 1;
+
+    /// <summary>The learning rate per iteration; the paper's is <see cref="MultiStepSchedule.PaperCifar"/>.</summary>
+    public LearningRateSchedule Schedule { get; init; } = new ConstantSchedule(0.1);
+
+    public SgdOptions Optimizer { get; init; } = new();
+
+    /// <summary>
+    /// The seed the data loaders shuffle with (<see cref="EpochShuffle"/>): stored in checkpoints, and a
+    /// checkpoint written under another seed is refused, since its data order would differ.
+    /// </summary>
+    public int Seed { get; init; }
+
+    /// <summary>Where checkpoints go (overwritten atomically); null: none are written.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>A checkpoint after every this many epochs (and after the last one).</summary>
+    public int CheckpointEveryEpochs { get; init; } = 1;
+
+    /// <summary>Also a checkpoint every this many iterations, mid-epoch; 0: only at epoch ends.</summary>
+    public int CheckpointEverySteps { get; init; }
+
+    /// <summary>Save a checkpoint when the run is cancelled, so that it can resume where it stopped.</summary>
+    public bool CheckpointOnCancel { get; init; } = true;
+}

@@ -1,0 +1,92 @@
+namespace Igcv2.Training;
+
+/// <summary>What a run starts from: a fresh model (<see cref="StartEpoch"/> 0) or a resumed checkpoint.</summary>
+/// <param name="Epochs">The epoch count the run ends at.</param>
+/// <param name="StartEpoch">0-based epoch the run starts (or resumes) in.</param>
+/// <param name="StartStep">0-based step within it (non-zero after a mid-epoch checkpoint).</param>
+/// <param name="StepsPerEpoch">Mini-batches per epoch, as the data seam announced.</param>
+/// <param name="History">Epochs finished before this run (from the checkpoint).</param>
+/// <param name="Description">Model, optimizer and schedule in one line.</param>
+public sealed record TrainingStart(
+    int Epochs,
+    int StartEpoch,
+    int StartStep,
+    int StepsPerEpoch,
+    IReadOnlyList<EpochReport> History,
+    string Description);
+
+/// <summary>One optimizer step: <see cref="Epoch"/> and <see cref="Step"/> are 0-based, <see cref="Loss"/> is the batch mean.</summary>
+public readonly record struct StepReport(
+    int Epoch,
+    int Step,
+    int StepsPerEpoch,
+    long Iteration,
+    double LearningRate,
+    float Loss,
+    int Correct,
+    int Count);
+
+/// <summary>
+/// One finished epoch. <see cref="Epoch"/> counts from 1 (the first epoch is 1). Losses are means over
+/// images, accuracies top-1 fractions in [0, 1]; test values are NaN when no test set was given.
+/// <see cref="LearningRate"/> is the rate of the epoch's first step; <see cref="Seconds"/> includes the
+/// evaluation, <see cref="ImagesPerSecond"/> counts training only.
+/// </summary>
+public sealed record EpochReport(
+    int Epoch,
+    double LearningRate,
+    double TrainLoss,
+    double TrainAccuracy,
+    double TestLoss,
+    double TestAccuracy,
+    double Seconds,
+    double ImagesPerSecond);
+
+/// <summary>A model's loss and top-1 accuracy on a data set, in inference mode.</summary>
+public readonly record struct Evaluation(double Loss, double Accuracy, long Images);
+
+/// <summary>Where and why the loss stopped being finite. The model still holds the weights of the step before.</summary>
+public sealed record Divergence(int Epoch, int Step, long Iteration, float Loss)
+{
+    public override string ToString() =>
+        $"the loss became {Loss} in epoch {Epoch + 1} at step {Step} (iteration {Iteration})";
+}
+
+/// <summary>How a run ended.</summary>
+public enum TrainingOutcome
+{
+    Completed,
+    Diverged,
+    Cancelled,
+    Failed,
+}
+
+/// <summary>How a run ended, with every epoch's report (resumed runs include the earlier ones).</summary>
+public sealed record TrainingResult(
+    TrainingOutcome Outcome,
+    IReadOnlyList<EpochReport> History,
+    string Message,
+    Divergence? Divergence = null,
+    string? LastCheckpoint = null)
+{
+    public bool Completed => Outcome == TrainingOutcome.Completed;
+}
+
+/// <summary>
+/// Hooks a library user implements to follow training; every method has an empty default. Called on the
+/// training thread, in order: <see cref="TrainingStarted"/>, then per step <see cref="StepCompleted"/>,
+/// per epoch <see cref="EpochCompleted"/> (and <see cref="CheckpointSaved"/>), and always
+/// <see cref="TrainingStopped"/> last, also when the run fails.
+/// </summary>
+public interface ITrainingObserver
+{
+    void TrainingStarted(TrainingStart start) { }
+
+    void StepCompleted(in StepReport step) { }
+
+    void EpochCompleted(EpochReport epoch) { }
+
+    void CheckpointSaved(string path, int epoch, int step) { }
+
+    void TrainingStopped(TrainingResult result) { }
+}
