@@ -1,0 +1,37 @@
+namespace Igcv2.Tests.Export;
+
+// Networks the export tests declare; the generator emits each (and checks it: warnings are errors here,
+// so every K is complementary and balanced).
+
+/// <summary>Small, with a stride and a width change: 8 -> 16 channels, 8x8 -> 4x4, skips in both stages.</summary>
+[Igcv2Network(InputChannels = 3, InputSize = 8, Classes = 5)]
+[Stem(8)]
+[Stage(8, Blocks = 2, K = [1, 4, 2])]
+[Stage(16, Blocks = 2, K = [1, 4, 4], Stride = 2)]
+public partial class ExportSmallNet;
+
+/// <summary>
+/// One IGCV2 block of width 64 with K = [1, 8, 8] (prod(K) = C: complementary), the paper's C64 first
+/// stage; a small input keeps the connectivity walk cheap.
+/// </summary>
+[Igcv2Network(InputChannels = 3, InputSize = 4, Classes = 2)]
+[Stem(64)]
+[Stage(64, Blocks = 1, K = [1, 8, 8])]
+public partial class ExportOneBlock;
+
+/// <summary>
+/// Table 1's IGCV2 (C64) at D = 8 (B = 2 blocks per stage). The paper's last stage has K = [1, 32, 8],
+/// which the generator flags as unbalanced (IGCV005); [1, 16, 16] is the balanced complementary choice.
+/// </summary>
+[Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 10)]
+[Stem(64)]
+[Stage(64, Blocks = 2, K = [1, 8, 8])]
+[Stage(128, Blocks = 2, K = [1, 16, 8], Stride = 2)]
+[Stage(256, Blocks = 2, K = [1, 16, 16], Stride = 2)]
+public partial class ExportIgcv2C64D8;
+
+/// <summary>The Figure 5 block (BN + ReLU after the spatial conv too), L = 4.</summary>
+[Igcv2Network(InputChannels = 1, InputSize = 6, Classes = 3)]
+[Stem(27, Stride = 2)]
+[Stage(27, Blocks = 2, K = [1, 3, 3, 3], Nonlinear = true)]
+public partial class ExportNonlinearNet;
