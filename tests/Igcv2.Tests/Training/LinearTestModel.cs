@@ -106,11 +106,6 @@ internal sealed class LinearTestModel : IModel
         return logits;
     }
 
-    // IModel gained these with the generated models; this test model never computes an input gradient.
-    public bool ComputeInputGradient { get; set; }
-
-    public Tensor? InputGradient => null;
-
     public void Backward(Tensor gradLogits)
     {
         var n = lastCount;
