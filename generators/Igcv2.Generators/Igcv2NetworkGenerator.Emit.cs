@@ -70,12 +70,15 @@ public sealed partial class Igcv2NetworkGenerator
             {
                 var conv = block.Convs[l];
                 var p = block.Permutations[l];
-                w.Line($"//   W_{l + 1}: {conv.KernelSize}x{conv.KernelSize} group conv, {conv.Branches} branches x ({conv.K} -> {conv.OutPerBranch}){(conv.Stride == 2 ? ", stride 2" : "")}; P_{l + 1}: {p.Formula}");
+                w.Line($"//   W_{l + 1}: {conv.KernelSize}x{conv.KernelSize} group conv, {Branches(conv.Branches)} x ({conv.K} -> {conv.OutPerBranch}){(conv.Stride == 2 ? ", stride 2" : "")}; P_{l + 1}: {p.Formula}");
             }
         }
         var c = plan.Classifier;
         w.Line($"// classifier: global average pool {c.InputSize}x{c.InputSize}, FC {c.InChannels} -> {c.Classes}, softmax cross-entropy");
     }
+
+    /// <summary>"1 branch", "8 branches".</summary>
+    private static string Branches(int count) => count == 1 ? "1 branch" : count.ToString(CultureInfo.InvariantCulture) + " branches";
 
     private static void EmitSpec(SourceWriter w, NetworkSpec spec)
     {
@@ -89,7 +92,8 @@ public sealed partial class Igcv2NetworkGenerator
                     "new global::Igcv2.Design.StageSpec({0}, {1}, global::Igcv2.Design.EquatableArray.Create({2}), {3}, {4}, {5}, {6}, {7})",
                     st.Channels, st.Blocks, string.Join(", ", st.K), st.L?.ToString(CultureInfo.InvariantCulture) ?? "null",
                     st.Stride, st.SkipEvery, st.Loose ? "true" : "false", st.Nonlinear ? "true" : "false"),
-                _ => "null!",
+                // Parse builds only the layer kinds above; a new kind must be emitted here before Parse may build it.
+                _ => throw new System.NotSupportedException("No emitter for layer " + layer.GetType().Name),
             }).ToList();
             for (var i = 0; i < layers.Count; i++) w.Line(layers[i] + (i < layers.Count - 1 ? "," : ""));
         }

@@ -212,7 +212,7 @@ public sealed partial class Igcv2NetworkGenerator
                 var c = Activation($"{prefix}_c{l}", conv.OutChannels, size);
                 var next = isLast ? Activation($"{prefix}_out", conv.OutChannels, size) : Activation($"{prefix}_in{l + 1}", conv.OutChannels, size);
                 var normalized = p.IsIdentity ? next : Scratch(conv.OutChannels, size);
-                w.Line($"{prefix}_conv{l}.Forward(ops, {input}, {c}, n);{Pad()}// W_{l}: {conv.KernelSize}x{conv.KernelSize}, {conv.Branches} branches x ({conv.K} -> {conv.OutPerBranch}){(conv.Stride == 2 ? ", stride 2" : "")}");
+                w.Line($"{prefix}_conv{l}.Forward(ops, {input}, {c}, n);{Pad()}// W_{l}: {conv.KernelSize}x{conv.KernelSize}, {Branches(conv.Branches)} x ({conv.K} -> {conv.OutPerBranch}){(conv.Stride == 2 ? ", stride 2" : "")}");
                 w.Line($"{prefix}_bn{l}.Forward(ops, {c}, {normalized}, n, training);");
                 if (l == 1 && block.Nonlinear) w.Line($"ops.Relu({normalized}, {normalized}, n);");
                 if (!p.IsIdentity) w.Line($"ops.ChannelShuffle({normalized}, {next}, n, {p.Branches});{Pad()}// P_{l}: {p.Formula}");

@@ -5,7 +5,7 @@
 /// IGCV2 network: 3x4x4 input, 2 blocks, 2 classes,
 /// 586 parameters, 7,312 multiply-adds per image.
 /// </summary>
-partial class GlobalNet
+partial class GlobalNet : global::Igcv2.IModel
 {
     /// <summary>Every trainable scalar: convolution and FC weights, FC bias, BN gamma and beta.</summary>
     public const long ParameterCount = 586L;
@@ -39,4 +39,227 @@ partial class GlobalNet
         new global::Igcv2.Design.StemSpec(8, 1),
         new global::Igcv2.Design.StageSpec(8, 2, global::Igcv2.Design.EquatableArray.Create(1, 4, 2), null, 1, 0, false, false)
     ));
+
+    private readonly global::Igcv2.Models.ModelCore<Activations> core;
+    private readonly global::Igcv2.Kernels.Ops ops;
+    private readonly global::Igcv2.Models.Conv2dLayer stem_conv;
+    private readonly global::Igcv2.Models.BatchNormLayer stem_bn;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block1_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block1_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block1_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block2_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block2_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block2_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block2_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block2_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block2_bn3;
+    private readonly global::Igcv2.Models.LinearLayer classifier;
+
+    /// <summary>
+    /// Creates the model on <paramref name="device"/> for batches of up to <paramref name="batchSize"/> images;
+    /// weights are He-normal from <paramref name="seed"/> (same seed, same weights), BN gamma 1, beta 0.
+    /// </summary>
+    public GlobalNet(global::Igcv2.Device device, int batchSize, int seed = 0)
+    {
+        core = new global::Igcv2.Models.ModelCore<Activations>(nameof(GlobalNet), Plan, device, batchSize, seed, static (d, n) => new Activations(d, n));
+        ops = core.Ops;
+        stem_conv = core.Conv("stem.conv", Plan.Stem!.Conv);
+        stem_bn = core.BatchNorm("stem.bn", 8);
+        stage1_block1_conv1 = core.Conv("stage1.block1.conv1", Plan.Blocks[0].Convs[0]);
+        stage1_block1_bn1 = core.BatchNorm("stage1.block1.bn1", 8);
+        stage1_block1_conv2 = core.Conv("stage1.block1.conv2", Plan.Blocks[0].Convs[1]);
+        stage1_block1_bn2 = core.BatchNorm("stage1.block1.bn2", 8);
+        stage1_block1_conv3 = core.Conv("stage1.block1.conv3", Plan.Blocks[0].Convs[2]);
+        stage1_block1_bn3 = core.BatchNorm("stage1.block1.bn3", 8);
+        stage1_block2_conv1 = core.Conv("stage1.block2.conv1", Plan.Blocks[1].Convs[0]);
+        stage1_block2_bn1 = core.BatchNorm("stage1.block2.bn1", 8);
+        stage1_block2_conv2 = core.Conv("stage1.block2.conv2", Plan.Blocks[1].Convs[1]);
+        stage1_block2_bn2 = core.BatchNorm("stage1.block2.bn2", 8);
+        stage1_block2_conv3 = core.Conv("stage1.block2.conv3", Plan.Blocks[1].Convs[2]);
+        stage1_block2_bn3 = core.BatchNorm("stage1.block2.bn3", 8);
+        classifier = core.Linear("classifier", 8, 2);
+    }
+
+    /// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>
+    public static global::Igcv2.Design.NetworkPlan Plan { get; } = global::Igcv2.Design.NetworkPlan.Create(Spec);
+
+    global::Igcv2.Design.NetworkPlan global::Igcv2.IModel.Plan => Plan;
+
+    public global::Igcv2.Device Device => core.Device;
+
+    public int BatchSize => core.BatchSize;
+
+    public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Parameters => core.Parameters;
+
+    public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;
+
+    /// <summary>When set, Backward also writes <see cref="InputGradient"/>, the loss gradient with respect to the input.</summary>
+    public bool ComputeInputGradient { get; set; }
+
+    public global::Igcv2.Tensor? InputGradient { get; private set; }
+
+    public void Dispose() => core.Dispose();
+
+    /// <summary>The forward pass, layer by layer as in the paper's Table 1; returns the logits [n, classes].</summary>
+    public global::Igcv2.Tensor Forward(global::Igcv2.Tensor input, bool training)
+    {
+        var a = core.BeginForward(input, training, 3, 4);
+        var n = a.N;
+        a.Input = input;
+
+        // stem: dense 3x3 conv 3 -> 8, stride 1, 4x4 -> 4x4, BN, ReLU
+        stem_conv.Forward(ops, input, a.stem_c, n);
+        stem_bn.Forward(ops, a.stem_c, a.stem_out, n, training);
+        ops.Relu(a.stem_out, a.stem_out, n);
+
+        // stage1.block1: K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4
+        stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 8 branches x (1 -> 1)
+        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.stage1_block1_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 2 branches x (4 -> 4)
+        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_8x4, n, training);
+        ops.ChannelShuffle(a.scratch_8x4, a.stage1_block1_in3, n, 2);    // P_2: out[j*2 + g] = in[g*4 + j]
+        stage1_block1_conv3.Forward(ops, a.stage1_block1_in3, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (2 -> 2)
+        stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_8x4, n, training);
+        ops.ChannelShuffle(a.scratch_8x4, a.stage1_block1_out, n, 4);    // P_3: out[j*4 + g] = in[g*2 + j]
+        ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
+
+        // stage1.block2: K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4
+        stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 8 branches x (1 -> 1)
+        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.stage1_block2_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage1_block2_conv2.Forward(ops, a.stage1_block2_in2, a.stage1_block2_c2, n);    // W_2: 1x1, 2 branches x (4 -> 4)
+        stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_8x4, n, training);
+        ops.ChannelShuffle(a.scratch_8x4, a.stage1_block2_in3, n, 2);    // P_2: out[j*2 + g] = in[g*4 + j]
+        stage1_block2_conv3.Forward(ops, a.stage1_block2_in3, a.stage1_block2_c3, n);    // W_3: 1x1, 4 branches x (2 -> 2)
+        stage1_block2_bn3.Forward(ops, a.stage1_block2_c3, a.scratch_8x4, n, training);
+        ops.ChannelShuffle(a.scratch_8x4, a.stage1_block2_out, n, 4);    // P_3: out[j*4 + g] = in[g*2 + j]
+        ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
+
+        // classifier: global average pool 4x4, FC 8 -> 2
+        ops.GlobalAveragePool(a.stage1_block2_out, a.pooled, n);
+        classifier.Forward(ops, a.pooled, a.logits, n);
+        return a.logits;
+    }
+
+    /// <summary>The backward pass: the forward steps in reverse, writing every parameter's gradient.</summary>
+    public void Backward(global::Igcv2.Tensor gradLogits)
+    {
+        var a = core.BeginBackward(gradLogits, 2);
+        var n = a.N;
+
+        // classifier
+        classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);
+        ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_8x4_a, n);
+
+        // stage1.block2: K = [1, 4, 2], L = 3
+        ops.ReluBackward(a.stage1_block2_out, a.grad_8x4_a, a.grad_8x4_a, n);
+        ops.ChannelShuffle(a.grad_8x4_a, a.grad_8x4_b, n, 2);    // P_3^-1
+        stage1_block2_bn3.Backward(ops, a.stage1_block2_c3, a.grad_8x4_b, a.grad_8x4_a, n);
+        stage1_block2_conv3.Backward(ops, a.stage1_block2_in3, a.grad_8x4_a, a.grad_8x4_b, n);
+        ops.ChannelShuffle(a.grad_8x4_b, a.grad_8x4_a, n, 4);    // P_2^-1
+        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_8x4_a, a.grad_8x4_b, n);
+        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_8x4_b, a.grad_8x4_a, n);
+        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_8x4_a, a.grad_8x4_b, n);
+        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_8x4_b, a.grad_8x4_a, n);
+
+        // stage1.block1: K = [1, 4, 2], L = 3
+        ops.ReluBackward(a.stage1_block1_out, a.grad_8x4_a, a.grad_8x4_a, n);
+        ops.ChannelShuffle(a.grad_8x4_a, a.grad_8x4_b, n, 2);    // P_3^-1
+        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_8x4_b, a.grad_8x4_a, n);
+        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_8x4_a, a.grad_8x4_b, n);
+        ops.ChannelShuffle(a.grad_8x4_b, a.grad_8x4_a, n, 4);    // P_2^-1
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_8x4_a, a.grad_8x4_b, n);
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_8x4_b, a.grad_8x4_a, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_8x4_a, a.grad_8x4_b, n);
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_8x4_b, a.grad_8x4_a, n);
+
+        // stem
+        ops.ReluBackward(a.stem_out, a.grad_8x4_a, a.grad_8x4_a, n);
+        stem_bn.Backward(ops, a.stem_c, a.grad_8x4_a, a.grad_8x4_b, n);
+        stem_conv.Backward(ops, a.Input!, a.grad_8x4_b, ComputeInputGradient ? a.input_grad : null, n);
+        InputGradient = ComputeInputGradient ? a.input_grad : null;
+    }
+
+    /// <summary>Activations kept for backward and gradient buffers, for one batch size n.</summary>
+    private sealed class Activations : global::System.IDisposable
+    {
+        public readonly int N;
+        public global::Igcv2.Tensor? Input;
+        public readonly global::Igcv2.Tensor stem_c;
+        public readonly global::Igcv2.Tensor stem_out;
+        public readonly global::Igcv2.Tensor stage1_block1_c1;
+        public readonly global::Igcv2.Tensor stage1_block1_in2;
+        public readonly global::Igcv2.Tensor stage1_block1_c2;
+        public readonly global::Igcv2.Tensor stage1_block1_in3;
+        public readonly global::Igcv2.Tensor scratch_8x4;
+        public readonly global::Igcv2.Tensor stage1_block1_c3;
+        public readonly global::Igcv2.Tensor stage1_block1_out;
+        public readonly global::Igcv2.Tensor stage1_block2_c1;
+        public readonly global::Igcv2.Tensor stage1_block2_in2;
+        public readonly global::Igcv2.Tensor stage1_block2_c2;
+        public readonly global::Igcv2.Tensor stage1_block2_in3;
+        public readonly global::Igcv2.Tensor stage1_block2_c3;
+        public readonly global::Igcv2.Tensor stage1_block2_out;
+        public readonly global::Igcv2.Tensor pooled;
+        public readonly global::Igcv2.Tensor logits;
+        public readonly global::Igcv2.Tensor grad_pooled;
+        public readonly global::Igcv2.Tensor grad_8x4_a;
+        public readonly global::Igcv2.Tensor grad_8x4_b;
+        public readonly global::Igcv2.Tensor input_grad;
+
+        public Activations(global::Igcv2.Device device, int n)
+        {
+            N = n;
+            stem_c = device.Allocate(n, 8, 4, 4);
+            stem_out = device.Allocate(n, 8, 4, 4);
+            stage1_block1_c1 = device.Allocate(n, 8, 4, 4);
+            stage1_block1_in2 = device.Allocate(n, 8, 4, 4);
+            stage1_block1_c2 = device.Allocate(n, 8, 4, 4);
+            stage1_block1_in3 = device.Allocate(n, 8, 4, 4);
+            scratch_8x4 = device.Allocate(n, 8, 4, 4);
+            stage1_block1_c3 = device.Allocate(n, 8, 4, 4);
+            stage1_block1_out = device.Allocate(n, 8, 4, 4);
+            stage1_block2_c1 = device.Allocate(n, 8, 4, 4);
+            stage1_block2_in2 = device.Allocate(n, 8, 4, 4);
+            stage1_block2_c2 = device.Allocate(n, 8, 4, 4);
+            stage1_block2_in3 = device.Allocate(n, 8, 4, 4);
+            stage1_block2_c3 = device.Allocate(n, 8, 4, 4);
+            stage1_block2_out = device.Allocate(n, 8, 4, 4);
+            pooled = device.Allocate(n, 8);
+            logits = device.Allocate(n, 2);
+            grad_pooled = device.Allocate(n, 8);
+            grad_8x4_a = device.Allocate(n, 8, 4, 4);
+            grad_8x4_b = device.Allocate(n, 8, 4, 4);
+            input_grad = device.Allocate(n, 3, 4, 4);
+        }
+
+        public void Dispose()
+        {
+            stem_c.Dispose();
+            stem_out.Dispose();
+            stage1_block1_c1.Dispose();
+            stage1_block1_in2.Dispose();
+            stage1_block1_c2.Dispose();
+            stage1_block1_in3.Dispose();
+            scratch_8x4.Dispose();
+            stage1_block1_c3.Dispose();
+            stage1_block1_out.Dispose();
+            stage1_block2_c1.Dispose();
+            stage1_block2_in2.Dispose();
+            stage1_block2_c2.Dispose();
+            stage1_block2_in3.Dispose();
+            stage1_block2_c3.Dispose();
+            stage1_block2_out.Dispose();
+            pooled.Dispose();
+            logits.Dispose();
+            grad_pooled.Dispose();
+            grad_8x4_a.Dispose();
+            grad_8x4_b.Dispose();
+            input_grad.Dispose();
+        }
+    }
 }

@@ -7,7 +7,7 @@ namespace Tests.Small;
 /// IGCV2 network: 1x8x8 input, 4 blocks, 4 classes,
 /// 2,436 parameters, 61,312 multiply-adds per image.
 /// </summary>
-partial class SmallStrided
+partial class SmallStrided : global::Igcv2.IModel
 {
     /// <summary>Every trainable scalar: convolution and FC weights, FC bias, BN gamma and beta.</summary>
     public const long ParameterCount = 2436L;
@@ -52,4 +52,357 @@ partial class SmallStrided
         new global::Igcv2.Design.StageSpec(16, 2, global::Igcv2.Design.EquatableArray.Create(1, 4, 4), null, 1, 2, false, false),
         new global::Igcv2.Design.StageSpec(32, 2, global::Igcv2.Design.EquatableArray.Create(1, 8, 4), null, 2, 2, false, false)
     ));
+
+    private readonly global::Igcv2.Models.ModelCore<Activations> core;
+    private readonly global::Igcv2.Kernels.Ops ops;
+    private readonly global::Igcv2.Models.Conv2dLayer stem_conv;
+    private readonly global::Igcv2.Models.BatchNormLayer stem_bn;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block1_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block1_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block1_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block2_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block2_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block2_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block2_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block2_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block2_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block1_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block1_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block1_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block1_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block1_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block1_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block2_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block2_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block2_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block2_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block2_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block2_bn3;
+    private readonly global::Igcv2.Models.LinearLayer classifier;
+
+    /// <summary>
+    /// Creates the model on <paramref name="device"/> for batches of up to <paramref name="batchSize"/> images;
+    /// weights are He-normal from <paramref name="seed"/> (same seed, same weights), BN gamma 1, beta 0.
+    /// </summary>
+    public SmallStrided(global::Igcv2.Device device, int batchSize, int seed = 0)
+    {
+        core = new global::Igcv2.Models.ModelCore<Activations>(nameof(SmallStrided), Plan, device, batchSize, seed, static (d, n) => new Activations(d, n));
+        ops = core.Ops;
+        stem_conv = core.Conv("stem.conv", Plan.Stem!.Conv);
+        stem_bn = core.BatchNorm("stem.bn", 16);
+        stage1_block1_conv1 = core.Conv("stage1.block1.conv1", Plan.Blocks[0].Convs[0]);
+        stage1_block1_bn1 = core.BatchNorm("stage1.block1.bn1", 16);
+        stage1_block1_conv2 = core.Conv("stage1.block1.conv2", Plan.Blocks[0].Convs[1]);
+        stage1_block1_bn2 = core.BatchNorm("stage1.block1.bn2", 16);
+        stage1_block1_conv3 = core.Conv("stage1.block1.conv3", Plan.Blocks[0].Convs[2]);
+        stage1_block1_bn3 = core.BatchNorm("stage1.block1.bn3", 16);
+        stage1_block2_conv1 = core.Conv("stage1.block2.conv1", Plan.Blocks[1].Convs[0]);
+        stage1_block2_bn1 = core.BatchNorm("stage1.block2.bn1", 16);
+        stage1_block2_conv2 = core.Conv("stage1.block2.conv2", Plan.Blocks[1].Convs[1]);
+        stage1_block2_bn2 = core.BatchNorm("stage1.block2.bn2", 16);
+        stage1_block2_conv3 = core.Conv("stage1.block2.conv3", Plan.Blocks[1].Convs[2]);
+        stage1_block2_bn3 = core.BatchNorm("stage1.block2.bn3", 16);
+        stage2_block1_conv1 = core.Conv("stage2.block1.conv1", Plan.Blocks[2].Convs[0]);
+        stage2_block1_bn1 = core.BatchNorm("stage2.block1.bn1", 16);
+        stage2_block1_conv2 = core.Conv("stage2.block1.conv2", Plan.Blocks[2].Convs[1]);
+        stage2_block1_bn2 = core.BatchNorm("stage2.block1.bn2", 16);
+        stage2_block1_conv3 = core.Conv("stage2.block1.conv3", Plan.Blocks[2].Convs[2]);
+        stage2_block1_bn3 = core.BatchNorm("stage2.block1.bn3", 32);
+        stage2_block2_conv1 = core.Conv("stage2.block2.conv1", Plan.Blocks[3].Convs[0]);
+        stage2_block2_bn1 = core.BatchNorm("stage2.block2.bn1", 32);
+        stage2_block2_conv2 = core.Conv("stage2.block2.conv2", Plan.Blocks[3].Convs[1]);
+        stage2_block2_bn2 = core.BatchNorm("stage2.block2.bn2", 32);
+        stage2_block2_conv3 = core.Conv("stage2.block2.conv3", Plan.Blocks[3].Convs[2]);
+        stage2_block2_bn3 = core.BatchNorm("stage2.block2.bn3", 32);
+        classifier = core.Linear("classifier", 32, 4);
+    }
+
+    /// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>
+    public static global::Igcv2.Design.NetworkPlan Plan { get; } = global::Igcv2.Design.NetworkPlan.Create(Spec);
+
+    global::Igcv2.Design.NetworkPlan global::Igcv2.IModel.Plan => Plan;
+
+    public global::Igcv2.Device Device => core.Device;
+
+    public int BatchSize => core.BatchSize;
+
+    public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Parameters => core.Parameters;
+
+    public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;
+
+    /// <summary>When set, Backward also writes <see cref="InputGradient"/>, the loss gradient with respect to the input.</summary>
+    public bool ComputeInputGradient { get; set; }
+
+    public global::Igcv2.Tensor? InputGradient { get; private set; }
+
+    public void Dispose() => core.Dispose();
+
+    /// <summary>The forward pass, layer by layer as in the paper's Table 1; returns the logits [n, classes].</summary>
+    public global::Igcv2.Tensor Forward(global::Igcv2.Tensor input, bool training)
+    {
+        var a = core.BeginForward(input, training, 1, 8);
+        var n = a.N;
+        a.Input = input;
+
+        // stem: dense 3x3 conv 1 -> 16, stride 1, 8x8 -> 8x8, BN, ReLU
+        stem_conv.Forward(ops, input, a.stem_c, n);
+        stem_bn.Forward(ops, a.stem_c, a.stem_out, n, training);
+        ops.Relu(a.stem_out, a.stem_out, n);
+
+        // stage1.block1: K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8
+        stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1)
+        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.stage1_block1_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 4 branches x (4 -> 4)
+        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_16x8, n, training);
+        ops.ChannelShuffle(a.scratch_16x8, a.stage1_block1_in3, n, 4);    // P_2: out[j*4 + g] = in[g*4 + j]
+        stage1_block1_conv3.Forward(ops, a.stage1_block1_in3, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (4 -> 4)
+        stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_16x8, n, training);
+        ops.ChannelShuffle(a.scratch_16x8, a.stage1_block1_out, n, 4);    // P_3: out[j*4 + g] = in[g*4 + j]
+        ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
+
+        // stage1.block2: K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8
+        stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1)
+        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.stage1_block2_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage1_block2_conv2.Forward(ops, a.stage1_block2_in2, a.stage1_block2_c2, n);    // W_2: 1x1, 4 branches x (4 -> 4)
+        stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_16x8, n, training);
+        ops.ChannelShuffle(a.scratch_16x8, a.stage1_block2_in3, n, 4);    // P_2: out[j*4 + g] = in[g*4 + j]
+        stage1_block2_conv3.Forward(ops, a.stage1_block2_in3, a.stage1_block2_c3, n);    // W_3: 1x1, 4 branches x (4 -> 4)
+        stage1_block2_bn3.Forward(ops, a.stage1_block2_c3, a.scratch_16x8, n, training);
+        ops.ChannelShuffle(a.scratch_16x8, a.stage1_block2_out, n, 4);    // P_3: out[j*4 + g] = in[g*4 + j]
+        ops.Add(a.stage1_block2_out, a.stem_out, a.stage1_block2_out, n);    // identity skip from the input of stage1.block1
+        ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
+
+        // stage2.block1: K = [1, 8, 4], L = 3, 16 -> 32 channels, 8x8 -> 4x4
+        stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1), stride 2
+        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.stage2_block1_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 2 branches x (8 -> 8)
+        stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_16x4, n, training);
+        ops.ChannelShuffle(a.scratch_16x4, a.stage2_block1_in3, n, 2);    // P_2: out[j*2 + g] = in[g*8 + j]
+        stage2_block1_conv3.Forward(ops, a.stage2_block1_in3, a.stage2_block1_c3, n);    // W_3: 1x1, 4 branches x (4 -> 8)
+        stage2_block1_bn3.Forward(ops, a.stage2_block1_c3, a.scratch_32x4, n, training);
+        ops.ChannelShuffle(a.scratch_32x4, a.stage2_block1_out, n, 4);    // P_3: out[j*4 + g] = in[g*8 + j]
+        ops.Relu(a.stage2_block1_out, a.stage2_block1_out, n);
+
+        // stage2.block2: K = [1, 8, 4], L = 3, 32 -> 32 channels, 4x4 -> 4x4
+        stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 32 branches x (1 -> 1)
+        stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.stage2_block2_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage2_block2_conv2.Forward(ops, a.stage2_block2_in2, a.stage2_block2_c2, n);    // W_2: 1x1, 4 branches x (8 -> 8)
+        stage2_block2_bn2.Forward(ops, a.stage2_block2_c2, a.scratch_32x4, n, training);
+        ops.ChannelShuffle(a.scratch_32x4, a.stage2_block2_in3, n, 4);    // P_2: out[j*4 + g] = in[g*8 + j]
+        stage2_block2_conv3.Forward(ops, a.stage2_block2_in3, a.stage2_block2_c3, n);    // W_3: 1x1, 8 branches x (4 -> 4)
+        stage2_block2_bn3.Forward(ops, a.stage2_block2_c3, a.scratch_32x4, n, training);
+        ops.ChannelShuffle(a.scratch_32x4, a.stage2_block2_out, n, 8);    // P_3: out[j*8 + g] = in[g*4 + j]
+        ops.Relu(a.stage2_block2_out, a.stage2_block2_out, n);
+
+        // classifier: global average pool 4x4, FC 32 -> 4
+        ops.GlobalAveragePool(a.stage2_block2_out, a.pooled, n);
+        classifier.Forward(ops, a.pooled, a.logits, n);
+        return a.logits;
+    }
+
+    /// <summary>The backward pass: the forward steps in reverse, writing every parameter's gradient.</summary>
+    public void Backward(global::Igcv2.Tensor gradLogits)
+    {
+        var a = core.BeginBackward(gradLogits, 4);
+        var n = a.N;
+
+        // classifier
+        classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);
+        ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_32x4_a, n);
+
+        // stage2.block2: K = [1, 8, 4], L = 3
+        ops.ReluBackward(a.stage2_block2_out, a.grad_32x4_a, a.grad_32x4_a, n);
+        ops.ChannelShuffle(a.grad_32x4_a, a.grad_32x4_b, n, 4);    // P_3^-1
+        stage2_block2_bn3.Backward(ops, a.stage2_block2_c3, a.grad_32x4_b, a.grad_32x4_a, n);
+        stage2_block2_conv3.Backward(ops, a.stage2_block2_in3, a.grad_32x4_a, a.grad_32x4_b, n);
+        ops.ChannelShuffle(a.grad_32x4_b, a.grad_32x4_a, n, 8);    // P_2^-1
+        stage2_block2_bn2.Backward(ops, a.stage2_block2_c2, a.grad_32x4_a, a.grad_32x4_b, n);
+        stage2_block2_conv2.Backward(ops, a.stage2_block2_in2, a.grad_32x4_b, a.grad_32x4_a, n);
+        stage2_block2_bn1.Backward(ops, a.stage2_block2_c1, a.grad_32x4_a, a.grad_32x4_b, n);
+        stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_32x4_b, a.grad_32x4_a, n);
+
+        // stage2.block1: K = [1, 8, 4], L = 3
+        ops.ReluBackward(a.stage2_block1_out, a.grad_32x4_a, a.grad_32x4_a, n);
+        ops.ChannelShuffle(a.grad_32x4_a, a.grad_32x4_b, n, 8);    // P_3^-1
+        stage2_block1_bn3.Backward(ops, a.stage2_block1_c3, a.grad_32x4_b, a.grad_32x4_a, n);
+        stage2_block1_conv3.Backward(ops, a.stage2_block1_in3, a.grad_32x4_a, a.grad_16x4_a, n);
+        ops.ChannelShuffle(a.grad_16x4_a, a.grad_16x4_b, n, 8);    // P_2^-1
+        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_16x4_b, a.grad_16x4_a, n);
+        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_16x4_a, a.grad_16x4_b, n);
+        stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_16x4_b, a.grad_16x4_a, n);
+        stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_16x4_a, a.grad_16x8_a, n);
+
+        // stage1.block2: K = [1, 4, 4], L = 3
+        ops.ReluBackward(a.stage1_block2_out, a.grad_16x8_a, a.grad_16x8_a, n);
+        ops.Copy(a.grad_16x8_a, a.grad_16x8_b);    // the skip's share, added at the input of stage1.block1
+        ops.ChannelShuffle(a.grad_16x8_a, a.grad_16x8_c, n, 4);    // P_3^-1
+        stage1_block2_bn3.Backward(ops, a.stage1_block2_c3, a.grad_16x8_c, a.grad_16x8_a, n);
+        stage1_block2_conv3.Backward(ops, a.stage1_block2_in3, a.grad_16x8_a, a.grad_16x8_c, n);
+        ops.ChannelShuffle(a.grad_16x8_c, a.grad_16x8_a, n, 4);    // P_2^-1
+        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_16x8_a, a.grad_16x8_c, n);
+        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_16x8_c, a.grad_16x8_a, n);
+        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_16x8_a, a.grad_16x8_c, n);
+        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_16x8_c, a.grad_16x8_a, n);
+
+        // stage1.block1: K = [1, 4, 4], L = 3
+        ops.ReluBackward(a.stage1_block1_out, a.grad_16x8_a, a.grad_16x8_a, n);
+        ops.ChannelShuffle(a.grad_16x8_a, a.grad_16x8_c, n, 4);    // P_3^-1
+        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_16x8_c, a.grad_16x8_a, n);
+        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_16x8_a, a.grad_16x8_c, n);
+        ops.ChannelShuffle(a.grad_16x8_c, a.grad_16x8_a, n, 4);    // P_2^-1
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_16x8_a, a.grad_16x8_c, n);
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x8_c, a.grad_16x8_a, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_16x8_a, a.grad_16x8_c, n);
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x8_c, a.grad_16x8_a, n);
+        ops.Add(a.grad_16x8_a, a.grad_16x8_b, a.grad_16x8_a, n);    // plus the skip's share
+
+        // stem
+        ops.ReluBackward(a.stem_out, a.grad_16x8_a, a.grad_16x8_a, n);
+        stem_bn.Backward(ops, a.stem_c, a.grad_16x8_a, a.grad_16x8_b, n);
+        stem_conv.Backward(ops, a.Input!, a.grad_16x8_b, ComputeInputGradient ? a.input_grad : null, n);
+        InputGradient = ComputeInputGradient ? a.input_grad : null;
+    }
+
+    /// <summary>Activations kept for backward and gradient buffers, for one batch size n.</summary>
+    private sealed class Activations : global::System.IDisposable
+    {
+        public readonly int N;
+        public global::Igcv2.Tensor? Input;
+        public readonly global::Igcv2.Tensor stem_c;
+        public readonly global::Igcv2.Tensor stem_out;
+        public readonly global::Igcv2.Tensor stage1_block1_c1;
+        public readonly global::Igcv2.Tensor stage1_block1_in2;
+        public readonly global::Igcv2.Tensor stage1_block1_c2;
+        public readonly global::Igcv2.Tensor stage1_block1_in3;
+        public readonly global::Igcv2.Tensor scratch_16x8;
+        public readonly global::Igcv2.Tensor stage1_block1_c3;
+        public readonly global::Igcv2.Tensor stage1_block1_out;
+        public readonly global::Igcv2.Tensor stage1_block2_c1;
+        public readonly global::Igcv2.Tensor stage1_block2_in2;
+        public readonly global::Igcv2.Tensor stage1_block2_c2;
+        public readonly global::Igcv2.Tensor stage1_block2_in3;
+        public readonly global::Igcv2.Tensor stage1_block2_c3;
+        public readonly global::Igcv2.Tensor stage1_block2_out;
+        public readonly global::Igcv2.Tensor stage2_block1_c1;
+        public readonly global::Igcv2.Tensor stage2_block1_in2;
+        public readonly global::Igcv2.Tensor stage2_block1_c2;
+        public readonly global::Igcv2.Tensor stage2_block1_in3;
+        public readonly global::Igcv2.Tensor scratch_16x4;
+        public readonly global::Igcv2.Tensor stage2_block1_c3;
+        public readonly global::Igcv2.Tensor stage2_block1_out;
+        public readonly global::Igcv2.Tensor scratch_32x4;
+        public readonly global::Igcv2.Tensor stage2_block2_c1;
+        public readonly global::Igcv2.Tensor stage2_block2_in2;
+        public readonly global::Igcv2.Tensor stage2_block2_c2;
+        public readonly global::Igcv2.Tensor stage2_block2_in3;
+        public readonly global::Igcv2.Tensor stage2_block2_c3;
+        public readonly global::Igcv2.Tensor stage2_block2_out;
+        public readonly global::Igcv2.Tensor pooled;
+        public readonly global::Igcv2.Tensor logits;
+        public readonly global::Igcv2.Tensor grad_pooled;
+        public readonly global::Igcv2.Tensor grad_32x4_a;
+        public readonly global::Igcv2.Tensor grad_32x4_b;
+        public readonly global::Igcv2.Tensor grad_16x4_a;
+        public readonly global::Igcv2.Tensor grad_16x4_b;
+        public readonly global::Igcv2.Tensor grad_16x8_a;
+        public readonly global::Igcv2.Tensor grad_16x8_b;
+        public readonly global::Igcv2.Tensor grad_16x8_c;
+        public readonly global::Igcv2.Tensor input_grad;
+
+        public Activations(global::Igcv2.Device device, int n)
+        {
+            N = n;
+            stem_c = device.Allocate(n, 16, 8, 8);
+            stem_out = device.Allocate(n, 16, 8, 8);
+            stage1_block1_c1 = device.Allocate(n, 16, 8, 8);
+            stage1_block1_in2 = device.Allocate(n, 16, 8, 8);
+            stage1_block1_c2 = device.Allocate(n, 16, 8, 8);
+            stage1_block1_in3 = device.Allocate(n, 16, 8, 8);
+            scratch_16x8 = device.Allocate(n, 16, 8, 8);
+            stage1_block1_c3 = device.Allocate(n, 16, 8, 8);
+            stage1_block1_out = device.Allocate(n, 16, 8, 8);
+            stage1_block2_c1 = device.Allocate(n, 16, 8, 8);
+            stage1_block2_in2 = device.Allocate(n, 16, 8, 8);
+            stage1_block2_c2 = device.Allocate(n, 16, 8, 8);
+            stage1_block2_in3 = device.Allocate(n, 16, 8, 8);
+            stage1_block2_c3 = device.Allocate(n, 16, 8, 8);
+            stage1_block2_out = device.Allocate(n, 16, 8, 8);
+            stage2_block1_c1 = device.Allocate(n, 16, 4, 4);
+            stage2_block1_in2 = device.Allocate(n, 16, 4, 4);
+            stage2_block1_c2 = device.Allocate(n, 16, 4, 4);
+            stage2_block1_in3 = device.Allocate(n, 16, 4, 4);
+            scratch_16x4 = device.Allocate(n, 16, 4, 4);
+            stage2_block1_c3 = device.Allocate(n, 32, 4, 4);
+            stage2_block1_out = device.Allocate(n, 32, 4, 4);
+            scratch_32x4 = device.Allocate(n, 32, 4, 4);
+            stage2_block2_c1 = device.Allocate(n, 32, 4, 4);
+            stage2_block2_in2 = device.Allocate(n, 32, 4, 4);
+            stage2_block2_c2 = device.Allocate(n, 32, 4, 4);
+            stage2_block2_in3 = device.Allocate(n, 32, 4, 4);
+            stage2_block2_c3 = device.Allocate(n, 32, 4, 4);
+            stage2_block2_out = device.Allocate(n, 32, 4, 4);
+            pooled = device.Allocate(n, 32);
+            logits = device.Allocate(n, 4);
+            grad_pooled = device.Allocate(n, 32);
+            grad_32x4_a = device.Allocate(n, 32, 4, 4);
+            grad_32x4_b = device.Allocate(n, 32, 4, 4);
+            grad_16x4_a = device.Allocate(n, 16, 4, 4);
+            grad_16x4_b = device.Allocate(n, 16, 4, 4);
+            grad_16x8_a = device.Allocate(n, 16, 8, 8);
+            grad_16x8_b = device.Allocate(n, 16, 8, 8);
+            grad_16x8_c = device.Allocate(n, 16, 8, 8);
+            input_grad = device.Allocate(n, 1, 8, 8);
+        }
+
+        public void Dispose()
+        {
+            stem_c.Dispose();
+            stem_out.Dispose();
+            stage1_block1_c1.Dispose();
+            stage1_block1_in2.Dispose();
+            stage1_block1_c2.Dispose();
+            stage1_block1_in3.Dispose();
+            scratch_16x8.Dispose();
+            stage1_block1_c3.Dispose();
+            stage1_block1_out.Dispose();
+            stage1_block2_c1.Dispose();
+            stage1_block2_in2.Dispose();
+            stage1_block2_c2.Dispose();
+            stage1_block2_in3.Dispose();
+            stage1_block2_c3.Dispose();
+            stage1_block2_out.Dispose();
+            stage2_block1_c1.Dispose();
+            stage2_block1_in2.Dispose();
+            stage2_block1_c2.Dispose();
+            stage2_block1_in3.Dispose();
+            scratch_16x4.Dispose();
+            stage2_block1_c3.Dispose();
+            stage2_block1_out.Dispose();
+            scratch_32x4.Dispose();
+            stage2_block2_c1.Dispose();
+            stage2_block2_in2.Dispose();
+            stage2_block2_c2.Dispose();
+            stage2_block2_in3.Dispose();
+            stage2_block2_c3.Dispose();
+            stage2_block2_out.Dispose();
+            pooled.Dispose();
+            logits.Dispose();
+            grad_pooled.Dispose();
+            grad_32x4_a.Dispose();
+            grad_32x4_b.Dispose();
+            grad_16x4_a.Dispose();
+            grad_16x4_b.Dispose();
+            grad_16x8_a.Dispose();
+            grad_16x8_b.Dispose();
+            grad_16x8_c.Dispose();
+            input_grad.Dispose();
+        }
+    }
 }

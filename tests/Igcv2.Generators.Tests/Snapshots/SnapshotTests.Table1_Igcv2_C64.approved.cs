@@ -7,7 +7,7 @@ namespace Igcv2.Samples;
 /// IGCV2 network: 3x32x32 input, 18 blocks, 100 classes,
 /// 146,276 parameters, 22,184,960 multiply-adds per image.
 /// </summary>
-partial class Igcv2C64
+partial class Igcv2C64 : global::Igcv2.IModel
 {
     /// <summary>Every trainable scalar: convolution and FC weights, FC bias, BN gamma and beta.</summary>
     public const long ParameterCount = 146276L;
@@ -123,4 +123,1141 @@ partial class Igcv2C64
         new global::Igcv2.Design.StageSpec(128, 6, global::Igcv2.Design.EquatableArray.Create(1, 16, 8), null, 2, 2, false, false),
         new global::Igcv2.Design.StageSpec(256, 6, global::Igcv2.Design.EquatableArray.Create(1, 32, 8), null, 2, 2, false, false)
     ));
+
+    private readonly global::Igcv2.Models.ModelCore<Activations> core;
+    private readonly global::Igcv2.Kernels.Ops ops;
+    private readonly global::Igcv2.Models.Conv2dLayer stem_conv;
+    private readonly global::Igcv2.Models.BatchNormLayer stem_bn;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block1_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block1_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block1_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block2_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block2_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block2_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block2_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block2_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block2_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block3_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block3_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block3_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block3_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block3_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block3_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block4_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block4_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block4_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block4_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block4_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block4_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block5_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block5_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block5_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block5_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block5_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block5_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block6_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block6_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block6_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block6_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block6_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block6_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block1_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block1_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block1_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block1_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block1_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block1_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block2_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block2_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block2_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block2_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block2_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block2_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block3_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block3_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block3_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block3_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block3_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block3_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block4_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block4_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block4_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block4_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block4_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block4_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block5_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block5_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block5_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block5_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block5_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block5_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block6_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block6_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block6_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block6_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block6_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block6_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block1_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block1_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block1_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block1_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block1_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block1_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block2_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block2_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block2_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block2_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block2_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block2_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block3_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block3_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block3_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block3_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block3_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block3_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block4_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block4_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block4_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block4_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block4_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block4_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block5_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block5_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block5_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block5_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block5_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block5_bn3;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block6_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block6_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block6_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block6_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage3_block6_conv3;
+    private readonly global::Igcv2.Models.BatchNormLayer stage3_block6_bn3;
+    private readonly global::Igcv2.Models.LinearLayer classifier;
+
+    /// <summary>
+    /// Creates the model on <paramref name="device"/> for batches of up to <paramref name="batchSize"/> images;
+    /// weights are He-normal from <paramref name="seed"/> (same seed, same weights), BN gamma 1, beta 0.
+    /// </summary>
+    public Igcv2C64(global::Igcv2.Device device, int batchSize, int seed = 0)
+    {
+        core = new global::Igcv2.Models.ModelCore<Activations>(nameof(Igcv2C64), Plan, device, batchSize, seed, static (d, n) => new Activations(d, n));
+        ops = core.Ops;
+        stem_conv = core.Conv("stem.conv", Plan.Stem!.Conv);
+        stem_bn = core.BatchNorm("stem.bn", 64);
+        stage1_block1_conv1 = core.Conv("stage1.block1.conv1", Plan.Blocks[0].Convs[0]);
+        stage1_block1_bn1 = core.BatchNorm("stage1.block1.bn1", 64);
+        stage1_block1_conv2 = core.Conv("stage1.block1.conv2", Plan.Blocks[0].Convs[1]);
+        stage1_block1_bn2 = core.BatchNorm("stage1.block1.bn2", 64);
+        stage1_block1_conv3 = core.Conv("stage1.block1.conv3", Plan.Blocks[0].Convs[2]);
+        stage1_block1_bn3 = core.BatchNorm("stage1.block1.bn3", 64);
+        stage1_block2_conv1 = core.Conv("stage1.block2.conv1", Plan.Blocks[1].Convs[0]);
+        stage1_block2_bn1 = core.BatchNorm("stage1.block2.bn1", 64);
+        stage1_block2_conv2 = core.Conv("stage1.block2.conv2", Plan.Blocks[1].Convs[1]);
+        stage1_block2_bn2 = core.BatchNorm("stage1.block2.bn2", 64);
+        stage1_block2_conv3 = core.Conv("stage1.block2.conv3", Plan.Blocks[1].Convs[2]);
+        stage1_block2_bn3 = core.BatchNorm("stage1.block2.bn3", 64);
+        stage1_block3_conv1 = core.Conv("stage1.block3.conv1", Plan.Blocks[2].Convs[0]);
+        stage1_block3_bn1 = core.BatchNorm("stage1.block3.bn1", 64);
+        stage1_block3_conv2 = core.Conv("stage1.block3.conv2", Plan.Blocks[2].Convs[1]);
+        stage1_block3_bn2 = core.BatchNorm("stage1.block3.bn2", 64);
+        stage1_block3_conv3 = core.Conv("stage1.block3.conv3", Plan.Blocks[2].Convs[2]);
+        stage1_block3_bn3 = core.BatchNorm("stage1.block3.bn3", 64);
+        stage1_block4_conv1 = core.Conv("stage1.block4.conv1", Plan.Blocks[3].Convs[0]);
+        stage1_block4_bn1 = core.BatchNorm("stage1.block4.bn1", 64);
+        stage1_block4_conv2 = core.Conv("stage1.block4.conv2", Plan.Blocks[3].Convs[1]);
+        stage1_block4_bn2 = core.BatchNorm("stage1.block4.bn2", 64);
+        stage1_block4_conv3 = core.Conv("stage1.block4.conv3", Plan.Blocks[3].Convs[2]);
+        stage1_block4_bn3 = core.BatchNorm("stage1.block4.bn3", 64);
+        stage1_block5_conv1 = core.Conv("stage1.block5.conv1", Plan.Blocks[4].Convs[0]);
+        stage1_block5_bn1 = core.BatchNorm("stage1.block5.bn1", 64);
+        stage1_block5_conv2 = core.Conv("stage1.block5.conv2", Plan.Blocks[4].Convs[1]);
+        stage1_block5_bn2 = core.BatchNorm("stage1.block5.bn2", 64);
+        stage1_block5_conv3 = core.Conv("stage1.block5.conv3", Plan.Blocks[4].Convs[2]);
+        stage1_block5_bn3 = core.BatchNorm("stage1.block5.bn3", 64);
+        stage1_block6_conv1 = core.Conv("stage1.block6.conv1", Plan.Blocks[5].Convs[0]);
+        stage1_block6_bn1 = core.BatchNorm("stage1.block6.bn1", 64);
+        stage1_block6_conv2 = core.Conv("stage1.block6.conv2", Plan.Blocks[5].Convs[1]);
+        stage1_block6_bn2 = core.BatchNorm("stage1.block6.bn2", 64);
+        stage1_block6_conv3 = core.Conv("stage1.block6.conv3", Plan.Blocks[5].Convs[2]);
+        stage1_block6_bn3 = core.BatchNorm("stage1.block6.bn3", 64);
+        stage2_block1_conv1 = core.Conv("stage2.block1.conv1", Plan.Blocks[6].Convs[0]);
+        stage2_block1_bn1 = core.BatchNorm("stage2.block1.bn1", 64);
+        stage2_block1_conv2 = core.Conv("stage2.block1.conv2", Plan.Blocks[6].Convs[1]);
+        stage2_block1_bn2 = core.BatchNorm("stage2.block1.bn2", 64);
+        stage2_block1_conv3 = core.Conv("stage2.block1.conv3", Plan.Blocks[6].Convs[2]);
+        stage2_block1_bn3 = core.BatchNorm("stage2.block1.bn3", 128);
+        stage2_block2_conv1 = core.Conv("stage2.block2.conv1", Plan.Blocks[7].Convs[0]);
+        stage2_block2_bn1 = core.BatchNorm("stage2.block2.bn1", 128);
+        stage2_block2_conv2 = core.Conv("stage2.block2.conv2", Plan.Blocks[7].Convs[1]);
+        stage2_block2_bn2 = core.BatchNorm("stage2.block2.bn2", 128);
+        stage2_block2_conv3 = core.Conv("stage2.block2.conv3", Plan.Blocks[7].Convs[2]);
+        stage2_block2_bn3 = core.BatchNorm("stage2.block2.bn3", 128);
+        stage2_block3_conv1 = core.Conv("stage2.block3.conv1", Plan.Blocks[8].Convs[0]);
+        stage2_block3_bn1 = core.BatchNorm("stage2.block3.bn1", 128);
+        stage2_block3_conv2 = core.Conv("stage2.block3.conv2", Plan.Blocks[8].Convs[1]);
+        stage2_block3_bn2 = core.BatchNorm("stage2.block3.bn2", 128);
+        stage2_block3_conv3 = core.Conv("stage2.block3.conv3", Plan.Blocks[8].Convs[2]);
+        stage2_block3_bn3 = core.BatchNorm("stage2.block3.bn3", 128);
+        stage2_block4_conv1 = core.Conv("stage2.block4.conv1", Plan.Blocks[9].Convs[0]);
+        stage2_block4_bn1 = core.BatchNorm("stage2.block4.bn1", 128);
+        stage2_block4_conv2 = core.Conv("stage2.block4.conv2", Plan.Blocks[9].Convs[1]);
+        stage2_block4_bn2 = core.BatchNorm("stage2.block4.bn2", 128);
+        stage2_block4_conv3 = core.Conv("stage2.block4.conv3", Plan.Blocks[9].Convs[2]);
+        stage2_block4_bn3 = core.BatchNorm("stage2.block4.bn3", 128);
+        stage2_block5_conv1 = core.Conv("stage2.block5.conv1", Plan.Blocks[10].Convs[0]);
+        stage2_block5_bn1 = core.BatchNorm("stage2.block5.bn1", 128);
+        stage2_block5_conv2 = core.Conv("stage2.block5.conv2", Plan.Blocks[10].Convs[1]);
+        stage2_block5_bn2 = core.BatchNorm("stage2.block5.bn2", 128);
+        stage2_block5_conv3 = core.Conv("stage2.block5.conv3", Plan.Blocks[10].Convs[2]);
+        stage2_block5_bn3 = core.BatchNorm("stage2.block5.bn3", 128);
+        stage2_block6_conv1 = core.Conv("stage2.block6.conv1", Plan.Blocks[11].Convs[0]);
+        stage2_block6_bn1 = core.BatchNorm("stage2.block6.bn1", 128);
+        stage2_block6_conv2 = core.Conv("stage2.block6.conv2", Plan.Blocks[11].Convs[1]);
+        stage2_block6_bn2 = core.BatchNorm("stage2.block6.bn2", 128);
+        stage2_block6_conv3 = core.Conv("stage2.block6.conv3", Plan.Blocks[11].Convs[2]);
+        stage2_block6_bn3 = core.BatchNorm("stage2.block6.bn3", 128);
+        stage3_block1_conv1 = core.Conv("stage3.block1.conv1", Plan.Blocks[12].Convs[0]);
+        stage3_block1_bn1 = core.BatchNorm("stage3.block1.bn1", 128);
+        stage3_block1_conv2 = core.Conv("stage3.block1.conv2", Plan.Blocks[12].Convs[1]);
+        stage3_block1_bn2 = core.BatchNorm("stage3.block1.bn2", 128);
+        stage3_block1_conv3 = core.Conv("stage3.block1.conv3", Plan.Blocks[12].Convs[2]);
+        stage3_block1_bn3 = core.BatchNorm("stage3.block1.bn3", 256);
+        stage3_block2_conv1 = core.Conv("stage3.block2.conv1", Plan.Blocks[13].Convs[0]);
+        stage3_block2_bn1 = core.BatchNorm("stage3.block2.bn1", 256);
+        stage3_block2_conv2 = core.Conv("stage3.block2.conv2", Plan.Blocks[13].Convs[1]);
+        stage3_block2_bn2 = core.BatchNorm("stage3.block2.bn2", 256);
+        stage3_block2_conv3 = core.Conv("stage3.block2.conv3", Plan.Blocks[13].Convs[2]);
+        stage3_block2_bn3 = core.BatchNorm("stage3.block2.bn3", 256);
+        stage3_block3_conv1 = core.Conv("stage3.block3.conv1", Plan.Blocks[14].Convs[0]);
+        stage3_block3_bn1 = core.BatchNorm("stage3.block3.bn1", 256);
+        stage3_block3_conv2 = core.Conv("stage3.block3.conv2", Plan.Blocks[14].Convs[1]);
+        stage3_block3_bn2 = core.BatchNorm("stage3.block3.bn2", 256);
+        stage3_block3_conv3 = core.Conv("stage3.block3.conv3", Plan.Blocks[14].Convs[2]);
+        stage3_block3_bn3 = core.BatchNorm("stage3.block3.bn3", 256);
+        stage3_block4_conv1 = core.Conv("stage3.block4.conv1", Plan.Blocks[15].Convs[0]);
+        stage3_block4_bn1 = core.BatchNorm("stage3.block4.bn1", 256);
+        stage3_block4_conv2 = core.Conv("stage3.block4.conv2", Plan.Blocks[15].Convs[1]);
+        stage3_block4_bn2 = core.BatchNorm("stage3.block4.bn2", 256);
+        stage3_block4_conv3 = core.Conv("stage3.block4.conv3", Plan.Blocks[15].Convs[2]);
+        stage3_block4_bn3 = core.BatchNorm("stage3.block4.bn3", 256);
+        stage3_block5_conv1 = core.Conv("stage3.block5.conv1", Plan.Blocks[16].Convs[0]);
+        stage3_block5_bn1 = core.BatchNorm("stage3.block5.bn1", 256);
+        stage3_block5_conv2 = core.Conv("stage3.block5.conv2", Plan.Blocks[16].Convs[1]);
+        stage3_block5_bn2 = core.BatchNorm("stage3.block5.bn2", 256);
+        stage3_block5_conv3 = core.Conv("stage3.block5.conv3", Plan.Blocks[16].Convs[2]);
+        stage3_block5_bn3 = core.BatchNorm("stage3.block5.bn3", 256);
+        stage3_block6_conv1 = core.Conv("stage3.block6.conv1", Plan.Blocks[17].Convs[0]);
+        stage3_block6_bn1 = core.BatchNorm("stage3.block6.bn1", 256);
+        stage3_block6_conv2 = core.Conv("stage3.block6.conv2", Plan.Blocks[17].Convs[1]);
+        stage3_block6_bn2 = core.BatchNorm("stage3.block6.bn2", 256);
+        stage3_block6_conv3 = core.Conv("stage3.block6.conv3", Plan.Blocks[17].Convs[2]);
+        stage3_block6_bn3 = core.BatchNorm("stage3.block6.bn3", 256);
+        classifier = core.Linear("classifier", 256, 100);
+    }
+
+    /// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>
+    public static global::Igcv2.Design.NetworkPlan Plan { get; } = global::Igcv2.Design.NetworkPlan.Create(Spec);
+
+    global::Igcv2.Design.NetworkPlan global::Igcv2.IModel.Plan => Plan;
+
+    public global::Igcv2.Device Device => core.Device;
+
+    public int BatchSize => core.BatchSize;
+
+    public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Parameters => core.Parameters;
+
+    public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;
+
+    /// <summary>When set, Backward also writes <see cref="InputGradient"/>, the loss gradient with respect to the input.</summary>
+    public bool ComputeInputGradient { get; set; }
+
+    public global::Igcv2.Tensor? InputGradient { get; private set; }
+
+    public void Dispose() => core.Dispose();
+
+    /// <summary>The forward pass, layer by layer as in the paper's Table 1; returns the logits [n, classes].</summary>
+    public global::Igcv2.Tensor Forward(global::Igcv2.Tensor input, bool training)
+    {
+        var a = core.BeginForward(input, training, 3, 32);
+        var n = a.N;
+        a.Input = input;
+
+        // stem: dense 3x3 conv 3 -> 64, stride 1, 32x32 -> 32x32, BN, ReLU
+        stem_conv.Forward(ops, input, a.stem_c, n);
+        stem_bn.Forward(ops, a.stem_c, a.stem_out, n, training);
+        ops.Relu(a.stem_out, a.stem_out, n);
+
+        // stage1.block1: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+        stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
+        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.stage1_block1_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_64x32, n, training);
+        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block1_in3, n, 8);    // P_2: out[j*8 + g] = in[g*8 + j]
+        stage1_block1_conv3.Forward(ops, a.stage1_block1_in3, a.stage1_block1_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_64x32, n, training);
+        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block1_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
+        ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
+
+        // stage1.block2: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+        stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
+        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.stage1_block2_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage1_block2_conv2.Forward(ops, a.stage1_block2_in2, a.stage1_block2_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_64x32, n, training);
+        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block2_in3, n, 8);    // P_2: out[j*8 + g] = in[g*8 + j]
+        stage1_block2_conv3.Forward(ops, a.stage1_block2_in3, a.stage1_block2_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block2_bn3.Forward(ops, a.stage1_block2_c3, a.scratch_64x32, n, training);
+        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block2_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
+        ops.Add(a.stage1_block2_out, a.stem_out, a.stage1_block2_out, n);    // identity skip from the input of stage1.block1
+        ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
+
+        // stage1.block3: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+        stage1_block3_conv1.Forward(ops, a.stage1_block2_out, a.stage1_block3_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
+        stage1_block3_bn1.Forward(ops, a.stage1_block3_c1, a.stage1_block3_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage1_block3_conv2.Forward(ops, a.stage1_block3_in2, a.stage1_block3_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block3_bn2.Forward(ops, a.stage1_block3_c2, a.scratch_64x32, n, training);
+        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block3_in3, n, 8);    // P_2: out[j*8 + g] = in[g*8 + j]
+        stage1_block3_conv3.Forward(ops, a.stage1_block3_in3, a.stage1_block3_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block3_bn3.Forward(ops, a.stage1_block3_c3, a.scratch_64x32, n, training);
+        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block3_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
+        ops.Relu(a.stage1_block3_out, a.stage1_block3_out, n);
+
+        // stage1.block4: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+        stage1_block4_conv1.Forward(ops, a.stage1_block3_out, a.stage1_block4_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
+        stage1_block4_bn1.Forward(ops, a.stage1_block4_c1, a.stage1_block4_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage1_block4_conv2.Forward(ops, a.stage1_block4_in2, a.stage1_block4_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block4_bn2.Forward(ops, a.stage1_block4_c2, a.scratch_64x32, n, training);
+        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block4_in3, n, 8);    // P_2: out[j*8 + g] = in[g*8 + j]
+        stage1_block4_conv3.Forward(ops, a.stage1_block4_in3, a.stage1_block4_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block4_bn3.Forward(ops, a.stage1_block4_c3, a.scratch_64x32, n, training);
+        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block4_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
+        ops.Add(a.stage1_block4_out, a.stage1_block2_out, a.stage1_block4_out, n);    // identity skip from the input of stage1.block3
+        ops.Relu(a.stage1_block4_out, a.stage1_block4_out, n);
+
+        // stage1.block5: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+        stage1_block5_conv1.Forward(ops, a.stage1_block4_out, a.stage1_block5_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
+        stage1_block5_bn1.Forward(ops, a.stage1_block5_c1, a.stage1_block5_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage1_block5_conv2.Forward(ops, a.stage1_block5_in2, a.stage1_block5_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block5_bn2.Forward(ops, a.stage1_block5_c2, a.scratch_64x32, n, training);
+        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block5_in3, n, 8);    // P_2: out[j*8 + g] = in[g*8 + j]
+        stage1_block5_conv3.Forward(ops, a.stage1_block5_in3, a.stage1_block5_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block5_bn3.Forward(ops, a.stage1_block5_c3, a.scratch_64x32, n, training);
+        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block5_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
+        ops.Relu(a.stage1_block5_out, a.stage1_block5_out, n);
+
+        // stage1.block6: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+        stage1_block6_conv1.Forward(ops, a.stage1_block5_out, a.stage1_block6_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
+        stage1_block6_bn1.Forward(ops, a.stage1_block6_c1, a.stage1_block6_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage1_block6_conv2.Forward(ops, a.stage1_block6_in2, a.stage1_block6_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block6_bn2.Forward(ops, a.stage1_block6_c2, a.scratch_64x32, n, training);
+        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block6_in3, n, 8);    // P_2: out[j*8 + g] = in[g*8 + j]
+        stage1_block6_conv3.Forward(ops, a.stage1_block6_in3, a.stage1_block6_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block6_bn3.Forward(ops, a.stage1_block6_c3, a.scratch_64x32, n, training);
+        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block6_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
+        ops.Add(a.stage1_block6_out, a.stage1_block4_out, a.stage1_block6_out, n);    // identity skip from the input of stage1.block5
+        ops.Relu(a.stage1_block6_out, a.stage1_block6_out, n);
+
+        // stage2.block1: K = [1, 16, 8], L = 3, 64 -> 128 channels, 32x32 -> 16x16
+        stage2_block1_conv1.Forward(ops, a.stage1_block6_out, a.stage2_block1_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1), stride 2
+        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.stage2_block1_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 4 branches x (16 -> 16)
+        stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_64x16, n, training);
+        ops.ChannelShuffle(a.scratch_64x16, a.stage2_block1_in3, n, 4);    // P_2: out[j*4 + g] = in[g*16 + j]
+        stage2_block1_conv3.Forward(ops, a.stage2_block1_in3, a.stage2_block1_c3, n);    // W_3: 1x1, 8 branches x (8 -> 16)
+        stage2_block1_bn3.Forward(ops, a.stage2_block1_c3, a.scratch_128x16, n, training);
+        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block1_out, n, 8);    // P_3: out[j*8 + g] = in[g*16 + j]
+        ops.Relu(a.stage2_block1_out, a.stage2_block1_out, n);
+
+        // stage2.block2: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+        stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
+        stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.stage2_block2_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage2_block2_conv2.Forward(ops, a.stage2_block2_in2, a.stage2_block2_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block2_bn2.Forward(ops, a.stage2_block2_c2, a.scratch_128x16, n, training);
+        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block2_in3, n, 8);    // P_2: out[j*8 + g] = in[g*16 + j]
+        stage2_block2_conv3.Forward(ops, a.stage2_block2_in3, a.stage2_block2_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
+        stage2_block2_bn3.Forward(ops, a.stage2_block2_c3, a.scratch_128x16, n, training);
+        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block2_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
+        ops.Relu(a.stage2_block2_out, a.stage2_block2_out, n);
+
+        // stage2.block3: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+        stage2_block3_conv1.Forward(ops, a.stage2_block2_out, a.stage2_block3_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
+        stage2_block3_bn1.Forward(ops, a.stage2_block3_c1, a.stage2_block3_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage2_block3_conv2.Forward(ops, a.stage2_block3_in2, a.stage2_block3_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block3_bn2.Forward(ops, a.stage2_block3_c2, a.scratch_128x16, n, training);
+        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block3_in3, n, 8);    // P_2: out[j*8 + g] = in[g*16 + j]
+        stage2_block3_conv3.Forward(ops, a.stage2_block3_in3, a.stage2_block3_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
+        stage2_block3_bn3.Forward(ops, a.stage2_block3_c3, a.scratch_128x16, n, training);
+        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block3_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
+        ops.Relu(a.stage2_block3_out, a.stage2_block3_out, n);
+
+        // stage2.block4: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+        stage2_block4_conv1.Forward(ops, a.stage2_block3_out, a.stage2_block4_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
+        stage2_block4_bn1.Forward(ops, a.stage2_block4_c1, a.stage2_block4_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage2_block4_conv2.Forward(ops, a.stage2_block4_in2, a.stage2_block4_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block4_bn2.Forward(ops, a.stage2_block4_c2, a.scratch_128x16, n, training);
+        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block4_in3, n, 8);    // P_2: out[j*8 + g] = in[g*16 + j]
+        stage2_block4_conv3.Forward(ops, a.stage2_block4_in3, a.stage2_block4_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
+        stage2_block4_bn3.Forward(ops, a.stage2_block4_c3, a.scratch_128x16, n, training);
+        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block4_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
+        ops.Add(a.stage2_block4_out, a.stage2_block2_out, a.stage2_block4_out, n);    // identity skip from the input of stage2.block3
+        ops.Relu(a.stage2_block4_out, a.stage2_block4_out, n);
+
+        // stage2.block5: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+        stage2_block5_conv1.Forward(ops, a.stage2_block4_out, a.stage2_block5_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
+        stage2_block5_bn1.Forward(ops, a.stage2_block5_c1, a.stage2_block5_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage2_block5_conv2.Forward(ops, a.stage2_block5_in2, a.stage2_block5_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block5_bn2.Forward(ops, a.stage2_block5_c2, a.scratch_128x16, n, training);
+        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block5_in3, n, 8);    // P_2: out[j*8 + g] = in[g*16 + j]
+        stage2_block5_conv3.Forward(ops, a.stage2_block5_in3, a.stage2_block5_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
+        stage2_block5_bn3.Forward(ops, a.stage2_block5_c3, a.scratch_128x16, n, training);
+        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block5_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
+        ops.Relu(a.stage2_block5_out, a.stage2_block5_out, n);
+
+        // stage2.block6: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+        stage2_block6_conv1.Forward(ops, a.stage2_block5_out, a.stage2_block6_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
+        stage2_block6_bn1.Forward(ops, a.stage2_block6_c1, a.stage2_block6_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage2_block6_conv2.Forward(ops, a.stage2_block6_in2, a.stage2_block6_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block6_bn2.Forward(ops, a.stage2_block6_c2, a.scratch_128x16, n, training);
+        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block6_in3, n, 8);    // P_2: out[j*8 + g] = in[g*16 + j]
+        stage2_block6_conv3.Forward(ops, a.stage2_block6_in3, a.stage2_block6_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
+        stage2_block6_bn3.Forward(ops, a.stage2_block6_c3, a.scratch_128x16, n, training);
+        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block6_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
+        ops.Add(a.stage2_block6_out, a.stage2_block4_out, a.stage2_block6_out, n);    // identity skip from the input of stage2.block5
+        ops.Relu(a.stage2_block6_out, a.stage2_block6_out, n);
+
+        // stage3.block1: K = [1, 32, 8], L = 3, 128 -> 256 channels, 16x16 -> 8x8
+        stage3_block1_conv1.Forward(ops, a.stage2_block6_out, a.stage3_block1_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1), stride 2
+        stage3_block1_bn1.Forward(ops, a.stage3_block1_c1, a.stage3_block1_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage3_block1_conv2.Forward(ops, a.stage3_block1_in2, a.stage3_block1_c2, n);    // W_2: 1x1, 4 branches x (32 -> 32)
+        stage3_block1_bn2.Forward(ops, a.stage3_block1_c2, a.scratch_128x8, n, training);
+        ops.ChannelShuffle(a.scratch_128x8, a.stage3_block1_in3, n, 4);    // P_2: out[j*4 + g] = in[g*32 + j]
+        stage3_block1_conv3.Forward(ops, a.stage3_block1_in3, a.stage3_block1_c3, n);    // W_3: 1x1, 16 branches x (8 -> 16)
+        stage3_block1_bn3.Forward(ops, a.stage3_block1_c3, a.scratch_256x8, n, training);
+        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block1_out, n, 16);    // P_3: out[j*16 + g] = in[g*16 + j]
+        ops.Relu(a.stage3_block1_out, a.stage3_block1_out, n);
+
+        // stage3.block2: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+        stage3_block2_conv1.Forward(ops, a.stage3_block1_out, a.stage3_block2_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
+        stage3_block2_bn1.Forward(ops, a.stage3_block2_c1, a.stage3_block2_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage3_block2_conv2.Forward(ops, a.stage3_block2_in2, a.stage3_block2_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block2_bn2.Forward(ops, a.stage3_block2_c2, a.scratch_256x8, n, training);
+        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block2_in3, n, 8);    // P_2: out[j*8 + g] = in[g*32 + j]
+        stage3_block2_conv3.Forward(ops, a.stage3_block2_in3, a.stage3_block2_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
+        stage3_block2_bn3.Forward(ops, a.stage3_block2_c3, a.scratch_256x8, n, training);
+        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block2_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
+        ops.Relu(a.stage3_block2_out, a.stage3_block2_out, n);
+
+        // stage3.block3: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+        stage3_block3_conv1.Forward(ops, a.stage3_block2_out, a.stage3_block3_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
+        stage3_block3_bn1.Forward(ops, a.stage3_block3_c1, a.stage3_block3_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage3_block3_conv2.Forward(ops, a.stage3_block3_in2, a.stage3_block3_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block3_bn2.Forward(ops, a.stage3_block3_c2, a.scratch_256x8, n, training);
+        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block3_in3, n, 8);    // P_2: out[j*8 + g] = in[g*32 + j]
+        stage3_block3_conv3.Forward(ops, a.stage3_block3_in3, a.stage3_block3_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
+        stage3_block3_bn3.Forward(ops, a.stage3_block3_c3, a.scratch_256x8, n, training);
+        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block3_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
+        ops.Relu(a.stage3_block3_out, a.stage3_block3_out, n);
+
+        // stage3.block4: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+        stage3_block4_conv1.Forward(ops, a.stage3_block3_out, a.stage3_block4_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
+        stage3_block4_bn1.Forward(ops, a.stage3_block4_c1, a.stage3_block4_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage3_block4_conv2.Forward(ops, a.stage3_block4_in2, a.stage3_block4_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block4_bn2.Forward(ops, a.stage3_block4_c2, a.scratch_256x8, n, training);
+        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block4_in3, n, 8);    // P_2: out[j*8 + g] = in[g*32 + j]
+        stage3_block4_conv3.Forward(ops, a.stage3_block4_in3, a.stage3_block4_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
+        stage3_block4_bn3.Forward(ops, a.stage3_block4_c3, a.scratch_256x8, n, training);
+        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block4_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
+        ops.Add(a.stage3_block4_out, a.stage3_block2_out, a.stage3_block4_out, n);    // identity skip from the input of stage3.block3
+        ops.Relu(a.stage3_block4_out, a.stage3_block4_out, n);
+
+        // stage3.block5: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+        stage3_block5_conv1.Forward(ops, a.stage3_block4_out, a.stage3_block5_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
+        stage3_block5_bn1.Forward(ops, a.stage3_block5_c1, a.stage3_block5_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage3_block5_conv2.Forward(ops, a.stage3_block5_in2, a.stage3_block5_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block5_bn2.Forward(ops, a.stage3_block5_c2, a.scratch_256x8, n, training);
+        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block5_in3, n, 8);    // P_2: out[j*8 + g] = in[g*32 + j]
+        stage3_block5_conv3.Forward(ops, a.stage3_block5_in3, a.stage3_block5_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
+        stage3_block5_bn3.Forward(ops, a.stage3_block5_c3, a.scratch_256x8, n, training);
+        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block5_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
+        ops.Relu(a.stage3_block5_out, a.stage3_block5_out, n);
+
+        // stage3.block6: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+        stage3_block6_conv1.Forward(ops, a.stage3_block5_out, a.stage3_block6_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
+        stage3_block6_bn1.Forward(ops, a.stage3_block6_c1, a.stage3_block6_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage3_block6_conv2.Forward(ops, a.stage3_block6_in2, a.stage3_block6_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block6_bn2.Forward(ops, a.stage3_block6_c2, a.scratch_256x8, n, training);
+        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block6_in3, n, 8);    // P_2: out[j*8 + g] = in[g*32 + j]
+        stage3_block6_conv3.Forward(ops, a.stage3_block6_in3, a.stage3_block6_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
+        stage3_block6_bn3.Forward(ops, a.stage3_block6_c3, a.scratch_256x8, n, training);
+        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block6_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
+        ops.Add(a.stage3_block6_out, a.stage3_block4_out, a.stage3_block6_out, n);    // identity skip from the input of stage3.block5
+        ops.Relu(a.stage3_block6_out, a.stage3_block6_out, n);
+
+        // classifier: global average pool 8x8, FC 256 -> 100
+        ops.GlobalAveragePool(a.stage3_block6_out, a.pooled, n);
+        classifier.Forward(ops, a.pooled, a.logits, n);
+        return a.logits;
+    }
+
+    /// <summary>The backward pass: the forward steps in reverse, writing every parameter's gradient.</summary>
+    public void Backward(global::Igcv2.Tensor gradLogits)
+    {
+        var a = core.BeginBackward(gradLogits, 100);
+        var n = a.N;
+
+        // classifier
+        classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);
+        ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_256x8_a, n);
+
+        // stage3.block6: K = [1, 32, 8], L = 3
+        ops.ReluBackward(a.stage3_block6_out, a.grad_256x8_a, a.grad_256x8_a, n);
+        ops.Copy(a.grad_256x8_a, a.grad_256x8_b);    // the skip's share, added at the input of stage3.block5
+        ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_c, n, 8);    // P_3^-1
+        stage3_block6_bn3.Backward(ops, a.stage3_block6_c3, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block6_conv3.Backward(ops, a.stage3_block6_in3, a.grad_256x8_a, a.grad_256x8_c, n);
+        ops.ChannelShuffle(a.grad_256x8_c, a.grad_256x8_a, n, 32);    // P_2^-1
+        stage3_block6_bn2.Backward(ops, a.stage3_block6_c2, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block6_conv2.Backward(ops, a.stage3_block6_in2, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block6_bn1.Backward(ops, a.stage3_block6_c1, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block6_conv1.Backward(ops, a.stage3_block5_out, a.grad_256x8_c, a.grad_256x8_a, n);
+
+        // stage3.block5: K = [1, 32, 8], L = 3
+        ops.ReluBackward(a.stage3_block5_out, a.grad_256x8_a, a.grad_256x8_a, n);
+        ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_c, n, 8);    // P_3^-1
+        stage3_block5_bn3.Backward(ops, a.stage3_block5_c3, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block5_conv3.Backward(ops, a.stage3_block5_in3, a.grad_256x8_a, a.grad_256x8_c, n);
+        ops.ChannelShuffle(a.grad_256x8_c, a.grad_256x8_a, n, 32);    // P_2^-1
+        stage3_block5_bn2.Backward(ops, a.stage3_block5_c2, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block5_conv2.Backward(ops, a.stage3_block5_in2, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block5_bn1.Backward(ops, a.stage3_block5_c1, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block5_conv1.Backward(ops, a.stage3_block4_out, a.grad_256x8_c, a.grad_256x8_a, n);
+        ops.Add(a.grad_256x8_a, a.grad_256x8_b, a.grad_256x8_a, n);    // plus the skip's share
+
+        // stage3.block4: K = [1, 32, 8], L = 3
+        ops.ReluBackward(a.stage3_block4_out, a.grad_256x8_a, a.grad_256x8_a, n);
+        ops.Copy(a.grad_256x8_a, a.grad_256x8_b);    // the skip's share, added at the input of stage3.block3
+        ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_c, n, 8);    // P_3^-1
+        stage3_block4_bn3.Backward(ops, a.stage3_block4_c3, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block4_conv3.Backward(ops, a.stage3_block4_in3, a.grad_256x8_a, a.grad_256x8_c, n);
+        ops.ChannelShuffle(a.grad_256x8_c, a.grad_256x8_a, n, 32);    // P_2^-1
+        stage3_block4_bn2.Backward(ops, a.stage3_block4_c2, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block4_conv2.Backward(ops, a.stage3_block4_in2, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block4_bn1.Backward(ops, a.stage3_block4_c1, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block4_conv1.Backward(ops, a.stage3_block3_out, a.grad_256x8_c, a.grad_256x8_a, n);
+
+        // stage3.block3: K = [1, 32, 8], L = 3
+        ops.ReluBackward(a.stage3_block3_out, a.grad_256x8_a, a.grad_256x8_a, n);
+        ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_c, n, 8);    // P_3^-1
+        stage3_block3_bn3.Backward(ops, a.stage3_block3_c3, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block3_conv3.Backward(ops, a.stage3_block3_in3, a.grad_256x8_a, a.grad_256x8_c, n);
+        ops.ChannelShuffle(a.grad_256x8_c, a.grad_256x8_a, n, 32);    // P_2^-1
+        stage3_block3_bn2.Backward(ops, a.stage3_block3_c2, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block3_conv2.Backward(ops, a.stage3_block3_in2, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block3_bn1.Backward(ops, a.stage3_block3_c1, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block3_conv1.Backward(ops, a.stage3_block2_out, a.grad_256x8_c, a.grad_256x8_a, n);
+        ops.Add(a.grad_256x8_a, a.grad_256x8_b, a.grad_256x8_a, n);    // plus the skip's share
+
+        // stage3.block2: K = [1, 32, 8], L = 3
+        ops.ReluBackward(a.stage3_block2_out, a.grad_256x8_a, a.grad_256x8_a, n);
+        ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_b, n, 8);    // P_3^-1
+        stage3_block2_bn3.Backward(ops, a.stage3_block2_c3, a.grad_256x8_b, a.grad_256x8_a, n);
+        stage3_block2_conv3.Backward(ops, a.stage3_block2_in3, a.grad_256x8_a, a.grad_256x8_b, n);
+        ops.ChannelShuffle(a.grad_256x8_b, a.grad_256x8_a, n, 32);    // P_2^-1
+        stage3_block2_bn2.Backward(ops, a.stage3_block2_c2, a.grad_256x8_a, a.grad_256x8_b, n);
+        stage3_block2_conv2.Backward(ops, a.stage3_block2_in2, a.grad_256x8_b, a.grad_256x8_a, n);
+        stage3_block2_bn1.Backward(ops, a.stage3_block2_c1, a.grad_256x8_a, a.grad_256x8_b, n);
+        stage3_block2_conv1.Backward(ops, a.stage3_block1_out, a.grad_256x8_b, a.grad_256x8_a, n);
+
+        // stage3.block1: K = [1, 32, 8], L = 3
+        ops.ReluBackward(a.stage3_block1_out, a.grad_256x8_a, a.grad_256x8_a, n);
+        ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_b, n, 16);    // P_3^-1
+        stage3_block1_bn3.Backward(ops, a.stage3_block1_c3, a.grad_256x8_b, a.grad_256x8_a, n);
+        stage3_block1_conv3.Backward(ops, a.stage3_block1_in3, a.grad_256x8_a, a.grad_128x8_a, n);
+        ops.ChannelShuffle(a.grad_128x8_a, a.grad_128x8_b, n, 32);    // P_2^-1
+        stage3_block1_bn2.Backward(ops, a.stage3_block1_c2, a.grad_128x8_b, a.grad_128x8_a, n);
+        stage3_block1_conv2.Backward(ops, a.stage3_block1_in2, a.grad_128x8_a, a.grad_128x8_b, n);
+        stage3_block1_bn1.Backward(ops, a.stage3_block1_c1, a.grad_128x8_b, a.grad_128x8_a, n);
+        stage3_block1_conv1.Backward(ops, a.stage2_block6_out, a.grad_128x8_a, a.grad_128x16_a, n);
+
+        // stage2.block6: K = [1, 16, 8], L = 3
+        ops.ReluBackward(a.stage2_block6_out, a.grad_128x16_a, a.grad_128x16_a, n);
+        ops.Copy(a.grad_128x16_a, a.grad_128x16_b);    // the skip's share, added at the input of stage2.block5
+        ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_c, n, 8);    // P_3^-1
+        stage2_block6_bn3.Backward(ops, a.stage2_block6_c3, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block6_conv3.Backward(ops, a.stage2_block6_in3, a.grad_128x16_a, a.grad_128x16_c, n);
+        ops.ChannelShuffle(a.grad_128x16_c, a.grad_128x16_a, n, 16);    // P_2^-1
+        stage2_block6_bn2.Backward(ops, a.stage2_block6_c2, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block6_conv2.Backward(ops, a.stage2_block6_in2, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block6_bn1.Backward(ops, a.stage2_block6_c1, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block6_conv1.Backward(ops, a.stage2_block5_out, a.grad_128x16_c, a.grad_128x16_a, n);
+
+        // stage2.block5: K = [1, 16, 8], L = 3
+        ops.ReluBackward(a.stage2_block5_out, a.grad_128x16_a, a.grad_128x16_a, n);
+        ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_c, n, 8);    // P_3^-1
+        stage2_block5_bn3.Backward(ops, a.stage2_block5_c3, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block5_conv3.Backward(ops, a.stage2_block5_in3, a.grad_128x16_a, a.grad_128x16_c, n);
+        ops.ChannelShuffle(a.grad_128x16_c, a.grad_128x16_a, n, 16);    // P_2^-1
+        stage2_block5_bn2.Backward(ops, a.stage2_block5_c2, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block5_conv2.Backward(ops, a.stage2_block5_in2, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block5_bn1.Backward(ops, a.stage2_block5_c1, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block5_conv1.Backward(ops, a.stage2_block4_out, a.grad_128x16_c, a.grad_128x16_a, n);
+        ops.Add(a.grad_128x16_a, a.grad_128x16_b, a.grad_128x16_a, n);    // plus the skip's share
+
+        // stage2.block4: K = [1, 16, 8], L = 3
+        ops.ReluBackward(a.stage2_block4_out, a.grad_128x16_a, a.grad_128x16_a, n);
+        ops.Copy(a.grad_128x16_a, a.grad_128x16_b);    // the skip's share, added at the input of stage2.block3
+        ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_c, n, 8);    // P_3^-1
+        stage2_block4_bn3.Backward(ops, a.stage2_block4_c3, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block4_conv3.Backward(ops, a.stage2_block4_in3, a.grad_128x16_a, a.grad_128x16_c, n);
+        ops.ChannelShuffle(a.grad_128x16_c, a.grad_128x16_a, n, 16);    // P_2^-1
+        stage2_block4_bn2.Backward(ops, a.stage2_block4_c2, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block4_conv2.Backward(ops, a.stage2_block4_in2, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block4_bn1.Backward(ops, a.stage2_block4_c1, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block4_conv1.Backward(ops, a.stage2_block3_out, a.grad_128x16_c, a.grad_128x16_a, n);
+
+        // stage2.block3: K = [1, 16, 8], L = 3
+        ops.ReluBackward(a.stage2_block3_out, a.grad_128x16_a, a.grad_128x16_a, n);
+        ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_c, n, 8);    // P_3^-1
+        stage2_block3_bn3.Backward(ops, a.stage2_block3_c3, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block3_conv3.Backward(ops, a.stage2_block3_in3, a.grad_128x16_a, a.grad_128x16_c, n);
+        ops.ChannelShuffle(a.grad_128x16_c, a.grad_128x16_a, n, 16);    // P_2^-1
+        stage2_block3_bn2.Backward(ops, a.stage2_block3_c2, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block3_conv2.Backward(ops, a.stage2_block3_in2, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block3_bn1.Backward(ops, a.stage2_block3_c1, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block3_conv1.Backward(ops, a.stage2_block2_out, a.grad_128x16_c, a.grad_128x16_a, n);
+        ops.Add(a.grad_128x16_a, a.grad_128x16_b, a.grad_128x16_a, n);    // plus the skip's share
+
+        // stage2.block2: K = [1, 16, 8], L = 3
+        ops.ReluBackward(a.stage2_block2_out, a.grad_128x16_a, a.grad_128x16_a, n);
+        ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_b, n, 8);    // P_3^-1
+        stage2_block2_bn3.Backward(ops, a.stage2_block2_c3, a.grad_128x16_b, a.grad_128x16_a, n);
+        stage2_block2_conv3.Backward(ops, a.stage2_block2_in3, a.grad_128x16_a, a.grad_128x16_b, n);
+        ops.ChannelShuffle(a.grad_128x16_b, a.grad_128x16_a, n, 16);    // P_2^-1
+        stage2_block2_bn2.Backward(ops, a.stage2_block2_c2, a.grad_128x16_a, a.grad_128x16_b, n);
+        stage2_block2_conv2.Backward(ops, a.stage2_block2_in2, a.grad_128x16_b, a.grad_128x16_a, n);
+        stage2_block2_bn1.Backward(ops, a.stage2_block2_c1, a.grad_128x16_a, a.grad_128x16_b, n);
+        stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_128x16_b, a.grad_128x16_a, n);
+
+        // stage2.block1: K = [1, 16, 8], L = 3
+        ops.ReluBackward(a.stage2_block1_out, a.grad_128x16_a, a.grad_128x16_a, n);
+        ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_b, n, 16);    // P_3^-1
+        stage2_block1_bn3.Backward(ops, a.stage2_block1_c3, a.grad_128x16_b, a.grad_128x16_a, n);
+        stage2_block1_conv3.Backward(ops, a.stage2_block1_in3, a.grad_128x16_a, a.grad_64x16_a, n);
+        ops.ChannelShuffle(a.grad_64x16_a, a.grad_64x16_b, n, 16);    // P_2^-1
+        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_64x16_b, a.grad_64x16_a, n);
+        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_64x16_a, a.grad_64x16_b, n);
+        stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_64x16_b, a.grad_64x16_a, n);
+        stage2_block1_conv1.Backward(ops, a.stage1_block6_out, a.grad_64x16_a, a.grad_64x32_a, n);
+
+        // stage1.block6: K = [1, 8, 8], L = 3
+        ops.ReluBackward(a.stage1_block6_out, a.grad_64x32_a, a.grad_64x32_a, n);
+        ops.Copy(a.grad_64x32_a, a.grad_64x32_b);    // the skip's share, added at the input of stage1.block5
+        ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
+        stage1_block6_bn3.Backward(ops, a.stage1_block6_c3, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block6_conv3.Backward(ops, a.stage1_block6_in3, a.grad_64x32_a, a.grad_64x32_c, n);
+        ops.ChannelShuffle(a.grad_64x32_c, a.grad_64x32_a, n, 8);    // P_2^-1
+        stage1_block6_bn2.Backward(ops, a.stage1_block6_c2, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block6_conv2.Backward(ops, a.stage1_block6_in2, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block6_bn1.Backward(ops, a.stage1_block6_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block6_conv1.Backward(ops, a.stage1_block5_out, a.grad_64x32_c, a.grad_64x32_a, n);
+
+        // stage1.block5: K = [1, 8, 8], L = 3
+        ops.ReluBackward(a.stage1_block5_out, a.grad_64x32_a, a.grad_64x32_a, n);
+        ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
+        stage1_block5_bn3.Backward(ops, a.stage1_block5_c3, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block5_conv3.Backward(ops, a.stage1_block5_in3, a.grad_64x32_a, a.grad_64x32_c, n);
+        ops.ChannelShuffle(a.grad_64x32_c, a.grad_64x32_a, n, 8);    // P_2^-1
+        stage1_block5_bn2.Backward(ops, a.stage1_block5_c2, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block5_conv2.Backward(ops, a.stage1_block5_in2, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block5_bn1.Backward(ops, a.stage1_block5_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block5_conv1.Backward(ops, a.stage1_block4_out, a.grad_64x32_c, a.grad_64x32_a, n);
+        ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
+
+        // stage1.block4: K = [1, 8, 8], L = 3
+        ops.ReluBackward(a.stage1_block4_out, a.grad_64x32_a, a.grad_64x32_a, n);
+        ops.Copy(a.grad_64x32_a, a.grad_64x32_b);    // the skip's share, added at the input of stage1.block3
+        ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
+        stage1_block4_bn3.Backward(ops, a.stage1_block4_c3, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block4_conv3.Backward(ops, a.stage1_block4_in3, a.grad_64x32_a, a.grad_64x32_c, n);
+        ops.ChannelShuffle(a.grad_64x32_c, a.grad_64x32_a, n, 8);    // P_2^-1
+        stage1_block4_bn2.Backward(ops, a.stage1_block4_c2, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block4_conv2.Backward(ops, a.stage1_block4_in2, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block4_bn1.Backward(ops, a.stage1_block4_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block4_conv1.Backward(ops, a.stage1_block3_out, a.grad_64x32_c, a.grad_64x32_a, n);
+
+        // stage1.block3: K = [1, 8, 8], L = 3
+        ops.ReluBackward(a.stage1_block3_out, a.grad_64x32_a, a.grad_64x32_a, n);
+        ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
+        stage1_block3_bn3.Backward(ops, a.stage1_block3_c3, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block3_conv3.Backward(ops, a.stage1_block3_in3, a.grad_64x32_a, a.grad_64x32_c, n);
+        ops.ChannelShuffle(a.grad_64x32_c, a.grad_64x32_a, n, 8);    // P_2^-1
+        stage1_block3_bn2.Backward(ops, a.stage1_block3_c2, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block3_conv2.Backward(ops, a.stage1_block3_in2, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block3_bn1.Backward(ops, a.stage1_block3_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block3_conv1.Backward(ops, a.stage1_block2_out, a.grad_64x32_c, a.grad_64x32_a, n);
+        ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
+
+        // stage1.block2: K = [1, 8, 8], L = 3
+        ops.ReluBackward(a.stage1_block2_out, a.grad_64x32_a, a.grad_64x32_a, n);
+        ops.Copy(a.grad_64x32_a, a.grad_64x32_b);    // the skip's share, added at the input of stage1.block1
+        ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
+        stage1_block2_bn3.Backward(ops, a.stage1_block2_c3, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block2_conv3.Backward(ops, a.stage1_block2_in3, a.grad_64x32_a, a.grad_64x32_c, n);
+        ops.ChannelShuffle(a.grad_64x32_c, a.grad_64x32_a, n, 8);    // P_2^-1
+        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_64x32_c, a.grad_64x32_a, n);
+
+        // stage1.block1: K = [1, 8, 8], L = 3
+        ops.ReluBackward(a.stage1_block1_out, a.grad_64x32_a, a.grad_64x32_a, n);
+        ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
+        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_64x32_a, a.grad_64x32_c, n);
+        ops.ChannelShuffle(a.grad_64x32_c, a.grad_64x32_a, n, 8);    // P_2^-1
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_64x32_c, a.grad_64x32_a, n);
+        ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
+
+        // stem
+        ops.ReluBackward(a.stem_out, a.grad_64x32_a, a.grad_64x32_a, n);
+        stem_bn.Backward(ops, a.stem_c, a.grad_64x32_a, a.grad_64x32_b, n);
+        stem_conv.Backward(ops, a.Input!, a.grad_64x32_b, ComputeInputGradient ? a.input_grad : null, n);
+        InputGradient = ComputeInputGradient ? a.input_grad : null;
+    }
+
+    /// <summary>Activations kept for backward and gradient buffers, for one batch size n.</summary>
+    private sealed class Activations : global::System.IDisposable
+    {
+        public readonly int N;
+        public global::Igcv2.Tensor? Input;
+        public readonly global::Igcv2.Tensor stem_c;
+        public readonly global::Igcv2.Tensor stem_out;
+        public readonly global::Igcv2.Tensor stage1_block1_c1;
+        public readonly global::Igcv2.Tensor stage1_block1_in2;
+        public readonly global::Igcv2.Tensor stage1_block1_c2;
+        public readonly global::Igcv2.Tensor stage1_block1_in3;
+        public readonly global::Igcv2.Tensor scratch_64x32;
+        public readonly global::Igcv2.Tensor stage1_block1_c3;
+        public readonly global::Igcv2.Tensor stage1_block1_out;
+        public readonly global::Igcv2.Tensor stage1_block2_c1;
+        public readonly global::Igcv2.Tensor stage1_block2_in2;
+        public readonly global::Igcv2.Tensor stage1_block2_c2;
+        public readonly global::Igcv2.Tensor stage1_block2_in3;
+        public readonly global::Igcv2.Tensor stage1_block2_c3;
+        public readonly global::Igcv2.Tensor stage1_block2_out;
+        public readonly global::Igcv2.Tensor stage1_block3_c1;
+        public readonly global::Igcv2.Tensor stage1_block3_in2;
+        public readonly global::Igcv2.Tensor stage1_block3_c2;
+        public readonly global::Igcv2.Tensor stage1_block3_in3;
+        public readonly global::Igcv2.Tensor stage1_block3_c3;
+        public readonly global::Igcv2.Tensor stage1_block3_out;
+        public readonly global::Igcv2.Tensor stage1_block4_c1;
+        public readonly global::Igcv2.Tensor stage1_block4_in2;
+        public readonly global::Igcv2.Tensor stage1_block4_c2;
+        public readonly global::Igcv2.Tensor stage1_block4_in3;
+        public readonly global::Igcv2.Tensor stage1_block4_c3;
+        public readonly global::Igcv2.Tensor stage1_block4_out;
+        public readonly global::Igcv2.Tensor stage1_block5_c1;
+        public readonly global::Igcv2.Tensor stage1_block5_in2;
+        public readonly global::Igcv2.Tensor stage1_block5_c2;
+        public readonly global::Igcv2.Tensor stage1_block5_in3;
+        public readonly global::Igcv2.Tensor stage1_block5_c3;
+        public readonly global::Igcv2.Tensor stage1_block5_out;
+        public readonly global::Igcv2.Tensor stage1_block6_c1;
+        public readonly global::Igcv2.Tensor stage1_block6_in2;
+        public readonly global::Igcv2.Tensor stage1_block6_c2;
+        public readonly global::Igcv2.Tensor stage1_block6_in3;
+        public readonly global::Igcv2.Tensor stage1_block6_c3;
+        public readonly global::Igcv2.Tensor stage1_block6_out;
+        public readonly global::Igcv2.Tensor stage2_block1_c1;
+        public readonly global::Igcv2.Tensor stage2_block1_in2;
+        public readonly global::Igcv2.Tensor stage2_block1_c2;
+        public readonly global::Igcv2.Tensor stage2_block1_in3;
+        public readonly global::Igcv2.Tensor scratch_64x16;
+        public readonly global::Igcv2.Tensor stage2_block1_c3;
+        public readonly global::Igcv2.Tensor stage2_block1_out;
+        public readonly global::Igcv2.Tensor scratch_128x16;
+        public readonly global::Igcv2.Tensor stage2_block2_c1;
+        public readonly global::Igcv2.Tensor stage2_block2_in2;
+        public readonly global::Igcv2.Tensor stage2_block2_c2;
+        public readonly global::Igcv2.Tensor stage2_block2_in3;
+        public readonly global::Igcv2.Tensor stage2_block2_c3;
+        public readonly global::Igcv2.Tensor stage2_block2_out;
+        public readonly global::Igcv2.Tensor stage2_block3_c1;
+        public readonly global::Igcv2.Tensor stage2_block3_in2;
+        public readonly global::Igcv2.Tensor stage2_block3_c2;
+        public readonly global::Igcv2.Tensor stage2_block3_in3;
+        public readonly global::Igcv2.Tensor stage2_block3_c3;
+        public readonly global::Igcv2.Tensor stage2_block3_out;
+        public readonly global::Igcv2.Tensor stage2_block4_c1;
+        public readonly global::Igcv2.Tensor stage2_block4_in2;
+        public readonly global::Igcv2.Tensor stage2_block4_c2;
+        public readonly global::Igcv2.Tensor stage2_block4_in3;
+        public readonly global::Igcv2.Tensor stage2_block4_c3;
+        public readonly global::Igcv2.Tensor stage2_block4_out;
+        public readonly global::Igcv2.Tensor stage2_block5_c1;
+        public readonly global::Igcv2.Tensor stage2_block5_in2;
+        public readonly global::Igcv2.Tensor stage2_block5_c2;
+        public readonly global::Igcv2.Tensor stage2_block5_in3;
+        public readonly global::Igcv2.Tensor stage2_block5_c3;
+        public readonly global::Igcv2.Tensor stage2_block5_out;
+        public readonly global::Igcv2.Tensor stage2_block6_c1;
+        public readonly global::Igcv2.Tensor stage2_block6_in2;
+        public readonly global::Igcv2.Tensor stage2_block6_c2;
+        public readonly global::Igcv2.Tensor stage2_block6_in3;
+        public readonly global::Igcv2.Tensor stage2_block6_c3;
+        public readonly global::Igcv2.Tensor stage2_block6_out;
+        public readonly global::Igcv2.Tensor stage3_block1_c1;
+        public readonly global::Igcv2.Tensor stage3_block1_in2;
+        public readonly global::Igcv2.Tensor stage3_block1_c2;
+        public readonly global::Igcv2.Tensor stage3_block1_in3;
+        public readonly global::Igcv2.Tensor scratch_128x8;
+        public readonly global::Igcv2.Tensor stage3_block1_c3;
+        public readonly global::Igcv2.Tensor stage3_block1_out;
+        public readonly global::Igcv2.Tensor scratch_256x8;
+        public readonly global::Igcv2.Tensor stage3_block2_c1;
+        public readonly global::Igcv2.Tensor stage3_block2_in2;
+        public readonly global::Igcv2.Tensor stage3_block2_c2;
+        public readonly global::Igcv2.Tensor stage3_block2_in3;
+        public readonly global::Igcv2.Tensor stage3_block2_c3;
+        public readonly global::Igcv2.Tensor stage3_block2_out;
+        public readonly global::Igcv2.Tensor stage3_block3_c1;
+        public readonly global::Igcv2.Tensor stage3_block3_in2;
+        public readonly global::Igcv2.Tensor stage3_block3_c2;
+        public readonly global::Igcv2.Tensor stage3_block3_in3;
+        public readonly global::Igcv2.Tensor stage3_block3_c3;
+        public readonly global::Igcv2.Tensor stage3_block3_out;
+        public readonly global::Igcv2.Tensor stage3_block4_c1;
+        public readonly global::Igcv2.Tensor stage3_block4_in2;
+        public readonly global::Igcv2.Tensor stage3_block4_c2;
+        public readonly global::Igcv2.Tensor stage3_block4_in3;
+        public readonly global::Igcv2.Tensor stage3_block4_c3;
+        public readonly global::Igcv2.Tensor stage3_block4_out;
+        public readonly global::Igcv2.Tensor stage3_block5_c1;
+        public readonly global::Igcv2.Tensor stage3_block5_in2;
+        public readonly global::Igcv2.Tensor stage3_block5_c2;
+        public readonly global::Igcv2.Tensor stage3_block5_in3;
+        public readonly global::Igcv2.Tensor stage3_block5_c3;
+        public readonly global::Igcv2.Tensor stage3_block5_out;
+        public readonly global::Igcv2.Tensor stage3_block6_c1;
+        public readonly global::Igcv2.Tensor stage3_block6_in2;
+        public readonly global::Igcv2.Tensor stage3_block6_c2;
+        public readonly global::Igcv2.Tensor stage3_block6_in3;
+        public readonly global::Igcv2.Tensor stage3_block6_c3;
+        public readonly global::Igcv2.Tensor stage3_block6_out;
+        public readonly global::Igcv2.Tensor pooled;
+        public readonly global::Igcv2.Tensor logits;
+        public readonly global::Igcv2.Tensor grad_pooled;
+        public readonly global::Igcv2.Tensor grad_256x8_a;
+        public readonly global::Igcv2.Tensor grad_256x8_b;
+        public readonly global::Igcv2.Tensor grad_256x8_c;
+        public readonly global::Igcv2.Tensor grad_128x8_a;
+        public readonly global::Igcv2.Tensor grad_128x8_b;
+        public readonly global::Igcv2.Tensor grad_128x16_a;
+        public readonly global::Igcv2.Tensor grad_128x16_b;
+        public readonly global::Igcv2.Tensor grad_128x16_c;
+        public readonly global::Igcv2.Tensor grad_64x16_a;
+        public readonly global::Igcv2.Tensor grad_64x16_b;
+        public readonly global::Igcv2.Tensor grad_64x32_a;
+        public readonly global::Igcv2.Tensor grad_64x32_b;
+        public readonly global::Igcv2.Tensor grad_64x32_c;
+        public readonly global::Igcv2.Tensor input_grad;
+
+        public Activations(global::Igcv2.Device device, int n)
+        {
+            N = n;
+            stem_c = device.Allocate(n, 64, 32, 32);
+            stem_out = device.Allocate(n, 64, 32, 32);
+            stage1_block1_c1 = device.Allocate(n, 64, 32, 32);
+            stage1_block1_in2 = device.Allocate(n, 64, 32, 32);
+            stage1_block1_c2 = device.Allocate(n, 64, 32, 32);
+            stage1_block1_in3 = device.Allocate(n, 64, 32, 32);
+            scratch_64x32 = device.Allocate(n, 64, 32, 32);
+            stage1_block1_c3 = device.Allocate(n, 64, 32, 32);
+            stage1_block1_out = device.Allocate(n, 64, 32, 32);
+            stage1_block2_c1 = device.Allocate(n, 64, 32, 32);
+            stage1_block2_in2 = device.Allocate(n, 64, 32, 32);
+            stage1_block2_c2 = device.Allocate(n, 64, 32, 32);
+            stage1_block2_in3 = device.Allocate(n, 64, 32, 32);
+            stage1_block2_c3 = device.Allocate(n, 64, 32, 32);
+            stage1_block2_out = device.Allocate(n, 64, 32, 32);
+            stage1_block3_c1 = device.Allocate(n, 64, 32, 32);
+            stage1_block3_in2 = device.Allocate(n, 64, 32, 32);
+            stage1_block3_c2 = device.Allocate(n, 64, 32, 32);
+            stage1_block3_in3 = device.Allocate(n, 64, 32, 32);
+            stage1_block3_c3 = device.Allocate(n, 64, 32, 32);
+            stage1_block3_out = device.Allocate(n, 64, 32, 32);
+            stage1_block4_c1 = device.Allocate(n, 64, 32, 32);
+            stage1_block4_in2 = device.Allocate(n, 64, 32, 32);
+            stage1_block4_c2 = device.Allocate(n, 64, 32, 32);
+            stage1_block4_in3 = device.Allocate(n, 64, 32, 32);
+            stage1_block4_c3 = device.Allocate(n, 64, 32, 32);
+            stage1_block4_out = device.Allocate(n, 64, 32, 32);
+            stage1_block5_c1 = device.Allocate(n, 64, 32, 32);
+            stage1_block5_in2 = device.Allocate(n, 64, 32, 32);
+            stage1_block5_c2 = device.Allocate(n, 64, 32, 32);
+            stage1_block5_in3 = device.Allocate(n, 64, 32, 32);
+            stage1_block5_c3 = device.Allocate(n, 64, 32, 32);
+            stage1_block5_out = device.Allocate(n, 64, 32, 32);
+            stage1_block6_c1 = device.Allocate(n, 64, 32, 32);
+            stage1_block6_in2 = device.Allocate(n, 64, 32, 32);
+            stage1_block6_c2 = device.Allocate(n, 64, 32, 32);
+            stage1_block6_in3 = device.Allocate(n, 64, 32, 32);
+            stage1_block6_c3 = device.Allocate(n, 64, 32, 32);
+            stage1_block6_out = device.Allocate(n, 64, 32, 32);
+            stage2_block1_c1 = device.Allocate(n, 64, 16, 16);
+            stage2_block1_in2 = device.Allocate(n, 64, 16, 16);
+            stage2_block1_c2 = device.Allocate(n, 64, 16, 16);
+            stage2_block1_in3 = device.Allocate(n, 64, 16, 16);
+            scratch_64x16 = device.Allocate(n, 64, 16, 16);
+            stage2_block1_c3 = device.Allocate(n, 128, 16, 16);
+            stage2_block1_out = device.Allocate(n, 128, 16, 16);
+            scratch_128x16 = device.Allocate(n, 128, 16, 16);
+            stage2_block2_c1 = device.Allocate(n, 128, 16, 16);
+            stage2_block2_in2 = device.Allocate(n, 128, 16, 16);
+            stage2_block2_c2 = device.Allocate(n, 128, 16, 16);
+            stage2_block2_in3 = device.Allocate(n, 128, 16, 16);
+            stage2_block2_c3 = device.Allocate(n, 128, 16, 16);
+            stage2_block2_out = device.Allocate(n, 128, 16, 16);
+            stage2_block3_c1 = device.Allocate(n, 128, 16, 16);
+            stage2_block3_in2 = device.Allocate(n, 128, 16, 16);
+            stage2_block3_c2 = device.Allocate(n, 128, 16, 16);
+            stage2_block3_in3 = device.Allocate(n, 128, 16, 16);
+            stage2_block3_c3 = device.Allocate(n, 128, 16, 16);
+            stage2_block3_out = device.Allocate(n, 128, 16, 16);
+            stage2_block4_c1 = device.Allocate(n, 128, 16, 16);
+            stage2_block4_in2 = device.Allocate(n, 128, 16, 16);
+            stage2_block4_c2 = device.Allocate(n, 128, 16, 16);
+            stage2_block4_in3 = device.Allocate(n, 128, 16, 16);
+            stage2_block4_c3 = device.Allocate(n, 128, 16, 16);
+            stage2_block4_out = device.Allocate(n, 128, 16, 16);
+            stage2_block5_c1 = device.Allocate(n, 128, 16, 16);
+            stage2_block5_in2 = device.Allocate(n, 128, 16, 16);
+            stage2_block5_c2 = device.Allocate(n, 128, 16, 16);
+            stage2_block5_in3 = device.Allocate(n, 128, 16, 16);
+            stage2_block5_c3 = device.Allocate(n, 128, 16, 16);
+            stage2_block5_out = device.Allocate(n, 128, 16, 16);
+            stage2_block6_c1 = device.Allocate(n, 128, 16, 16);
+            stage2_block6_in2 = device.Allocate(n, 128, 16, 16);
+            stage2_block6_c2 = device.Allocate(n, 128, 16, 16);
+            stage2_block6_in3 = device.Allocate(n, 128, 16, 16);
+            stage2_block6_c3 = device.Allocate(n, 128, 16, 16);
+            stage2_block6_out = device.Allocate(n, 128, 16, 16);
+            stage3_block1_c1 = device.Allocate(n, 128, 8, 8);
+            stage3_block1_in2 = device.Allocate(n, 128, 8, 8);
+            stage3_block1_c2 = device.Allocate(n, 128, 8, 8);
+            stage3_block1_in3 = device.Allocate(n, 128, 8, 8);
+            scratch_128x8 = device.Allocate(n, 128, 8, 8);
+            stage3_block1_c3 = device.Allocate(n, 256, 8, 8);
+            stage3_block1_out = device.Allocate(n, 256, 8, 8);
+            scratch_256x8 = device.Allocate(n, 256, 8, 8);
+            stage3_block2_c1 = device.Allocate(n, 256, 8, 8);
+            stage3_block2_in2 = device.Allocate(n, 256, 8, 8);
+            stage3_block2_c2 = device.Allocate(n, 256, 8, 8);
+            stage3_block2_in3 = device.Allocate(n, 256, 8, 8);
+            stage3_block2_c3 = device.Allocate(n, 256, 8, 8);
+            stage3_block2_out = device.Allocate(n, 256, 8, 8);
+            stage3_block3_c1 = device.Allocate(n, 256, 8, 8);
+            stage3_block3_in2 = device.Allocate(n, 256, 8, 8);
+            stage3_block3_c2 = device.Allocate(n, 256, 8, 8);
+            stage3_block3_in3 = device.Allocate(n, 256, 8, 8);
+            stage3_block3_c3 = device.Allocate(n, 256, 8, 8);
+            stage3_block3_out = device.Allocate(n, 256, 8, 8);
+            stage3_block4_c1 = device.Allocate(n, 256, 8, 8);
+            stage3_block4_in2 = device.Allocate(n, 256, 8, 8);
+            stage3_block4_c2 = device.Allocate(n, 256, 8, 8);
+            stage3_block4_in3 = device.Allocate(n, 256, 8, 8);
+            stage3_block4_c3 = device.Allocate(n, 256, 8, 8);
+            stage3_block4_out = device.Allocate(n, 256, 8, 8);
+            stage3_block5_c1 = device.Allocate(n, 256, 8, 8);
+            stage3_block5_in2 = device.Allocate(n, 256, 8, 8);
+            stage3_block5_c2 = device.Allocate(n, 256, 8, 8);
+            stage3_block5_in3 = device.Allocate(n, 256, 8, 8);
+            stage3_block5_c3 = device.Allocate(n, 256, 8, 8);
+            stage3_block5_out = device.Allocate(n, 256, 8, 8);
+            stage3_block6_c1 = device.Allocate(n, 256, 8, 8);
+            stage3_block6_in2 = device.Allocate(n, 256, 8, 8);
+            stage3_block6_c2 = device.Allocate(n, 256, 8, 8);
+            stage3_block6_in3 = device.Allocate(n, 256, 8, 8);
+            stage3_block6_c3 = device.Allocate(n, 256, 8, 8);
+            stage3_block6_out = device.Allocate(n, 256, 8, 8);
+            pooled = device.Allocate(n, 256);
+            logits = device.Allocate(n, 100);
+            grad_pooled = device.Allocate(n, 256);
+            grad_256x8_a = device.Allocate(n, 256, 8, 8);
+            grad_256x8_b = device.Allocate(n, 256, 8, 8);
+            grad_256x8_c = device.Allocate(n, 256, 8, 8);
+            grad_128x8_a = device.Allocate(n, 128, 8, 8);
+            grad_128x8_b = device.Allocate(n, 128, 8, 8);
+            grad_128x16_a = device.Allocate(n, 128, 16, 16);
+            grad_128x16_b = device.Allocate(n, 128, 16, 16);
+            grad_128x16_c = device.Allocate(n, 128, 16, 16);
+            grad_64x16_a = device.Allocate(n, 64, 16, 16);
+            grad_64x16_b = device.Allocate(n, 64, 16, 16);
+            grad_64x32_a = device.Allocate(n, 64, 32, 32);
+            grad_64x32_b = device.Allocate(n, 64, 32, 32);
+            grad_64x32_c = device.Allocate(n, 64, 32, 32);
+            input_grad = device.Allocate(n, 3, 32, 32);
+        }
+
+        public void Dispose()
+        {
+            stem_c.Dispose();
+            stem_out.Dispose();
+            stage1_block1_c1.Dispose();
+            stage1_block1_in2.Dispose();
+            stage1_block1_c2.Dispose();
+            stage1_block1_in3.Dispose();
+            scratch_64x32.Dispose();
+            stage1_block1_c3.Dispose();
+            stage1_block1_out.Dispose();
+            stage1_block2_c1.Dispose();
+            stage1_block2_in2.Dispose();
+            stage1_block2_c2.Dispose();
+            stage1_block2_in3.Dispose();
+            stage1_block2_c3.Dispose();
+            stage1_block2_out.Dispose();
+            stage1_block3_c1.Dispose();
+            stage1_block3_in2.Dispose();
+            stage1_block3_c2.Dispose();
+            stage1_block3_in3.Dispose();
+            stage1_block3_c3.Dispose();
+            stage1_block3_out.Dispose();
+            stage1_block4_c1.Dispose();
+            stage1_block4_in2.Dispose();
+            stage1_block4_c2.Dispose();
+            stage1_block4_in3.Dispose();
+            stage1_block4_c3.Dispose();
+            stage1_block4_out.Dispose();
+            stage1_block5_c1.Dispose();
+            stage1_block5_in2.Dispose();
+            stage1_block5_c2.Dispose();
+            stage1_block5_in3.Dispose();
+            stage1_block5_c3.Dispose();
+            stage1_block5_out.Dispose();
+            stage1_block6_c1.Dispose();
+            stage1_block6_in2.Dispose();
+            stage1_block6_c2.Dispose();
+            stage1_block6_in3.Dispose();
+            stage1_block6_c3.Dispose();
+            stage1_block6_out.Dispose();
+            stage2_block1_c1.Dispose();
+            stage2_block1_in2.Dispose();
+            stage2_block1_c2.Dispose();
+            stage2_block1_in3.Dispose();
+            scratch_64x16.Dispose();
+            stage2_block1_c3.Dispose();
+            stage2_block1_out.Dispose();
+            scratch_128x16.Dispose();
+            stage2_block2_c1.Dispose();
+            stage2_block2_in2.Dispose();
+            stage2_block2_c2.Dispose();
+            stage2_block2_in3.Dispose();
+            stage2_block2_c3.Dispose();
+            stage2_block2_out.Dispose();
+            stage2_block3_c1.Dispose();
+            stage2_block3_in2.Dispose();
+            stage2_block3_c2.Dispose();
+            stage2_block3_in3.Dispose();
+            stage2_block3_c3.Dispose();
+            stage2_block3_out.Dispose();
+            stage2_block4_c1.Dispose();
+            stage2_block4_in2.Dispose();
+            stage2_block4_c2.Dispose();
+            stage2_block4_in3.Dispose();
+            stage2_block4_c3.Dispose();
+            stage2_block4_out.Dispose();
+            stage2_block5_c1.Dispose();
+            stage2_block5_in2.Dispose();
+            stage2_block5_c2.Dispose();
+            stage2_block5_in3.Dispose();
+            stage2_block5_c3.Dispose();
+            stage2_block5_out.Dispose();
+            stage2_block6_c1.Dispose();
+            stage2_block6_in2.Dispose();
+            stage2_block6_c2.Dispose();
+            stage2_block6_in3.Dispose();
+            stage2_block6_c3.Dispose();
+            stage2_block6_out.Dispose();
+            stage3_block1_c1.Dispose();
+            stage3_block1_in2.Dispose();
+            stage3_block1_c2.Dispose();
+            stage3_block1_in3.Dispose();
+            scratch_128x8.Dispose();
+            stage3_block1_c3.Dispose();
+            stage3_block1_out.Dispose();
+            scratch_256x8.Dispose();
+            stage3_block2_c1.Dispose();
+            stage3_block2_in2.Dispose();
+            stage3_block2_c2.Dispose();
+            stage3_block2_in3.Dispose();
+            stage3_block2_c3.Dispose();
+            stage3_block2_out.Dispose();
+            stage3_block3_c1.Dispose();
+            stage3_block3_in2.Dispose();
+            stage3_block3_c2.Dispose();
+            stage3_block3_in3.Dispose();
+            stage3_block3_c3.Dispose();
+            stage3_block3_out.Dispose();
+            stage3_block4_c1.Dispose();
+            stage3_block4_in2.Dispose();
+            stage3_block4_c2.Dispose();
+            stage3_block4_in3.Dispose();
+            stage3_block4_c3.Dispose();
+            stage3_block4_out.Dispose();
+            stage3_block5_c1.Dispose();
+            stage3_block5_in2.Dispose();
+            stage3_block5_c2.Dispose();
+            stage3_block5_in3.Dispose();
+            stage3_block5_c3.Dispose();
+            stage3_block5_out.Dispose();
+            stage3_block6_c1.Dispose();
+            stage3_block6_in2.Dispose();
+            stage3_block6_c2.Dispose();
+            stage3_block6_in3.Dispose();
+            stage3_block6_c3.Dispose();
+            stage3_block6_out.Dispose();
+            pooled.Dispose();
+            logits.Dispose();
+            grad_pooled.Dispose();
+            grad_256x8_a.Dispose();
+            grad_256x8_b.Dispose();
+            grad_256x8_c.Dispose();
+            grad_128x8_a.Dispose();
+            grad_128x8_b.Dispose();
+            grad_128x16_a.Dispose();
+            grad_128x16_b.Dispose();
+            grad_128x16_c.Dispose();
+            grad_64x16_a.Dispose();
+            grad_64x16_b.Dispose();
+            grad_64x32_a.Dispose();
+            grad_64x32_b.Dispose();
+            grad_64x32_c.Dispose();
+            input_grad.Dispose();
+        }
+    }
 }

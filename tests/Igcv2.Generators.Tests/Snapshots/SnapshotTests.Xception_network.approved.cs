@@ -7,7 +7,7 @@ namespace Tests.Small;
 /// IGCV2 network: 3x8x8 input, 3 blocks, 10 classes,
 /// 1,666 parameters, 59,568 multiply-adds per image.
 /// </summary>
-partial class XceptionSmall
+partial class XceptionSmall : global::Igcv2.IModel
 {
     /// <summary>Every trainable scalar: convolution and FC weights, FC bias, BN gamma and beta.</summary>
     public const long ParameterCount = 1666L;
@@ -29,13 +29,13 @@ partial class XceptionSmall
     // stem: dense 3x3 conv 3 -> 12, stride 1, 8x8 -> 8x8, BN, ReLU
     // stage1.block1: K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
     //   W_1: 3x3 group conv, 12 branches x (1 -> 1); P_1: identity
-    //   W_2: 1x1 group conv, 1 branches x (12 -> 12); P_2: identity
+    //   W_2: 1x1 group conv, 1 branch x (12 -> 12); P_2: identity
     // stage1.block2: K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8, + identity skip from stage1.block1 input
     //   W_1: 3x3 group conv, 12 branches x (1 -> 1); P_1: identity
-    //   W_2: 1x1 group conv, 1 branches x (12 -> 12); P_2: identity
+    //   W_2: 1x1 group conv, 1 branch x (12 -> 12); P_2: identity
     // stage2.block1: K = [1, 12], L = 2, 12 -> 24 channels, 8x8 -> 4x4
     //   W_1: 3x3 group conv, 12 branches x (1 -> 1), stride 2; P_1: identity
-    //   W_2: 1x1 group conv, 1 branches x (12 -> 24); P_2: identity
+    //   W_2: 1x1 group conv, 1 branch x (12 -> 24); P_2: identity
     // classifier: global average pool 4x4, FC 24 -> 10, softmax cross-entropy
 
     /// <summary>The declaration the generator read, as data (the runtime's plan is built from it).</summary>
@@ -44,4 +44,244 @@ partial class XceptionSmall
         new global::Igcv2.Design.StageSpec(12, 2, global::Igcv2.Design.EquatableArray.Create(1, 12), null, 1, 2, false, false),
         new global::Igcv2.Design.StageSpec(24, 1, global::Igcv2.Design.EquatableArray.Create(1, 24), null, 2, 2, false, false)
     ));
+
+    private readonly global::Igcv2.Models.ModelCore<Activations> core;
+    private readonly global::Igcv2.Kernels.Ops ops;
+    private readonly global::Igcv2.Models.Conv2dLayer stem_conv;
+    private readonly global::Igcv2.Models.BatchNormLayer stem_bn;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block1_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block1_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block2_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block2_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage1_block2_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage1_block2_bn2;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block1_conv1;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block1_bn1;
+    private readonly global::Igcv2.Models.Conv2dLayer stage2_block1_conv2;
+    private readonly global::Igcv2.Models.BatchNormLayer stage2_block1_bn2;
+    private readonly global::Igcv2.Models.LinearLayer classifier;
+
+    /// <summary>
+    /// Creates the model on <paramref name="device"/> for batches of up to <paramref name="batchSize"/> images;
+    /// weights are He-normal from <paramref name="seed"/> (same seed, same weights), BN gamma 1, beta 0.
+    /// </summary>
+    public XceptionSmall(global::Igcv2.Device device, int batchSize, int seed = 0)
+    {
+        core = new global::Igcv2.Models.ModelCore<Activations>(nameof(XceptionSmall), Plan, device, batchSize, seed, static (d, n) => new Activations(d, n));
+        ops = core.Ops;
+        stem_conv = core.Conv("stem.conv", Plan.Stem!.Conv);
+        stem_bn = core.BatchNorm("stem.bn", 12);
+        stage1_block1_conv1 = core.Conv("stage1.block1.conv1", Plan.Blocks[0].Convs[0]);
+        stage1_block1_bn1 = core.BatchNorm("stage1.block1.bn1", 12);
+        stage1_block1_conv2 = core.Conv("stage1.block1.conv2", Plan.Blocks[0].Convs[1]);
+        stage1_block1_bn2 = core.BatchNorm("stage1.block1.bn2", 12);
+        stage1_block2_conv1 = core.Conv("stage1.block2.conv1", Plan.Blocks[1].Convs[0]);
+        stage1_block2_bn1 = core.BatchNorm("stage1.block2.bn1", 12);
+        stage1_block2_conv2 = core.Conv("stage1.block2.conv2", Plan.Blocks[1].Convs[1]);
+        stage1_block2_bn2 = core.BatchNorm("stage1.block2.bn2", 12);
+        stage2_block1_conv1 = core.Conv("stage2.block1.conv1", Plan.Blocks[2].Convs[0]);
+        stage2_block1_bn1 = core.BatchNorm("stage2.block1.bn1", 12);
+        stage2_block1_conv2 = core.Conv("stage2.block1.conv2", Plan.Blocks[2].Convs[1]);
+        stage2_block1_bn2 = core.BatchNorm("stage2.block1.bn2", 24);
+        classifier = core.Linear("classifier", 24, 10);
+    }
+
+    /// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>
+    public static global::Igcv2.Design.NetworkPlan Plan { get; } = global::Igcv2.Design.NetworkPlan.Create(Spec);
+
+    global::Igcv2.Design.NetworkPlan global::Igcv2.IModel.Plan => Plan;
+
+    public global::Igcv2.Device Device => core.Device;
+
+    public int BatchSize => core.BatchSize;
+
+    public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Parameters => core.Parameters;
+
+    public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;
+
+    /// <summary>When set, Backward also writes <see cref="InputGradient"/>, the loss gradient with respect to the input.</summary>
+    public bool ComputeInputGradient { get; set; }
+
+    public global::Igcv2.Tensor? InputGradient { get; private set; }
+
+    public void Dispose() => core.Dispose();
+
+    /// <summary>The forward pass, layer by layer as in the paper's Table 1; returns the logits [n, classes].</summary>
+    public global::Igcv2.Tensor Forward(global::Igcv2.Tensor input, bool training)
+    {
+        var a = core.BeginForward(input, training, 3, 8);
+        var n = a.N;
+        a.Input = input;
+
+        // stem: dense 3x3 conv 3 -> 12, stride 1, 8x8 -> 8x8, BN, ReLU
+        stem_conv.Forward(ops, input, a.stem_c, n);
+        stem_bn.Forward(ops, a.stem_c, a.stem_out, n, training);
+        ops.Relu(a.stem_out, a.stem_out, n);
+
+        // stage1.block1: K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
+        stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1)
+        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.stage1_block1_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 1 branch x (12 -> 12)
+        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.stage1_block1_out, n, training);
+        // P_2: identity (one branch)
+        ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
+
+        // stage1.block2: K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
+        stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1)
+        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.stage1_block2_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage1_block2_conv2.Forward(ops, a.stage1_block2_in2, a.stage1_block2_c2, n);    // W_2: 1x1, 1 branch x (12 -> 12)
+        stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.stage1_block2_out, n, training);
+        // P_2: identity (one branch)
+        ops.Add(a.stage1_block2_out, a.stem_out, a.stage1_block2_out, n);    // identity skip from the input of stage1.block1
+        ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
+
+        // stage2.block1: K = [1, 12], L = 2, 12 -> 24 channels, 8x8 -> 4x4
+        stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1), stride 2
+        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.stage2_block1_in2, n, training);
+        // P_1: identity (one channel per branch)
+        stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 1 branch x (12 -> 24)
+        stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.stage2_block1_out, n, training);
+        // P_2: identity (one branch)
+        ops.Relu(a.stage2_block1_out, a.stage2_block1_out, n);
+
+        // classifier: global average pool 4x4, FC 24 -> 10
+        ops.GlobalAveragePool(a.stage2_block1_out, a.pooled, n);
+        classifier.Forward(ops, a.pooled, a.logits, n);
+        return a.logits;
+    }
+
+    /// <summary>The backward pass: the forward steps in reverse, writing every parameter's gradient.</summary>
+    public void Backward(global::Igcv2.Tensor gradLogits)
+    {
+        var a = core.BeginBackward(gradLogits, 10);
+        var n = a.N;
+
+        // classifier
+        classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);
+        ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_24x4_a, n);
+
+        // stage2.block1: K = [1, 12], L = 2
+        ops.ReluBackward(a.stage2_block1_out, a.grad_24x4_a, a.grad_24x4_a, n);
+        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_24x4_a, a.grad_24x4_b, n);
+        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_24x4_b, a.grad_12x4_a, n);
+        stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_12x4_a, a.grad_12x4_b, n);
+        stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_12x4_b, a.grad_12x8_a, n);
+
+        // stage1.block2: K = [1, 12], L = 2
+        ops.ReluBackward(a.stage1_block2_out, a.grad_12x8_a, a.grad_12x8_a, n);
+        ops.Copy(a.grad_12x8_a, a.grad_12x8_b);    // the skip's share, added at the input of stage1.block1
+        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_12x8_a, a.grad_12x8_c, n);
+        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_12x8_c, a.grad_12x8_a, n);
+        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_12x8_a, a.grad_12x8_c, n);
+        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_12x8_c, a.grad_12x8_a, n);
+
+        // stage1.block1: K = [1, 12], L = 2
+        ops.ReluBackward(a.stage1_block1_out, a.grad_12x8_a, a.grad_12x8_a, n);
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_12x8_a, a.grad_12x8_c, n);
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_12x8_c, a.grad_12x8_a, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_12x8_a, a.grad_12x8_c, n);
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_12x8_c, a.grad_12x8_a, n);
+        ops.Add(a.grad_12x8_a, a.grad_12x8_b, a.grad_12x8_a, n);    // plus the skip's share
+
+        // stem
+        ops.ReluBackward(a.stem_out, a.grad_12x8_a, a.grad_12x8_a, n);
+        stem_bn.Backward(ops, a.stem_c, a.grad_12x8_a, a.grad_12x8_b, n);
+        stem_conv.Backward(ops, a.Input!, a.grad_12x8_b, ComputeInputGradient ? a.input_grad : null, n);
+        InputGradient = ComputeInputGradient ? a.input_grad : null;
+    }
+
+    /// <summary>Activations kept for backward and gradient buffers, for one batch size n.</summary>
+    private sealed class Activations : global::System.IDisposable
+    {
+        public readonly int N;
+        public global::Igcv2.Tensor? Input;
+        public readonly global::Igcv2.Tensor stem_c;
+        public readonly global::Igcv2.Tensor stem_out;
+        public readonly global::Igcv2.Tensor stage1_block1_c1;
+        public readonly global::Igcv2.Tensor stage1_block1_in2;
+        public readonly global::Igcv2.Tensor stage1_block1_c2;
+        public readonly global::Igcv2.Tensor stage1_block1_out;
+        public readonly global::Igcv2.Tensor stage1_block2_c1;
+        public readonly global::Igcv2.Tensor stage1_block2_in2;
+        public readonly global::Igcv2.Tensor stage1_block2_c2;
+        public readonly global::Igcv2.Tensor stage1_block2_out;
+        public readonly global::Igcv2.Tensor stage2_block1_c1;
+        public readonly global::Igcv2.Tensor stage2_block1_in2;
+        public readonly global::Igcv2.Tensor stage2_block1_c2;
+        public readonly global::Igcv2.Tensor stage2_block1_out;
+        public readonly global::Igcv2.Tensor pooled;
+        public readonly global::Igcv2.Tensor logits;
+        public readonly global::Igcv2.Tensor grad_pooled;
+        public readonly global::Igcv2.Tensor grad_24x4_a;
+        public readonly global::Igcv2.Tensor grad_24x4_b;
+        public readonly global::Igcv2.Tensor grad_12x4_a;
+        public readonly global::Igcv2.Tensor grad_12x4_b;
+        public readonly global::Igcv2.Tensor grad_12x8_a;
+        public readonly global::Igcv2.Tensor grad_12x8_b;
+        public readonly global::Igcv2.Tensor grad_12x8_c;
+        public readonly global::Igcv2.Tensor input_grad;
+
+        public Activations(global::Igcv2.Device device, int n)
+        {
+            N = n;
+            stem_c = device.Allocate(n, 12, 8, 8);
+            stem_out = device.Allocate(n, 12, 8, 8);
+            stage1_block1_c1 = device.Allocate(n, 12, 8, 8);
+            stage1_block1_in2 = device.Allocate(n, 12, 8, 8);
+            stage1_block1_c2 = device.Allocate(n, 12, 8, 8);
+            stage1_block1_out = device.Allocate(n, 12, 8, 8);
+            stage1_block2_c1 = device.Allocate(n, 12, 8, 8);
+            stage1_block2_in2 = device.Allocate(n, 12, 8, 8);
+            stage1_block2_c2 = device.Allocate(n, 12, 8, 8);
+            stage1_block2_out = device.Allocate(n, 12, 8, 8);
+            stage2_block1_c1 = device.Allocate(n, 12, 4, 4);
+            stage2_block1_in2 = device.Allocate(n, 12, 4, 4);
+            stage2_block1_c2 = device.Allocate(n, 24, 4, 4);
+            stage2_block1_out = device.Allocate(n, 24, 4, 4);
+            pooled = device.Allocate(n, 24);
+            logits = device.Allocate(n, 10);
+            grad_pooled = device.Allocate(n, 24);
+            grad_24x4_a = device.Allocate(n, 24, 4, 4);
+            grad_24x4_b = device.Allocate(n, 24, 4, 4);
+            grad_12x4_a = device.Allocate(n, 12, 4, 4);
+            grad_12x4_b = device.Allocate(n, 12, 4, 4);
+            grad_12x8_a = device.Allocate(n, 12, 8, 8);
+            grad_12x8_b = device.Allocate(n, 12, 8, 8);
+            grad_12x8_c = device.Allocate(n, 12, 8, 8);
+            input_grad = device.Allocate(n, 3, 8, 8);
+        }
+
+        public void Dispose()
+        {
+            stem_c.Dispose();
+            stem_out.Dispose();
+            stage1_block1_c1.Dispose();
+            stage1_block1_in2.Dispose();
+            stage1_block1_c2.Dispose();
+            stage1_block1_out.Dispose();
+            stage1_block2_c1.Dispose();
+            stage1_block2_in2.Dispose();
+            stage1_block2_c2.Dispose();
+            stage1_block2_out.Dispose();
+            stage2_block1_c1.Dispose();
+            stage2_block1_in2.Dispose();
+            stage2_block1_c2.Dispose();
+            stage2_block1_out.Dispose();
+            pooled.Dispose();
+            logits.Dispose();
+            grad_pooled.Dispose();
+            grad_24x4_a.Dispose();
+            grad_24x4_b.Dispose();
+            grad_12x4_a.Dispose();
+            grad_12x4_b.Dispose();
+            grad_12x8_a.Dispose();
+            grad_12x8_b.Dispose();
+            grad_12x8_c.Dispose();
+            input_grad.Dispose();
+        }
+    }
 }
