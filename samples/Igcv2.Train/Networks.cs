@@ -8,9 +8,9 @@ namespace Igcv2.Samples.Train;
 /// (prod K = C) and balanced (K_2 and K_3 within a factor of 2).
 /// </summary>
 [Igcv2Network(InputChannels = 1, InputSize = 28, Classes = 10)]
-[Stem(16)]
-[Stage(32, Blocks = 2, K = [1, 4, 8], Stride = 2)]
+[Stem(32)]
 [Stage(64, Blocks = 2, K = [1, 8, 8], Stride = 2)]
+[Stage(128, Blocks = 2, K = [1, 16, 8], Stride = 2)]
 public partial class DigitsNet;
 
 // The paper's Table 1 IGCV2 (C64) at depth 20, for the datasets it was trained on.

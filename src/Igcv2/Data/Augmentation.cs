@@ -205,3 +205,62 @@ public sealed class Normalize : Augmentation
         }
     }
 }
+
+/// <summary>
+/// A random rotation (up to <see cref="Degrees"/> either way), scaling (within [<see cref="MinScale"/>,
+/// <see cref="MaxScale"/>]) and whole-pixel shift (up to <see cref="Shift"/> either way) about the image
+/// centre, sampled bilinearly; pixels from outside the image read 0. The usual augmentation for small
+/// digit sets. Draws the angle, the scale, the row shift, then the column shift.
+/// </summary>
+public sealed class RandomAffine(double degrees, double minScale, double maxScale, int shift) : Augmentation
+{
+    public double Degrees { get; } = degrees >= 0 ? degrees : throw new ArgumentOutOfRangeException(nameof(degrees));
+
+    public double MinScale { get; } = minScale > 0 ? minScale : throw new ArgumentOutOfRangeException(nameof(minScale));
+
+    public double MaxScale { get; } = maxScale >= minScale ? maxScale : throw new ArgumentOutOfRangeException(nameof(maxScale));
+
+    public int Shift { get; } = shift >= 0 ? shift : throw new ArgumentOutOfRangeException(nameof(shift));
+
+    public override (int Channels, int Height, int Width) OutputShape(int channels, int height, int width) => (channels, height, width);
+
+    public override void Apply(ReadOnlySpan<float> source, int channels, int height, int width, Span<float> destination, Random random)
+    {
+        var angle = (random.NextDouble() * 2 - 1) * Degrees * Math.PI / 180;
+        var scale = MinScale + random.NextDouble() * (MaxScale - MinScale);
+        var dy = random.Next(-Shift, Shift + 1);
+        var dx = random.Next(-Shift, Shift + 1);
+        Warp(source, channels, height, width, angle, scale, dy, dx, destination);
+    }
+
+    /// <summary>
+    /// Output pixel (y, x) samples the input at the inverse transform of its position: rotate by
+    /// -<paramref name="angle"/> and divide by <paramref name="scale"/> about the centre, after undoing the shift.
+    /// </summary>
+    private static double Pixel(ReadOnlySpan<float> plane, int height, int width, int y, int x) =>
+        (uint)y < (uint)height && (uint)x < (uint)width ? plane[y * width + x] : 0.0;
+
+    internal static void Warp(ReadOnlySpan<float> source, int channels, int height, int width, double angle, double scale, int dy, int dx, Span<float> destination)
+    {
+        double cy = (height - 1) / 2.0, cx = (width - 1) / 2.0;
+        double cos = Math.Cos(angle) / scale, sin = Math.Sin(angle) / scale;
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                double oy = y - dy - cy, ox = x - dx - cx;
+                double sy = cos * oy - sin * ox + cy;
+                double sx = sin * oy + cos * ox + cx;
+                int y0 = (int)Math.Floor(sy), x0 = (int)Math.Floor(sx);
+                double fy = sy - y0, fx = sx - x0;
+                for (int c = 0; c < channels; c++)
+                {
+                    var plane = source.Slice(c * height * width, height * width);
+                    var value = (1 - fy) * ((1 - fx) * Pixel(plane, height, width, y0, x0) + fx * Pixel(plane, height, width, y0, x0 + 1))
+                        + fy * ((1 - fx) * Pixel(plane, height, width, y0 + 1, x0) + fx * Pixel(plane, height, width, y0 + 1, x0 + 1));
+                    destination[(c * height + y) * width + x] = (float)value;
+                }
+            }
+        }
+    }
+}
