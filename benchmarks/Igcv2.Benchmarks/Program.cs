@@ -60,7 +60,7 @@ static (double Median, double Min) Time(Device device, Func<Device, (Action Run,
 
 static IEnumerable<(string Name, Func<Device, (Action, IDisposable)> Build)> Cases(int n)
 {
-    foreach (var (c, size, groupsDw, groups1x1) in new[] { (64, 32, 64, 8), (128, 16, 128, 16) })
+    foreach (var (c, size, groupsDw, groups1x1) in new[] { (64, 32, 64, 8), (128, 16, 128, 16), (32, 28, 32, 4) })
     {
         string s = $"{c}ch {size}x{size}";
         yield return ($"conv dw 3x3 {s}", d => Conv(d, n, c, size, c, 3, groupsDw, 1, Pass.Forward));
