@@ -531,7 +531,7 @@ internal static unsafe class HostKernels
             // order, so every gy and x chunk is read once per branch while it sits in L1.
             For(g.Groups, (long)g.N * g.Cog * g.Cig * planeIn, branch =>
             {
-                const int Chunk = 512;
+                const int Chunk = 256;
                 var sums = new double[g.Cog * g.Cig];
                 for (int s = 0; s < g.N; s++)
                 {
