@@ -13,7 +13,7 @@ namespace Igcv2.Kernels;
 /// loops over the accelerator's host buffers. Calls are asynchronous on CUDA except the two that return
 /// a value.
 /// </summary>
-public sealed class Ops : IDisposable
+public sealed class Ops
 {
     private readonly Device device;
     private readonly Accelerator accelerator;
@@ -377,7 +377,8 @@ public sealed class Ops : IDisposable
         else source.Flat.CopyTo(destination.Flat);
     }
 
-    public void Dispose()
+    /// <summary>Frees the scratch buffer; the owning <see cref="Device"/> calls this when it is disposed.</summary>
+    internal void Release()
     {
         scratch?.Dispose();
         scratch = null;
