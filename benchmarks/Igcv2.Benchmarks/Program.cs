@@ -1,11 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using Igcv2;
 using Igcv2.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+using Device = Igcv2.Device;
 
 // Times each kernel at IGCV2 shapes (batch 64) with both CPU launchers: Parallel.For over host buffers
-// (the default) and ILGPU's CPU accelerator (the code CUDA runs, emulated). Medians of timed runs after a
-// warm-up. Usage: dotnet run -c Release --project benchmarks/Igcv2.Benchmarks [-- --batch 64 --runs 7 --accelerator-runs 3 --filter conv]
+// (the default) and ILGPU's CPU accelerator (the code CUDA runs, emulated); then the ILGPU kernel bodies
+// called straight from Parallel.For. Median and minimum of timed runs after warm-up runs.
+// Usage: dotnet run -c Release --project benchmarks/Igcv2.Benchmarks [-- --batch 64 --runs 7 --accelerator-runs 3 --filter conv]
+// (--filter body runs only the kernel-body comparison).
 int batch = 64, runs = 7, acceleratorRuns = 3;
 string filter = "";
 for (int i = 0; i + 1 < args.Length; i += 2)
@@ -27,14 +33,66 @@ using var host = Device.Create(DeviceKind.Cpu, CpuLauncher.HostParallel);
 using var emulated = Device.Create(DeviceKind.Cpu, CpuLauncher.Accelerator);
 
 var cases = Cases(batch).Where(c => c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
-Console.WriteLine($"| {"op",-50} | {"host median",11} | {"host min",9} | {"accel median",12} | {"accel min",9} | {"host faster",11} |");
-Console.WriteLine($"|{new string('-', 52)}|{new string('-', 13)}|{new string('-', 11)}|{new string('-', 14)}|{new string('-', 11)}|{new string('-', 13)}|");
-foreach (var (name, build) in cases)
+if (cases.Count > 0)
 {
-    var (hostMedian, hostMin) = Time(host, build, runs);
-    var (accelMedian, accelMin) = Time(emulated, build, acceleratorRuns);
-    Console.WriteLine($"| {name,-50} | {hostMedian,11:F2} | {hostMin,9:F2} | {accelMedian,12:F1} | {accelMin,9:F1} | {accelMin / hostMin,10:F1}x |");
+    Console.WriteLine($"| {"op",-50} | {"host median",11} | {"host min",9} | {"accel median",12} | {"accel min",9} | {"host faster",11} |");
+    Console.WriteLine($"|{new string('-', 52)}|{new string('-', 13)}|{new string('-', 11)}|{new string('-', 14)}|{new string('-', 11)}|{new string('-', 13)}|");
+    foreach (var (name, build) in cases)
+    {
+        var (hostMedian, hostMin) = Time(host, build, runs);
+        var (accelMedian, accelMin) = Time(emulated, build, acceleratorRuns);
+        Console.WriteLine($"| {name,-50} | {hostMedian,11:F2} | {hostMin,9:F2} | {accelMedian,12:F1} | {accelMin,9:F1} | {accelMin / hostMin,10:F1}x |");
+    }
 }
+
+// The third launcher the design suggested: the ILGPU kernel bodies themselves (implicitly grouped, so plain
+// static methods) called from Parallel.For over the CPU buffers. Measured to decide the default.
+if (string.IsNullOrEmpty(filter) || filter.Equals("body", StringComparison.OrdinalIgnoreCase))
+{
+    Console.WriteLine();
+    Console.WriteLine("ILGPU kernel body called from Parallel.For (one kernel source) vs the vectorised host kernels:");
+    Console.WriteLine();
+    Console.WriteLine($"| {"op",-50} | {"host min",9} | {"body via Parallel.For min",25} | {"host faster",11} |");
+    Console.WriteLine($"|{new string('-', 52)}|{new string('-', 11)}|{new string('-', 27)}|{new string('-', 13)}|");
+    foreach (var (name, c, size, k, groups) in new[] { ("conv dw 3x3 64ch 32x32", 64, 32, 3, 64), ("conv 1x1 64->64 g8 64ch 32x32", 64, 32, 1, 8), ("conv dw 3x3 32ch 28x28", 32, 28, 3, 32) })
+    {
+        var (_, hostMin) = Time(host, d => Conv(d, batch, c, size, c, k, groups, 1, Pass.Forward), runs);
+        var (_, bodyMin) = Time(host, d => ConvBody(d, batch, c, size, k, groups), runs);
+        Console.WriteLine($"| {name,-50} | {hostMin,9:F2} | {bodyMin,25:F2} | {bodyMin / hostMin,10:F1}x |");
+    }
+    {
+        var (_, hostMin) = Time(host, d => Elementwise(d, batch, 64, 32, (o, a, _, y) => o.Relu(a, y, batch)), runs);
+        var (_, bodyMin) = Time(host, d => ReluBody(d, batch, 64, 32), runs);
+        Console.WriteLine($"| {"relu 64ch 32x32",-50} | {hostMin,9:F2} | {bodyMin,25:F2} | {bodyMin / hostMin,10:F1}x |");
+    }
+}
+
+static (Action, IDisposable) ConvBody(Device d, int n, int c, int size, int k, int groups)
+{
+    var x = Random(d, n, c, size, size);
+    var w = Random(d, c, c / groups, k, k);
+    var y = Random(d, n, c, size, size);
+    var body = KernelBody<Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>>("Conv2d");
+    var g = new ConvGeometry(n, c, size, size, c, k, groups, 1);
+    int total = n * c * size * size, slices = Environment.ProcessorCount * 4;
+    ArrayView<float> xv = x.View.AsContiguous(), wv = w.View.AsContiguous(), yv = y.View.AsContiguous();
+    return (() => Parallel.For(0, slices, i => body(new Index1D(i), g, total, slices, xv, wv, yv)), new Owned(x, w, y));
+}
+
+static (Action, IDisposable) ReluBody(Device d, int n, int c, int size)
+{
+    var x = Random(d, n, c, size, size);
+    var y = Random(d, n, c, size, size);
+    var body = KernelBody<Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>>("Relu");
+    int total = n * c * size * size, slices = Environment.ProcessorCount * 4;
+    ArrayView<float> xv = x.View.AsContiguous(), yv = y.View.AsContiguous();
+    return (() => Parallel.For(0, slices, i => body(new Index1D(i), total, slices, xv, yv)), new Owned(x, y));
+}
+
+static TDelegate KernelBody<TDelegate>(string name) where TDelegate : Delegate =>
+    typeof(Device).Assembly.GetType("Igcv2.Kernels.DeviceKernels", throwOnError: true)!
+        .GetMethod(name, BindingFlags.Public | BindingFlags.Static)!
+        .CreateDelegate<TDelegate>();
 
 // Median and minimum: on a shared machine the minimum is the better estimate of the kernel's own cost.
 static (double Median, double Min) Time(Device device, Func<Device, (Action Run, IDisposable Owned)> build, int runs)
@@ -60,7 +118,7 @@ static (double Median, double Min) Time(Device device, Func<Device, (Action Run,
 
 static IEnumerable<(string Name, Func<Device, (Action, IDisposable)> Build)> Cases(int n)
 {
-    foreach (var (c, size, groupsDw, groups1x1) in new[] { (64, 32, 64, 8), (128, 16, 128, 16) })
+    foreach (var (c, size, groupsDw, groups1x1) in new[] { (64, 32, 64, 8), (128, 16, 128, 16), (32, 28, 32, 4) })
     {
         string s = $"{c}ch {size}x{size}";
         yield return ($"conv dw 3x3 {s}", d => Conv(d, n, c, size, c, 3, groupsDw, 1, Pass.Forward));

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Algorithms;
+using ILGPU.Algorithms.ScanReduceOperations;
 
 namespace Igcv2.Kernels;
 
@@ -7,7 +8,10 @@ namespace Igcv2.Kernels;
 /// ILGPU kernels (CUDA, and ILGPU's CPU accelerator). Each is implicitly grouped and grid-stride: a launch
 /// has as many threads as the accelerator keeps resident (never one per element), and thread i handles
 /// work items i, i + stride, ... Weight gradients give each weight to one thread (no float atomics), so
-/// results are deterministic. Statistics accumulate in double.
+/// results are deterministic. The reductions (weight gradients, batch-norm statistics) are explicitly grouped instead: one thread group
+/// owns one weight or channel, its threads stride over the reduced positions (consecutive threads read
+/// consecutive addresses) and ILGPU.Algorithms' group Reduce combines them in a fixed tree, so the sum is
+/// still owned by one group, deterministic, and free of atomics.
 /// </summary>
 internal static class DeviceKernels
 {
@@ -87,47 +91,6 @@ internal static class DeviceKernels
         }
     }
 
-    // gw[co, cil, ky, kx] = sum over samples and output positions of gy * x; one thread owns one weight.
-    public static void Conv2dBackwardWeight(Index1D index, ConvGeometry g, int total, int stride,
-        ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw)
-    {
-        int k = g.K;
-        for (int i = index; i < total; i += stride)
-        {
-            int kx = i % k;
-            int t = i / k;
-            int ky = t % k;
-            t /= k;
-            int cil = t % g.Cig;
-            int co = t / g.Cig;
-            int ci = (co / g.Cog) * g.Cig + cil;
-            int offY = ky - g.Pad;
-            int offX = kx - g.Pad;
-            int oy0 = ConvGeometry.RangeStart(offY, g.Stride);
-            int oy1 = ConvGeometry.RangeEnd(offY, g.Stride, g.H, g.Ho);
-            int ox0 = ConvGeometry.RangeStart(offX, g.Stride);
-            int ox1 = ConvGeometry.RangeEnd(offX, g.Stride, g.W, g.Wo);
-            double sum = 0.0;
-            for (int s = 0; s < g.N; s++)
-            {
-                int xBase = (s * g.Cin + ci) * g.H * g.W;
-                int gyBase = (s * g.Cout + co) * g.Ho * g.Wo;
-                for (int oy = oy0; oy < oy1; oy++)
-                {
-                    int xRow = xBase + (oy * g.Stride + offY) * g.W + offX;
-                    int gyRow = gyBase + oy * g.Wo;
-                    float row = 0f;
-                    for (int ox = ox0; ox < ox1; ox++)
-                    {
-                        row += gy[gyRow + ox] * x[xRow + ox * g.Stride];
-                    }
-                    sum += row;
-                }
-            }
-            gw[i] = (float)sum;
-        }
-    }
-
     // y[:, j*G + b] = x[:, b*K + j] with K = C/G channels per branch.
     public static void ChannelShuffle(Index1D index, int total, int stride, int channels, int groups, int plane,
         ArrayView<float> x, ArrayView<float> y)
@@ -141,40 +104,6 @@ internal static class DeviceKernels
             int s = t / channels;
             int src = (d % groups) * perBranch + d / groups;
             y[i] = x[(s * channels + src) * plane + p];
-        }
-    }
-
-    // One thread per channel: two-pass batch statistics in double, running statistics PyTorch-style.
-    public static void BatchNormStatistics(Index1D index, int channels, int stride, int n, int plane, float momentum, float epsilon,
-        ArrayView<float> x, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
-        ArrayView<float> runningMean, ArrayView<float> runningVar)
-    {
-        for (int c = index; c < channels; c += stride)
-        {
-            double m = (double)n * plane;
-            double sum = 0.0;
-            for (int s = 0; s < n; s++)
-            {
-                int b = (s * channels + c) * plane;
-                for (int p = 0; p < plane; p++) sum += x[b + p];
-            }
-            double mean = sum / m;
-            double squares = 0.0;
-            for (int s = 0; s < n; s++)
-            {
-                int b = (s * channels + c) * plane;
-                for (int p = 0; p < plane; p++)
-                {
-                    double d = x[b + p] - mean;
-                    squares += d * d;
-                }
-            }
-            double variance = squares / m;
-            double unbiased = m > 1 ? squares / (m - 1) : variance;
-            savedMean[c] = (float)mean;
-            savedInvStd[c] = (float)(1.0 / XMath.Sqrt(variance + epsilon));
-            runningMean[c] = (float)((1.0 - momentum) * runningMean[c] + momentum * mean);
-            runningVar[c] = (float)((1.0 - momentum) * runningVar[c] + momentum * unbiased);
         }
     }
 
@@ -199,31 +128,6 @@ internal static class DeviceKernels
             int c = (i / plane) % channels;
             float scale = gamma[c] / XMath.Sqrt(runningVar[c] + epsilon);
             y[i] = (x[i] - runningMean[c]) * scale + beta[c];
-        }
-    }
-
-    // One thread per channel: gBeta = sum gy, gGamma = sum gy * xhat.
-    public static void BatchNormBackwardReduce(Index1D index, int channels, int stride, int n, int plane,
-        ArrayView<float> x, ArrayView<float> gy, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
-        ArrayView<float> gGamma, ArrayView<float> gBeta)
-    {
-        for (int c = index; c < channels; c += stride)
-        {
-            float mean = savedMean[c];
-            double sumGy = 0.0;
-            double sumGyXc = 0.0;
-            for (int s = 0; s < n; s++)
-            {
-                int b = (s * channels + c) * plane;
-                for (int p = 0; p < plane; p++)
-                {
-                    float g = gy[b + p];
-                    sumGy += g;
-                    sumGyXc += g * (x[b + p] - mean);
-                }
-            }
-            gBeta[c] = (float)sumGy;
-            gGamma[c] = (float)(sumGyXc * savedInvStd[c]);
         }
     }
 
@@ -390,6 +294,108 @@ internal static class DeviceKernels
                 }
             }
             scratch[s] = best == (int)labels[s] && (float)best == labels[s] ? 1f : 0f;
+        }
+    }
+
+    // ---- explicitly grouped reductions: launch with groups of Group.DimX threads, grid-stride over owners ----
+
+    // gw[i] = sum over samples and valid output positions of gy * x; group-stride over weights.
+    public static void Conv2dBackwardWeightGrouped(ConvGeometry g, int total,
+        ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw)
+    {
+        int k = g.K;
+        for (int i = Grid.IdxX; i < total; i += Grid.DimX)
+        {
+            int kx = i % k;
+            int t = i / k;
+            int ky = t % k;
+            t /= k;
+            int cil = t % g.Cig;
+            int co = t / g.Cig;
+            int ci = (co / g.Cog) * g.Cig + cil;
+            int offY = ky - g.Pad;
+            int offX = kx - g.Pad;
+            int oy0 = ConvGeometry.RangeStart(offY, g.Stride);
+            int ny = ConvGeometry.RangeEnd(offY, g.Stride, g.H, g.Ho) - oy0;
+            int ox0 = ConvGeometry.RangeStart(offX, g.Stride);
+            int nx = ConvGeometry.RangeEnd(offX, g.Stride, g.W, g.Wo) - ox0;
+            int count = ny > 0 && nx > 0 ? g.N * ny * nx : 0;
+            float partial = 0f;
+            for (int r = Group.IdxX; r < count; r += Group.DimX)
+            {
+                int ox = ox0 + r % nx;
+                int q = r / nx;
+                int oy = oy0 + q % ny;
+                int s = q / ny;
+                partial += gy[((s * g.Cout + co) * g.Ho + oy) * g.Wo + ox]
+                    * x[((s * g.Cin + ci) * g.H + oy * g.Stride + offY) * g.W + ox * g.Stride + offX];
+            }
+            float sum = GroupExtensions.Reduce<float, AddFloat>(partial);
+            if (Group.IsFirstThread) gw[i] = sum;
+            Group.Barrier();
+        }
+    }
+
+    // One group per channel: two-pass batch statistics in double, running statistics PyTorch-style.
+    public static void BatchNormStatisticsGrouped(int channels, int n, int plane, float momentum, float epsilon,
+        ArrayView<float> x, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
+        ArrayView<float> runningMean, ArrayView<float> runningVar)
+    {
+        int count = n * plane;
+        for (int c = Grid.IdxX; c < channels; c += Grid.DimX)
+        {
+            double partial = 0.0;
+            for (int r = Group.IdxX; r < count; r += Group.DimX)
+            {
+                partial += x[((r / plane) * channels + c) * plane + r % plane];
+            }
+            double mean = GroupExtensions.AllReduce<double, AddDouble>(partial) / count;
+            double squares = 0.0;
+            for (int r = Group.IdxX; r < count; r += Group.DimX)
+            {
+                double d = x[((r / plane) * channels + c) * plane + r % plane] - mean;
+                squares += d * d;
+            }
+            double total = GroupExtensions.Reduce<double, AddDouble>(squares);
+            if (Group.IsFirstThread)
+            {
+                double variance = total / count;
+                double unbiased = count > 1 ? total / (count - 1) : variance;
+                savedMean[c] = (float)mean;
+                savedInvStd[c] = (float)(1.0 / XMath.Sqrt(variance + epsilon));
+                runningMean[c] = (float)((1.0 - momentum) * runningMean[c] + momentum * mean);
+                runningVar[c] = (float)((1.0 - momentum) * runningVar[c] + momentum * unbiased);
+            }
+            Group.Barrier();
+        }
+    }
+
+    // One group per channel: gBeta = sum gy, gGamma = sum gy * xhat.
+    public static void BatchNormBackwardReduceGrouped(int channels, int n, int plane,
+        ArrayView<float> x, ArrayView<float> gy, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
+        ArrayView<float> gGamma, ArrayView<float> gBeta)
+    {
+        int count = n * plane;
+        for (int c = Grid.IdxX; c < channels; c += Grid.DimX)
+        {
+            float mean = savedMean[c];
+            double sumGy = 0.0;
+            double sumGyXc = 0.0;
+            for (int r = Group.IdxX; r < count; r += Group.DimX)
+            {
+                int i = ((r / plane) * channels + c) * plane + r % plane;
+                float g = gy[i];
+                sumGy += g;
+                sumGyXc += g * (x[i] - mean);
+            }
+            double beta = GroupExtensions.Reduce<double, AddDouble>(sumGy);
+            double gamma = GroupExtensions.Reduce<double, AddDouble>(sumGyXc);
+            if (Group.IsFirstThread)
+            {
+                gBeta[c] = (float)beta;
+                gGamma[c] = (float)(gamma * savedInvStd[c]);
+            }
+            Group.Barrier();
         }
     }
 }

@@ -525,6 +525,36 @@ internal static unsafe class HostKernels
         int planeIn = g.H * g.W;
         int planeOut = g.Ho * g.Wo;
         int k = g.K;
+        if (k == 1 && g.Stride == 1)
+        {
+            // One worker owns one branch's [Cog, Cig] block and walks samples and pixel chunks in a fixed
+            // order, so every gy and x chunk is read once per branch while it sits in L1.
+            For(g.Groups, (long)g.N * g.Cog * g.Cig * planeIn, branch =>
+            {
+                const int Chunk = 256;
+                var sums = new double[g.Cog * g.Cig];
+                for (int s = 0; s < g.N; s++)
+                {
+                    var xs = x.Slice((s * g.Cin + branch * g.Cig) * planeIn, g.Cig * planeIn);
+                    var gys = gy.Slice((s * g.Cout + branch * g.Cog) * planeIn, g.Cog * planeIn);
+                    for (int p0 = 0; p0 < planeIn; p0 += Chunk)
+                    {
+                        int length = Math.Min(Chunk, planeIn - p0);
+                        for (int col = 0; col < g.Cog; col++)
+                        {
+                            var gyChunk = gys.Slice(col * planeIn + p0, length);
+                            for (int cil = 0; cil < g.Cig; cil++)
+                            {
+                                sums[col * g.Cig + cil] += Dot(gyChunk, xs.Slice(cil * planeIn + p0, length));
+                            }
+                        }
+                    }
+                }
+                var gws = gw.Slice(branch * g.Cog * g.Cig, g.Cog * g.Cig);
+                for (int i = 0; i < sums.Length; i++) gws[i] = (float)sums[i];
+            });
+            return;
+        }
         // One worker owns the k*k weights of one (output channel, branch input) pair.
         For(g.Cout * g.Cig, (long)g.N * k * k * planeOut, item =>
         {

@@ -13,7 +13,7 @@ namespace Igcv2.Kernels;
 /// loops over the accelerator's host buffers. Calls are asynchronous on CUDA except the two that return
 /// a value.
 /// </summary>
-public sealed class Ops : IDisposable
+public sealed class Ops
 {
     private readonly Device device;
     private readonly Accelerator accelerator;
@@ -21,12 +21,13 @@ public sealed class Ops : IDisposable
     private readonly int residentThreads;
     private MemoryBuffer1D<float, Stride1D.Dense>? scratch;
 
-    private Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? conv2d, conv2dBackwardInput, conv2dBackwardWeight;
+    private Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? conv2d, conv2dBackwardInput;
+    private Action<KernelConfig, ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? conv2dBackwardWeight;
+    private Action<KernelConfig, int, int, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnStatisticsGrouped;
+    private Action<KernelConfig, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnBackwardReduceGrouped;
     private Action<Index1D, int, int, int, int, int, ArrayView<float>, ArrayView<float>>? channelShuffle;
-    private Action<Index1D, int, int, int, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnStatistics;
     private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnNormalize;
     private Action<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnInference;
-    private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnBackwardReduce;
     private Action<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnBackwardInput;
     private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>? relu;
     private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? reluBackward, add;
@@ -78,7 +79,12 @@ public sealed class Ops : IDisposable
     {
         var g = ConvShape(nameof(Conv2dBackwardWeight), x, "x", gw, gy, "gy", n, groups, stride);
         if (host) HostKernels.Conv2dBackwardWeight(g, new Buf(x), new Buf(gy), new Buf(gw));
-        else Launch(ref conv2dBackwardWeight, DeviceKernels.Conv2dBackwardWeight, g, (int)gw.Length, x, gy, gw);
+        else
+        {
+            int weights = (int)gw.Length;
+            conv2dBackwardWeight ??= accelerator.LoadStreamKernel<ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.Conv2dBackwardWeightGrouped);
+            conv2dBackwardWeight(Groups(weights), g, weights, x.Flat, gy.Flat, gw.Flat);
+        }
     }
 
     // ---------------------------------------------------------------- permutation
@@ -135,8 +141,8 @@ public sealed class Ops : IDisposable
                 new Buf(savedMean), new Buf(savedInvStd), new Buf(runningMean), new Buf(runningVar));
             return;
         }
-        bnStatistics ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormStatistics);
-        bnStatistics(Threads(channels), channels, Threads(channels), n, plane, momentum, epsilon, x.Flat, savedMean.Flat, savedInvStd.Flat, runningMean.Flat, runningVar.Flat);
+        bnStatisticsGrouped ??= accelerator.LoadStreamKernel<int, int, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormStatisticsGrouped);
+        bnStatisticsGrouped(Groups(channels), channels, n, plane, momentum, epsilon, x.Flat, savedMean.Flat, savedInvStd.Flat, runningMean.Flat, runningVar.Flat);
         int total = n * channels * plane;
         bnNormalize ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormNormalize);
         bnNormalize(Threads(total), total, Threads(total), channels, plane, x.Flat, gamma.Flat, beta.Flat, savedMean.Flat, savedInvStd.Flat, y.Flat);
@@ -182,8 +188,8 @@ public sealed class Ops : IDisposable
                 new Buf(gx), new Buf(gGamma), new Buf(gBeta));
             return;
         }
-        bnBackwardReduce ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormBackwardReduce);
-        bnBackwardReduce(Threads(channels), channels, Threads(channels), n, plane, x.Flat, gy.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat);
+        bnBackwardReduceGrouped ??= accelerator.LoadStreamKernel<int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormBackwardReduceGrouped);
+        bnBackwardReduceGrouped(Groups(channels), channels, n, plane, x.Flat, gy.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat);
         int total = n * channels * plane;
         bnBackwardInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormBackwardInput);
         bnBackwardInput(Threads(total), total, Threads(total), channels, plane, (float)n * plane, x.Flat, gy.Flat, gamma.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat, gx.Flat);
@@ -371,7 +377,8 @@ public sealed class Ops : IDisposable
         else source.Flat.CopyTo(destination.Flat);
     }
 
-    public void Dispose()
+    /// <summary>Frees the scratch buffer; the owning <see cref="Device"/> calls this when it is disposed.</summary>
+    internal void Release()
     {
         scratch?.Dispose();
         scratch = null;
@@ -380,6 +387,18 @@ public sealed class Ops : IDisposable
     // ---------------------------------------------------------------- launching
 
     private int Threads(int total) => Math.Max(1, Math.Min(total, residentThreads));
+
+    /// <summary>
+    /// Geometry for a grouped reduction with <paramref name="owners"/> independent sums: groups of up to 256
+    /// threads (a whole number of warps), as many groups as stay resident, at most one per owner.
+    /// </summary>
+    private KernelConfig Groups(int owners)
+    {
+        int warp = Math.Max(1, accelerator.WarpSize);
+        int size = Math.Max(warp, Math.Min(256, accelerator.MaxNumThreadsPerGroup) / warp * warp);
+        int resident = Math.Max(1, residentThreads / size);
+        return new KernelConfig(Math.Max(1, Math.Min(owners, resident)), size);
+    }
 
     private void Launch(
         ref Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? kernel,

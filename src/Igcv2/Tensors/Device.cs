@@ -103,7 +103,7 @@ public sealed class Device : IDisposable
     {
         if (disposed) return;
         disposed = true;
-        ops?.Dispose();
+        ops?.Release();
         Accelerator.Dispose();
         Context.Dispose();
     }

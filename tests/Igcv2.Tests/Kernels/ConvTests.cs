@@ -21,7 +21,7 @@ public sealed class ConvTests(KernelFixture fixture)
         new("grouped 1x1 stride 2", 2, 1, 4, 7, 7, 4, 1, 2, 2),
         new("dense 3x3 stride 2 even size", 2, 2, 2, 6, 6, 3, 3, 1, 2),
         new("grouped 3x3 narrowing 6 -> 3, 1x1 map", 2, 2, 6, 1, 1, 3, 3, 3, 1),
-        new("grouped 1x1 on a plane wider than the blocking chunk", 1, 1, 4, 17, 17, 6, 1, 2, 1),
+        new("grouped 1x1 on a plane wider than the blocking chunks", 1, 1, 4, 23, 23, 6, 1, 2, 1),
     ];
 
     public static TheoryData<CpuLauncher, Case> All()

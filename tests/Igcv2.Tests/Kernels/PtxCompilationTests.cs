@@ -13,12 +13,12 @@ namespace Igcv2.Tests.Kernels;
 /// </summary>
 public sealed class PtxCompilationTests
 {
+    private static Type KernelsType => typeof(Device).Assembly.GetType("Igcv2.Kernels.DeviceKernels", throwOnError: true)!;
+
+    // Public statics of DeviceKernels are kernels: implicitly grouped ones take an Index1D first, the
+    // explicitly grouped reductions end in "Grouped".
     private static string[] KernelNames() =>
-        typeof(Device).Assembly.GetType("Igcv2.Kernels.DeviceKernels", throwOnError: true)!
-            .GetMethods(BindingFlags.Public | BindingFlags.Static)
-            .Where(m => m.GetParameters() is [{ ParameterType: var first }, ..] && first == typeof(Index1D))
-            .Select(m => m.Name)
-            .ToArray();
+        KernelsType.GetMethods(BindingFlags.Public | BindingFlags.Static).Select(m => m.Name).ToArray();
 
     public static TheoryData<string> Kernels() => new(KernelNames());
 
@@ -26,12 +26,15 @@ public sealed class PtxCompilationTests
     [MemberData(nameof(Kernels))]
     public void Device_kernel_compiles_to_ptx(string name)
     {
-        var method = typeof(Device).Assembly.GetType("Igcv2.Kernels.DeviceKernels", throwOnError: true)!
-            .GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
+        var method = KernelsType.GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
         using var context = Context.Create(builder => builder.Default().EnableAlgorithms());
         using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_80),
             CudaArchitecture.SM_80, CudaInstructionSet.ISA_80, nvvmAPI: null);
-        var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);
+        bool implicitlyGrouped = method.GetParameters()[0].ParameterType == typeof(Index1D);
+        Assert.True(implicitlyGrouped || name.EndsWith("Grouped", StringComparison.Ordinal), $"{name}: neither Index1D-first nor *Grouped");
+        var entry = implicitlyGrouped
+            ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
+            : EntryPointDescription.FromExplicitlyGroupedKernel(method);
 
         var compiled = (PTXCompiledKernel)backend.Compile(entry, new KernelSpecialization(null, null));
 
@@ -43,7 +46,7 @@ public sealed class PtxCompilationTests
     public void Reflection_finds_the_kernels_ops_launches()
     {
         var names = KernelNames();
-        foreach (var expected in new[] { "Conv2d", "Conv2dBackwardInput", "Conv2dBackwardWeight", "ChannelShuffle", "BatchNormStatistics", "SoftmaxCrossEntropy" })
+        foreach (var expected in new[] { "Conv2d", "Conv2dBackwardInput", "Conv2dBackwardWeightGrouped", "ChannelShuffle", "BatchNormStatisticsGrouped", "SoftmaxCrossEntropy" })
         {
             Assert.Contains(expected, names);
         }

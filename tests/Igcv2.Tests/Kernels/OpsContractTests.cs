@@ -1,0 +1,48 @@
+using System.Reflection;
+using Igcv2.Kernels;
+
+namespace Igcv2.Tests.Kernels;
+
+/// <summary>The generator emits calls to these exact signatures: a rename or an extra parameter must fail here.</summary>
+public sealed class OpsContractTests
+{
+    private static readonly string[] Expected =
+    [
+        "Void Conv2d(Tensor x, Tensor w, Tensor y, Int32 n, Int32 groups, Int32 stride)",
+        "Void Conv2dBackwardInput(Tensor gy, Tensor w, Tensor gx, Int32 n, Int32 groups, Int32 stride)",
+        "Void Conv2dBackwardWeight(Tensor x, Tensor gy, Tensor gw, Int32 n, Int32 groups, Int32 stride)",
+        "Void ChannelShuffle(Tensor x, Tensor y, Int32 n, Int32 groups)",
+        "Void BatchNormTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean, Tensor savedInvStd, Tensor runningMean, Tensor runningVar, Int32 n, Single momentum, Single epsilon)",
+        "Void BatchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, Tensor y, Int32 n, Single epsilon)",
+        "Void BatchNormBackward(Tensor x, Tensor gy, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor gx, Tensor gGamma, Tensor gBeta, Int32 n)",
+        "Void Relu(Tensor x, Tensor y, Int32 n)",
+        "Void ReluBackward(Tensor y, Tensor gy, Tensor gx, Int32 n)",
+        "Void Add(Tensor a, Tensor b, Tensor y, Int32 n)",
+        "Void GlobalAveragePool(Tensor x, Tensor y, Int32 n)",
+        "Void GlobalAveragePoolBackward(Tensor gy, Tensor gx, Int32 n)",
+        "Void Linear(Tensor x, Tensor w, Tensor b, Tensor y, Int32 n)",
+        "Void LinearBackward(Tensor x, Tensor w, Tensor gy, Tensor gx, Tensor gw, Tensor gb, Int32 n)",
+        "Single SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor gradLogits, Int32 n)",
+        "Int32 CountCorrect(Tensor logits, Tensor labels, Int32 n)",
+        "Void Fill(Tensor t, Single value)",
+        "Void Copy(Tensor source, Tensor destination)",
+    ];
+
+    [Fact]
+    public void Ops_has_exactly_the_agreed_public_methods()
+    {
+        var actual = typeof(Ops).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .Select(m => $"{m.ReturnType.Name} {m.Name}({string.Join(", ", m.GetParameters().Select(p => $"{p.ParameterType.Name} {p.Name}"))})")
+            .OrderBy(s => s, StringComparer.Ordinal)
+            .ToArray();
+        Assert.Equal(Expected.OrderBy(s => s, StringComparer.Ordinal).ToArray(), actual);
+    }
+
+    [Fact]
+    public void Device_exposes_ops()
+    {
+        var property = typeof(Device).GetProperty("Ops", BindingFlags.Public | BindingFlags.Instance);
+        Assert.NotNull(property);
+        Assert.Equal(typeof(Ops), property.PropertyType);
+    }
+}
