@@ -58,24 +58,29 @@ public sealed partial class Igcv2NetworkGenerator
     /// <summary>The plan as comments, one paragraph per block: a reader ticks the layers off against Table 1.</summary>
     private static void EmitLayout(SourceWriter w, NetworkPlan plan)
     {
-        w.Line("// Layout (paper eq. 5: each block is W = P_L W_L ... P_1 W_1; BN after every W_l, ReLU at the end):");
+        w.Line("// Layout (paper eq. 5: each block is W = P_L W_L ... P_1 W_1, BN after every W_l):");
         if (plan.Stem is { } stem)
         {
             w.Line($"// stem: dense 3x3 conv {stem.Conv.InChannels} -> {stem.Conv.OutChannels}, stride {stem.Conv.Stride}, {stem.Conv.InputSize}x{stem.Conv.InputSize} -> {stem.Conv.OutputSize}x{stem.Conv.OutputSize}, BN, ReLU");
         }
         foreach (var block in plan.Blocks)
         {
-            w.Line($"// {block.Name}: K = {block.K}, L = {block.L}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {block.OutputSize}x{block.OutputSize}{(block.HasSkip ? ", + identity skip from " + plan.Blocks[block.SkipFrom].Name + " input" : "")}");
+            w.Line($"// {block.Name} ({block.Kind}): {BlockHeader(block)}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {block.OutputSize}x{block.OutputSize}{(block.HasSkip ? ", + identity skip from " + plan.Blocks[block.SkipFrom].Name + " input" : "")}, then {(block.FinalActivation == Activation.None ? "linear" : block.FinalActivation.ToString())}");
             for (var l = 0; l < block.Convs.Count; l++)
             {
                 var conv = block.Convs[l];
                 var p = block.Permutations[l];
-                w.Line($"//   W_{l + 1}: {conv.KernelSize}x{conv.KernelSize} group conv, {Branches(conv.Branches)} x ({conv.K} -> {conv.OutPerBranch}){(conv.Stride == 2 ? ", stride 2" : "")}; P_{l + 1}: {p.Formula}");
+                var activation = l < block.Convs.Count - 1 && block.Activations[l] != Activation.None ? ", " + block.Activations[l] : "";
+                w.Line($"//   W_{l + 1}: {conv.KernelSize}x{conv.KernelSize} group conv, {Branches(conv.Branches)} x ({conv.K} -> {conv.OutPerBranch}){(conv.Stride == 2 ? ", stride 2" : "")}{activation}; P_{l + 1}: {p.Formula}");
             }
         }
         var c = plan.Classifier;
         w.Line($"// classifier: global average pool {c.InputSize}x{c.InputSize}, FC {c.InChannels} -> {c.Classes}, softmax cross-entropy");
     }
+
+    /// <summary>"K = [1, 8, 8], L = 3" for IGCV2, "t=6, g1=2, g2=2" for IGCV3.</summary>
+    private static string BlockHeader(BlockPlan block) =>
+        block.Kind == "Igcv2Block" ? $"K = {block.K}, L = {block.L}" : block.Description;
 
     /// <summary>"1 branch", "8 branches".</summary>
     private static string Branches(int count) => count == 1 ? "1 branch" : count.ToString(CultureInfo.InvariantCulture) + " branches";
@@ -92,6 +97,9 @@ public sealed partial class Igcv2NetworkGenerator
                     "new global::Igcv2.Design.StageSpec({0}, {1}, global::Igcv2.Design.EquatableArray.Create({2}), {3}, {4}, {5}, {6}, {7})",
                     st.Channels, st.Blocks, string.Join(", ", st.K), st.L?.ToString(CultureInfo.InvariantCulture) ?? "null",
                     st.Stride, st.SkipEvery, st.Loose ? "true" : "false", st.Nonlinear ? "true" : "false"),
+                Igcv3StageSpec v3 => string.Format(CultureInfo.InvariantCulture,
+                    "new global::Igcv2.Design.Igcv3StageSpec({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7})",
+                    v3.Channels, v3.Blocks, v3.Expansion, v3.G1, v3.G2, v3.Stride, v3.Nonlinear ? "true" : "false", v3.Loose ? "true" : "false"),
                 // Parse builds only the layer kinds above; a new kind must be emitted here before Parse may build it.
                 _ => throw new System.NotSupportedException("No emitter for layer " + layer.GetType().Name),
             }).ToList();

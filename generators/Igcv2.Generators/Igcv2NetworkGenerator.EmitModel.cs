@@ -50,7 +50,7 @@ public sealed partial class Igcv2NetworkGenerator
 
         private static string Field(string name) => name.Replace('.', '_');
 
-        private string Activation(string name, int channels, int size)
+        private string Keep(string name, int channels, int size)
         {
             activations.Add((name, channels, size));
             return "a." + name;
@@ -176,8 +176,8 @@ public sealed partial class Igcv2NetworkGenerator
                     var c = stem.Conv;
                     w.Line();
                     w.Line($"// stem: dense 3x3 conv {c.InChannels} -> {c.OutChannels}, stride {c.Stride}, {c.InputSize}x{c.InputSize} -> {c.OutputSize}x{c.OutputSize}, BN, ReLU");
-                    var conv = Activation("stem_c", c.OutChannels, c.OutputSize);
-                    var output = Activation("stem_out", c.OutChannels, c.OutputSize);
+                    var conv = Keep("stem_c", c.OutChannels, c.OutputSize);
+                    var output = Keep("stem_out", c.OutChannels, c.OutputSize);
                     w.Line($"stem_conv.Forward(ops, input, {conv}, n);");
                     w.Line($"stem_bn.Forward(ops, {conv}, {output}, n, training);");
                     w.Line($"ops.Relu({output}, {output}, n);");
@@ -202,19 +202,22 @@ public sealed partial class Igcv2NetworkGenerator
             var x = BlockInput(plan, b);
             var size = block.OutputSize;
             w.Line();
-            w.Line($"// {block.Name}: K = {block.K}, L = {block.L}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {size}x{size}{(block.Nonlinear ? ", BN + ReLU after W_1" : "")}");
+            w.Line($"// {block.Name} ({block.Kind}): {BlockHeader(block)}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {size}x{size}");
             var input = x;
             for (var l = 1; l <= block.L; l++)
             {
                 var conv = block.Convs[l - 1];
                 var p = block.Permutations[l - 1];
                 var isLast = l == block.L;
-                var c = Activation($"{prefix}_c{l}", conv.OutChannels, size);
-                var next = isLast ? Activation($"{prefix}_out", conv.OutChannels, size) : Activation($"{prefix}_in{l + 1}", conv.OutChannels, size);
-                var normalized = p.IsIdentity ? next : Scratch(conv.OutChannels, size);
+                var c = Keep($"{prefix}_c{l}", conv.OutChannels, conv.OutputSize);
+                var next = isLast ? Keep($"{prefix}_out", conv.OutChannels, conv.OutputSize) : Keep($"{prefix}_in{l + 1}", conv.OutChannels, conv.OutputSize);
+                var normalized = p.IsIdentity ? next : Scratch(conv.OutChannels, conv.OutputSize);
                 w.Line($"{prefix}_conv{l}.Forward(ops, {input}, {c}, n);{Pad()}// W_{l}: {conv.KernelSize}x{conv.KernelSize}, {Branches(conv.Branches)} x ({conv.K} -> {conv.OutPerBranch}){(conv.Stride == 2 ? ", stride 2" : "")}");
                 w.Line($"{prefix}_bn{l}.Forward(ops, {c}, {normalized}, n, training);");
-                if (l == 1 && block.Nonlinear) w.Line($"ops.Relu({normalized}, {normalized}, n);");
+                if (!isLast && block.Activations[l - 1] is var activation && activation != Igcv2.Design.Activation.None)
+                {
+                    w.Line($"ops.{activation}({normalized}, {normalized}, n);");
+                }
                 if (!p.IsIdentity) w.Line($"ops.ChannelShuffle({normalized}, {next}, n, {p.Branches});{Pad()}// P_{l}: {p.Formula}");
                 else w.Line($"// P_{l}: identity ({(p.Branches == 1 ? "one branch" : "one channel per branch")})");
                 input = next;
@@ -224,8 +227,10 @@ public sealed partial class Igcv2NetworkGenerator
                 var from = BlockInput(plan, block.SkipFrom);
                 w.Line($"ops.Add({input}, {from}, {input}, n);{Pad()}// identity skip from the input of {plan.Blocks[block.SkipFrom].Name}");
             }
-            w.Line($"ops.Relu({input}, {input}, n);");
+            if (block.FinalActivation != Igcv2.Design.Activation.None) w.Line($"ops.{block.FinalActivation}({input}, {input}, n);");
         }
+
+
 
         private void WriteBackward(SourceWriter w)
         {
@@ -237,9 +242,9 @@ public sealed partial class Igcv2NetworkGenerator
                 w.Line("var n = a.N;");
                 w.Line();
                 w.Line("// classifier");
-                Activation("pooled", cls.InChannels, 0);
-                Activation("logits", cls.Classes, 0);
-                Activation("grad_pooled", cls.InChannels, 0);
+                Keep("pooled", cls.InChannels, 0);
+                Keep("logits", cls.Classes, 0);
+                Keep("grad_pooled", cls.InChannels, 0);
                 w.Line("classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);");
                 var g = RentGradient(cls.InChannels, cls.InputSize);
                 w.Line($"ops.GlobalAveragePoolBackward(a.grad_pooled, {g}, n);");
@@ -266,7 +271,7 @@ public sealed partial class Igcv2NetworkGenerator
                     w.Line("InputGradient = ComputeInputGradient ? a.input_grad : null;");
                     ReturnGradient(g);
                 }
-                Activation("input_grad", plan.Spec.InputChannels, plan.Spec.InputSize);
+                Keep("input_grad", plan.Spec.InputChannels, plan.Spec.InputSize);
             }
         }
 
@@ -275,10 +280,9 @@ public sealed partial class Igcv2NetworkGenerator
         {
             var block = plan.Blocks[b];
             var prefix = Field(block.Name);
-            var size = block.OutputSize;
             w.Line();
-            w.Line($"// {block.Name}: K = {block.K}, L = {block.L}");
-            w.Line($"ops.ReluBackward(a.{prefix}_out, {g}, {g}, n);");
+            w.Line($"// {block.Name} ({block.Kind}): {BlockHeader(block)}");
+            if (block.FinalActivation != Igcv2.Design.Activation.None) w.Line($"ops.{block.FinalActivation}Backward(a.{prefix}_out, {g}, {g}, n);");
             if (block.HasSkip)
             {
                 var from = plan.Blocks[block.SkipFrom];
@@ -291,19 +295,22 @@ public sealed partial class Igcv2NetworkGenerator
             {
                 var conv = block.Convs[l - 1];
                 var p = block.Permutations[l - 1];
-                if (l == 1 && block.Nonlinear) w.Line($"ops.ReluBackward(a.{prefix}_in2, {g}, {g}, n);{Pad()}// ReLU after BN_1 commutes with P_1");
+                if (l < block.L && block.Activations[l - 1] is var activation && activation != Igcv2.Design.Activation.None)
+                {
+                    w.Line($"ops.{activation}Backward(a.{prefix}_in{l + 1}, {g}, {g}, n);{Pad()}// {activation} after BN_{l} commutes with P_{l}");
+                }
                 var gNormalized = g;
                 if (!p.IsIdentity)
                 {
-                    gNormalized = RentGradient(conv.OutChannels, size);
+                    gNormalized = RentGradient(conv.OutChannels, conv.OutputSize);
                     w.Line($"ops.ChannelShuffle({g}, {gNormalized}, n, {p.PerBranch});{Pad()}// P_{l}^-1");
                     ReturnGradient(g);
                 }
-                var gc = RentGradient(conv.OutChannels, size);
+                var gc = RentGradient(conv.OutChannels, conv.OutputSize);
                 w.Line($"{prefix}_bn{l}.Backward(ops, a.{prefix}_c{l}, {gNormalized}, {gc}, n);");
                 ReturnGradient(gNormalized);
                 var x = l == 1 ? BlockInput(plan, b) : $"a.{prefix}_in{l}";
-                var gx = l == 1 ? RentGradient(block.InChannels, block.InputSize) : RentGradient(conv.InChannels, size);
+                var gx = l == 1 ? RentGradient(block.InChannels, block.InputSize) : RentGradient(conv.InChannels, conv.InputSize);
                 w.Line($"{prefix}_conv{l}.Backward(ops, {x}, {gc}, {gx}, n);");
                 ReturnGradient(gc);
                 g = gx;

@@ -46,9 +46,14 @@ public sealed partial class Igcv2NetworkGenerator
         {
             token.ThrowIfCancellationRequested();
             var name = attribute.AttributeClass?.ToDisplayString();
-            if (name != StemAttribute && name != StageAttribute) continue;
+            if (name != StemAttribute && name != StageAttribute && name != Igcv3StageAttribute) continue;
             if (HasErrors(attribute)) return new ParseResult(null, diagnostics.ToEquatableArray());
-            layers.Add(name == StemAttribute ? ReadStem(attribute) : ReadStage(attribute));
+            layers.Add(name switch
+            {
+                StemAttribute => ReadStem(attribute),
+                StageAttribute => ReadStage(attribute),
+                _ => ReadIgcv3Stage(attribute),
+            });
             layerLocations.Add(LocationOf(attribute, token));
         }
 
@@ -75,7 +80,7 @@ public sealed partial class Igcv2NetworkGenerator
     {
         var symbol = (INamedTypeSymbol)context.TargetSymbol;
         if (symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NetworkAttribute)) return null;
-        var first = symbol.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() is StemAttribute or StageAttribute);
+        var first = symbol.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() is StemAttribute or StageAttribute or Igcv3StageAttribute);
 
         // The [Stem] and the [Stage] pipelines (and every partial declaration) all see the class: only the
         // call whose matched attributes include the first layer reports, so the class gets one IGCV006.
@@ -91,6 +96,16 @@ public sealed partial class Igcv2NetworkGenerator
     /// <summary>The name as C# source writes it: <c>@class</c> for a class named <c>class</c>.</summary>
     private static string Identifier(string name) =>
         SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+
+    private static Igcv3StageSpec ReadIgcv3Stage(AttributeData attribute) => new(
+        Constructor(attribute),
+        Named(attribute, "Blocks", NetworkDefaults.Blocks),
+        Named(attribute, "Expansion", 6),
+        Named(attribute, "G1", 2),
+        Named(attribute, "G2", 2),
+        Named(attribute, "Stride", NetworkDefaults.Stride),
+        Named(attribute, "Nonlinear", false),
+        Named(attribute, "Loose", false));
 
     private static StemSpec ReadStem(AttributeData attribute) =>
         new(Constructor(attribute), Named(attribute, "Stride", NetworkDefaults.Stride));

@@ -10,7 +10,7 @@ namespace Igcv2.Design;
 /// every model it carries (and every plan the runtime builds from the same code) uses this instead of T[].
 /// </summary>
 public readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadOnlyList<T>
-    where T : IEquatable<T>
+
 {
     private readonly T[]? items;
 
@@ -62,12 +62,12 @@ public readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadO
     public static bool operator !=(EquatableArray<T> left, EquatableArray<T> right) => !left.Equals(right);
 
     /// <summary>"[1, 8, 8]", the way the paper and the attributes write K.</summary>
-    public override string ToString() => "[" + string.Join(", ", (items ?? Array.Empty<T>()).Select(i => i.ToString())) + "]";
+    public override string ToString() => "[" + string.Join(", ", (items ?? Array.Empty<T>()).Select(i => i?.ToString())) + "]";
 }
 
 public static class EquatableArray
 {
-    public static EquatableArray<T> Create<T>(params T[] items) where T : IEquatable<T> => new(items);
+    public static EquatableArray<T> Create<T>(params T[] items) => new(items);
 
-    public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items) where T : IEquatable<T> => new(items);
+    public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items) => new(items);
 }

@@ -65,13 +65,25 @@ public sealed record StemPlan(GroupConvPlan Conv)
     public long MultiplyAdds => Conv.MultiplyAdds;
 }
 
+/// <summary>What follows a BN: nothing, ReLU, or ReLU6 (min(max(x, 0), 6), the IGCV3 and MobileNetV2 nonlinearity).</summary>
+public enum Activation
+{
+    None,
+    Relu,
+    Relu6,
+}
+
 /// <summary>
-/// One IGCV2 block, W = P_L W_L ... P_2 W_2 P_1 W_1 (paper eq. 5): BN after every group convolution,
-/// ReLU at the end (and after the spatial convolution when <see cref="Nonlinear"/>), plus the
-/// identity skip from the input of block <see cref="SkipFrom"/> added before the final ReLU.
+/// One block, W = P_L W_L ... P_2 W_2 P_1 W_1 (paper eq. 5): each group convolution W_l is followed by BN,
+/// then <see cref="Activations"/>[l-1] (only before the last), then P_l; the identity skip from the input
+/// of block <see cref="SkipFrom"/> is added after P_L, then <see cref="FinalActivation"/>.
+/// An IGCV2 block (<see cref="Kind"/> "Igcv2Block") ends with ReLU, and has ReLU after BN_1 when
+/// nonlinear (Figure 5); an IGCV3 block ("Igcv3Block", Figure 6) has ReLU6 after the channel-wise
+/// convolution and ends linear.
 /// </summary>
 public sealed record BlockPlan(
     string Name,
+    string Kind,
     int Stage,
     int Index,
     int InChannels,
@@ -79,14 +91,17 @@ public sealed record BlockPlan(
     int InputSize,
     int OutputSize,
     EquatableArray<int> K,
+    string Description,
     EquatableArray<GroupConvPlan> Convs,
     EquatableArray<PermutationPlan> Permutations,
-    bool Nonlinear,
+    EquatableArray<Activation> Activations,
+    Activation FinalActivation,
     int SkipFrom)
 {
-    public int L => K.Count;
+    public int L => Convs.Count;
 
-    public int Stride => Convs[0].Stride;
+    /// <summary>The stride of the block (carried by its spatial convolution).</summary>
+    public int Stride => Convs.Max(c => c.Stride);
 
     public bool HasSkip => SkipFrom >= 0;
 
@@ -149,7 +164,7 @@ public sealed record NetworkPlan(
             }
             foreach (var block in Blocks)
             {
-                rows.Add(new PlanRow(block.Name, "Igcv2Block", block.InChannels, block.OutChannels, block.K.ToString(),
+                rows.Add(new PlanRow(block.Name, block.Kind, block.InChannels, block.OutChannels, block.Description,
                     block.OutputSize, block.Weights, block.Parameters, block.MultiplyAdds));
             }
             rows.Add(new PlanRow(Classifier.Name, "Classifier", Classifier.InChannels, Classifier.Classes, "-", 1,
@@ -199,21 +214,36 @@ public sealed record NetworkPlan(
                         channels = block.OutChannels;
                         size = block.OutputSize;
                     }
-                    // A skip only joins equal shapes: drop those whose group changes width or size.
-                    for (var i = first; i < blocks.Count; i++)
+                    DropMismatchedSkips(blocks, first);
+                    break;
+                case Igcv3StageSpec v3:
+                    stageNumber++;
+                    for (var b = 0; b < v3.Blocks; b++)
                     {
-                        var block = blocks[i];
-                        if (block.SkipFrom < 0) continue;
-                        var from = blocks[block.SkipFrom];
-                        if (from.InChannels != block.OutChannels || from.InputSize != block.OutputSize)
-                        {
-                            blocks[i] = block with { SkipFrom = -1 };
-                        }
+                        var block = BuildIgcv3Block(v3, stageNumber, b + 1, channels, size, b == 0 ? v3.Stride : 1, blocks.Count);
+                        blocks.Add(block);
+                        channels = block.OutChannels;
+                        size = block.OutputSize;
                     }
                     break;
             }
         }
         return new NetworkPlan(spec, stem, blocks.ToEquatableArray(), new ClassifierPlan(channels, spec.Classes, size));
+    }
+
+    /// <summary>A skip only joins equal shapes: drop those whose group changes width or size.</summary>
+    private static void DropMismatchedSkips(List<BlockPlan> blocks, int first)
+    {
+        for (var i = first; i < blocks.Count; i++)
+        {
+            var block = blocks[i];
+            if (block.SkipFrom < 0) continue;
+            var from = blocks[block.SkipFrom];
+            if (from.InChannels != block.OutChannels || from.InputSize != block.OutputSize)
+            {
+                blocks[i] = block with { SkipFrom = -1 };
+            }
+        }
     }
 
     /// <summary>
@@ -245,7 +275,38 @@ public sealed record NetworkPlan(
             convs.Add(conv);
             permutations.Add(new PermutationPlan(conv.OutChannels, conv.Branches));
         }
-        return new BlockPlan(name, stageNumber, index, inChannels, outChannels, inSize, outSize, k,
-            convs.ToEquatableArray(), permutations.ToEquatableArray(), stage.Nonlinear, skipFrom);
+        var activations = Enumerable.Range(0, k.Count).Select(l => l == 0 && stage.Nonlinear && k.Count > 1 ? Activation.Relu : Activation.None);
+        return new BlockPlan(name, "Igcv2Block", stageNumber, index, inChannels, outChannels, inSize, outSize, k, k.ToString(),
+            convs.ToEquatableArray(), permutations.ToEquatableArray(), activations.ToEquatableArray(), Activation.Relu, skipFrom);
+    }
+
+    /// <summary>
+    /// An IGCV3 block (paper Figure 6): 1x1 group expansion (G1 branches, C_in -> t*C_in), channel-wise 3x3
+    /// with the stride, linear 1x1 group projection (G2 branches) to C_out; ReLU6 after the channel-wise
+    /// convolution (and after the expansion when nonlinear); a skip over the block when it keeps its shape.
+    /// </summary>
+    private static BlockPlan BuildIgcv3Block(Igcv3StageSpec stage, int stageNumber, int index, int inChannels, int inSize, int stride, int ordinal)
+    {
+        var hidden = inChannels * stage.Expansion;
+        var outSize = Shapes.ConvolvedSize(inSize, stride);
+        var name = FormattableString.Invariant($"stage{stageNumber}.block{index}");
+        var convs = new List<GroupConvPlan>();
+        var activations = new List<Activation>();
+        string Conv(int l) => name + ".conv" + l.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (stage.Expansion > 1)
+        {
+            convs.Add(new GroupConvPlan(Conv(1), inChannels, hidden, inChannels / stage.G1, 1, 1, inSize, inSize));
+            activations.Add(stage.Nonlinear ? Activation.Relu6 : Activation.None);
+        }
+        convs.Add(new GroupConvPlan(Conv(convs.Count + 1), hidden, hidden, 1, 3, stride, inSize, outSize));
+        activations.Add(Activation.Relu6);
+        convs.Add(new GroupConvPlan(Conv(convs.Count + 1), hidden, stage.Channels, hidden / stage.G2, 1, 1, outSize, outSize));
+        activations.Add(Activation.None);
+        var permutations = convs.Select(c => new PermutationPlan(c.OutChannels, c.Branches));
+        var keepsShape = inChannels == stage.Channels && stride == 1;
+        var description = FormattableString.Invariant($"t={stage.Expansion}, g1={stage.G1}, g2={stage.G2}");
+        return new BlockPlan(name, "Igcv3Block", stageNumber, index, inChannels, stage.Channels, inSize, outSize,
+            convs.Select(c => c.K).ToEquatableArray(), description, convs.ToEquatableArray(), permutations.ToEquatableArray(),
+            activations.ToEquatableArray(), Activation.None, keepsShape ? ordinal : -1);
     }
 }

@@ -26,3 +26,22 @@ public sealed record StageSpec(
     int SkipEvery = 2,
     bool Loose = false,
     bool Nonlinear = false) : LayerSpec;
+
+/// <summary>
+/// <c>[Igcv3Stage(channels, ...)]</c>: <paramref name="Blocks"/> IGCV3 blocks (paper section 5.2, Figure 6,
+/// Table 10): a 1x1 group convolution with <paramref name="G1"/> branches expanding the C_in channels by
+/// <paramref name="Expansion"/> (t), BN, the interleaving permutation, a channel-wise 3x3 (the stride),
+/// BN, ReLU6, a linear 1x1 group convolution with <paramref name="G2"/> branches to C_out, BN, the
+/// permutation; an identity skip when the block keeps its shape. t = 1 leaves the expansion out
+/// (MobileNetV2's first bottleneck). <paramref name="Nonlinear"/> adds ReLU6 after the expansion too
+/// (MobileNetV2's bottleneck when G1 = G2 = 1).
+/// </summary>
+public sealed record Igcv3StageSpec(
+    int Channels,
+    int Blocks,
+    int Expansion = 6,
+    int G1 = 2,
+    int G2 = 2,
+    int Stride = 1,
+    bool Nonlinear = false,
+    bool Loose = false) : LayerSpec;

@@ -69,6 +69,13 @@ public static class NetworkValidator
                     channels = st.Channels;
                     size = NextSize(size, st.Stride);
                     break;
+
+                case Igcv3StageSpec v3:
+                    stage++;
+                    CheckIgcv3Stage(v3, stage, index, channels, size, Error, Warning);
+                    channels = v3.Channels;
+                    size = NextSize(size, v3.Stride);
+                    break;
             }
         }
 
@@ -199,6 +206,63 @@ public static class NetworkValidator
             var parts = redundant.Select(c => Inv(
                 $"{c.Blocks} ({c.In} -> {st.Channels}): some pairs are linked by {c.Report!.MaxPaths} paths where {c.Report.ComplementaryPaths} would do"));
             warning(Redundant, index, Inv($"Stage {stage} ({st.Channels} channels), K = {k}: prod(K) = {product} {Relation(product, st.Channels)} C = {st.Channels}, the composed kernel is dense but not complementary: {string.Join("; ", parts)}.{fix}"));
+        }
+    }
+
+    /// <summary>
+    /// An IGCV3 stage: sizes (IGCV007), branch counts that divide the channels they group (IGCV003), and
+    /// the composed 1x1 connectivity (IGCV001; expansion makes redundant paths by design, so no IGCV002).
+    /// </summary>
+    private static void CheckIgcv3Stage(
+        Igcv3StageSpec st, int stage, int index, int inChannels, int inSize,
+        Action<string, int, string> error, Action<string, int, string> warning)
+    {
+        var where = Inv($"Stage {stage} (IGCV3, {st.Channels} channels)");
+        var failed = false;
+        void Fail(string id, string message)
+        {
+            failed = true;
+            error(id, index, message);
+        }
+
+        CheckRange(st.Channels, where + ": channels", Shapes.MaxChannels, index, (id, _, m) => Fail(id, m));
+        if (st.Blocks <= 0 || st.Blocks > Shapes.MaxBlocks) Fail(BadSize, Inv($"{where}: Blocks is {st.Blocks}: it must be between 1 and {Shapes.MaxBlocks}."));
+        CheckStride(st.Stride, index, (id, _, m) => Fail(id, where + ": " + m));
+        if (st.Expansion <= 0) Fail(BadSize, Inv($"{where}: Expansion is {st.Expansion}: the expansion factor t must be at least 1."));
+        if (st.G1 <= 0 || st.G2 <= 0) Fail(BadK, Inv($"{where}: G1 = {st.G1}, G2 = {st.G2}: branch counts must be positive."));
+        if (failed || inChannels <= 0 || inChannels > Shapes.MaxChannels) return;
+
+        var problems = new List<string>();
+        foreach (var c in st.Blocks > 1 ? new[] { inChannels, st.Channels } : new[] { inChannels })
+        {
+            var hidden = (long)c * st.Expansion;
+            if (hidden > Shapes.MaxChannels) problems.Add(Inv($"the expanded width {c} x {st.Expansion} = {hidden} exceeds {Shapes.MaxChannels}"));
+            else if (st.Expansion > 1 && c % st.G1 != 0) problems.Add(Inv($"G1 = {st.G1} branches do not divide the {c} input channels"));
+            else if (hidden % st.G2 != 0 || st.Channels % st.G2 != 0) problems.Add(Inv($"G2 = {st.G2} branches do not divide both the {hidden} expanded and the {st.Channels} output channels"));
+        }
+        if (problems.Count > 0)
+        {
+            Fail(problems[0].Contains("exceeds") ? BadSize : BadK, Inv($"{where}: {string.Join("; ", problems.Distinct())}."));
+            return;
+        }
+        if (inSize <= 0) return;
+
+        var probe = new Igcv3StageSpec(st.Channels, 1, st.Expansion, st.G1, st.G2, st.Stride, st.Nonlinear, st.Loose);
+        foreach (var (blocks, c) in st.Blocks > 1 && inChannels != st.Channels
+            ? new[] { ("block 1", inChannels), (Inv($"blocks 2-{st.Blocks}"), st.Channels) }
+            : new[] { (st.Blocks == 1 ? "block 1" : Inv($"blocks 1-{st.Blocks}"), inChannels) })
+        {
+            var block = NetworkPlan.Build(new NetworkSpec(c, inSize, 1, EquatableArray.Create<LayerSpec>(probe))).Blocks[0];
+            var report = Connectivity.Analyze(block.Convs, block.Permutations);
+            if (report is null)
+            {
+                error(BadSize, index, Inv($"{where}: the block is too wide to verify its connectivity at compile time."));
+                return;
+            }
+            if (report.IsDense) continue;
+            var message = Inv($"{where}, G1 = {st.G1}, G2 = {st.G2}: {blocks} ({c} -> {st.Channels}): each output channel reaches {Reached(report)} of {c} input channels (density {report.Density:0.00}), the composed kernel is not dense.");
+            if (st.Loose) warning(NotDense, index, message + " Accepted because Loose = true.");
+            else error(NotDense, index, message + " Fewer branches (e.g. G1 = G2 = 2 with the interleaving permutation) make it dense; or set Loose = true.");
         }
     }
 

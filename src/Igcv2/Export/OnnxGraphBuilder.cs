@@ -104,8 +104,9 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>
-    /// h = x; for l: h = P_l(BN_l(W_l h)) (ReLU after BN_1 when Nonlinear); h += skip; ReLU: paper eq. 5 with
-    /// the Figure 5 block's BN placement.
+    /// h = x; for l: h = P_l(act_l(BN_l(W_l h))); h += skip; final activation: paper eq. 5 with the Figure 5
+    /// block's BN placement (IGCV2: ReLU after BN_1 when nonlinear, ReLU at the end; IGCV3, Figure 6: ReLU6
+    /// after the channel-wise convolution, linear at the end).
     /// </summary>
     private string Block(string x, BlockPlan block, string? skip)
     {
@@ -115,11 +116,11 @@ internal sealed class OnnxGraphBuilder
             var n = (l + 1).ToString(CultureInfo.InvariantCulture);
             x = Conv(x, block.Convs[l], block.Name + ".conv" + n);
             x = BatchNorm(x, block.Name + ".bn" + n);
-            if (l == 0 && block.Nonlinear) x = Relu(x, block.Name + ".relu1");
+            if (l < block.Convs.Count - 1) x = Activate(x, block.Activations[l], block.Name + ".act" + n);
             x = Shuffle(x, block.Permutations[l], block.Convs[l].OutputSize, block.Name + ".shuffle" + n);
         }
         if (skip is not null) x = Node("Add", block.Name + ".add", [x, skip]);
-        x = Relu(x, block.Name + ".relu");
+        x = Activate(x, block.FinalActivation, block.Name + ".relu");
         graph.Node[first].DocString = Describe(model.Plan, block);
         return x;
     }
@@ -162,6 +163,21 @@ internal sealed class OnnxGraphBuilder
     }
 
     private string Relu(string x, string name) => Node("Relu", name, [x]);
+
+    /// <summary>Relu, or ReLU6 as Clip(x, 0, 6) (opset 11+ takes the bounds as inputs), or nothing.</summary>
+    private string Activate(string x, Activation activation, string name) => activation switch
+    {
+        Activation.Relu => Relu(x, name),
+        Activation.Relu6 => Node("Clip", name, [x, Constant(name + ".min", FloatScalar(0f)), Constant(name + ".max", FloatScalar(6f))]),
+        _ => x,
+    };
+
+    private static TensorProto FloatScalar(float value)
+    {
+        var tensor = new TensorProto { DataType = (int)TensorProto.Types.DataType.Float };
+        tensor.FloatData.Add(value);
+        return tensor;
+    }
 
     /// <summary>P_l: <c>out[j*G + g] = in[g*(C/G) + j]</c> over the G branches of the convolution before it.</summary>
     private string Shuffle(string x, PermutationPlan permutation, int size, string name)
@@ -269,7 +285,7 @@ internal sealed class OnnxGraphBuilder
     }
 
     private static string Describe(NetworkPlan plan, BlockPlan block) =>
-        Invariant($"{block.Name}: K = {block.K}, L = {block.L}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {block.OutputSize}x{block.OutputSize}") +
+        Invariant($"{block.Name} ({block.Kind}): {(block.Kind == "Igcv2Block" ? Invariant($"K = {block.K}, L = {block.L}") : block.Description)}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {block.OutputSize}x{block.OutputSize}") +
         (block.HasSkip ? ", identity skip from the input of " + plan.Blocks[block.SkipFrom].Name : "") +
         "; " + string.Join(", ", block.Permutations.Select((p, l) => Invariant($"P_{l + 1}: {p.Formula}")));
 

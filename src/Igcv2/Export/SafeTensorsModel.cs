@@ -121,7 +121,7 @@ public sealed class ModelArchitecture
         }
         foreach (var block in plan.Blocks)
         {
-            lines.Add(Invariant($"{block.Name} stride {block.Stride} skip_from {block.SkipFrom} nonlinear {block.Nonlinear}"));
+            lines.Add(Invariant($"{block.Name} stride {block.Stride} skip_from {block.SkipFrom} activations {string.Join(",", block.Activations)} final {block.FinalActivation}"));
         }
         return lines;
     }

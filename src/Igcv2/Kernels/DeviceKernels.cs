@@ -162,6 +162,24 @@ internal static class DeviceKernels
         }
     }
 
+    public static void Relu6(Index1D index, int total, int stride, ArrayView<float> x, ArrayView<float> y)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            float v = x[i];
+            y[i] = v > 0f ? (v < 6f ? v : 6f) : 0f;
+        }
+    }
+
+    public static void Relu6Backward(Index1D index, int total, int stride, ArrayView<float> y, ArrayView<float> gy, ArrayView<float> gx)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            float v = y[i];
+            gx[i] = v > 0f && v < 6f ? gy[i] : 0f;
+        }
+    }
+
     public static void Add(Index1D index, int total, int stride, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y)
     {
         for (int i = index; i < total; i += stride)

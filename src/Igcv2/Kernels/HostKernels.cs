@@ -765,6 +765,37 @@ internal static unsafe class HostKernels
         for (; i < count; i++) gxs[i] = ys[i] > 0f ? gys[i] : 0f;
     });
 
+    /// <summary>ReLU6: min(max(x, 0), 6).</summary>
+    public static void Relu6(int total, Buf x, Buf y) => ForChunks(total, (start, count) =>
+    {
+        var xs = x.Slice(start, count);
+        var ys = y.Slice(start, count);
+        var six = new Vector<float>(6f);
+        int i = 0;
+        for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            Vector.Min(Vector.Max(new Vector<float>(xs.Slice(i)), Vector<float>.Zero), six).CopyTo(ys.Slice(i));
+        }
+        for (; i < count; i++) ys[i] = xs[i] > 0f ? (xs[i] < 6f ? xs[i] : 6f) : 0f;
+    });
+
+    /// <summary>gx = gy where 0 &lt; y &lt; 6 (the output is strictly inside the linear piece), else 0.</summary>
+    public static void Relu6Backward(int total, Buf y, Buf gy, Buf gx) => ForChunks(total, (start, count) =>
+    {
+        var ys = y.Slice(start, count);
+        var gys = gy.Slice(start, count);
+        var gxs = gx.Slice(start, count);
+        var six = new Vector<float>(6f);
+        int i = 0;
+        for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var v = new Vector<float>(ys.Slice(i));
+            var mask = Vector.BitwiseAnd(Vector.GreaterThan(v, Vector<float>.Zero), Vector.LessThan(v, six));
+            Vector.ConditionalSelect(mask, new Vector<float>(gys.Slice(i)), Vector<float>.Zero).CopyTo(gxs.Slice(i));
+        }
+        for (; i < count; i++) gxs[i] = ys[i] > 0f && ys[i] < 6f ? gys[i] : 0f;
+    });
+
     public static void Add(int total, Buf a, Buf b, Buf y) => ForChunks(total, (start, count) =>
     {
         var @as = a.Slice(start, count);

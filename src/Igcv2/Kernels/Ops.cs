@@ -29,8 +29,8 @@ public sealed class Ops
     private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnNormalize;
     private Action<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnInference;
     private Action<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnBackwardInput;
-    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>? relu;
-    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? reluBackward, add;
+    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>? relu, relu6;
+    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? reluBackward, relu6Backward, add;
     private Action<Index1D, int, int, float, ArrayView<float>>? fill;
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>? gap, gapBackward;
     private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? linear;
@@ -218,6 +218,30 @@ public sealed class Ops
         {
             reluBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.ReluBackward);
             reluBackward(Threads(total), total, Threads(total), y.Flat, gy.Flat, gx.Flat);
+        }
+    }
+
+    /// <summary>ReLU6, min(max(x, 0), 6) (IGCV3, MobileNetV2); x and y may be the same tensor.</summary>
+    public void Relu6(Tensor x, Tensor y, int n)
+    {
+        int total = SameSamples(nameof(Relu6), n, (x, "x"), (y, "y"));
+        if (host) HostKernels.Relu6(total, new Buf(x), new Buf(y));
+        else
+        {
+            relu6 ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>>(DeviceKernels.Relu6);
+            relu6(Threads(total), total, Threads(total), x.Flat, y.Flat);
+        }
+    }
+
+    /// <summary>gx = gy where 0 &lt; y &lt; 6, else 0 (y: the ReLU6 output); gx may alias gy.</summary>
+    public void Relu6Backward(Tensor y, Tensor gy, Tensor gx, int n)
+    {
+        int total = SameSamples(nameof(Relu6Backward), n, (y, "y"), (gy, "gy"), (gx, "gx"));
+        if (host) HostKernels.Relu6Backward(total, new Buf(y), new Buf(gy), new Buf(gx));
+        else
+        {
+            relu6Backward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.Relu6Backward);
+            relu6Backward(Threads(total), total, Threads(total), y.Flat, gy.Flat, gx.Flat);
         }
     }
 

@@ -35,3 +35,10 @@ public partial class ExportIgcv2C64D8;
 [Stem(27, Stride = 2)]
 [Stage(27, Blocks = 2, K = [1, 3, 3, 3], Nonlinear = true)]
 public partial class ExportNonlinearNet;
+
+/// <summary>IGCV3 blocks (paper Figure 6): ReLU6 exported as Clip, linear bottleneck, a skip on the shape-keeping block.</summary>
+[Igcv2Network(InputChannels = 3, InputSize = 8, Classes = 4)]
+[Stem(8)]
+[Igcv3Stage(16, Blocks = 2, Expansion = 4, G1 = 2, G2 = 2, Stride = 2)]
+[Igcv3Stage(16, Blocks = 1, Expansion = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+public partial class ExportIgcv3Net;

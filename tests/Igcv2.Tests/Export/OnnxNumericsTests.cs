@@ -40,6 +40,7 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
         { nameof(ExportSmallNet), 3 },
         { nameof(ExportNonlinearNet), 2 },
         { nameof(ExportIgcv2C64D8), 2 },
+        { nameof(ExportIgcv3Net), 3 },
     };
 
     [Theory]
@@ -51,6 +52,7 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
             nameof(ExportSmallNet) => new ExportSmallNet(fixture.Device, batch, seed: 4),
             nameof(ExportNonlinearNet) => new ExportNonlinearNet(fixture.Device, batch, seed: 4),
             nameof(ExportIgcv2C64D8) => new ExportIgcv2C64D8(fixture.Device, batch, seed: 4),
+            nameof(ExportIgcv3Net) => new ExportIgcv3Net(fixture.Device, batch, seed: 4),
             _ => throw new ArgumentOutOfRangeException(nameof(network), network, null),
         };
         RandomizeBatchNorm(model, seed: 9);

@@ -63,7 +63,7 @@ internal sealed class ReferenceModel : IModel
             for (var l = 0; l < block.Convs.Count; l++)
             {
                 h = BatchNorm(Conv(h, block.Convs[l], block.Convs[l].Name), $"{block.Name}.bn{l + 1}");
-                if (l == 0 && block.Nonlinear) h = Relu(h);
+                if (l < block.Convs.Count - 1) h = Activate(h, block.Activations[l]);
                 if (!block.Permutations[l].IsIdentity) h = Shuffle(h, block.Convs[l].Branches);
             }
             if (block.HasSkip)
@@ -71,7 +71,7 @@ internal sealed class ReferenceModel : IModel
                 var skip = blockInputs[block.SkipFrom];
                 h = new Map(h.N, h.C, h.Size, h.Data.Select((v, i) => v + skip.Data[i]).ToArray());
             }
-            x = Relu(h);
+            x = Activate(h, block.FinalActivation);
         }
         return Classify(x);
     }
@@ -167,6 +167,13 @@ internal sealed class ReferenceModel : IModel
     }
 
     private static Map Relu(Map x) => new(x.N, x.C, x.Size, x.Data.Select(v => Math.Max(v, 0)).ToArray());
+
+    private static Map Activate(Map x, Activation activation) => activation switch
+    {
+        Activation.Relu => Relu(x),
+        Activation.Relu6 => new(x.N, x.C, x.Size, x.Data.Select(v => Math.Clamp(v, 0, 6)).ToArray()),
+        _ => x,
+    };
 
     /// <summary>out[j*G + g] = in[g*(C/G) + j].</summary>
     private static Map Shuffle(Map x, int branches)

@@ -41,6 +41,35 @@ public sealed class ElementwiseTests(KernelFixture fixture)
 
     [Theory]
     [MemberData(nameof(Launchers))]
+    public void Relu6_clamps_to_0_6_and_passes_gradients_inside_only(CpuLauncher launcher)
+    {
+        var device = fixture.For(launcher);
+        var random = new Random(14);
+        var values = Enumerable.Range(0, Shape.Aggregate(1, (a, d) => a * d)).Select(_ => (float)(random.NextDouble() * 16 - 8)).ToArray();
+        using var x = device.Allocate(Shape);
+        x.CopyFrom(values);
+        using var y = T.Poisoned(device, Shape);
+        device.Ops.Relu6(x, y, N);
+        var ys = y.ToArray();
+        T.Close(values.Select(v => (double)Math.Clamp(v, 0f, 6f)).ToArray(), ys, 0, "y", Used);
+        T.Untouched(ys, Used, "y");
+        Assert.Contains(ys[..Used], v => v == 6f);
+
+        using var gy = T.Random(device, new Random(15), Shape);
+        using var gx = T.Poisoned(device, Shape);
+        device.Ops.Relu6Backward(y, gy, gx, N);
+        var gys = T.D(gy);
+        var gxs = gx.ToArray();
+        T.Close(gys.Select((g, i) => ys[i] > 0 && ys[i] < 6 ? g : 0).ToArray(), gxs, 0, "gx", Used);
+        T.Untouched(gxs, Used, "gx");
+
+        var xs = values.Select(v => (double)v).ToArray();
+        var fd = T.Gradient(p => T.Weighted(p.Select(v => Math.Clamp(v, 0, 6)).ToArray(), gys, Used), xs[..Used], 1e-6);
+        T.Close(fd, gxs, 1e-4, "gx vs finite differences");
+    }
+
+    [Theory]
+    [MemberData(nameof(Launchers))]
     public void Relu_in_place_and_backward_in_place(CpuLauncher launcher)
     {
         var device = fixture.For(launcher);

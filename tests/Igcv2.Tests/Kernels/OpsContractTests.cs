@@ -17,6 +17,8 @@ public sealed class OpsContractTests
         "Void BatchNormBackward(Tensor x, Tensor gy, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor gx, Tensor gGamma, Tensor gBeta, Int32 n)",
         "Void Relu(Tensor x, Tensor y, Int32 n)",
         "Void ReluBackward(Tensor y, Tensor gy, Tensor gx, Int32 n)",
+        "Void Relu6(Tensor x, Tensor y, Int32 n)",
+        "Void Relu6Backward(Tensor y, Tensor gy, Tensor gx, Int32 n)",
         "Void Add(Tensor a, Tensor b, Tensor y, Int32 n)",
         "Void GlobalAveragePool(Tensor x, Tensor y, Int32 n)",
         "Void GlobalAveragePoolBackward(Tensor gy, Tensor gx, Int32 n)",

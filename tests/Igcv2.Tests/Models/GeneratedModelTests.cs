@@ -7,7 +7,7 @@ public sealed class GeneratedModelTests : IDisposable
 {
     private readonly Device device = Device.Create(DeviceKind.Cpu);
 
-    public static TheoryData<string> Networks => new() { nameof(TinyWideningNet), nameof(TinyGroupedNet), nameof(TinyStemlessNet) };
+    public static TheoryData<string> Networks => new() { nameof(TinyWideningNet), nameof(TinyGroupedNet), nameof(TinyStemlessNet), nameof(TinyIgcv3Net) };
 
     public void Dispose() => device.Dispose();
 
@@ -16,6 +16,7 @@ public sealed class GeneratedModelTests : IDisposable
         nameof(TinyWideningNet) => new TinyWideningNet(device, batchSize, seed),
         nameof(TinyGroupedNet) => new TinyGroupedNet(device, batchSize, seed),
         nameof(TinyStemlessNet) => new TinyStemlessNet(device, batchSize, seed),
+        nameof(TinyIgcv3Net) => new TinyIgcv3Net(device, batchSize, seed),
         _ => throw new ArgumentException(name),
     };
 

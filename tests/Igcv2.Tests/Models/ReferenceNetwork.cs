@@ -25,11 +25,11 @@ internal sealed class ReferenceNetwork(NetworkPlan plan, IReadOnlyDictionary<str
             for (var l = 1; l <= block.L; l++)
             {
                 h = BatchNorm(Conv(h, block.Convs[l - 1], $"{block.Name}.conv{l}"), $"{block.Name}.bn{l}", training);
-                if (l == 1 && block.Nonlinear) h = Relu(h);
+                if (l < block.L) h = Activate(h, block.Activations[l - 1]);
                 h = Shuffle(h, block.Permutations[l - 1]);
             }
             if (block.HasSkip) h = Add(h, inputs[block.SkipFrom]);
-            x = Relu(h);
+            x = Activate(h, block.FinalActivation);
         }
 
         var c = plan.Classifier;
@@ -128,6 +128,13 @@ internal sealed class ReferenceNetwork(NetworkPlan plan, IReadOnlyDictionary<str
     }
 
     private static Act Relu(Act x) => x.Map(v => Math.Max(0, v));
+
+    private static Act Activate(Act x, Activation activation) => activation switch
+    {
+        Activation.Relu => Relu(x),
+        Activation.Relu6 => x.Map(v => Math.Clamp(v, 0, 6)),
+        _ => x,
+    };
 
     private static Act Add(Act a, Act b)
     {

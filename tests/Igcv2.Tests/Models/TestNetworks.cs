@@ -25,3 +25,14 @@ public partial class TinyGroupedNet;
 [Igcv2Network(InputChannels = 4, InputSize = 4, Classes = 2)]
 [Stage(4, Blocks = 2, K = [1, 2, 2])]
 public partial class TinyStemlessNet;
+
+/// <summary>
+/// IGCV3 (paper Figure 6): expansion t = 3 over G1 = 2 branches, channel-wise 3x3 with ReLU6, linear G2 = 2
+/// projection; the first block widens and halves (no skip), the second keeps its shape (identity skip);
+/// the third is MobileNetV2's nonlinear bottleneck (G1 = G2 = 1, ReLU6 after the expansion too).
+/// </summary>
+[Igcv2Network(InputChannels = 2, InputSize = 6, Classes = 3)]
+[Stem(8)]
+[Igcv3Stage(12, Blocks = 2, Expansion = 3, G1 = 2, G2 = 2, Stride = 2)]
+[Igcv3Stage(12, Blocks = 1, Expansion = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+public partial class TinyIgcv3Net;
