@@ -410,4 +410,57 @@ public class DiagnosticsTests
         var (withoutStem, _) = Run(Network("[Stage(64, K = [1, 8, 8])]", "InputChannels = 64, InputSize = 8, Classes = 10"));
         Assert.Empty(withoutStem.Diagnostics);
     }
+
+    // ---- IGCV3 stages ----
+
+    [Fact]
+    public void Igcv3_stage_with_two_branches_is_dense_and_reports_nothing()
+    {
+        var (run, _) = Run(Network("""
+            [Stem(32)]
+            [Igcv3Stage(32, Blocks = 2, Expansion = 6, G1 = 2, G2 = 2)]
+            [Igcv3Stage(64, Blocks = 2, Expansion = 6, G1 = 2, G2 = 2, Stride = 2)]
+            """));
+        Assert.Empty(run.Diagnostics);
+        Assert.Empty(run.OutputErrors);
+    }
+
+    [Fact]
+    public void IGCV001_fires_on_an_igcv3_stage_whose_branches_never_meet_and_Loose_makes_it_a_warning()
+    {
+        // G1 = 4 expansion branches and G2 = 4 projection branches over 8 channels: after the shuffle a
+        // projection branch draws from two expansion branches, so each output reaches 4 of the 8 inputs.
+        const string layers = """
+            [Stem(8)]
+            [Igcv3Stage(8, Blocks = 1, Expansion = 1, G1 = 4, G2 = 4{0})]
+            """;
+        var (run, tree) = Run(Network(string.Format(layers, "")));
+        var d = Single(run, "IGCV001", DiagnosticSeverity.Error, tree, "Igcv3Stage");
+        Assert.Contains("reaches 4 of 8 input channels (density 0.50)", d.GetMessage());
+
+        var (loose, looseTree) = Run(Network(string.Format(layers, ", Loose = true")));
+        Single(loose, "IGCV001", DiagnosticSeverity.Warning, looseTree, "Igcv3Stage");
+    }
+
+    [Fact]
+    public void IGCV003_fires_when_igcv3_branches_do_not_divide_the_channels()
+    {
+        var (run, tree) = Run(Network("""
+            [Stem(12)]
+            [Igcv3Stage(20, Blocks = 1, Expansion = 2, G1 = 5, G2 = 2)]
+            """));
+        var d = Single(run, "IGCV003", DiagnosticSeverity.Error, tree, "Igcv3Stage");
+        Assert.Contains("G1 = 5", d.GetMessage());
+    }
+
+    [Fact]
+    public void IGCV007_fires_on_an_igcv3_expansion_below_one()
+    {
+        var (run, tree) = Run(Network("""
+            [Stem(16)]
+            [Igcv3Stage(16, Expansion = 0)]
+            """));
+        var d = Single(run, "IGCV007", DiagnosticSeverity.Error, tree, "Igcv3Stage");
+        Assert.Contains("Expansion is 0", d.GetMessage());
+    }
 }

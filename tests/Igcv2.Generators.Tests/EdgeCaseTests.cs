@@ -102,6 +102,7 @@ public class EdgeCaseTests
         var run = GeneratorHarness.Run("using Igcv2; [Igcv2Network(InputChannels = 65536, InputSize = 1)] [Stage(65536, Blocks = 2, K = [1, 256, 256])] public partial class Wide { }");
         run.AssertGeneratorDidNotThrow();
         Assert.DoesNotContain(run.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
+        // Catches runaway work (the analysis is bounded by Connectivity.WorkBudget), not a speed target.
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), clock.Elapsed.ToString());
     }
 }

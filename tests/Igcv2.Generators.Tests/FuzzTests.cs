@@ -87,7 +87,9 @@ public class FuzzTests
             Assert.DoesNotContain(run.Output.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error && generatedTrees.Contains(d.Location.SourceTree!));
         }
         Assert.True(generated > Declarations / 50, $"only {generated} networks were generated: the fuzzer no longer reaches the emitter");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{Declarations} declarations took {clock.Elapsed}");
+        // A guard against runaway work (a hang in path counting or the balance search), not a speed target:
+        // the run takes about 20 s alone, and a loaded CI machine must not turn it red.
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(5), $"{Declarations} declarations took {clock.Elapsed}");
     }
 
     private static string Declaration(Random random, int index)

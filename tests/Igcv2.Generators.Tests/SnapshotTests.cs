@@ -24,7 +24,22 @@ public class SnapshotTests
     public void Xception_network() => Verify(Sources.Xception, "Tests.Small.XceptionSmall.g.cs");
 
     [Fact]
+    public void Igcv3_network() => Verify(Igcv3Source, "Tests.Small.Igcv3Small.g.cs");
+
+    [Fact]
     public void Network_in_the_global_namespace() => Verify(Sources.GlobalNamespace, "GlobalNet.g.cs");
+
+    private const string Igcv3Source = """
+        using Igcv2;
+
+        namespace Tests.Small;
+
+        [Igcv2Network(InputChannels = 3, InputSize = 16, Classes = 10)]
+        [Stem(16)]
+        [Igcv3Stage(16, Blocks = 1, Expansion = 1, G1 = 1, G2 = 2)]
+        [Igcv3Stage(24, Blocks = 2, Expansion = 6, G1 = 2, G2 = 2, Stride = 2)]
+        public partial class Igcv3Small;
+        """;
 
     private static void Verify(string source, string hintName)
     {

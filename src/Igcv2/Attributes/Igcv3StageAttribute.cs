@@ -17,7 +17,7 @@ public sealed class Igcv3StageAttribute(int channels) : Attribute
     /// <summary>Number of blocks.</summary>
     public int Blocks { get; set; } = NetworkDefaults.Blocks;
 
-    /// <summary>t, the expansion factor of the bottleneck (paper: 6; 1 leaves the expansion out).</summary>
+    /// <summary>t, the expansion factor of the bottleneck (paper: 6; with 1 the first 1x1 group convolution keeps the width).</summary>
     public int Expansion { get; set; } = 6;
 
     /// <summary>Branches of the expanding 1x1 group convolution (paper: 2).</summary>

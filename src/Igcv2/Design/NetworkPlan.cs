@@ -293,11 +293,8 @@ public sealed record NetworkPlan(
         var convs = new List<GroupConvPlan>();
         var activations = new List<Activation>();
         string Conv(int l) => name + ".conv" + l.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (stage.Expansion > 1)
-        {
-            convs.Add(new GroupConvPlan(Conv(1), inChannels, hidden, inChannels / stage.G1, 1, 1, inSize, inSize));
-            activations.Add(stage.Nonlinear ? Activation.Relu6 : Activation.None);
-        }
+        convs.Add(new GroupConvPlan(Conv(1), inChannels, hidden, inChannels / stage.G1, 1, 1, inSize, inSize));
+        activations.Add(stage.Nonlinear ? Activation.Relu6 : Activation.None);
         convs.Add(new GroupConvPlan(Conv(convs.Count + 1), hidden, hidden, 1, 3, stride, inSize, outSize));
         activations.Add(Activation.Relu6);
         convs.Add(new GroupConvPlan(Conv(convs.Count + 1), hidden, stage.Channels, hidden / stage.G2, 1, 1, outSize, outSize));

@@ -32,9 +32,9 @@ public sealed record StageSpec(
 /// Table 10): a 1x1 group convolution with <paramref name="G1"/> branches expanding the C_in channels by
 /// <paramref name="Expansion"/> (t), BN, the interleaving permutation, a channel-wise 3x3 (the stride),
 /// BN, ReLU6, a linear 1x1 group convolution with <paramref name="G2"/> branches to C_out, BN, the
-/// permutation; an identity skip when the block keeps its shape. t = 1 leaves the expansion out
-/// (MobileNetV2's first bottleneck). <paramref name="Nonlinear"/> adds ReLU6 after the expansion too
-/// (MobileNetV2's bottleneck when G1 = G2 = 1).
+/// permutation; an identity skip when the block keeps its shape. The first 1x1 group convolution is there
+/// for t = 1 too (Table 10 lists g1 for its t = 1 row; MobileNetV2's t = 1 bottleneck has none).
+/// <paramref name="Nonlinear"/> adds ReLU6 after the expansion too (MobileNetV2's bottleneck when G1 = G2 = 1).
 /// </summary>
 public sealed record Igcv3StageSpec(
     int Channels,

@@ -237,7 +237,7 @@ public static class NetworkValidator
         {
             var hidden = (long)c * st.Expansion;
             if (hidden > Shapes.MaxChannels) problems.Add(Inv($"the expanded width {c} x {st.Expansion} = {hidden} exceeds {Shapes.MaxChannels}"));
-            else if (st.Expansion > 1 && c % st.G1 != 0) problems.Add(Inv($"G1 = {st.G1} branches do not divide the {c} input channels"));
+            else if (c % st.G1 != 0) problems.Add(Inv($"G1 = {st.G1} branches do not divide the {c} input channels"));
             else if (hidden % st.G2 != 0 || st.Channels % st.G2 != 0) problems.Add(Inv($"G2 = {st.G2} branches do not divide both the {hidden} expanded and the {st.Channels} output channels"));
         }
         if (problems.Count > 0)

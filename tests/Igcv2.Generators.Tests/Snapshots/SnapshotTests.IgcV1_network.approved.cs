@@ -26,18 +26,18 @@ partial class IgcV1Small : global::Igcv2.IModel
         new("classifier", "Classifier", 32, 10, "-", 1, 320L, 330L, 320L),
     });
 
-    // Layout (paper eq. 5: each block is W = P_L W_L ... P_1 W_1; BN after every W_l, ReLU at the end):
+    // Layout (paper eq. 5: each block is W = P_L W_L ... P_1 W_1, BN after every W_l):
     // stem: dense 3x3 conv 3 -> 16, stride 1, 8x8 -> 8x8, BN, ReLU
-    // stage1.block1: K = [2, 8], L = 2, 16 -> 16 channels, 8x8 -> 8x8
+    // stage1.block1 (Igcv2Block): K = [2, 8], L = 2, 16 -> 16 channels, 8x8 -> 8x8, then Relu
     //   W_1: 3x3 group conv, 8 branches x (2 -> 2); P_1: out[j*8 + g] = in[g*2 + j]
     //   W_2: 1x1 group conv, 2 branches x (8 -> 8); P_2: out[j*2 + g] = in[g*8 + j]
-    // stage1.block2: K = [2, 8], L = 2, 16 -> 16 channels, 8x8 -> 8x8, + identity skip from stage1.block1 input
+    // stage1.block2 (Igcv2Block): K = [2, 8], L = 2, 16 -> 16 channels, 8x8 -> 8x8, + identity skip from stage1.block1 input, then Relu
     //   W_1: 3x3 group conv, 8 branches x (2 -> 2); P_1: out[j*8 + g] = in[g*2 + j]
     //   W_2: 1x1 group conv, 2 branches x (8 -> 8); P_2: out[j*2 + g] = in[g*8 + j]
-    // stage2.block1: K = [2, 16], L = 2, 16 -> 32 channels, 8x8 -> 4x4
+    // stage2.block1 (Igcv2Block): K = [2, 16], L = 2, 16 -> 32 channels, 8x8 -> 4x4, then Relu
     //   W_1: 3x3 group conv, 8 branches x (2 -> 2), stride 2; P_1: out[j*8 + g] = in[g*2 + j]
     //   W_2: 1x1 group conv, 1 branch x (16 -> 32); P_2: identity
-    // stage2.block2: K = [2, 16], L = 2, 32 -> 32 channels, 4x4 -> 4x4
+    // stage2.block2 (Igcv2Block): K = [2, 16], L = 2, 32 -> 32 channels, 4x4 -> 4x4, then Relu
     //   W_1: 3x3 group conv, 16 branches x (2 -> 2); P_1: out[j*16 + g] = in[g*2 + j]
     //   W_2: 1x1 group conv, 2 branches x (16 -> 16); P_2: out[j*2 + g] = in[g*16 + j]
     // classifier: global average pool 4x4, FC 32 -> 10, softmax cross-entropy
@@ -132,7 +132,7 @@ partial class IgcV1Small : global::Igcv2.IModel
         stem_bn.Forward(ops, a.stem_c, a.stem_out, n, training);
         ops.Relu(a.stem_out, a.stem_out, n);
 
-        // stage1.block1: K = [2, 8], L = 2, 16 -> 16 channels, 8x8 -> 8x8
+        // stage1.block1 (Igcv2Block): K = [2, 8], L = 2, 16 -> 16 channels, 8x8 -> 8x8
         stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 8 branches x (2 -> 2)
         stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.scratch_16x8, n, training);
         ops.ChannelShuffle(a.scratch_16x8, a.stage1_block1_in2, n, 8);    // P_1: out[j*8 + g] = in[g*2 + j]
@@ -141,7 +141,7 @@ partial class IgcV1Small : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_16x8, a.stage1_block1_out, n, 2);    // P_2: out[j*2 + g] = in[g*8 + j]
         ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
 
-        // stage1.block2: K = [2, 8], L = 2, 16 -> 16 channels, 8x8 -> 8x8
+        // stage1.block2 (Igcv2Block): K = [2, 8], L = 2, 16 -> 16 channels, 8x8 -> 8x8
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 8 branches x (2 -> 2)
         stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.scratch_16x8, n, training);
         ops.ChannelShuffle(a.scratch_16x8, a.stage1_block2_in2, n, 8);    // P_1: out[j*8 + g] = in[g*2 + j]
@@ -151,7 +151,7 @@ partial class IgcV1Small : global::Igcv2.IModel
         ops.Add(a.stage1_block2_out, a.stem_out, a.stage1_block2_out, n);    // identity skip from the input of stage1.block1
         ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
 
-        // stage2.block1: K = [2, 16], L = 2, 16 -> 32 channels, 8x8 -> 4x4
+        // stage2.block1 (Igcv2Block): K = [2, 16], L = 2, 16 -> 32 channels, 8x8 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 8 branches x (2 -> 2), stride 2
         stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.scratch_16x4, n, training);
         ops.ChannelShuffle(a.scratch_16x4, a.stage2_block1_in2, n, 8);    // P_1: out[j*8 + g] = in[g*2 + j]
@@ -160,7 +160,7 @@ partial class IgcV1Small : global::Igcv2.IModel
         // P_2: identity (one branch)
         ops.Relu(a.stage2_block1_out, a.stage2_block1_out, n);
 
-        // stage2.block2: K = [2, 16], L = 2, 32 -> 32 channels, 4x4 -> 4x4
+        // stage2.block2 (Igcv2Block): K = [2, 16], L = 2, 32 -> 32 channels, 4x4 -> 4x4
         stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 16 branches x (2 -> 2)
         stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.scratch_32x4, n, training);
         ops.ChannelShuffle(a.scratch_32x4, a.stage2_block2_in2, n, 16);    // P_1: out[j*16 + g] = in[g*2 + j]
@@ -185,7 +185,7 @@ partial class IgcV1Small : global::Igcv2.IModel
         classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_32x4_a, n);
 
-        // stage2.block2: K = [2, 16], L = 2
+        // stage2.block2 (Igcv2Block): K = [2, 16], L = 2
         ops.ReluBackward(a.stage2_block2_out, a.grad_32x4_a, a.grad_32x4_a, n);
         ops.ChannelShuffle(a.grad_32x4_a, a.grad_32x4_b, n, 16);    // P_2^-1
         stage2_block2_bn2.Backward(ops, a.stage2_block2_c2, a.grad_32x4_b, a.grad_32x4_a, n);
@@ -194,7 +194,7 @@ partial class IgcV1Small : global::Igcv2.IModel
         stage2_block2_bn1.Backward(ops, a.stage2_block2_c1, a.grad_32x4_a, a.grad_32x4_b, n);
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_32x4_b, a.grad_32x4_a, n);
 
-        // stage2.block1: K = [2, 16], L = 2
+        // stage2.block1 (Igcv2Block): K = [2, 16], L = 2
         ops.ReluBackward(a.stage2_block1_out, a.grad_32x4_a, a.grad_32x4_a, n);
         stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_32x4_a, a.grad_32x4_b, n);
         stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_32x4_b, a.grad_16x4_a, n);
@@ -202,7 +202,7 @@ partial class IgcV1Small : global::Igcv2.IModel
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_16x4_b, a.grad_16x4_a, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_16x4_a, a.grad_16x8_a, n);
 
-        // stage1.block2: K = [2, 8], L = 2
+        // stage1.block2 (Igcv2Block): K = [2, 8], L = 2
         ops.ReluBackward(a.stage1_block2_out, a.grad_16x8_a, a.grad_16x8_a, n);
         ops.Copy(a.grad_16x8_a, a.grad_16x8_b);    // the skip's share, added at the input of stage1.block1
         ops.ChannelShuffle(a.grad_16x8_a, a.grad_16x8_c, n, 8);    // P_2^-1
@@ -212,7 +212,7 @@ partial class IgcV1Small : global::Igcv2.IModel
         stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_16x8_a, a.grad_16x8_c, n);
         stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_16x8_c, a.grad_16x8_a, n);
 
-        // stage1.block1: K = [2, 8], L = 2
+        // stage1.block1 (Igcv2Block): K = [2, 8], L = 2
         ops.ReluBackward(a.stage1_block1_out, a.grad_16x8_a, a.grad_16x8_a, n);
         ops.ChannelShuffle(a.grad_16x8_a, a.grad_16x8_c, n, 8);    // P_2^-1
         stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_16x8_c, a.grad_16x8_a, n);

@@ -22,13 +22,13 @@ partial class GlobalNet : global::Igcv2.IModel
         new("classifier", "Classifier", 8, 2, "-", 1, 16L, 18L, 16L),
     });
 
-    // Layout (paper eq. 5: each block is W = P_L W_L ... P_1 W_1; BN after every W_l, ReLU at the end):
+    // Layout (paper eq. 5: each block is W = P_L W_L ... P_1 W_1, BN after every W_l):
     // stem: dense 3x3 conv 3 -> 8, stride 1, 4x4 -> 4x4, BN, ReLU
-    // stage1.block1: K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4
+    // stage1.block1 (Igcv2Block): K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4, then Relu
     //   W_1: 3x3 group conv, 8 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 2 branches x (4 -> 4); P_2: out[j*2 + g] = in[g*4 + j]
     //   W_3: 1x1 group conv, 4 branches x (2 -> 2); P_3: out[j*4 + g] = in[g*2 + j]
-    // stage1.block2: K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4
+    // stage1.block2 (Igcv2Block): K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4, then Relu
     //   W_1: 3x3 group conv, 8 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 2 branches x (4 -> 4); P_2: out[j*2 + g] = in[g*4 + j]
     //   W_3: 1x1 group conv, 4 branches x (2 -> 2); P_3: out[j*4 + g] = in[g*2 + j]
@@ -115,7 +115,7 @@ partial class GlobalNet : global::Igcv2.IModel
         stem_bn.Forward(ops, a.stem_c, a.stem_out, n, training);
         ops.Relu(a.stem_out, a.stem_out, n);
 
-        // stage1.block1: K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4
+        // stage1.block1 (Igcv2Block): K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4
         stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 8 branches x (1 -> 1)
         stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.stage1_block1_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -127,7 +127,7 @@ partial class GlobalNet : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_8x4, a.stage1_block1_out, n, 4);    // P_3: out[j*4 + g] = in[g*2 + j]
         ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
 
-        // stage1.block2: K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4
+        // stage1.block2 (Igcv2Block): K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 8 branches x (1 -> 1)
         stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.stage1_block2_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -155,7 +155,7 @@ partial class GlobalNet : global::Igcv2.IModel
         classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_8x4_a, n);
 
-        // stage1.block2: K = [1, 4, 2], L = 3
+        // stage1.block2 (Igcv2Block): K = [1, 4, 2], L = 3
         ops.ReluBackward(a.stage1_block2_out, a.grad_8x4_a, a.grad_8x4_a, n);
         ops.ChannelShuffle(a.grad_8x4_a, a.grad_8x4_b, n, 2);    // P_3^-1
         stage1_block2_bn3.Backward(ops, a.stage1_block2_c3, a.grad_8x4_b, a.grad_8x4_a, n);
@@ -166,7 +166,7 @@ partial class GlobalNet : global::Igcv2.IModel
         stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_8x4_a, a.grad_8x4_b, n);
         stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_8x4_b, a.grad_8x4_a, n);
 
-        // stage1.block1: K = [1, 4, 2], L = 3
+        // stage1.block1 (Igcv2Block): K = [1, 4, 2], L = 3
         ops.ReluBackward(a.stage1_block1_out, a.grad_8x4_a, a.grad_8x4_a, n);
         ops.ChannelShuffle(a.grad_8x4_a, a.grad_8x4_b, n, 2);    // P_3^-1
         stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_8x4_b, a.grad_8x4_a, n);

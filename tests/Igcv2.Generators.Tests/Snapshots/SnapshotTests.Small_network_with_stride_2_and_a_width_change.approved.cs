@@ -26,21 +26,21 @@ partial class SmallStrided : global::Igcv2.IModel
         new("classifier", "Classifier", 32, 4, "-", 1, 128L, 132L, 128L),
     });
 
-    // Layout (paper eq. 5: each block is W = P_L W_L ... P_1 W_1; BN after every W_l, ReLU at the end):
+    // Layout (paper eq. 5: each block is W = P_L W_L ... P_1 W_1, BN after every W_l):
     // stem: dense 3x3 conv 1 -> 16, stride 1, 8x8 -> 8x8, BN, ReLU
-    // stage1.block1: K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8
+    // stage1.block1 (Igcv2Block): K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8, then Relu
     //   W_1: 3x3 group conv, 16 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 4 branches x (4 -> 4); P_2: out[j*4 + g] = in[g*4 + j]
     //   W_3: 1x1 group conv, 4 branches x (4 -> 4); P_3: out[j*4 + g] = in[g*4 + j]
-    // stage1.block2: K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8, + identity skip from stage1.block1 input
+    // stage1.block2 (Igcv2Block): K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8, + identity skip from stage1.block1 input, then Relu
     //   W_1: 3x3 group conv, 16 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 4 branches x (4 -> 4); P_2: out[j*4 + g] = in[g*4 + j]
     //   W_3: 1x1 group conv, 4 branches x (4 -> 4); P_3: out[j*4 + g] = in[g*4 + j]
-    // stage2.block1: K = [1, 8, 4], L = 3, 16 -> 32 channels, 8x8 -> 4x4
+    // stage2.block1 (Igcv2Block): K = [1, 8, 4], L = 3, 16 -> 32 channels, 8x8 -> 4x4, then Relu
     //   W_1: 3x3 group conv, 16 branches x (1 -> 1), stride 2; P_1: identity
     //   W_2: 1x1 group conv, 2 branches x (8 -> 8); P_2: out[j*2 + g] = in[g*8 + j]
     //   W_3: 1x1 group conv, 4 branches x (4 -> 8); P_3: out[j*4 + g] = in[g*8 + j]
-    // stage2.block2: K = [1, 8, 4], L = 3, 32 -> 32 channels, 4x4 -> 4x4
+    // stage2.block2 (Igcv2Block): K = [1, 8, 4], L = 3, 32 -> 32 channels, 4x4 -> 4x4, then Relu
     //   W_1: 3x3 group conv, 32 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 4 branches x (8 -> 8); P_2: out[j*4 + g] = in[g*8 + j]
     //   W_3: 1x1 group conv, 8 branches x (4 -> 4); P_3: out[j*8 + g] = in[g*4 + j]
@@ -152,7 +152,7 @@ partial class SmallStrided : global::Igcv2.IModel
         stem_bn.Forward(ops, a.stem_c, a.stem_out, n, training);
         ops.Relu(a.stem_out, a.stem_out, n);
 
-        // stage1.block1: K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8
+        // stage1.block1 (Igcv2Block): K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8
         stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1)
         stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.stage1_block1_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -164,7 +164,7 @@ partial class SmallStrided : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_16x8, a.stage1_block1_out, n, 4);    // P_3: out[j*4 + g] = in[g*4 + j]
         ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
 
-        // stage1.block2: K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8
+        // stage1.block2 (Igcv2Block): K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1)
         stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.stage1_block2_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -177,7 +177,7 @@ partial class SmallStrided : global::Igcv2.IModel
         ops.Add(a.stage1_block2_out, a.stem_out, a.stage1_block2_out, n);    // identity skip from the input of stage1.block1
         ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
 
-        // stage2.block1: K = [1, 8, 4], L = 3, 16 -> 32 channels, 8x8 -> 4x4
+        // stage2.block1 (Igcv2Block): K = [1, 8, 4], L = 3, 16 -> 32 channels, 8x8 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1), stride 2
         stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.stage2_block1_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -189,7 +189,7 @@ partial class SmallStrided : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_32x4, a.stage2_block1_out, n, 4);    // P_3: out[j*4 + g] = in[g*8 + j]
         ops.Relu(a.stage2_block1_out, a.stage2_block1_out, n);
 
-        // stage2.block2: K = [1, 8, 4], L = 3, 32 -> 32 channels, 4x4 -> 4x4
+        // stage2.block2 (Igcv2Block): K = [1, 8, 4], L = 3, 32 -> 32 channels, 4x4 -> 4x4
         stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 32 branches x (1 -> 1)
         stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.stage2_block2_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -217,7 +217,7 @@ partial class SmallStrided : global::Igcv2.IModel
         classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_32x4_a, n);
 
-        // stage2.block2: K = [1, 8, 4], L = 3
+        // stage2.block2 (Igcv2Block): K = [1, 8, 4], L = 3
         ops.ReluBackward(a.stage2_block2_out, a.grad_32x4_a, a.grad_32x4_a, n);
         ops.ChannelShuffle(a.grad_32x4_a, a.grad_32x4_b, n, 4);    // P_3^-1
         stage2_block2_bn3.Backward(ops, a.stage2_block2_c3, a.grad_32x4_b, a.grad_32x4_a, n);
@@ -228,7 +228,7 @@ partial class SmallStrided : global::Igcv2.IModel
         stage2_block2_bn1.Backward(ops, a.stage2_block2_c1, a.grad_32x4_a, a.grad_32x4_b, n);
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_32x4_b, a.grad_32x4_a, n);
 
-        // stage2.block1: K = [1, 8, 4], L = 3
+        // stage2.block1 (Igcv2Block): K = [1, 8, 4], L = 3
         ops.ReluBackward(a.stage2_block1_out, a.grad_32x4_a, a.grad_32x4_a, n);
         ops.ChannelShuffle(a.grad_32x4_a, a.grad_32x4_b, n, 8);    // P_3^-1
         stage2_block1_bn3.Backward(ops, a.stage2_block1_c3, a.grad_32x4_b, a.grad_32x4_a, n);
@@ -239,7 +239,7 @@ partial class SmallStrided : global::Igcv2.IModel
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_16x4_b, a.grad_16x4_a, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_16x4_a, a.grad_16x8_a, n);
 
-        // stage1.block2: K = [1, 4, 4], L = 3
+        // stage1.block2 (Igcv2Block): K = [1, 4, 4], L = 3
         ops.ReluBackward(a.stage1_block2_out, a.grad_16x8_a, a.grad_16x8_a, n);
         ops.Copy(a.grad_16x8_a, a.grad_16x8_b);    // the skip's share, added at the input of stage1.block1
         ops.ChannelShuffle(a.grad_16x8_a, a.grad_16x8_c, n, 4);    // P_3^-1
@@ -251,7 +251,7 @@ partial class SmallStrided : global::Igcv2.IModel
         stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_16x8_a, a.grad_16x8_c, n);
         stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_16x8_c, a.grad_16x8_a, n);
 
-        // stage1.block1: K = [1, 4, 4], L = 3
+        // stage1.block1 (Igcv2Block): K = [1, 4, 4], L = 3
         ops.ReluBackward(a.stage1_block1_out, a.grad_16x8_a, a.grad_16x8_a, n);
         ops.ChannelShuffle(a.grad_16x8_a, a.grad_16x8_c, n, 4);    // P_3^-1
         stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_16x8_c, a.grad_16x8_a, n);

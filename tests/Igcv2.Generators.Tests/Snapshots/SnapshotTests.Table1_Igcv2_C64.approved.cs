@@ -40,77 +40,77 @@ partial class Igcv2C64 : global::Igcv2.IModel
         new("classifier", "Classifier", 256, 100, "-", 1, 25600L, 25700L, 25600L),
     });
 
-    // Layout (paper eq. 5: each block is W = P_L W_L ... P_1 W_1; BN after every W_l, ReLU at the end):
+    // Layout (paper eq. 5: each block is W = P_L W_L ... P_1 W_1, BN after every W_l):
     // stem: dense 3x3 conv 3 -> 64, stride 1, 32x32 -> 32x32, BN, ReLU
-    // stage1.block1: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+    // stage1.block1 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32, then Relu
     //   W_1: 3x3 group conv, 64 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (8 -> 8); P_2: out[j*8 + g] = in[g*8 + j]
     //   W_3: 1x1 group conv, 8 branches x (8 -> 8); P_3: out[j*8 + g] = in[g*8 + j]
-    // stage1.block2: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32, + identity skip from stage1.block1 input
+    // stage1.block2 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32, + identity skip from stage1.block1 input, then Relu
     //   W_1: 3x3 group conv, 64 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (8 -> 8); P_2: out[j*8 + g] = in[g*8 + j]
     //   W_3: 1x1 group conv, 8 branches x (8 -> 8); P_3: out[j*8 + g] = in[g*8 + j]
-    // stage1.block3: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+    // stage1.block3 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32, then Relu
     //   W_1: 3x3 group conv, 64 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (8 -> 8); P_2: out[j*8 + g] = in[g*8 + j]
     //   W_3: 1x1 group conv, 8 branches x (8 -> 8); P_3: out[j*8 + g] = in[g*8 + j]
-    // stage1.block4: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32, + identity skip from stage1.block3 input
+    // stage1.block4 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32, + identity skip from stage1.block3 input, then Relu
     //   W_1: 3x3 group conv, 64 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (8 -> 8); P_2: out[j*8 + g] = in[g*8 + j]
     //   W_3: 1x1 group conv, 8 branches x (8 -> 8); P_3: out[j*8 + g] = in[g*8 + j]
-    // stage1.block5: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+    // stage1.block5 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32, then Relu
     //   W_1: 3x3 group conv, 64 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (8 -> 8); P_2: out[j*8 + g] = in[g*8 + j]
     //   W_3: 1x1 group conv, 8 branches x (8 -> 8); P_3: out[j*8 + g] = in[g*8 + j]
-    // stage1.block6: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32, + identity skip from stage1.block5 input
+    // stage1.block6 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32, + identity skip from stage1.block5 input, then Relu
     //   W_1: 3x3 group conv, 64 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (8 -> 8); P_2: out[j*8 + g] = in[g*8 + j]
     //   W_3: 1x1 group conv, 8 branches x (8 -> 8); P_3: out[j*8 + g] = in[g*8 + j]
-    // stage2.block1: K = [1, 16, 8], L = 3, 64 -> 128 channels, 32x32 -> 16x16
+    // stage2.block1 (Igcv2Block): K = [1, 16, 8], L = 3, 64 -> 128 channels, 32x32 -> 16x16, then Relu
     //   W_1: 3x3 group conv, 64 branches x (1 -> 1), stride 2; P_1: identity
     //   W_2: 1x1 group conv, 4 branches x (16 -> 16); P_2: out[j*4 + g] = in[g*16 + j]
     //   W_3: 1x1 group conv, 8 branches x (8 -> 16); P_3: out[j*8 + g] = in[g*16 + j]
-    // stage2.block2: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+    // stage2.block2 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16, then Relu
     //   W_1: 3x3 group conv, 128 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (16 -> 16); P_2: out[j*8 + g] = in[g*16 + j]
     //   W_3: 1x1 group conv, 16 branches x (8 -> 8); P_3: out[j*16 + g] = in[g*8 + j]
-    // stage2.block3: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+    // stage2.block3 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16, then Relu
     //   W_1: 3x3 group conv, 128 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (16 -> 16); P_2: out[j*8 + g] = in[g*16 + j]
     //   W_3: 1x1 group conv, 16 branches x (8 -> 8); P_3: out[j*16 + g] = in[g*8 + j]
-    // stage2.block4: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16, + identity skip from stage2.block3 input
+    // stage2.block4 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16, + identity skip from stage2.block3 input, then Relu
     //   W_1: 3x3 group conv, 128 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (16 -> 16); P_2: out[j*8 + g] = in[g*16 + j]
     //   W_3: 1x1 group conv, 16 branches x (8 -> 8); P_3: out[j*16 + g] = in[g*8 + j]
-    // stage2.block5: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+    // stage2.block5 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16, then Relu
     //   W_1: 3x3 group conv, 128 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (16 -> 16); P_2: out[j*8 + g] = in[g*16 + j]
     //   W_3: 1x1 group conv, 16 branches x (8 -> 8); P_3: out[j*16 + g] = in[g*8 + j]
-    // stage2.block6: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16, + identity skip from stage2.block5 input
+    // stage2.block6 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16, + identity skip from stage2.block5 input, then Relu
     //   W_1: 3x3 group conv, 128 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (16 -> 16); P_2: out[j*8 + g] = in[g*16 + j]
     //   W_3: 1x1 group conv, 16 branches x (8 -> 8); P_3: out[j*16 + g] = in[g*8 + j]
-    // stage3.block1: K = [1, 32, 8], L = 3, 128 -> 256 channels, 16x16 -> 8x8
+    // stage3.block1 (Igcv2Block): K = [1, 32, 8], L = 3, 128 -> 256 channels, 16x16 -> 8x8, then Relu
     //   W_1: 3x3 group conv, 128 branches x (1 -> 1), stride 2; P_1: identity
     //   W_2: 1x1 group conv, 4 branches x (32 -> 32); P_2: out[j*4 + g] = in[g*32 + j]
     //   W_3: 1x1 group conv, 16 branches x (8 -> 16); P_3: out[j*16 + g] = in[g*16 + j]
-    // stage3.block2: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+    // stage3.block2 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8, then Relu
     //   W_1: 3x3 group conv, 256 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (32 -> 32); P_2: out[j*8 + g] = in[g*32 + j]
     //   W_3: 1x1 group conv, 32 branches x (8 -> 8); P_3: out[j*32 + g] = in[g*8 + j]
-    // stage3.block3: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+    // stage3.block3 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8, then Relu
     //   W_1: 3x3 group conv, 256 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (32 -> 32); P_2: out[j*8 + g] = in[g*32 + j]
     //   W_3: 1x1 group conv, 32 branches x (8 -> 8); P_3: out[j*32 + g] = in[g*8 + j]
-    // stage3.block4: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8, + identity skip from stage3.block3 input
+    // stage3.block4 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8, + identity skip from stage3.block3 input, then Relu
     //   W_1: 3x3 group conv, 256 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (32 -> 32); P_2: out[j*8 + g] = in[g*32 + j]
     //   W_3: 1x1 group conv, 32 branches x (8 -> 8); P_3: out[j*32 + g] = in[g*8 + j]
-    // stage3.block5: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+    // stage3.block5 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8, then Relu
     //   W_1: 3x3 group conv, 256 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (32 -> 32); P_2: out[j*8 + g] = in[g*32 + j]
     //   W_3: 1x1 group conv, 32 branches x (8 -> 8); P_3: out[j*32 + g] = in[g*8 + j]
-    // stage3.block6: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8, + identity skip from stage3.block5 input
+    // stage3.block6 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8, + identity skip from stage3.block5 input, then Relu
     //   W_1: 3x3 group conv, 256 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 8 branches x (32 -> 32); P_2: out[j*8 + g] = in[g*32 + j]
     //   W_3: 1x1 group conv, 32 branches x (8 -> 8); P_3: out[j*32 + g] = in[g*8 + j]
@@ -391,7 +391,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stem_bn.Forward(ops, a.stem_c, a.stem_out, n, training);
         ops.Relu(a.stem_out, a.stem_out, n);
 
-        // stage1.block1: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+        // stage1.block1 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
         stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.stage1_block1_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -403,7 +403,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_64x32, a.stage1_block1_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
         ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
 
-        // stage1.block2: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+        // stage1.block2 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
         stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.stage1_block2_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -416,7 +416,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.Add(a.stage1_block2_out, a.stem_out, a.stage1_block2_out, n);    // identity skip from the input of stage1.block1
         ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
 
-        // stage1.block3: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+        // stage1.block3 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block3_conv1.Forward(ops, a.stage1_block2_out, a.stage1_block3_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
         stage1_block3_bn1.Forward(ops, a.stage1_block3_c1, a.stage1_block3_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -428,7 +428,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_64x32, a.stage1_block3_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
         ops.Relu(a.stage1_block3_out, a.stage1_block3_out, n);
 
-        // stage1.block4: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+        // stage1.block4 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block4_conv1.Forward(ops, a.stage1_block3_out, a.stage1_block4_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
         stage1_block4_bn1.Forward(ops, a.stage1_block4_c1, a.stage1_block4_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -441,7 +441,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.Add(a.stage1_block4_out, a.stage1_block2_out, a.stage1_block4_out, n);    // identity skip from the input of stage1.block3
         ops.Relu(a.stage1_block4_out, a.stage1_block4_out, n);
 
-        // stage1.block5: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+        // stage1.block5 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block5_conv1.Forward(ops, a.stage1_block4_out, a.stage1_block5_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
         stage1_block5_bn1.Forward(ops, a.stage1_block5_c1, a.stage1_block5_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -453,7 +453,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_64x32, a.stage1_block5_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
         ops.Relu(a.stage1_block5_out, a.stage1_block5_out, n);
 
-        // stage1.block6: K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
+        // stage1.block6 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block6_conv1.Forward(ops, a.stage1_block5_out, a.stage1_block6_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
         stage1_block6_bn1.Forward(ops, a.stage1_block6_c1, a.stage1_block6_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -466,7 +466,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.Add(a.stage1_block6_out, a.stage1_block4_out, a.stage1_block6_out, n);    // identity skip from the input of stage1.block5
         ops.Relu(a.stage1_block6_out, a.stage1_block6_out, n);
 
-        // stage2.block1: K = [1, 16, 8], L = 3, 64 -> 128 channels, 32x32 -> 16x16
+        // stage2.block1 (Igcv2Block): K = [1, 16, 8], L = 3, 64 -> 128 channels, 32x32 -> 16x16
         stage2_block1_conv1.Forward(ops, a.stage1_block6_out, a.stage2_block1_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1), stride 2
         stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.stage2_block1_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -478,7 +478,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_128x16, a.stage2_block1_out, n, 8);    // P_3: out[j*8 + g] = in[g*16 + j]
         ops.Relu(a.stage2_block1_out, a.stage2_block1_out, n);
 
-        // stage2.block2: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+        // stage2.block2 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
         stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.stage2_block2_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -490,7 +490,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_128x16, a.stage2_block2_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
         ops.Relu(a.stage2_block2_out, a.stage2_block2_out, n);
 
-        // stage2.block3: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+        // stage2.block3 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block3_conv1.Forward(ops, a.stage2_block2_out, a.stage2_block3_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
         stage2_block3_bn1.Forward(ops, a.stage2_block3_c1, a.stage2_block3_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -502,7 +502,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_128x16, a.stage2_block3_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
         ops.Relu(a.stage2_block3_out, a.stage2_block3_out, n);
 
-        // stage2.block4: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+        // stage2.block4 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block4_conv1.Forward(ops, a.stage2_block3_out, a.stage2_block4_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
         stage2_block4_bn1.Forward(ops, a.stage2_block4_c1, a.stage2_block4_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -515,7 +515,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.Add(a.stage2_block4_out, a.stage2_block2_out, a.stage2_block4_out, n);    // identity skip from the input of stage2.block3
         ops.Relu(a.stage2_block4_out, a.stage2_block4_out, n);
 
-        // stage2.block5: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+        // stage2.block5 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block5_conv1.Forward(ops, a.stage2_block4_out, a.stage2_block5_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
         stage2_block5_bn1.Forward(ops, a.stage2_block5_c1, a.stage2_block5_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -527,7 +527,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_128x16, a.stage2_block5_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
         ops.Relu(a.stage2_block5_out, a.stage2_block5_out, n);
 
-        // stage2.block6: K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
+        // stage2.block6 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block6_conv1.Forward(ops, a.stage2_block5_out, a.stage2_block6_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
         stage2_block6_bn1.Forward(ops, a.stage2_block6_c1, a.stage2_block6_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -540,7 +540,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.Add(a.stage2_block6_out, a.stage2_block4_out, a.stage2_block6_out, n);    // identity skip from the input of stage2.block5
         ops.Relu(a.stage2_block6_out, a.stage2_block6_out, n);
 
-        // stage3.block1: K = [1, 32, 8], L = 3, 128 -> 256 channels, 16x16 -> 8x8
+        // stage3.block1 (Igcv2Block): K = [1, 32, 8], L = 3, 128 -> 256 channels, 16x16 -> 8x8
         stage3_block1_conv1.Forward(ops, a.stage2_block6_out, a.stage3_block1_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1), stride 2
         stage3_block1_bn1.Forward(ops, a.stage3_block1_c1, a.stage3_block1_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -552,7 +552,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_256x8, a.stage3_block1_out, n, 16);    // P_3: out[j*16 + g] = in[g*16 + j]
         ops.Relu(a.stage3_block1_out, a.stage3_block1_out, n);
 
-        // stage3.block2: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+        // stage3.block2 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block2_conv1.Forward(ops, a.stage3_block1_out, a.stage3_block2_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
         stage3_block2_bn1.Forward(ops, a.stage3_block2_c1, a.stage3_block2_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -564,7 +564,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_256x8, a.stage3_block2_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
         ops.Relu(a.stage3_block2_out, a.stage3_block2_out, n);
 
-        // stage3.block3: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+        // stage3.block3 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block3_conv1.Forward(ops, a.stage3_block2_out, a.stage3_block3_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
         stage3_block3_bn1.Forward(ops, a.stage3_block3_c1, a.stage3_block3_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -576,7 +576,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_256x8, a.stage3_block3_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
         ops.Relu(a.stage3_block3_out, a.stage3_block3_out, n);
 
-        // stage3.block4: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+        // stage3.block4 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block4_conv1.Forward(ops, a.stage3_block3_out, a.stage3_block4_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
         stage3_block4_bn1.Forward(ops, a.stage3_block4_c1, a.stage3_block4_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -589,7 +589,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.Add(a.stage3_block4_out, a.stage3_block2_out, a.stage3_block4_out, n);    // identity skip from the input of stage3.block3
         ops.Relu(a.stage3_block4_out, a.stage3_block4_out, n);
 
-        // stage3.block5: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+        // stage3.block5 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block5_conv1.Forward(ops, a.stage3_block4_out, a.stage3_block5_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
         stage3_block5_bn1.Forward(ops, a.stage3_block5_c1, a.stage3_block5_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -601,7 +601,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.ChannelShuffle(a.scratch_256x8, a.stage3_block5_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
         ops.Relu(a.stage3_block5_out, a.stage3_block5_out, n);
 
-        // stage3.block6: K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
+        // stage3.block6 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block6_conv1.Forward(ops, a.stage3_block5_out, a.stage3_block6_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
         stage3_block6_bn1.Forward(ops, a.stage3_block6_c1, a.stage3_block6_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -630,7 +630,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_256x8_a, n);
 
-        // stage3.block6: K = [1, 32, 8], L = 3
+        // stage3.block6 (Igcv2Block): K = [1, 32, 8], L = 3
         ops.ReluBackward(a.stage3_block6_out, a.grad_256x8_a, a.grad_256x8_a, n);
         ops.Copy(a.grad_256x8_a, a.grad_256x8_b);    // the skip's share, added at the input of stage3.block5
         ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_c, n, 8);    // P_3^-1
@@ -642,7 +642,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage3_block6_bn1.Backward(ops, a.stage3_block6_c1, a.grad_256x8_a, a.grad_256x8_c, n);
         stage3_block6_conv1.Backward(ops, a.stage3_block5_out, a.grad_256x8_c, a.grad_256x8_a, n);
 
-        // stage3.block5: K = [1, 32, 8], L = 3
+        // stage3.block5 (Igcv2Block): K = [1, 32, 8], L = 3
         ops.ReluBackward(a.stage3_block5_out, a.grad_256x8_a, a.grad_256x8_a, n);
         ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_c, n, 8);    // P_3^-1
         stage3_block5_bn3.Backward(ops, a.stage3_block5_c3, a.grad_256x8_c, a.grad_256x8_a, n);
@@ -654,7 +654,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage3_block5_conv1.Backward(ops, a.stage3_block4_out, a.grad_256x8_c, a.grad_256x8_a, n);
         ops.Add(a.grad_256x8_a, a.grad_256x8_b, a.grad_256x8_a, n);    // plus the skip's share
 
-        // stage3.block4: K = [1, 32, 8], L = 3
+        // stage3.block4 (Igcv2Block): K = [1, 32, 8], L = 3
         ops.ReluBackward(a.stage3_block4_out, a.grad_256x8_a, a.grad_256x8_a, n);
         ops.Copy(a.grad_256x8_a, a.grad_256x8_b);    // the skip's share, added at the input of stage3.block3
         ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_c, n, 8);    // P_3^-1
@@ -666,7 +666,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage3_block4_bn1.Backward(ops, a.stage3_block4_c1, a.grad_256x8_a, a.grad_256x8_c, n);
         stage3_block4_conv1.Backward(ops, a.stage3_block3_out, a.grad_256x8_c, a.grad_256x8_a, n);
 
-        // stage3.block3: K = [1, 32, 8], L = 3
+        // stage3.block3 (Igcv2Block): K = [1, 32, 8], L = 3
         ops.ReluBackward(a.stage3_block3_out, a.grad_256x8_a, a.grad_256x8_a, n);
         ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_c, n, 8);    // P_3^-1
         stage3_block3_bn3.Backward(ops, a.stage3_block3_c3, a.grad_256x8_c, a.grad_256x8_a, n);
@@ -678,7 +678,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage3_block3_conv1.Backward(ops, a.stage3_block2_out, a.grad_256x8_c, a.grad_256x8_a, n);
         ops.Add(a.grad_256x8_a, a.grad_256x8_b, a.grad_256x8_a, n);    // plus the skip's share
 
-        // stage3.block2: K = [1, 32, 8], L = 3
+        // stage3.block2 (Igcv2Block): K = [1, 32, 8], L = 3
         ops.ReluBackward(a.stage3_block2_out, a.grad_256x8_a, a.grad_256x8_a, n);
         ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_b, n, 8);    // P_3^-1
         stage3_block2_bn3.Backward(ops, a.stage3_block2_c3, a.grad_256x8_b, a.grad_256x8_a, n);
@@ -689,7 +689,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage3_block2_bn1.Backward(ops, a.stage3_block2_c1, a.grad_256x8_a, a.grad_256x8_b, n);
         stage3_block2_conv1.Backward(ops, a.stage3_block1_out, a.grad_256x8_b, a.grad_256x8_a, n);
 
-        // stage3.block1: K = [1, 32, 8], L = 3
+        // stage3.block1 (Igcv2Block): K = [1, 32, 8], L = 3
         ops.ReluBackward(a.stage3_block1_out, a.grad_256x8_a, a.grad_256x8_a, n);
         ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_b, n, 16);    // P_3^-1
         stage3_block1_bn3.Backward(ops, a.stage3_block1_c3, a.grad_256x8_b, a.grad_256x8_a, n);
@@ -700,7 +700,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage3_block1_bn1.Backward(ops, a.stage3_block1_c1, a.grad_128x8_b, a.grad_128x8_a, n);
         stage3_block1_conv1.Backward(ops, a.stage2_block6_out, a.grad_128x8_a, a.grad_128x16_a, n);
 
-        // stage2.block6: K = [1, 16, 8], L = 3
+        // stage2.block6 (Igcv2Block): K = [1, 16, 8], L = 3
         ops.ReluBackward(a.stage2_block6_out, a.grad_128x16_a, a.grad_128x16_a, n);
         ops.Copy(a.grad_128x16_a, a.grad_128x16_b);    // the skip's share, added at the input of stage2.block5
         ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_c, n, 8);    // P_3^-1
@@ -712,7 +712,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage2_block6_bn1.Backward(ops, a.stage2_block6_c1, a.grad_128x16_a, a.grad_128x16_c, n);
         stage2_block6_conv1.Backward(ops, a.stage2_block5_out, a.grad_128x16_c, a.grad_128x16_a, n);
 
-        // stage2.block5: K = [1, 16, 8], L = 3
+        // stage2.block5 (Igcv2Block): K = [1, 16, 8], L = 3
         ops.ReluBackward(a.stage2_block5_out, a.grad_128x16_a, a.grad_128x16_a, n);
         ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_c, n, 8);    // P_3^-1
         stage2_block5_bn3.Backward(ops, a.stage2_block5_c3, a.grad_128x16_c, a.grad_128x16_a, n);
@@ -724,7 +724,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage2_block5_conv1.Backward(ops, a.stage2_block4_out, a.grad_128x16_c, a.grad_128x16_a, n);
         ops.Add(a.grad_128x16_a, a.grad_128x16_b, a.grad_128x16_a, n);    // plus the skip's share
 
-        // stage2.block4: K = [1, 16, 8], L = 3
+        // stage2.block4 (Igcv2Block): K = [1, 16, 8], L = 3
         ops.ReluBackward(a.stage2_block4_out, a.grad_128x16_a, a.grad_128x16_a, n);
         ops.Copy(a.grad_128x16_a, a.grad_128x16_b);    // the skip's share, added at the input of stage2.block3
         ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_c, n, 8);    // P_3^-1
@@ -736,7 +736,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage2_block4_bn1.Backward(ops, a.stage2_block4_c1, a.grad_128x16_a, a.grad_128x16_c, n);
         stage2_block4_conv1.Backward(ops, a.stage2_block3_out, a.grad_128x16_c, a.grad_128x16_a, n);
 
-        // stage2.block3: K = [1, 16, 8], L = 3
+        // stage2.block3 (Igcv2Block): K = [1, 16, 8], L = 3
         ops.ReluBackward(a.stage2_block3_out, a.grad_128x16_a, a.grad_128x16_a, n);
         ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_c, n, 8);    // P_3^-1
         stage2_block3_bn3.Backward(ops, a.stage2_block3_c3, a.grad_128x16_c, a.grad_128x16_a, n);
@@ -748,7 +748,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage2_block3_conv1.Backward(ops, a.stage2_block2_out, a.grad_128x16_c, a.grad_128x16_a, n);
         ops.Add(a.grad_128x16_a, a.grad_128x16_b, a.grad_128x16_a, n);    // plus the skip's share
 
-        // stage2.block2: K = [1, 16, 8], L = 3
+        // stage2.block2 (Igcv2Block): K = [1, 16, 8], L = 3
         ops.ReluBackward(a.stage2_block2_out, a.grad_128x16_a, a.grad_128x16_a, n);
         ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_b, n, 8);    // P_3^-1
         stage2_block2_bn3.Backward(ops, a.stage2_block2_c3, a.grad_128x16_b, a.grad_128x16_a, n);
@@ -759,7 +759,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage2_block2_bn1.Backward(ops, a.stage2_block2_c1, a.grad_128x16_a, a.grad_128x16_b, n);
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_128x16_b, a.grad_128x16_a, n);
 
-        // stage2.block1: K = [1, 16, 8], L = 3
+        // stage2.block1 (Igcv2Block): K = [1, 16, 8], L = 3
         ops.ReluBackward(a.stage2_block1_out, a.grad_128x16_a, a.grad_128x16_a, n);
         ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_b, n, 16);    // P_3^-1
         stage2_block1_bn3.Backward(ops, a.stage2_block1_c3, a.grad_128x16_b, a.grad_128x16_a, n);
@@ -770,7 +770,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_64x16_b, a.grad_64x16_a, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block6_out, a.grad_64x16_a, a.grad_64x32_a, n);
 
-        // stage1.block6: K = [1, 8, 8], L = 3
+        // stage1.block6 (Igcv2Block): K = [1, 8, 8], L = 3
         ops.ReluBackward(a.stage1_block6_out, a.grad_64x32_a, a.grad_64x32_a, n);
         ops.Copy(a.grad_64x32_a, a.grad_64x32_b);    // the skip's share, added at the input of stage1.block5
         ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
@@ -782,7 +782,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage1_block6_bn1.Backward(ops, a.stage1_block6_c1, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block6_conv1.Backward(ops, a.stage1_block5_out, a.grad_64x32_c, a.grad_64x32_a, n);
 
-        // stage1.block5: K = [1, 8, 8], L = 3
+        // stage1.block5 (Igcv2Block): K = [1, 8, 8], L = 3
         ops.ReluBackward(a.stage1_block5_out, a.grad_64x32_a, a.grad_64x32_a, n);
         ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
         stage1_block5_bn3.Backward(ops, a.stage1_block5_c3, a.grad_64x32_c, a.grad_64x32_a, n);
@@ -794,7 +794,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage1_block5_conv1.Backward(ops, a.stage1_block4_out, a.grad_64x32_c, a.grad_64x32_a, n);
         ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
 
-        // stage1.block4: K = [1, 8, 8], L = 3
+        // stage1.block4 (Igcv2Block): K = [1, 8, 8], L = 3
         ops.ReluBackward(a.stage1_block4_out, a.grad_64x32_a, a.grad_64x32_a, n);
         ops.Copy(a.grad_64x32_a, a.grad_64x32_b);    // the skip's share, added at the input of stage1.block3
         ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
@@ -806,7 +806,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage1_block4_bn1.Backward(ops, a.stage1_block4_c1, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block4_conv1.Backward(ops, a.stage1_block3_out, a.grad_64x32_c, a.grad_64x32_a, n);
 
-        // stage1.block3: K = [1, 8, 8], L = 3
+        // stage1.block3 (Igcv2Block): K = [1, 8, 8], L = 3
         ops.ReluBackward(a.stage1_block3_out, a.grad_64x32_a, a.grad_64x32_a, n);
         ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
         stage1_block3_bn3.Backward(ops, a.stage1_block3_c3, a.grad_64x32_c, a.grad_64x32_a, n);
@@ -818,7 +818,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage1_block3_conv1.Backward(ops, a.stage1_block2_out, a.grad_64x32_c, a.grad_64x32_a, n);
         ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
 
-        // stage1.block2: K = [1, 8, 8], L = 3
+        // stage1.block2 (Igcv2Block): K = [1, 8, 8], L = 3
         ops.ReluBackward(a.stage1_block2_out, a.grad_64x32_a, a.grad_64x32_a, n);
         ops.Copy(a.grad_64x32_a, a.grad_64x32_b);    // the skip's share, added at the input of stage1.block1
         ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
@@ -830,7 +830,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_64x32_c, a.grad_64x32_a, n);
 
-        // stage1.block1: K = [1, 8, 8], L = 3
+        // stage1.block1 (Igcv2Block): K = [1, 8, 8], L = 3
         ops.ReluBackward(a.stage1_block1_out, a.grad_64x32_a, a.grad_64x32_a, n);
         ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
         stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_64x32_c, a.grad_64x32_a, n);

@@ -25,15 +25,15 @@ partial class XceptionSmall : global::Igcv2.IModel
         new("classifier", "Classifier", 24, 10, "-", 1, 240L, 250L, 240L),
     });
 
-    // Layout (paper eq. 5: each block is W = P_L W_L ... P_1 W_1; BN after every W_l, ReLU at the end):
+    // Layout (paper eq. 5: each block is W = P_L W_L ... P_1 W_1, BN after every W_l):
     // stem: dense 3x3 conv 3 -> 12, stride 1, 8x8 -> 8x8, BN, ReLU
-    // stage1.block1: K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
+    // stage1.block1 (Igcv2Block): K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8, then Relu
     //   W_1: 3x3 group conv, 12 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 1 branch x (12 -> 12); P_2: identity
-    // stage1.block2: K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8, + identity skip from stage1.block1 input
+    // stage1.block2 (Igcv2Block): K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8, + identity skip from stage1.block1 input, then Relu
     //   W_1: 3x3 group conv, 12 branches x (1 -> 1); P_1: identity
     //   W_2: 1x1 group conv, 1 branch x (12 -> 12); P_2: identity
-    // stage2.block1: K = [1, 12], L = 2, 12 -> 24 channels, 8x8 -> 4x4
+    // stage2.block1 (Igcv2Block): K = [1, 12], L = 2, 12 -> 24 channels, 8x8 -> 4x4, then Relu
     //   W_1: 3x3 group conv, 12 branches x (1 -> 1), stride 2; P_1: identity
     //   W_2: 1x1 group conv, 1 branch x (12 -> 24); P_2: identity
     // classifier: global average pool 4x4, FC 24 -> 10, softmax cross-entropy
@@ -120,7 +120,7 @@ partial class XceptionSmall : global::Igcv2.IModel
         stem_bn.Forward(ops, a.stem_c, a.stem_out, n, training);
         ops.Relu(a.stem_out, a.stem_out, n);
 
-        // stage1.block1: K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
+        // stage1.block1 (Igcv2Block): K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
         stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1)
         stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.stage1_block1_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -129,7 +129,7 @@ partial class XceptionSmall : global::Igcv2.IModel
         // P_2: identity (one branch)
         ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
 
-        // stage1.block2: K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
+        // stage1.block2 (Igcv2Block): K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1)
         stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.stage1_block2_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -139,7 +139,7 @@ partial class XceptionSmall : global::Igcv2.IModel
         ops.Add(a.stage1_block2_out, a.stem_out, a.stage1_block2_out, n);    // identity skip from the input of stage1.block1
         ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
 
-        // stage2.block1: K = [1, 12], L = 2, 12 -> 24 channels, 8x8 -> 4x4
+        // stage2.block1 (Igcv2Block): K = [1, 12], L = 2, 12 -> 24 channels, 8x8 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1), stride 2
         stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.stage2_block1_in2, n, training);
         // P_1: identity (one channel per branch)
@@ -164,14 +164,14 @@ partial class XceptionSmall : global::Igcv2.IModel
         classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_24x4_a, n);
 
-        // stage2.block1: K = [1, 12], L = 2
+        // stage2.block1 (Igcv2Block): K = [1, 12], L = 2
         ops.ReluBackward(a.stage2_block1_out, a.grad_24x4_a, a.grad_24x4_a, n);
         stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_24x4_a, a.grad_24x4_b, n);
         stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_24x4_b, a.grad_12x4_a, n);
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_12x4_a, a.grad_12x4_b, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_12x4_b, a.grad_12x8_a, n);
 
-        // stage1.block2: K = [1, 12], L = 2
+        // stage1.block2 (Igcv2Block): K = [1, 12], L = 2
         ops.ReluBackward(a.stage1_block2_out, a.grad_12x8_a, a.grad_12x8_a, n);
         ops.Copy(a.grad_12x8_a, a.grad_12x8_b);    // the skip's share, added at the input of stage1.block1
         stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_12x8_a, a.grad_12x8_c, n);
@@ -179,7 +179,7 @@ partial class XceptionSmall : global::Igcv2.IModel
         stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_12x8_a, a.grad_12x8_c, n);
         stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_12x8_c, a.grad_12x8_a, n);
 
-        // stage1.block1: K = [1, 12], L = 2
+        // stage1.block1 (Igcv2Block): K = [1, 12], L = 2
         ops.ReluBackward(a.stage1_block1_out, a.grad_12x8_a, a.grad_12x8_a, n);
         stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_12x8_a, a.grad_12x8_c, n);
         stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_12x8_c, a.grad_12x8_a, n);
