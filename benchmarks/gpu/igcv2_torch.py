@@ -476,14 +476,20 @@ def main_torch(args):
 
     batches = [int(b) for b in args.batches.split(",")]
     modes = ["eager"] + ([] if args.no_compile else ["compile"])
-    for network in networks:
-        if network == "CheckNet":
-            continue
-        plan_path, weights_path, _ = export_paths(args.export_dir, network)
-        plan = load_plan(plan_path)
-        tensors, _ = read_safetensors(weights_path)
-        for batch in batches:
-            for mode in modes:
+    started = time.perf_counter()
+    os.makedirs(args.out, exist_ok=True)
+    # Every eager run first, then the compiled ones (compilation can take minutes): a budget cut loses the latter.
+    for mode in modes:
+        for network in networks:
+            if network == "CheckNet":
+                continue
+            plan_path, weights_path, _ = export_paths(args.export_dir, network)
+            plan = load_plan(plan_path)
+            tensors, _ = read_safetensors(weights_path)
+            for batch in batches:
+                if args.budget_s and time.perf_counter() - started > args.budget_s:
+                    print(f"{network} batch {batch} {mode}: skipped, past the {args.budget_s} s budget")
+                    continue
                 try:
                     r = time_network(plan, tensors, device, batch, mode == "compile", args.warmup, args.runs)
                 except Exception as e:  # torch.compile may be unavailable (no Triton, no compiler): say so, go on
@@ -493,12 +499,13 @@ def main_torch(args):
                 report["results"].append(r)
                 if "error" not in r:
                     print(f"{network} batch {batch} {mode}: inference {r['inference_ms']:.2f} ms, train step {r['train_step_ms']:.2f} ms")
+                with open(os.path.join(args.out, "torch_results.json"), "w", encoding="utf-8") as f:
+                    json.dump(report, f, indent=2)
 
     lines = ratio_table(ours, report["results"])
     print()
     for line in lines:
         print(line)
-    os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "torch_results.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)
     with open(os.path.join(args.out, "comparison.md"), "w", encoding="utf-8") as f:
@@ -629,6 +636,7 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--no-compile", action="store_true", help="time eager mode only")
+    parser.add_argument("--budget-s", type=float, default=0, help="skip the timings that would start after this many seconds (0: no limit)")
     parser.add_argument("--tf32", action="store_true", help="let cuDNN/cuBLAS use TF32 (ours is plain float32)")
     parser.add_argument("--self-test", action="store_true", help="run the pure-Python self-test (no torch needed)")
     args = parser.parse_args(argv)
