@@ -204,11 +204,11 @@ public static class GpuBenchApp
             var measured = ModelTiming.Run(device, network, batch, options.Warmup, options.Runs).TrainStepMs;
             var total = rows.Sum(r => r.Ms);
             log.WriteLine($"Where one training step of {network.ClassName} at batch {batch} goes (each distinct op call timed alone, median of {options.Runs}):");
-            log.WriteLine($"| {"op kind",-36} | {"calls",5} | {"ms",9} | {"share",6} |");
-            log.WriteLine($"|{new string('-', 38)}|{new string('-', 7)}|{new string('-', 11)}|{new string('-', 8)}|");
-            foreach (var r in rows) log.WriteLine($"| {r.Kind,-36} | {r.Calls,5} | {r.Ms,9:F2} | {100 * r.Ms / total,5:F1}% |");
-            log.WriteLine($"| {"sum of isolated ops",-36} | {rows.Sum(r => r.Calls),5} | {total,9:F2} | {100.0,5:F1}% |");
-            log.WriteLine($"| {"measured training step",-36} | {"",5} | {measured,9:F2} | {100 * measured / total,5:F1}% |");
+            log.WriteLine($"| {"op kind",-38} | {"calls",5} | {"ms",9} | {"share",6} |");
+            log.WriteLine($"|{new string('-', 40)}|{new string('-', 7)}|{new string('-', 11)}|{new string('-', 8)}|");
+            foreach (var r in rows) log.WriteLine($"| {r.Kind,-38} | {r.Calls,5} | {r.Ms,9:F2} | {100 * r.Ms / total,5:F1}% |");
+            log.WriteLine($"| {"sum of isolated ops",-38} | {rows.Sum(r => r.Calls),5} | {total,9:F2} | {100.0,5:F1}% |");
+            log.WriteLine($"| {"measured training step",-38} | {"",5} | {measured,9:F2} | {100 * measured / total,5:F1}% |");
             log.WriteLine();
             WriteCsv(Path.Combine(options.Output, "profile.csv"), ["op_kind", "calls", "ms", "share"],
                 rows.Select(r => new object[] { r.Kind, r.Calls, r.Ms, r.Ms / total }));
