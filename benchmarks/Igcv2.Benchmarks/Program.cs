@@ -12,8 +12,8 @@ using Device = Igcv2.Device;
 // called straight from Parallel.For. Median and minimum of timed runs after warm-up runs.
 // Usage: dotnet run -c Release --project benchmarks/Igcv2.Benchmarks [-- --batch 64 --runs 7 --accelerator-runs 3 --filter conv]
 // (--filter body runs only the kernel-body comparison).
-int batch = 64, runs = 7, acceleratorRuns = 3;
-string filter = "";
+int batch = 64, runs = 7, acceleratorRuns = 3, threads = 2;
+string filter = "", ort = "";
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -22,7 +22,17 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         case "--runs": runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--accelerator-runs": acceleratorRuns = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--filter": filter = args[i + 1]; break;
+        case "--ort": ort = args[i + 1]; break;
+        case "--threads": threads = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
     }
+}
+
+// ONNX Runtime (CPU execution provider) on a model Igcv2.GpuBench exported (--onnx): the reference point for our
+// whole-model CPU inference. Usage: -- --ort bench-results/export/Igcv2C64.onnx --batch 64 --threads 2 --runs 7
+if (ort.Length > 0)
+{
+    TimeOnnxRuntime(ort, batch, threads, runs);
+    return;
 }
 
 Console.WriteLine($"Igcv2 kernel benchmark: batch {batch}, {Environment.ProcessorCount} cores, Vector<float>.Count = {System.Numerics.Vector<float>.Count}");
@@ -65,6 +75,30 @@ if (string.IsNullOrEmpty(filter) || filter.Equals("body", StringComparison.Ordin
         var (_, bodyMin) = Time(host, d => ReluBody(d, batch, 64, 32), runs);
         Console.WriteLine($"| {"relu 64ch 32x32",-50} | {hostMin,9:F2} | {bodyMin,25:F2} | {bodyMin / hostMin,10:F1}x |");
     }
+}
+
+static void TimeOnnxRuntime(string path, int n, int threads, int runs)
+{
+    using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
+    options.GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL;
+    using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path, options);
+    var input = session.InputMetadata.First();
+    int[] shape = [n, .. input.Value.Dimensions.Skip(1)];
+    var values = new float[shape.Aggregate(1, (a, d) => a * d)];
+    var random = new Random(1);
+    for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+    var tensor = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(values, shape);
+    var feeds = new[] { Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(input.Key, tensor) };
+    for (int w = 0; w < 3; w++) session.Run(feeds).Dispose();
+    var times = new double[runs];
+    for (int r = 0; r < runs; r++)
+    {
+        var watch = Stopwatch.StartNew();
+        session.Run(feeds).Dispose();
+        times[r] = watch.Elapsed.TotalMilliseconds;
+    }
+    Array.Sort(times);
+    Console.WriteLine($"ONNX Runtime {Path.GetFileName(path)}: batch {n}, {threads} intra-op threads: median {times[runs / 2]:F2} ms ({n / (times[runs / 2] / 1000):F0} images/s), min {times[0]:F2} ms over {runs} runs after 3 warm-up runs");
 }
 
 static (Action, IDisposable) ConvBody(Device d, int n, int c, int size, int k, int groups)
