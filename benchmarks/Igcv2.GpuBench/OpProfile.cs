@@ -73,7 +73,8 @@ public static class OpProfile
                 forward.Add(Conv(conv, n, "forward"));
                 forward.Add(BatchNorm(conv.OutChannels, conv.OutputSize, n, backward: false));
                 var step = new List<Call> { Conv(conv, n, "backward input"), Conv(conv, n, "backward weight"), BatchNorm(conv.OutChannels, conv.OutputSize, n, backward: true) };
-                if (l == 0 && block.Nonlinear)
+                // ReLU6 costs what ReLU does: one elementwise pass each way.
+                if (l < block.Convs.Count - 1 && block.Activations[l] != Igcv2.Design.Activation.None)
                 {
                     forward.Add(Elementwise("relu", conv.OutChannels, conv.OutputSize, n));
                     step.Add(Elementwise("relu backward", conv.OutChannels, conv.OutputSize, n));
@@ -91,8 +92,11 @@ public static class OpProfile
                 blockBackward.Add(Elementwise("copy (skip share)", block.OutChannels, block.OutputSize, n));
                 blockBackward.Add(Elementwise("add (skip)", block.OutChannels, block.OutputSize, n));
             }
-            forward.Add(Elementwise("relu", block.OutChannels, block.OutputSize, n));
-            blockBackward.Add(Elementwise("relu backward", block.OutChannels, block.OutputSize, n));
+            if (block.FinalActivation != Igcv2.Design.Activation.None)
+            {
+                forward.Add(Elementwise("relu", block.OutChannels, block.OutputSize, n));
+                blockBackward.Add(Elementwise("relu backward", block.OutChannels, block.OutputSize, n));
+            }
             backward.AddRange(blockBackward);
         }
         var c = plan.Classifier;

@@ -64,12 +64,12 @@ public static class PlanExport
                 var conv = block.Convs[l];
                 steps.Add(Conv(conv));
                 steps.Add(Bn($"{block.Name}.bn{l + 1}", conv.OutChannels));
-                if (l == 0 && block.Nonlinear) steps.Add(new JsonObject { ["op"] = "relu" });
+                if (l < block.Convs.Count - 1 && Op(block.Activations[l]) is { } activation) steps.Add(new JsonObject { ["op"] = activation });
                 var p = block.Permutations[l];
                 if (!p.IsIdentity) steps.Add(new JsonObject { ["op"] = "shuffle", ["channels"] = p.Channels, ["groups"] = p.Branches });
             }
             if (block.HasSkip) steps.Add(new JsonObject { ["op"] = "add", ["slot"] = block.SkipFrom });
-            steps.Add(new JsonObject { ["op"] = "relu" });
+            if (Op(block.FinalActivation) is { } final) steps.Add(new JsonObject { ["op"] = final });
         }
         steps.Add(new JsonObject { ["op"] = "global_avg_pool" });
         steps.Add(new JsonObject { ["op"] = "linear", ["name"] = "classifier", ["in_features"] = plan.Classifier.InChannels, ["out_features"] = plan.Classifier.Classes });
@@ -101,4 +101,12 @@ public static class PlanExport
     };
 
     private static JsonObject Bn(string name, int channels) => new() { ["op"] = "bn", ["name"] = name, ["channels"] = channels };
+
+    /// <summary>The step name of an activation: "relu", "relu6", or none.</summary>
+    private static string? Op(Igcv2.Design.Activation activation) => activation switch
+    {
+        Igcv2.Design.Activation.Relu => "relu",
+        Igcv2.Design.Activation.Relu6 => "relu6",
+        _ => null,
+    };
 }

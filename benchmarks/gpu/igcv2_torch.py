@@ -159,7 +159,7 @@ def validate_plan(plan, tensors):
             saved.add(s["slot"])
         elif op == "add" and s["slot"] not in saved:
             problems.append(f"step {i}: add from slot {s['slot']} before it is saved")
-        elif op not in ("conv", "bn", "relu", "shuffle", "save", "add", "global_avg_pool", "linear"):
+        elif op not in ("conv", "bn", "relu", "relu6", "shuffle", "save", "add", "global_avg_pool", "linear"):
             problems.append(f"step {i}: unknown op {op}")
     if problems:
         raise ValueError(f"{plan.get('network')}: " + "; ".join(problems))
@@ -177,6 +177,8 @@ def run_steps(steps, x, backend):
             x = backend.bn(x, s)
         elif op == "relu":
             x = backend.relu(x)
+        elif op == "relu6":
+            x = backend.relu6(x)
         elif op == "shuffle":
             x = backend.shuffle(x, s["groups"])
         elif op == "save":
@@ -254,6 +256,9 @@ class PyBackend:
 
     def relu(self, x):
         return x[0], [v if v > 0 else 0.0 for v in x[1]]
+
+    def relu6(self, x):
+        return x[0], [min(max(v, 0.0), 6.0) for v in x[1]]
 
     def shuffle(self, x, groups):
         (n, c, h, w), xs = x
@@ -347,6 +352,9 @@ if torch is not None:
 
         def relu(self, x):
             return F.relu(x)
+
+        def relu6(self, x):
+            return F.relu6(x)
 
         def shuffle(self, x, groups):
             n, c, h, w = x.shape

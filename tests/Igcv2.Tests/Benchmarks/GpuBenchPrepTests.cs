@@ -116,7 +116,7 @@ public sealed class GpuBenchPrepTests(GpuBenchRun run) : IClassFixture<GpuBenchR
         Assert.Equal(layout.Blocks.Sum(b => b.Permutations.Count(p => !p.IsIdentity)), steps.Count(s => s["op"]!.GetValue<string>() == "shuffle"));
         Assert.Equal(layout.Blocks.Count(b => b.HasSkip), steps.Count(s => s["op"]!.GetValue<string>() == "add"));
         // The Figure 5 ReLU after BN_1 in the Nonlinear stage: one per block there, plus one per block and the stem.
-        Assert.Equal(1 + layout.Blocks.Count + layout.Blocks.Count(b => b.Nonlinear), steps.Count(s => s["op"]!.GetValue<string>() == "relu"));
+        Assert.Equal(1 + layout.Blocks.Count + layout.Blocks.Count(b => b.Activations[0] == Igcv2.Design.Activation.Relu), steps.Count(s => s["op"]!.GetValue<string>() == "relu"));
     }
 
     [Fact]
