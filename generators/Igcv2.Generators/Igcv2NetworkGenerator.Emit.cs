@@ -94,9 +94,9 @@ public sealed partial class Igcv2NetworkGenerator
             {
                 StemSpec s => $"new global::Igcv2.Design.StemSpec({s.Channels}, {s.Stride})",
                 StageSpec st => string.Format(CultureInfo.InvariantCulture,
-                    "new global::Igcv2.Design.StageSpec({0}, {1}, global::Igcv2.Design.EquatableArray.Create({2}), {3}, {4}, {5}, {6}, {7})",
+                    "new global::Igcv2.Design.StageSpec({0}, {1}, global::Igcv2.Design.EquatableArray.Create({2}), {3}, {4}, {5}, {6}, {7}, {8})",
                     st.Channels, st.Blocks, string.Join(", ", st.K), st.L?.ToString(CultureInfo.InvariantCulture) ?? "null",
-                    st.Stride, st.SkipEvery, st.Loose ? "true" : "false", st.Nonlinear ? "true" : "false"),
+                    st.Stride, st.SkipEvery, st.Loose ? "true" : "false", st.Nonlinear ? "true" : "false", st.Spatial ? "true" : "false"),
                 Igcv3StageSpec v3 => string.Format(CultureInfo.InvariantCulture,
                     "new global::Igcv2.Design.Igcv3StageSpec({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7})",
                     v3.Channels, v3.Blocks, v3.Expansion, v3.G1, v3.G2, v3.Stride, v3.Nonlinear ? "true" : "false", v3.Loose ? "true" : "false"),

@@ -133,7 +133,8 @@ public sealed partial class Igcv2NetworkGenerator
             Named(attribute, "Stride", NetworkDefaults.Stride),
             Named(attribute, "SkipEvery", NetworkDefaults.SkipEvery),
             Named(attribute, "Loose", false),
-            Named(attribute, "Nonlinear", false));
+            Named(attribute, "Nonlinear", false),
+            Named(attribute, "Spatial", true));
     }
 
     private static int Constructor(AttributeData attribute) =>

@@ -463,4 +463,23 @@ public class DiagnosticsTests
         var d = Single(run, "IGCV007", DiagnosticSeverity.Error, tree, "Igcv3Stage");
         Assert.Contains("Expansion is 0", d.GetMessage());
     }
+
+    [Fact]
+    public void IGCV005_uses_S_equal_1_for_a_stage_without_the_3x3()
+    {
+        // K = [2, 16] at C = 32: with the 3x3 the terms are S*K_1 = 18 and 16 (balanced); without it they
+        // are 2 and 16.
+        var (spatial, _) = Run(Network("""
+            [Stem(32)]
+            [Stage(32, Blocks = 1, K = [2, 16])]
+            """));
+        None(spatial, "IGCV005");
+
+        var (pointwise, tree) = Run(Network("""
+            [Stem(32)]
+            [Stage(32, Blocks = 1, K = [2, 16], Spatial = false)]
+            """));
+        var d = Single(pointwise, "IGCV005", DiagnosticSeverity.Warning, tree, "Stage");
+        Assert.Contains("all 1x1, S = 1", d.GetMessage());
+    }
 }

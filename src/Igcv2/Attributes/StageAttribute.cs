@@ -34,4 +34,10 @@ public sealed class StageAttribute(int channels) : Attribute
 
     /// <summary>Also BN + ReLU after the spatial convolution (the paper's Figure 5 block).</summary>
     public bool Nonlinear { get; set; }
+
+    /// <summary>
+    /// False: no 3x3 convolution, every W_l is a 1x1 group convolution (the paper's starred blocks, Tables 8
+    /// and 10); the balance condition then has S = 1.
+    /// </summary>
+    public bool Spatial { get; set; } = true;
 }

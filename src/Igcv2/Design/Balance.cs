@@ -16,39 +16,39 @@ public static class Balance
     public const int SpatialSize = 9;
 
     /// <summary>The terms eq. (11) asks to be equal: S*K_1 (left out when K_1 = 1), K_2, ..., K_L.</summary>
-    public static long[] Terms(IReadOnlyList<int> k)
+    public static long[] Terms(IReadOnlyList<int> k, int s = SpatialSize)
     {
         var terms = new List<long>();
-        if (k.Count > 0 && k[0] != 1) terms.Add((long)SpatialSize * k[0]);
+        if (k.Count > 0 && k[0] != 1) terms.Add((long)s * k[0]);
         for (var l = 1; l < k.Count; l++) terms.Add(k[l]);
         return terms.ToArray();
     }
 
     /// <summary>Far from balance: the largest term is more than twice the smallest.</summary>
-    public static bool IsFarFromBalance(IReadOnlyList<int> k)
+    public static bool IsFarFromBalance(IReadOnlyList<int> k, int s = SpatialSize)
     {
-        var terms = Terms(k);
+        var terms = Terms(k, s);
         return terms.Length > 1 && terms.Max() > 2 * terms.Min();
     }
 
     /// <summary>Q of eq. (7) for a block of width C: C*S*K_1 + C*sum_{l>=2} K_l.</summary>
-    public static long Weights(int channels, IReadOnlyList<int> k)
+    public static long Weights(int channels, IReadOnlyList<int> k, int s = SpatialSize)
     {
-        long q = (long)channels * SpatialSize * k[0];
+        long q = (long)channels * s * k[0];
         for (var l = 1; l < k.Count; l++) q += (long)channels * k[l];
         return q;
     }
 
     /// <summary>The L that minimises Q (eq. 14): ln(S*C), or 1 + ln(C) when the first convolution is channel-wise.</summary>
-    public static double OptimalL(int channels, bool channelWise) =>
-        channelWise ? 1 + Math.Log(channels) : Math.Log((double)SpatialSize * channels);
+    public static double OptimalL(int channels, bool channelWise, int s = SpatialSize) =>
+        channelWise ? 1 + Math.Log(channels) : Math.Log((double)s * channels);
 
     /// <summary>
     /// The complementary K with <paramref name="l"/> group convolutions (prod K = C_out) that has the
     /// fewest weights, and that a stage widening from <paramref name="inChannels"/> to
     /// <paramref name="outChannels"/> can use; K_1 = 1 when <paramref name="channelWise"/>. Null when none exists.
     /// </summary>
-    public static int[]? SuggestComplementary(int inChannels, int outChannels, int l, bool channelWise)
+    public static int[]? SuggestComplementary(int inChannels, int outChannels, int l, bool channelWise, int s = SpatialSize)
     {
         if (l < 2 || inChannels <= 0 || outChannels <= 0) return null;
         int[]? best = null;
@@ -65,7 +65,7 @@ public static class Balance
                 if (remaining > int.MaxValue || (remaining < 2 && outChannels > 1)) return;
                 k[position] = (int)remaining;
                 if (!Shapes.KFits(inChannels, outChannels, k)) return;
-                var q = Weights(outChannels, k);
+                var q = Weights(outChannels, k, s);
                 if (q < bestQ)
                 {
                     bestQ = q;

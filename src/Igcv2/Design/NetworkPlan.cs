@@ -270,13 +270,13 @@ public sealed record NetworkPlan(
             var isLast = l == k.Count - 1;
             var convOut = isLast ? outChannels : inChannels;
             var conv = l == 0
-                ? new GroupConvPlan(name + ".conv1", inChannels, convOut, k[0], 3, stride, inSize, outSize)
+                ? new GroupConvPlan(name + ".conv1", inChannels, convOut, k[0], stage.Spatial ? 3 : 1, stride, inSize, outSize)
                 : new GroupConvPlan(name + ".conv" + (l + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), inChannels, convOut, k[l], 1, 1, outSize, outSize);
             convs.Add(conv);
             permutations.Add(new PermutationPlan(conv.OutChannels, conv.Branches));
         }
         var activations = Enumerable.Range(0, k.Count).Select(l => l == 0 && stage.Nonlinear && k.Count > 1 ? Activation.Relu : Activation.None);
-        return new BlockPlan(name, "Igcv2Block", stageNumber, index, inChannels, outChannels, inSize, outSize, k, k.ToString(),
+        return new BlockPlan(name, "Igcv2Block", stageNumber, index, inChannels, outChannels, inSize, outSize, k, k + (stage.Spatial ? "" : " 1x1"),
             convs.ToEquatableArray(), permutations.ToEquatableArray(), activations.ToEquatableArray(), Activation.Relu, skipFrom);
     }
 

@@ -15,7 +15,9 @@ public sealed record StemSpec(int Channels, int Stride = 1) : LayerSpec;
 /// <summary>
 /// <c>[Stage(channels, ...)]</c>: <paramref name="Blocks"/> IGCV2 blocks of width <paramref name="Channels"/>.
 /// <paramref name="K"/> holds K_1..K_L, the channels in each branch of the L group convolutions (paper eq. 5);
-/// K_1 belongs to the 3x3 spatial convolution. <paramref name="L"/> is null when the attribute leaves it out.
+/// K_1 belongs to the 3x3 spatial convolution, unless <paramref name="Spatial"/> is false: then every W_l is a
+/// 1x1 group convolution (the paper's starred blocks "without the 3x3 channel-wise convolution", Tables 8 and
+/// 10). <paramref name="L"/> is null when the attribute leaves it out.
 /// </summary>
 public sealed record StageSpec(
     int Channels,
@@ -25,7 +27,12 @@ public sealed record StageSpec(
     int Stride = 1,
     int SkipEvery = 2,
     bool Loose = false,
-    bool Nonlinear = false) : LayerSpec;
+    bool Nonlinear = false,
+    bool Spatial = true) : LayerSpec
+{
+    /// <summary>S of the balance condition: 9 for the 3x3 first convolution, 1 when every convolution is 1x1.</summary>
+    public int S => Spatial ? Balance.SpatialSize : 1;
+}
 
 /// <summary>
 /// <c>[Igcv3Stage(channels, ...)]</c>: <paramref name="Blocks"/> IGCV3 blocks (paper section 5.2, Figure 6,

@@ -150,7 +150,7 @@ public static class NetworkValidator
         var problems = Shapes.KProblems(inChannels, outChannels, st.Blocks, k);
         if (problems.Count > 0)
         {
-            var hint = Balance.SuggestComplementary(inChannels, outChannels, k.Count, k[0] == 1) is { } s
+            var hint = Balance.SuggestComplementary(inChannels, outChannels, k.Count, k[0] == 1 && st.Spatial, st.S) is { } s
                 ? Inv($" K = {EquatableArray.Create(s)} fits.")
                 : "";
             Fail(BadK, Inv($"{where}, K = {k}: {string.Join("; ", problems)}.{hint}"));
@@ -166,7 +166,7 @@ public static class NetworkValidator
         StageSpec st, int stage, int index, int inChannels, int inSize,
         Action<string, int, string> error, Action<string, int, string> warning)
     {
-        var probe = new StageSpec(st.Channels, 1, st.K, st.L, st.Stride, 0, st.Loose, st.Nonlinear);
+        var probe = st with { Blocks = 1, SkipEvery = 0 };
         var configs = new List<(string Blocks, int In, ConnectivityReport? Report)>();
         var first = Probe(probe, inChannels, inSize);
         configs.Add((st.Blocks == 1 || inChannels != st.Channels ? "block 1" : Inv($"blocks 1-{st.Blocks}"), inChannels, first));
@@ -177,7 +177,7 @@ public static class NetworkValidator
 
         var k = st.K;
         var product = k.Aggregate(1L, (p, x) => Connectivity.SaturatingMultiply(p, x));
-        var suggestion = Balance.SuggestComplementary(inChannels, st.Channels, k.Count, k[0] == 1);
+        var suggestion = Balance.SuggestComplementary(inChannels, st.Channels, k.Count, k[0] == 1 && st.Spatial, st.S);
         var fix = suggestion is null
             ? Inv($" No complementary K with L = {k.Count} exists for these widths.")
             : Inv($" K = {EquatableArray.Create(suggestion)} is complementary.");
@@ -280,23 +280,23 @@ public static class NetworkValidator
     private static void CheckBalance(StageSpec st, int stage, int index, int inChannels, Action<string, int, string> warning)
     {
         var k = st.K;
-        if (!Balance.IsFarFromBalance(k)) return;
+        if (!Balance.IsFarFromBalance(k, st.S)) return;
 
-        var channelWise = k[0] == 1;
-        var terms = Balance.Terms(k);
-        var termText = (channelWise ? "K_2..K_L" : "S*K_1, K_2..K_L") + " = [" + string.Join(", ", terms.Select(t => t.ToString(CultureInfo.InvariantCulture))) + "]";
+        var channelWise = k[0] == 1 && st.Spatial;
+        var terms = Balance.Terms(k, st.S);
+        var termText = (channelWise ? "K_2..K_L" : st.Spatial ? "S*K_1, K_2..K_L" : "K_1..K_L (all 1x1, S = 1)") + " = [" + string.Join(", ", terms.Select(t => t.ToString(CultureInfo.InvariantCulture))) + "]";
         var message = Inv($"Stage {stage} ({st.Channels} channels), K = {k}: far from the balance condition (paper eq. 11: {(channelWise ? "K_2 = ... = K_L" : "S*K_1 = K_2 = ... = K_L")}), {termText}, largest more than twice the smallest.");
 
-        if (Balance.SuggestComplementary(inChannels, st.Channels, k.Count, channelWise) is { } suggestion)
+        if (Balance.SuggestComplementary(inChannels, st.Channels, k.Count, channelWise, st.S) is { } suggestion)
         {
-            var saved = Balance.Weights(st.Channels, k) - Balance.Weights(st.Channels, suggestion);
+            var saved = Balance.Weights(st.Channels, k, st.S) - Balance.Weights(st.Channels, suggestion, st.S);
             var best = EquatableArray.Create(suggestion);
             message += saved > 0
                 ? Inv($" K = {best} is complementary, as balanced as C = {st.Channels} allows, and saves {saved} weights per block.")
                 : Inv($" K = {best} is the complementary choice with the fewest weights.");
         }
 
-        var optimalL = Balance.OptimalL(st.Channels, channelWise);
+        var optimalL = Balance.OptimalL(st.Channels, channelWise, st.S);
         if (Math.Abs(k.Count - optimalL) > 1.5)
         {
             message += Inv($" The paper's optimal L (eq. 14) for C = {st.Channels} is about {optimalL:0.0}{(channelWise ? " (1 + ln C with a channel-wise first convolution)" : " (ln(S*C))")}; this stage has L = {k.Count}.");

@@ -37,7 +37,7 @@ partial class GlobalNet : global::Igcv2.IModel
     /// <summary>The declaration the generator read, as data (the runtime's plan is built from it).</summary>
     public static global::Igcv2.Design.NetworkSpec Spec { get; } = new global::Igcv2.Design.NetworkSpec(3, 4, 2, global::Igcv2.Design.EquatableArray.Create<global::Igcv2.Design.LayerSpec>(
         new global::Igcv2.Design.StemSpec(8, 1),
-        new global::Igcv2.Design.StageSpec(8, 2, global::Igcv2.Design.EquatableArray.Create(1, 4, 2), null, 1, 0, false, false)
+        new global::Igcv2.Design.StageSpec(8, 2, global::Igcv2.Design.EquatableArray.Create(1, 4, 2), null, 1, 0, false, false, true)
     ));
 
     private readonly global::Igcv2.Models.ModelCore<Activations> core;

@@ -49,8 +49,8 @@ partial class SmallStrided : global::Igcv2.IModel
     /// <summary>The declaration the generator read, as data (the runtime's plan is built from it).</summary>
     public static global::Igcv2.Design.NetworkSpec Spec { get; } = new global::Igcv2.Design.NetworkSpec(1, 8, 4, global::Igcv2.Design.EquatableArray.Create<global::Igcv2.Design.LayerSpec>(
         new global::Igcv2.Design.StemSpec(16, 1),
-        new global::Igcv2.Design.StageSpec(16, 2, global::Igcv2.Design.EquatableArray.Create(1, 4, 4), null, 1, 2, false, false),
-        new global::Igcv2.Design.StageSpec(32, 2, global::Igcv2.Design.EquatableArray.Create(1, 8, 4), null, 2, 2, false, false)
+        new global::Igcv2.Design.StageSpec(16, 2, global::Igcv2.Design.EquatableArray.Create(1, 4, 4), null, 1, 2, false, false, true),
+        new global::Igcv2.Design.StageSpec(32, 2, global::Igcv2.Design.EquatableArray.Create(1, 8, 4), null, 2, 2, false, false, true)
     ));
 
     private readonly global::Igcv2.Models.ModelCore<Activations> core;

@@ -119,9 +119,9 @@ partial class Igcv2C64 : global::Igcv2.IModel
     /// <summary>The declaration the generator read, as data (the runtime's plan is built from it).</summary>
     public static global::Igcv2.Design.NetworkSpec Spec { get; } = new global::Igcv2.Design.NetworkSpec(3, 32, 100, global::Igcv2.Design.EquatableArray.Create<global::Igcv2.Design.LayerSpec>(
         new global::Igcv2.Design.StemSpec(64, 1),
-        new global::Igcv2.Design.StageSpec(64, 6, global::Igcv2.Design.EquatableArray.Create(1, 8, 8), null, 1, 2, false, false),
-        new global::Igcv2.Design.StageSpec(128, 6, global::Igcv2.Design.EquatableArray.Create(1, 16, 8), null, 2, 2, false, false),
-        new global::Igcv2.Design.StageSpec(256, 6, global::Igcv2.Design.EquatableArray.Create(1, 32, 8), null, 2, 2, false, false)
+        new global::Igcv2.Design.StageSpec(64, 6, global::Igcv2.Design.EquatableArray.Create(1, 8, 8), null, 1, 2, false, false, true),
+        new global::Igcv2.Design.StageSpec(128, 6, global::Igcv2.Design.EquatableArray.Create(1, 16, 8), null, 2, 2, false, false, true),
+        new global::Igcv2.Design.StageSpec(256, 6, global::Igcv2.Design.EquatableArray.Create(1, 32, 8), null, 2, 2, false, false, true)
     ));
 
     private readonly global::Igcv2.Models.ModelCore<Activations> core;

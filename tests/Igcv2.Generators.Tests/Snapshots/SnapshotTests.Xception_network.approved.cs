@@ -41,8 +41,8 @@ partial class XceptionSmall : global::Igcv2.IModel
     /// <summary>The declaration the generator read, as data (the runtime's plan is built from it).</summary>
     public static global::Igcv2.Design.NetworkSpec Spec { get; } = new global::Igcv2.Design.NetworkSpec(3, 8, 10, global::Igcv2.Design.EquatableArray.Create<global::Igcv2.Design.LayerSpec>(
         new global::Igcv2.Design.StemSpec(12, 1),
-        new global::Igcv2.Design.StageSpec(12, 2, global::Igcv2.Design.EquatableArray.Create(1, 12), null, 1, 2, false, false),
-        new global::Igcv2.Design.StageSpec(24, 1, global::Igcv2.Design.EquatableArray.Create(1, 24), null, 2, 2, false, false)
+        new global::Igcv2.Design.StageSpec(12, 2, global::Igcv2.Design.EquatableArray.Create(1, 12), null, 1, 2, false, false, true),
+        new global::Igcv2.Design.StageSpec(24, 1, global::Igcv2.Design.EquatableArray.Create(1, 24), null, 2, 2, false, false, true)
     ));
 
     private readonly global::Igcv2.Models.ModelCore<Activations> core;

@@ -7,7 +7,7 @@ public sealed class GeneratedModelTests : IDisposable
 {
     private readonly Device device = Device.Create(DeviceKind.Cpu);
 
-    public static TheoryData<string> Networks => new() { nameof(TinyWideningNet), nameof(TinyGroupedNet), nameof(TinyStemlessNet), nameof(TinyIgcv3Net) };
+    public static TheoryData<string> Networks => new() { nameof(TinyWideningNet), nameof(TinyGroupedNet), nameof(TinyStemlessNet), nameof(TinyIgcv3Net), nameof(TinyPointwiseNet) };
 
     public void Dispose() => device.Dispose();
 
@@ -17,6 +17,7 @@ public sealed class GeneratedModelTests : IDisposable
         nameof(TinyGroupedNet) => new TinyGroupedNet(device, batchSize, seed),
         nameof(TinyStemlessNet) => new TinyStemlessNet(device, batchSize, seed),
         nameof(TinyIgcv3Net) => new TinyIgcv3Net(device, batchSize, seed),
+        nameof(TinyPointwiseNet) => new TinyPointwiseNet(device, batchSize, seed),
         _ => throw new ArgumentException(name),
     };
 

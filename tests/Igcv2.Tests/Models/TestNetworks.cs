@@ -36,3 +36,10 @@ public partial class TinyStemlessNet;
 [Igcv3Stage(12, Blocks = 2, Expansion = 3, G1 = 2, G2 = 2, Stride = 2)]
 [Igcv3Stage(12, Blocks = 1, Expansion = 2, G1 = 1, G2 = 1, Nonlinear = true)]
 public partial class TinyIgcv3Net;
+
+/// <summary>A widening stage without the 3x3 convolution (Spatial = false: two 1x1 group convolutions, the paper's starred blocks).</summary>
+[Igcv2Network(InputChannels = 3, InputSize = 5, Classes = 4)]
+[Stem(8)]
+[Stage(8, Blocks = 1, K = [1, 4, 2])]
+[Stage(16, Blocks = 2, K = [4, 4], Spatial = false, Nonlinear = true)]
+public partial class TinyPointwiseNet;
