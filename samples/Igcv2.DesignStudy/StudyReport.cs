@@ -44,13 +44,13 @@ public static class StudyReport
     public static void PlotVaryL(string path, IReadOnlyList<Variant> variants, IReadOnlyList<StudyResult> results) =>
         BarChart(path, variants, results, v => Inv($"L = {v.L}\nC = {v.C}\n{v.KText}"),
             "Accuracy against L at about equal #params (paper Figure 3), bundled digits",
-            "L (group convolutions per block): a channel-wise 3x3 and L - 1 balanced group 1x1, prod K = C");
+            "L: a channel-wise 3x3 and L - 1 balanced group 1x1 convolutions, prod K = C (all complementary)");
 
     /// <summary>Figure 2: mean test accuracy against K at L = 3, coloured by the block's connectivity.</summary>
     public static void PlotVaryK(string path, IReadOnlyList<Variant> variants, IReadOnlyList<StudyResult> results) =>
         BarChart(path, variants, results, v => Inv($"K = {v.K2}\nC = {v.C}\n{v.Kind}"),
             "Accuracy against K at L = 3, about equal #params (paper Figure 2), bundled digits",
-            "K (channels per branch of both 1x1 group convolutions); red: complementary, blue: redundant, green: sparse");
+            "K = K_2 = K_3; red: complementary, blue: dense but redundant, green: sparse");
 
     private static void BarChart(string path, IReadOnlyList<Variant> variants, IReadOnlyList<StudyResult> results,
         Func<Variant, string> label, string title, string xLabel)
