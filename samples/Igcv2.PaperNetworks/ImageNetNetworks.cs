@@ -1,0 +1,180 @@
+using Igcv2;
+
+namespace Igcv2.Samples.PaperNetworks;
+
+// The paper's ImageNet networks (section 5): 224x224x3 input, 1000 classes, no skips in Table 8's nets.
+
+/// <summary>
+/// IGCV2-1.0 (Table 8): the nonlinear block of Figure 5 (channel-wise 3x3, BN, ReLU, 1x1 group conv, BN,
+/// permutation, 1x1 group conv, BN, ReLU, permutation), g1 = g2 = 8 branches, so K = [1, c_i/8, c_i/8]
+/// (the loose complementary condition: redundant paths, IGCV002), the increase in the last 1x1 group
+/// convolution, the MobileNetV1 pattern (no skips). Table 8's final IGCV2* block after the pooling (two
+/// 1x1 group convolutions, 2048 -> 1000) is a fully connected layer here (see the README).
+/// </summary>
+[Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
+[Stem(64, Stride = 2)]
+[Stage(128, K = [1, 8, 8], Nonlinear = true, SkipEvery = 0)]
+[Stage(256, K = [1, 16, 16], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(256, K = [1, 32, 32], Nonlinear = true, SkipEvery = 0)]
+[Stage(512, K = [1, 32, 32], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(512, K = [1, 64, 64], Nonlinear = true, SkipEvery = 0)]
+[Stage(1024, K = [1, 64, 64], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(1024, Blocks = 5, K = [1, 128, 128], Nonlinear = true, SkipEvery = 0)]
+[Stage(2048, K = [1, 128, 128], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(2048, K = [1, 256, 256], Nonlinear = true, SkipEvery = 0)]
+public partial class Igcv2W100;
+
+/// <summary>MobileNetV1-1.0 (Table 8): Xception blocks (channel-wise 3x3, BN, ReLU, dense 1x1, BN, ReLU), K = [1, C].</summary>
+[Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
+[Stem(32, Stride = 2)]
+[Stage(64, K = [1, 64], Nonlinear = true, SkipEvery = 0)]
+[Stage(128, K = [1, 128], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(128, K = [1, 128], Nonlinear = true, SkipEvery = 0)]
+[Stage(256, K = [1, 256], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(256, K = [1, 256], Nonlinear = true, SkipEvery = 0)]
+[Stage(512, K = [1, 512], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(512, Blocks = 5, K = [1, 512], Nonlinear = true, SkipEvery = 0)]
+[Stage(1024, K = [1, 1024], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(1024, K = [1, 1024], Nonlinear = true, SkipEvery = 0)]
+public partial class MobileNetV1W100;
+
+/// <summary>
+/// IGCV3-1.0 (Table 10): IGCV3 blocks with t = 6 (1 in the first), g1 = g2 = 2, two IGCV3 blocks per
+/// MobileNetV2 bottleneck, skips where the shape is kept; IGCV3* 320 -> 1280 without the 3x3; FC 1280 -> 1000.
+/// </summary>
+[Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
+[Stem(32, Stride = 2)]
+[Igcv3Stage(16, Expansion = 1)]
+[Igcv3Stage(24, Stride = 2)]
+[Igcv3Stage(24, Blocks = 3)]
+[Igcv3Stage(32, Stride = 2)]
+[Igcv3Stage(32, Blocks = 5)]
+[Igcv3Stage(64, Stride = 2)]
+[Igcv3Stage(64, Blocks = 7)]
+[Igcv3Stage(96)]
+[Igcv3Stage(96, Blocks = 5)]
+[Igcv3Stage(160, Stride = 2)]
+[Igcv3Stage(160, Blocks = 5)]
+[Igcv3Stage(320)]
+[Stage(1280, K = [160, 160], Spatial = false, SkipEvery = 0)]
+public partial class Igcv3W100;
+
+/// <summary>MobileNetV2-1.0 (Table 10): bottlenecks as IGCV3 blocks with G1 = G2 = 1 and ReLU6 after the expansion.</summary>
+[Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
+[Stem(32, Stride = 2)]
+[Igcv3Stage(16, Expansion = 1, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(24, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(24, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(32, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(32, Blocks = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(64, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(64, Blocks = 3, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(96, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(96, Blocks = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(160, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(160, Blocks = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(320, G1 = 1, G2 = 1, Nonlinear = true)]
+[Stage(1280, K = [1, 320], Spatial = false, SkipEvery = 0)]
+public partial class MobileNetV2W100;
+
+/// <summary>
+/// IGCV2-0.5 (Table 9): the IGCV2-1.0 pattern at half width, g1 = g2 = 8 (K = c_i/8). Eight branches are
+/// too many for the first, 32 -> 64 block: it reaches half the inputs (IGCV001, accepted as the paper's loose
+/// complementary condition).
+/// </summary>
+[Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
+[Stem(32, Stride = 2)]
+[Stage(64, K = [1, 4, 4], Nonlinear = true, SkipEvery = 0, Loose = true)]
+[Stage(128, K = [1, 8, 8], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(128, K = [1, 16, 16], Nonlinear = true, SkipEvery = 0)]
+[Stage(256, K = [1, 16, 16], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(256, K = [1, 32, 32], Nonlinear = true, SkipEvery = 0)]
+[Stage(512, K = [1, 32, 32], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(512, Blocks = 5, K = [1, 64, 64], Nonlinear = true, SkipEvery = 0)]
+[Stage(1024, K = [1, 64, 64], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(1024, K = [1, 128, 128], Nonlinear = true, SkipEvery = 0)]
+public partial class Igcv2W050;
+
+/// <summary>
+/// IGCV2-0.25 (Table 9): the IGCV2-1.0 pattern at quarter width, g1 = g2 = 8; its first two widening blocks
+/// reach a quarter and a half of their inputs (IGCV001 under Loose).
+/// </summary>
+[Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
+[Stem(16, Stride = 2)]
+[Stage(32, K = [1, 2, 2], Nonlinear = true, SkipEvery = 0, Loose = true)]
+[Stage(64, K = [1, 4, 4], Stride = 2, Nonlinear = true, SkipEvery = 0, Loose = true)]
+[Stage(64, K = [1, 8, 8], Nonlinear = true, SkipEvery = 0)]
+[Stage(128, K = [1, 8, 8], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(128, K = [1, 16, 16], Nonlinear = true, SkipEvery = 0)]
+[Stage(256, K = [1, 16, 16], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(256, Blocks = 5, K = [1, 32, 32], Nonlinear = true, SkipEvery = 0)]
+[Stage(512, K = [1, 32, 32], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(512, K = [1, 64, 64], Nonlinear = true, SkipEvery = 0)]
+public partial class Igcv2W025;
+
+/// <summary>MobileNetV1-0.5 (Table 9).</summary>
+[Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
+[Stem(16, Stride = 2)]
+[Stage(32, K = [1, 32], Nonlinear = true, SkipEvery = 0)]
+[Stage(64, K = [1, 64], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(64, K = [1, 64], Nonlinear = true, SkipEvery = 0)]
+[Stage(128, K = [1, 128], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(128, K = [1, 128], Nonlinear = true, SkipEvery = 0)]
+[Stage(256, K = [1, 256], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(256, Blocks = 5, K = [1, 256], Nonlinear = true, SkipEvery = 0)]
+[Stage(512, K = [1, 512], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(512, K = [1, 512], Nonlinear = true, SkipEvery = 0)]
+public partial class MobileNetV1W050;
+
+/// <summary>MobileNetV1-0.25 (Table 9).</summary>
+[Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
+[Stem(8, Stride = 2)]
+[Stage(16, K = [1, 16], Nonlinear = true, SkipEvery = 0)]
+[Stage(32, K = [1, 32], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(32, K = [1, 32], Nonlinear = true, SkipEvery = 0)]
+[Stage(64, K = [1, 64], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(64, K = [1, 64], Nonlinear = true, SkipEvery = 0)]
+[Stage(128, K = [1, 128], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(128, Blocks = 5, K = [1, 128], Nonlinear = true, SkipEvery = 0)]
+[Stage(256, K = [1, 256], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+[Stage(256, K = [1, 256], Nonlinear = true, SkipEvery = 0)]
+public partial class MobileNetV1W025;
+
+/// <summary>
+/// IGCV3-0.7 (Table 11): widths x 0.7 rounded to a multiple of 8 as MobileNetV2 does (32 -> 24, 16 -> 16,
+/// 24 -> 16, 32 -> 24, 64 -> 48, 96 -> 64, 160 -> 112, 320 -> 224), the last 1x1 stays at 1280.
+/// </summary>
+[Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
+[Stem(24, Stride = 2)]
+[Igcv3Stage(16, Expansion = 1)]
+[Igcv3Stage(16, Stride = 2)]
+[Igcv3Stage(16, Blocks = 3)]
+[Igcv3Stage(24, Stride = 2)]
+[Igcv3Stage(24, Blocks = 5)]
+[Igcv3Stage(48, Stride = 2)]
+[Igcv3Stage(48, Blocks = 7)]
+[Igcv3Stage(64)]
+[Igcv3Stage(64, Blocks = 5)]
+[Igcv3Stage(112, Stride = 2)]
+[Igcv3Stage(112, Blocks = 5)]
+[Igcv3Stage(224)]
+[Stage(1280, K = [112, 112], Spatial = false, SkipEvery = 0)]
+public partial class Igcv3W070;
+
+/// <summary>MobileNetV2-0.7 (Table 11), the same widths.</summary>
+[Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
+[Stem(24, Stride = 2)]
+[Igcv3Stage(16, Expansion = 1, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(16, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(16, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(24, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(24, Blocks = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(48, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(48, Blocks = 3, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(64, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(64, Blocks = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(112, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(112, Blocks = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(224, G1 = 1, G2 = 1, Nonlinear = true)]
+[Stage(1280, K = [1, 224], Spatial = false, SkipEvery = 0)]
+public partial class MobileNetV2W070;
