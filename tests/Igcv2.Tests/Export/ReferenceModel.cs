@@ -3,17 +3,12 @@ using Igcv2.Design;
 namespace Igcv2.Tests.Export;
 
 /// <summary>
-/// An <see cref="IModel"/> over a plan with random parameters and random BN statistics whose inference
-/// forward pass is plain double-precision C#, written from the semantics the generated models implement:
-/// stem relu(bn(conv3x3)); per block h = P_l(bn_l(conv_l(h))) (ReLU after bn_1 when Nonlinear),
-/// h += skip, relu; global average pool, FC. It stands in for a generated model where one is not needed
-/// (or not yet available) and is a second, independent reference beside ONNX Runtime.
+/// An <see cref="IModel"/> over a plan with random parameters and random BN statistics whose inference pass
+/// is the model tests' double-precision reference (<see cref="Models.ReferenceNetwork"/>). It stands in for a
+/// generated model where none is needed, and is an independent reference beside ONNX Runtime.
 /// </summary>
 internal sealed class ReferenceModel : IModel
 {
-    private const double Epsilon = 1e-5;
-
-    private readonly Dictionary<string, Parameter> byName = new(StringComparer.Ordinal);
     private readonly List<Parameter> parameters = [];
     private readonly List<Parameter> buffers = [];
     private readonly Tensor logits;
@@ -46,35 +41,12 @@ internal sealed class ReferenceModel : IModel
 
     public IReadOnlyList<Parameter> Buffers => buffers;
 
-    /// <summary>The logits in double precision for <paramref name="images"/> [n, C, H, W].</summary>
-    public double[] Infer(float[] images, int n)
-    {
-        var spec = Plan.Spec;
-        var x = new Map(n, spec.InputChannels, spec.InputSize, images.Select(v => (double)v).ToArray());
-        if (Plan.Stem is { } stem)
-        {
-            x = Relu(BatchNorm(Conv(x, stem.Conv, "stem.conv"), "stem.bn"));
-        }
-        var blockInputs = new List<Map>();
-        foreach (var block in Plan.Blocks)
-        {
-            blockInputs.Add(x);
-            var h = x;
-            for (var l = 0; l < block.Convs.Count; l++)
-            {
-                h = BatchNorm(Conv(h, block.Convs[l], block.Convs[l].Name), $"{block.Name}.bn{l + 1}");
-                if (l < block.Convs.Count - 1) h = Activate(h, block.Activations[l]);
-                if (!block.Permutations[l].IsIdentity) h = Shuffle(h, block.Convs[l].Branches);
-            }
-            if (block.HasSkip)
-            {
-                var skip = blockInputs[block.SkipFrom];
-                h = new Map(h.N, h.C, h.Size, h.Data.Select((v, i) => v + skip.Data[i]).ToArray());
-            }
-            x = Activate(h, block.FinalActivation);
-        }
-        return Classify(x);
-    }
+    /// <summary>
+    /// The logits in double precision for <paramref name="images"/> [n, C, H, W]: the whole-network reference
+    /// of the model tests (<see cref="Models.ReferenceNetwork"/>) in inference mode, over these parameters.
+    /// </summary>
+    public double[] Infer(float[] images, int n) =>
+        new Models.ReferenceNetwork(Plan, parameters.Concat(buffers).ToDictionary(p => p.Name, p => p.GetValues())).Forward(images, n, training: false);
 
     public Tensor Forward(Tensor input, bool training)
     {
@@ -119,108 +91,5 @@ internal sealed class ReferenceModel : IModel
         var trainable = kind is not (ParameterKind.RunningMean or ParameterKind.RunningVariance);
         var parameter = new Parameter(name, kind, value, gradient: null);
         (trainable ? parameters : buffers).Add(parameter);
-        byName.Add(name, parameter);
-    }
-
-    private double[] Values(string name) => byName[name].GetValues().Select(v => (double)v).ToArray();
-
-    private Map Conv(Map x, GroupConvPlan conv, string name)
-    {
-        var w = Values(name + ".weight");
-        int k = conv.KernelSize, pad = conv.Padding, stride = conv.Stride, size = conv.OutputSize;
-        int perBranchOut = conv.OutPerBranch, kIn = conv.K;
-        var y = new Map(x.N, conv.OutChannels, size, new double[x.N * conv.OutChannels * size * size]);
-        for (var n = 0; n < x.N; n++)
-        for (var o = 0; o < conv.OutChannels; o++)
-        {
-            var firstIn = o / perBranchOut * kIn;
-            for (var oy = 0; oy < size; oy++)
-            for (var ox = 0; ox < size; ox++)
-            {
-                double sum = 0;
-                for (var c = 0; c < kIn; c++)
-                for (var ky = 0; ky < k; ky++)
-                for (var kx = 0; kx < k; kx++)
-                {
-                    int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
-                    if (iy < 0 || ix < 0 || iy >= x.Size || ix >= x.Size) continue;
-                    sum += w[((o * kIn + c) * k + ky) * k + kx] * x[n, firstIn + c, iy, ix];
-                }
-                y[n, o, oy, ox] = sum;
-            }
-        }
-        return y;
-    }
-
-    private Map BatchNorm(Map x, string name)
-    {
-        double[] gamma = Values(name + ".weight"), beta = Values(name + ".bias");
-        double[] mean = Values(name + ".running_mean"), variance = Values(name + ".running_var");
-        var y = new Map(x.N, x.C, x.Size, new double[x.Data.Length]);
-        var area = x.Size * x.Size;
-        for (var i = 0; i < x.Data.Length; i++)
-        {
-            var c = i / area % x.C;
-            y.Data[i] = gamma[c] * (x.Data[i] - mean[c]) / Math.Sqrt(variance[c] + Epsilon) + beta[c];
-        }
-        return y;
-    }
-
-    private static Map Relu(Map x) => new(x.N, x.C, x.Size, x.Data.Select(v => Math.Max(v, 0)).ToArray());
-
-    private static Map Activate(Map x, Activation activation) => activation switch
-    {
-        Activation.Relu => Relu(x),
-        Activation.Relu6 => new(x.N, x.C, x.Size, x.Data.Select(v => Math.Clamp(v, 0, 6)).ToArray()),
-        _ => x,
-    };
-
-    /// <summary>out[j*G + g] = in[g*(C/G) + j].</summary>
-    private static Map Shuffle(Map x, int branches)
-    {
-        var perBranch = x.C / branches;
-        var y = new Map(x.N, x.C, x.Size, new double[x.Data.Length]);
-        for (var n = 0; n < x.N; n++)
-        for (var g = 0; g < branches; g++)
-        for (var j = 0; j < perBranch; j++)
-        for (var p = 0; p < x.Size * x.Size; p++)
-        {
-            y[n, j * branches + g, p / x.Size, p % x.Size] = x[n, g * perBranch + j, p / x.Size, p % x.Size];
-        }
-        return y;
-    }
-
-    private double[] Classify(Map x)
-    {
-        var c = Plan.Classifier;
-        double[] w = Values("classifier.weight"), b = Values("classifier.bias");
-        var result = new double[x.N * c.Classes];
-        var area = x.Size * x.Size;
-        for (var n = 0; n < x.N; n++)
-        {
-            var pooled = new double[x.C];
-            for (var ch = 0; ch < x.C; ch++)
-            {
-                for (var p = 0; p < area; p++) pooled[ch] += x.Data[(n * x.C + ch) * area + p];
-                pooled[ch] /= area;
-            }
-            for (var o = 0; o < c.Classes; o++)
-            {
-                var sum = b[o];
-                for (var ch = 0; ch < x.C; ch++) sum += w[o * x.C + ch] * pooled[ch];
-                result[n * c.Classes + o] = sum;
-            }
-        }
-        return result;
-    }
-
-    /// <summary>An NCHW feature map with square spatial size.</summary>
-    private sealed record Map(int N, int C, int Size, double[] Data)
-    {
-        public double this[int n, int c, int y, int x]
-        {
-            get => Data[((n * C + c) * Size + y) * Size + x];
-            set => Data[((n * C + c) * Size + y) * Size + x] = value;
-        }
     }
 }
