@@ -25,11 +25,25 @@ var root = new RootCommand("Train a generated IGCV2 network (Xie et al., CVPR 20
 {
     epochs, batchSize, learningRate, weightDecay, schedule, seed, deviceOption, output, resume, format, data, limit,
 };
-root.SetAction(parse => Run(new Settings(
+root.SetAction(parse => RunChecked(new Settings(
     parse.GetValue(format)!, parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
     parse.GetValue(weightDecay), parse.GetValue(schedule), parse.GetValue(seed), parse.GetValue(deviceOption)!, parse.GetValue(output)!,
     parse.GetValue(resume), parse.GetValue(limit))));
 return root.Parse(args).Invoke();
+
+// Bad options or data get one clear line and exit code 2, not a stack trace.
+static int RunChecked(Settings s)
+{
+    try
+    {
+        return Run(s);
+    }
+    catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or InvalidDataException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 2;
+    }
+}
 
 static int Run(Settings s)
 {
