@@ -41,9 +41,11 @@ public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
         var diagnostics = parsed
             .Select(static (result, _) => result.Diagnostics)
             .WithTrackingName(Steps.Diagnostics);
-        context.RegisterSourceOutput(diagnostics, static (spc, list) =>
+        // Reported against the syntax tree (found by path at this last, cheap step) so that #pragma warning
+        // disable and the other source-level suppressions apply to them.
+        context.RegisterSourceOutput(diagnostics.Combine(context.CompilationProvider), static (spc, pair) =>
         {
-            foreach (var diagnostic in list) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+            foreach (var diagnostic in pair.Left) spc.ReportDiagnostic(diagnostic.ToDiagnostic(pair.Right));
         });
 
         var models = parsed
@@ -64,7 +66,7 @@ public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
                 .Where(static d => d is not null)
                 .Select(static (d, _) => d!)
                 .WithTrackingName(Steps.Orphans);
-            context.RegisterSourceOutput(orphans, static (spc, d) => spc.ReportDiagnostic(d.ToDiagnostic()));
+            context.RegisterSourceOutput(orphans.Combine(context.CompilationProvider), static (spc, pair) => spc.ReportDiagnostic(pair.Left.ToDiagnostic(pair.Right)));
         }
     }
 }
