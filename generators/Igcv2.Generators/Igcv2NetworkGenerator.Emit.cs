@@ -65,7 +65,7 @@ public sealed partial class Igcv2NetworkGenerator
         }
         foreach (var block in plan.Blocks)
         {
-            w.Line($"// {block.Name} ({block.Kind}): {BlockHeader(block)}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {block.OutputSize}x{block.OutputSize}{(block.HasSkip ? ", + identity skip from " + plan.Blocks[block.SkipFrom].Name + " input" : "")}, then {(block.FinalActivation == Activation.None ? "linear" : block.FinalActivation.ToString())}");
+            w.Line($"// {block.Name} ({block.Kind}): {block.Heading}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {block.OutputSize}x{block.OutputSize}{(block.HasSkip ? ", + identity skip from " + plan.Blocks[block.SkipFrom].Name + " input" : "")}, then {(block.FinalActivation == Activation.None ? "linear" : block.FinalActivation.ToString())}");
             for (var l = 0; l < block.Convs.Count; l++)
             {
                 var conv = block.Convs[l];
@@ -77,10 +77,6 @@ public sealed partial class Igcv2NetworkGenerator
         var c = plan.Classifier;
         w.Line($"// classifier: global average pool {c.InputSize}x{c.InputSize}, FC {c.InChannels} -> {c.Classes}, softmax cross-entropy");
     }
-
-    /// <summary>"K = [1, 8, 8], L = 3" for IGCV2, "t=6, g1=2, g2=2" for IGCV3.</summary>
-    private static string BlockHeader(BlockPlan block) =>
-        block.Kind == "Igcv2Block" ? $"K = {block.K}, L = {block.L}" : block.Description;
 
     /// <summary>"1 branch", "8 branches".</summary>
     private static string Branches(int count) => count == 1 ? "1 branch" : count.ToString(CultureInfo.InvariantCulture) + " branches";

@@ -118,7 +118,7 @@ public sealed partial class Igcv2NetworkGenerator
             w.Line("/// </summary>");
             using (w.Block($"public {model.ClassName}(global::Igcv2.Device device, int batchSize, int seed = 0)"))
             {
-                w.Line($"core = new global::Igcv2.Models.ModelCore<Activations>(nameof({model.ClassName}), Plan, device, batchSize, seed, static (d, n) => new Activations(d, n));");
+                w.Line($"core = new global::Igcv2.Models.ModelCore<Activations>(nameof({model.ClassName}), device, batchSize, seed, static (d, n) => new Activations(d, n));");
                 w.Line("ops = core.Ops;");
                 if (plan.Stem is { } stem)
                 {
@@ -202,7 +202,7 @@ public sealed partial class Igcv2NetworkGenerator
             var x = BlockInput(plan, b);
             var size = block.OutputSize;
             w.Line();
-            w.Line($"// {block.Name} ({block.Kind}): {BlockHeader(block)}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {size}x{size}");
+            w.Line($"// {block.Name} ({block.Kind}): {block.Heading}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {size}x{size}");
             var input = x;
             for (var l = 1; l <= block.L; l++)
             {
@@ -281,7 +281,7 @@ public sealed partial class Igcv2NetworkGenerator
             var block = plan.Blocks[b];
             var prefix = Field(block.Name);
             w.Line();
-            w.Line($"// {block.Name} ({block.Kind}): {BlockHeader(block)}");
+            w.Line($"// {block.Name} ({block.Kind}): {block.Heading}");
             if (block.FinalActivation != Igcv2.Design.Activation.None) w.Line($"ops.{block.FinalActivation}Backward(a.{prefix}_out, {g}, {g}, n);");
             if (block.HasSkip)
             {

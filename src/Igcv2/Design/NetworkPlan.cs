@@ -105,6 +105,9 @@ public sealed record BlockPlan(
 
     public bool HasSkip => SkipFrom >= 0;
 
+    /// <summary>"K = [1, 8, 8], L = 3" for an IGCV2 block, "t=6, g1=2, g2=2" for an IGCV3 block.</summary>
+    public string Heading => Kind == "Igcv2Block" ? FormattableString.Invariant($"K = {K}, L = {L}") : Description;
+
     /// <summary>C*S*K_1 + C*sum_{l>=2} K_l (paper eq. 7, Tables 2 and 5).</summary>
     public long Weights => checked(Convs.Sum(c => c.Weights));
 

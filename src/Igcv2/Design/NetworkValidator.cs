@@ -252,8 +252,7 @@ public static class NetworkValidator
             ? new[] { ("block 1", inChannels), (Inv($"blocks 2-{st.Blocks}"), st.Channels) }
             : new[] { (st.Blocks == 1 ? "block 1" : Inv($"blocks 1-{st.Blocks}"), inChannels) })
         {
-            var block = NetworkPlan.Build(new NetworkSpec(c, inSize, 1, EquatableArray.Create<LayerSpec>(probe))).Blocks[0];
-            var report = Connectivity.Analyze(block.Convs, block.Permutations);
+            var report = Probe(probe, c, inSize);
             if (report is null)
             {
                 error(BadSize, index, Inv($"{where}: the block is too wide to verify its connectivity at compile time."));
@@ -270,7 +269,8 @@ public static class NetworkValidator
 
     private static long Reached(ConnectivityReport report) => report.PairsReached / report.OutChannels;
 
-    private static ConnectivityReport? Probe(StageSpec probe, int inChannels, int inSize)
+    /// <summary>The connectivity of the first block of a one-block stage fed <paramref name="inChannels"/> channels.</summary>
+    private static ConnectivityReport? Probe(LayerSpec probe, int inChannels, int inSize)
     {
         var network = new NetworkSpec(inChannels, inSize, 1, EquatableArray.Create<LayerSpec>(probe));
         var block = NetworkPlan.Build(network).Blocks[0];

@@ -285,7 +285,7 @@ internal sealed class OnnxGraphBuilder
     }
 
     private static string Describe(NetworkPlan plan, BlockPlan block) =>
-        Invariant($"{block.Name} ({block.Kind}): {(block.Kind == "Igcv2Block" ? Invariant($"K = {block.K}, L = {block.L}") : block.Description)}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {block.OutputSize}x{block.OutputSize}") +
+        Invariant($"{block.Name} ({block.Kind}): {block.Heading}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {block.OutputSize}x{block.OutputSize}") +
         (block.HasSkip ? ", identity skip from the input of " + plan.Blocks[block.SkipFrom].Name : "") +
         "; " + string.Join(", ", block.Permutations.Select((p, l) => Invariant($"P_{l + 1}: {p.Formula}")));
 

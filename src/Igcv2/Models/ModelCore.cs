@@ -13,7 +13,6 @@ public sealed class ModelCore<TBuffers> : IDisposable
     where TBuffers : class, IDisposable
 {
     private readonly string modelName;
-    private readonly NetworkPlan plan;
     private readonly Func<Device, int, TBuffers> createBuffers;
     private readonly Dictionary<int, TBuffers> buffers = [];
     private readonly List<Parameter> parameters = [];
@@ -23,12 +22,11 @@ public sealed class ModelCore<TBuffers> : IDisposable
     private int trainedBatch;
     private bool disposed;
 
-    public ModelCore(string modelName, NetworkPlan plan, Device device, int batchSize, int seed, Func<Device, int, TBuffers> createBuffers)
+    public ModelCore(string modelName, Device device, int batchSize, int seed, Func<Device, int, TBuffers> createBuffers)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
         this.modelName = modelName;
-        this.plan = plan;
         this.createBuffers = createBuffers;
         Device = device;
         Ops = device.Ops;

@@ -77,7 +77,7 @@ partial class IgcV1Small : global::Igcv2.IModel
     /// </summary>
     public IgcV1Small(global::Igcv2.Device device, int batchSize, int seed = 0)
     {
-        core = new global::Igcv2.Models.ModelCore<Activations>(nameof(IgcV1Small), Plan, device, batchSize, seed, static (d, n) => new Activations(d, n));
+        core = new global::Igcv2.Models.ModelCore<Activations>(nameof(IgcV1Small), device, batchSize, seed, static (d, n) => new Activations(d, n));
         ops = core.Ops;
         stem_conv = core.Conv("stem.conv", Plan.Stem!.Conv);
         stem_bn = core.BatchNorm("stem.bn", 16);

@@ -78,7 +78,7 @@ partial class Igcv3Small : global::Igcv2.IModel
     /// </summary>
     public Igcv3Small(global::Igcv2.Device device, int batchSize, int seed = 0)
     {
-        core = new global::Igcv2.Models.ModelCore<Activations>(nameof(Igcv3Small), Plan, device, batchSize, seed, static (d, n) => new Activations(d, n));
+        core = new global::Igcv2.Models.ModelCore<Activations>(nameof(Igcv3Small), device, batchSize, seed, static (d, n) => new Activations(d, n));
         ops = core.Ops;
         stem_conv = core.Conv("stem.conv", Plan.Stem!.Conv);
         stem_bn = core.BatchNorm("stem.bn", 16);

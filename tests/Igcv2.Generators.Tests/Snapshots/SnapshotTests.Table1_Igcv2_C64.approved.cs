@@ -244,7 +244,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
     /// </summary>
     public Igcv2C64(global::Igcv2.Device device, int batchSize, int seed = 0)
     {
-        core = new global::Igcv2.Models.ModelCore<Activations>(nameof(Igcv2C64), Plan, device, batchSize, seed, static (d, n) => new Activations(d, n));
+        core = new global::Igcv2.Models.ModelCore<Activations>(nameof(Igcv2C64), device, batchSize, seed, static (d, n) => new Activations(d, n));
         ops = core.Ops;
         stem_conv = core.Conv("stem.conv", Plan.Stem!.Conv);
         stem_bn = core.BatchNorm("stem.bn", 64);
