@@ -396,7 +396,7 @@ public sealed class Ops
         {
             throw new ArgumentException($"Copy: destination {destination.ShapeText} must hold as many elements as source {source.ShapeText}.", nameof(destination));
         }
-        if (ReferenceEquals(source, destination)) return;
+        if (source.SharesMemory(destination)) return;
         if (host) source.HostSpan.CopyTo(destination.HostSpan);
         else source.Flat.CopyTo(destination.Flat);
     }
@@ -497,9 +497,10 @@ public sealed class Ops
         CheckN(op, t, name, n);
     }
 
+    /// <summary>a and b must not share memory: the same tensor, or views (<see cref="Tensor.Reshape"/>) of one.</summary>
     private static void NotSame(string op, Tensor a, string aName, Tensor b, string bName)
     {
-        if (ReferenceEquals(a, b)) throw new ArgumentException($"{op}: {bName} must not be the same tensor as {aName}.", bName);
+        if (a.SharesMemory(b)) throw new ArgumentException($"{op}: {bName} must not be the same tensor as {aName} (nor a view of its memory).", bName);
     }
 
     /// <summary>The tensors must hold the same per-sample shape; returns n times the per-sample length.</summary>

@@ -3,23 +3,32 @@ using ILGPU.Runtime;
 
 namespace Igcv2;
 
-/// <summary>A dense float32 array on a <see cref="Device"/> with a shape (NCHW for images).</summary>
+/// <summary>
+/// A dense float32 array on a <see cref="Device"/> with a shape (NCHW for images). A tensor either owns its
+/// device memory or is a view (<see cref="Reshape"/>) of an owner's memory under another shape.
+/// </summary>
 public sealed class Tensor : IDisposable
 {
     private readonly int[] shape;
+    // Set on owners only; a view reaches the memory through its owner, so freeing the owner reaches every view.
     private MemoryBuffer1D<float, Stride1D.Dense>? buffer;
+    private readonly Tensor? owner;
+    private bool viewDisposed;
 
     internal Tensor(Device device, int[] shape)
     {
-        ArgumentNullException.ThrowIfNull(shape);
-        if (shape.Length == 0 || shape.Any(d => d <= 0))
-        {
-            throw new ArgumentException($"A tensor shape needs positive dimensions, got [{string.Join(", ", shape)}].", nameof(shape));
-        }
         Device = device;
-        this.shape = (int[])shape.Clone();
+        this.shape = CheckedShape(shape);
         Length = shape.Aggregate(1L, (a, d) => checked(a * d));
         buffer = device.Accelerator.Allocate1D<float>(Length);
+    }
+
+    private Tensor(Tensor owner, int[] shape, long length)
+    {
+        Device = owner.Device;
+        this.owner = owner;
+        this.shape = shape;
+        Length = length;
     }
 
     public Device Device { get; }
@@ -34,7 +43,11 @@ public sealed class Tensor : IDisposable
 
     public long Length { get; }
 
-    public bool IsDisposed => buffer is null;
+    /// <summary>True once this tensor, or for a view the tensor that owns its memory, was disposed.</summary>
+    public bool IsDisposed => viewDisposed || (owner ?? this).buffer is null;
+
+    /// <summary>True when this tensor is a <see cref="Reshape"/> view of another tensor's memory.</summary>
+    public bool IsView => owner is not null;
 
     /// <summary>The device memory, for kernels.</summary>
     public ArrayView1D<float, Stride1D.Dense> View => Buffer.View;
@@ -42,8 +55,55 @@ public sealed class Tensor : IDisposable
     /// <summary>The device memory as a contiguous view, the form the kernels take.</summary>
     internal ArrayView<float> Flat => Buffer.View.AsContiguous();
 
-    internal MemoryBuffer1D<float, Stride1D.Dense> Buffer =>
-        buffer ?? throw new ObjectDisposedException(nameof(Tensor), "The tensor was disposed (or its model was).");
+    internal MemoryBuffer1D<float, Stride1D.Dense> Buffer
+    {
+        get
+        {
+            if (viewDisposed) throw new ObjectDisposedException(nameof(Tensor), $"The view {ShapeText} was disposed.");
+            if (owner is null) return buffer ?? throw new ObjectDisposedException(nameof(Tensor), "The tensor was disposed (or its model was).");
+            return owner.buffer ?? throw new ObjectDisposedException(nameof(Tensor),
+                $"The tensor {owner.ShapeText} that owns the memory of the view {ShapeText} was disposed (or its model was).");
+        }
+    }
+
+    /// <summary>True when both tensors are, or view, the same device memory.</summary>
+    internal bool SharesMemory(Tensor other) => ReferenceEquals(owner ?? this, other.owner ?? other);
+
+    /// <summary>
+    /// A view of this tensor's device memory under <paramref name="shape"/>, which must hold the same number of
+    /// elements (e.g. logits [N, K, 1, 1] as [N, K]). Nothing is copied: writes through either tensor are seen
+    /// by the other, and every operation takes views like any tensor. The view does not own the memory:
+    /// disposing it leaves this tensor usable, while disposing the owner disposes every view of it (their
+    /// members then throw <see cref="ObjectDisposedException"/>). A view of a view refers to the owner.
+    /// </summary>
+    /// <exception cref="ArgumentException">A dimension is not positive, or the element counts differ.</exception>
+    /// <exception cref="ObjectDisposedException">This tensor (or its owner) was disposed.</exception>
+    public Tensor Reshape(params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        string target = $"[{string.Join(", ", shape)}]";
+        if (shape.Length == 0 || shape.Any(d => d <= 0))
+        {
+            throw new ArgumentException($"Reshape: {target} needs positive dimensions to view the tensor {ShapeText}.", nameof(shape));
+        }
+        long length = shape.Aggregate(1L, (a, d) => checked(a * d));
+        if (length != Length)
+        {
+            throw new ArgumentException($"Reshape: {target} holds {length} elements, but the tensor {ShapeText} holds {Length}.", nameof(shape));
+        }
+        _ = Buffer;
+        return new Tensor(owner ?? this, (int[])shape.Clone(), length);
+    }
+
+    private static int[] CheckedShape(int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Length == 0 || shape.Any(d => d <= 0))
+        {
+            throw new ArgumentException($"A tensor shape needs positive dimensions, got [{string.Join(", ", shape)}].", nameof(shape));
+        }
+        return (int[])shape.Clone();
+    }
 
     /// <summary>
     /// The memory as a host span when the tensor lives on the CPU accelerator (its buffers are host
@@ -100,8 +160,14 @@ public sealed class Tensor : IDisposable
 
     public override string ToString() => $"Tensor{ShapeText} on {Device.Kind}";
 
+    /// <summary>Frees the memory of an owner (and so disposes its views); a view only stops being usable.</summary>
     public void Dispose()
     {
+        if (owner is not null)
+        {
+            viewDisposed = true;
+            return;
+        }
         buffer?.Dispose();
         buffer = null;
     }
