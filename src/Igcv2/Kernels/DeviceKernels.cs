@@ -269,6 +269,27 @@ internal static class DeviceKernels
         }
     }
 
+    // y[s, f] = x[s, f] + b[f]; x and y may be one view (each element is read, then written, by its thread).
+    public static void AddBias(Index1D index, int total, int stride, int features,
+        ArrayView<float> x, ArrayView<float> b, ArrayView<float> y)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            y[i] = x[i] + b[i % features];
+        }
+    }
+
+    // One thread owns a feature: gb[f] = sum_s gy[s, f].
+    public static void BiasBackward(Index1D index, int features, int stride, int n, ArrayView<float> gy, ArrayView<float> gb)
+    {
+        for (int f = index; f < features; f += stride)
+        {
+            double sum = 0.0;
+            for (int s = 0; s < n; s++) sum += gy[s * features + f];
+            gb[f] = (float)sum;
+        }
+    }
+
     // One thread per sample: stable log-softmax; scratch[s] = loss, scratch[n + s] = 1 when the label is invalid.
     public static void SoftmaxCrossEntropy(Index1D index, int n, int stride, int classes,
         ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> grad, ArrayView<float> scratch)

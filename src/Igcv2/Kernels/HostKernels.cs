@@ -857,6 +857,33 @@ internal static unsafe class HostKernels
         });
     }
 
+    public static void AddBias(int n, int features, Buf x, Buf b, Buf y)
+    {
+        For(n, features, s =>
+        {
+            var xs = x.Slice(s * features, features);
+            var ys = y.Slice(s * features, features);
+            var bs = b.Span;
+            int i = 0;
+            for (; i <= features - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                (new Vector<float>(xs.Slice(i)) + new Vector<float>(bs.Slice(i))).CopyTo(ys.Slice(i));
+            }
+            for (; i < features; i++) ys[i] = xs[i] + bs[i];
+        });
+    }
+
+    public static void BiasBackward(int n, int features, Buf gy, Buf gb)
+    {
+        For(features, n, f =>
+        {
+            var gys = gy.Span;
+            double sum = 0.0;
+            for (int s = 0; s < n; s++) sum += gys[s * features + f];
+            gb.Span[f] = (float)sum;
+        });
+    }
+
     /// <summary>Returns the summed (not yet averaged) loss; throws on a label that is not a class index.</summary>
     public static double SoftmaxCrossEntropy(int n, int classes, Buf logits, Buf labels, Buf grad)
     {

@@ -36,6 +36,8 @@ public sealed class Ops
     private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? linear;
     private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? linearBackwardInput;
     private Action<Index1D, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? linearBackwardParameters;
+    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? addBias;
+    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>? biasBackward;
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? softmaxCrossEntropy;
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? countCorrect;
 
@@ -329,6 +331,42 @@ public sealed class Ops
         linearBackwardParameters(Threads(items), items, Threads(items), n, inputs, outputs, x.Flat, gy.Flat, gw.Flat, gb.Flat);
     }
 
+    /// <summary>
+    /// x [N, F], b [F] -> y [N, F] = x + b, the bias after a classifier that has none (e.g. 1x1 group
+    /// convolutions on [N, C, 1, 1] viewed as [N, F] with <see cref="Tensor.Reshape"/>). x and y may be the
+    /// same tensor (or views of the same memory): each element is read before it is written.
+    /// </summary>
+    public void AddBias(Tensor x, Tensor b, Tensor y, int n)
+    {
+        const string op = nameof(AddBias);
+        int features = Features(op, x, "x", n);
+        Exact(op, b, "b", features);
+        Batched(op, y, "y", n, features);
+        NotSame(op, b, "b", y, "y");
+        if (host) HostKernels.AddBias(n, features, new Buf(x), new Buf(b), new Buf(y));
+        else
+        {
+            int total = n * features;
+            addBias ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.AddBias);
+            addBias(Threads(total), total, Threads(total), features, x.Flat, b.Flat, y.Flat);
+        }
+    }
+
+    /// <summary>Gradient of <see cref="AddBias"/> with respect to b: gb [F] = the column sums of gy [N, F] over n samples (one worker owns a feature).</summary>
+    public void BiasBackward(Tensor gy, Tensor gb, int n)
+    {
+        const string op = nameof(BiasBackward);
+        int features = Features(op, gy, "gy", n);
+        Exact(op, gb, "gb", features);
+        NotSame(op, gy, "gy", gb, "gb");
+        if (host) HostKernels.BiasBackward(n, features, new Buf(gy), new Buf(gb));
+        else
+        {
+            biasBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>(DeviceKernels.BiasBackward);
+            biasBackward(Threads(features), features, Threads(features), n, gy.Flat, gb.Flat);
+        }
+    }
+
     // ---------------------------------------------------------------- loss and metrics
 
     /// <summary>
@@ -552,6 +590,15 @@ public sealed class Ops
         }
         if (b is not null) Exact(op, b, "b", w.Dim(0));
         return (inputs, w.Dim(0));
+    }
+
+    /// <summary>t must be [N >= n, F]; returns F.</summary>
+    private int Features(string op, Tensor t, string name, int n)
+    {
+        Owned(op, t, name);
+        if (t.Rank != 2) throw new ArgumentException($"{op}: {name} must be [N, F], got {t.ShapeText}.", name);
+        CheckN(op, t, name, n);
+        return t.Dim(1);
     }
 
     private int Logits(string op, Tensor logits, Tensor labels, int n)

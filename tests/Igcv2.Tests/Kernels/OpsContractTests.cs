@@ -24,6 +24,8 @@ public sealed class OpsContractTests
         "Void GlobalAveragePoolBackward(Tensor gy, Tensor gx, Int32 n)",
         "Void Linear(Tensor x, Tensor w, Tensor b, Tensor y, Int32 n)",
         "Void LinearBackward(Tensor x, Tensor w, Tensor gy, Tensor gx, Tensor gw, Tensor gb, Int32 n)",
+        "Void AddBias(Tensor x, Tensor b, Tensor y, Int32 n)",
+        "Void BiasBackward(Tensor gy, Tensor gb, Int32 n)",
         "Single SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor gradLogits, Int32 n)",
         "Int32 CountCorrect(Tensor logits, Tensor labels, Int32 n)",
         "Void Fill(Tensor t, Single value)",

@@ -46,10 +46,10 @@ public sealed class PtxCompilationTests
     public void Reflection_finds_the_kernels_ops_launches()
     {
         var names = KernelNames();
-        foreach (var expected in new[] { "Conv2d", "Conv2dBackwardInput", "Conv2dBackwardWeightGrouped", "ChannelShuffle", "BatchNormStatisticsGrouped", "SoftmaxCrossEntropy", "Relu6", "Relu6Backward" })
+        foreach (var expected in new[] { "Conv2d", "Conv2dBackwardInput", "Conv2dBackwardWeightGrouped", "ChannelShuffle", "BatchNormStatisticsGrouped", "SoftmaxCrossEntropy", "Relu6", "Relu6Backward", "AddBias", "BiasBackward" })
         {
             Assert.Contains(expected, names);
         }
-        Assert.Equal(22, names.Length);
+        Assert.Equal(24, names.Length);
     }
 }

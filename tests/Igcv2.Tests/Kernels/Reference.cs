@@ -87,6 +87,13 @@ internal static class Reference
         return y;
     }
 
+    public static double[] AddBias(double[] x, double[] b, int n, int features)
+    {
+        var y = new double[n * features];
+        for (int i = 0; i < y.Length; i++) y[i] = x[i] + b[i % features];
+        return y;
+    }
+
     public static double SoftmaxCrossEntropy(double[] logits, double[] labels, int n, int classes)
     {
         double total = 0;

@@ -116,6 +116,39 @@ public sealed class TensorViewTests(KernelFixture fixture)
         Assert.Throws<ObjectDisposedException>(() => viewOfView.ToArray());
     }
 
+    [Theory]
+    [MemberData(nameof(Launchers))]
+    public void Grouped_head_on_views_matches_a_block_diagonal_linear(CpuLauncher launcher)
+    {
+        // The grouped classifier head: pooled features [N, C] viewed as [N, C, 1, 1], a 1x1 group convolution
+        // to [N, K, 1, 1], viewed as logits [N, K], and the bias added in place.
+        const int Batch = 5, N = 3, C = 12, K = 8, Groups = 4;
+        var device = fixture.For(launcher);
+        var random = new Random(42);
+        using var pooled = T.Random(device, random, Batch, C);
+        using var w = T.Random(device, random, K, C / Groups, 1, 1);
+        using var b = T.Random(device, random, K);
+        using var output = T.Poisoned(device, Batch, K, 1, 1);
+        using var input = pooled.Reshape(Batch, C, 1, 1);
+        using var logits = output.Reshape(Batch, K);
+
+        device.Ops.Conv2d(input, w, output, N, Groups, stride: 1);
+        device.Ops.AddBias(logits, b, logits, N);
+
+        // Output channel o of group g reads the C/G input channels of group g: a block-diagonal [K, C] weight.
+        var ws = T.D(w);
+        var dense = new double[K * C];
+        for (int o = 0; o < K; o++)
+        {
+            int g = o / (K / Groups);
+            for (int j = 0; j < C / Groups; j++) dense[o * C + g * (C / Groups) + j] = ws[o * (C / Groups) + j];
+        }
+        var ys = logits.ToArray();
+        T.Close(Reference.Linear(T.D(pooled), dense, T.D(b), N, C, K), ys, 1e-5, "logits");
+        T.Untouched(ys, N * K, "logits");
+        Assert.Equal(ys, output.ToArray());
+    }
+
     [Fact]
     public void Ops_treat_a_view_of_an_input_as_the_same_tensor()
     {
