@@ -40,7 +40,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor BadLayerOrder = new(
         "IGCV008", "Layer attributes out of order", "{0}", Category, DiagnosticSeverity.Error, true,
-        "[Stem] must be the first layer attribute and appear once.");
+        "[Stem] must be the first layer attribute and appear once; [Classifier] must be the last.");
 
     public static DiagnosticDescriptor? ById(string id) => id switch
     {

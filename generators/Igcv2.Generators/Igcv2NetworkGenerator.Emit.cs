@@ -75,7 +75,18 @@ public sealed partial class Igcv2NetworkGenerator
             }
         }
         var c = plan.Classifier;
-        w.Line($"// classifier: global average pool {c.InputSize}x{c.InputSize}, FC {c.InChannels} -> {c.Classes}, softmax cross-entropy");
+        if (!c.IsGrouped)
+        {
+            w.Line($"// classifier: global average pool {c.InputSize}x{c.InputSize}, FC {c.InChannels} -> {c.Classes}, softmax cross-entropy");
+            return;
+        }
+        w.Line($"// classifier (IGCV2*, Table 8): global average pool {c.InputSize}x{c.InputSize}, {c.Heading}: 1x1 group convs {c.InChannels} -> {c.Classes}, + bias, softmax cross-entropy");
+        for (var l = 0; l < c.L; l++)
+        {
+            var conv = c.Convs[l];
+            var after = l < c.L - 1 ? $", BN; P_{l + 1}: {c.Permutations[l].Formula}" : ", + bias (no BN, no P: the logits)";
+            w.Line($"//   W_{l + 1}: 1x1 group conv, {Branches(conv.Branches)} x ({conv.K} -> {conv.OutPerBranch}){after}");
+        }
     }
 
     /// <summary>"1 branch", "8 branches".</summary>
@@ -96,6 +107,9 @@ public sealed partial class Igcv2NetworkGenerator
                 Igcv3StageSpec v3 => string.Format(CultureInfo.InvariantCulture,
                     "new global::Igcv2.Design.Igcv3StageSpec({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7})",
                     v3.Channels, v3.Blocks, v3.Expansion, v3.G1, v3.G2, v3.Stride, v3.Nonlinear ? "true" : "false", v3.Loose ? "true" : "false"),
+                ClassifierSpec head => string.Format(CultureInfo.InvariantCulture,
+                    "new global::Igcv2.Design.ClassifierSpec(global::Igcv2.Design.EquatableArray.Create<int>({0}), {1})",
+                    string.Join(", ", head.K), head.Loose ? "true" : "false"),
                 // Parse builds only the layer kinds above; a new kind must be emitted here before Parse may build it.
                 _ => throw new System.NotSupportedException("No emitter for layer " + layer.GetType().Name),
             }).ToList();

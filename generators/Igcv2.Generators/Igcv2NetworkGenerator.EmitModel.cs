@@ -18,6 +18,7 @@ public sealed partial class Igcv2NetworkGenerator
         private readonly NetworkModel model;
         private readonly NetworkPlan plan;
         private readonly List<(string Name, int Channels, int Size)> activations = new();
+        private readonly List<(string Name, string Source, int Channels)> views = new();
         private readonly Dictionary<string, Stack<string>> freeGradients = new();
         private readonly Dictionary<string, int> gradientCounts = new();
 
@@ -107,7 +108,18 @@ public sealed partial class Igcv2NetworkGenerator
                     w.Line($"private readonly global::Igcv2.Models.BatchNormLayer {prefix}_bn{l};");
                 }
             }
-            w.Line("private readonly global::Igcv2.Models.LinearLayer classifier;");
+            var head = plan.Classifier;
+            if (!head.IsGrouped)
+            {
+                w.Line("private readonly global::Igcv2.Models.LinearLayer classifier;");
+                return;
+            }
+            for (var l = 1; l <= head.L; l++)
+            {
+                w.Line($"private readonly global::Igcv2.Models.Conv2dLayer classifier_conv{l};");
+                if (l < head.L) w.Line($"private readonly global::Igcv2.Models.BatchNormLayer classifier_bn{l};");
+            }
+            w.Line("private readonly global::Igcv2.Models.BiasLayer classifier_bias;");
         }
 
         private void WriteConstructor(SourceWriter w)
@@ -135,7 +147,20 @@ public sealed partial class Igcv2NetworkGenerator
                         w.Line($"{prefix}_bn{l} = core.BatchNorm(\"{block.Name}.bn{l}\", {block.Convs[l - 1].OutChannels});");
                     }
                 }
-                w.Line($"classifier = core.Linear(\"classifier\", {plan.Classifier.InChannels}, {plan.Classifier.Classes});");
+                var head = plan.Classifier;
+                if (!head.IsGrouped)
+                {
+                    w.Line($"classifier = core.Linear(\"classifier\", {head.InChannels}, {head.Classes});");
+                }
+                else
+                {
+                    for (var l = 1; l <= head.L; l++)
+                    {
+                        w.Line($"classifier_conv{l} = core.Conv(\"classifier.conv{l}\", Plan.Classifier.Convs[{l - 1}]);");
+                        if (l < head.L) w.Line($"classifier_bn{l} = core.BatchNorm(\"classifier.bn{l}\", {head.Convs[l - 1].OutChannels});");
+                    }
+                    w.Line($"classifier_bias = core.Bias(\"classifier.bias\", {head.Classes});");
+                }
             }
         }
 
@@ -185,13 +210,45 @@ public sealed partial class Igcv2NetworkGenerator
 
                 for (var b = 0; b < plan.Blocks.Count; b++) WriteBlockForward(w, b);
 
-                var cls = plan.Classifier;
-                var last = BlockInput(plan, plan.Blocks.Count);
-                w.Line();
+                WriteClassifierForward(w);
+                w.Line("return a.logits;");
+            }
+        }
+
+        private void WriteClassifierForward(SourceWriter w)
+        {
+            var cls = plan.Classifier;
+            var last = BlockInput(plan, plan.Blocks.Count);
+            w.Line();
+            if (!cls.IsGrouped)
+            {
                 w.Line($"// classifier: global average pool {cls.InputSize}x{cls.InputSize}, FC {cls.InChannels} -> {cls.Classes}");
                 w.Line($"ops.GlobalAveragePool({last}, a.pooled, n);");
                 w.Line("classifier.Forward(ops, a.pooled, a.logits, n);");
-                w.Line("return a.logits;");
+                return;
+            }
+            w.Line($"// classifier (IGCV2*, Table 8): global average pool {cls.InputSize}x{cls.InputSize}, {cls.Heading}: 1x1 group convs on the 1x1 map, {cls.InChannels} -> {cls.Classes}, + bias");
+            w.Line($"ops.GlobalAveragePool({last}, a.pooled, n);{Pad()}// a.pooled_map: the same memory as [n, {cls.InChannels}, 1, 1]");
+            var input = "a.pooled_map";
+            for (var l = 1; l <= cls.L; l++)
+            {
+                var conv = cls.Convs[l - 1];
+                var comment = $"// W_{l}: 1x1, {Branches(conv.Branches)} x ({conv.K} -> {conv.OutPerBranch})";
+                if (l == cls.L)
+                {
+                    w.Line($"classifier_conv{l}.Forward(ops, {input}, a.logits_map, n);{Pad()}{comment}");
+                    w.Line("classifier_bias.Forward(ops, a.logits, a.logits, n);");
+                    break;
+                }
+                var p = cls.Permutations[l - 1];
+                var c = Keep($"classifier_c{l}", conv.OutChannels, 1);
+                var next = Keep($"classifier_in{l + 1}", conv.OutChannels, 1);
+                var normalized = p.IsIdentity ? next : Scratch(conv.OutChannels, 1);
+                w.Line($"classifier_conv{l}.Forward(ops, {input}, {c}, n);{Pad()}{comment}");
+                w.Line($"classifier_bn{l}.Forward(ops, {c}, {normalized}, n, training);");
+                if (!p.IsIdentity) w.Line($"ops.ChannelShuffle({normalized}, {next}, n, {p.Branches});{Pad()}// P_{l}: {p.Formula}");
+                else w.Line($"// P_{l}: identity ({(p.Branches == 1 ? "one branch" : "one channel per branch")})");
+                input = next;
             }
         }
 
@@ -240,14 +297,7 @@ public sealed partial class Igcv2NetworkGenerator
                 var cls = plan.Classifier;
                 w.Line($"var a = core.BeginBackward(gradLogits, {cls.Classes});");
                 w.Line("var n = a.N;");
-                w.Line();
-                w.Line("// classifier");
-                Keep("pooled", cls.InChannels, 0);
-                Keep("logits", cls.Classes, 0);
-                Keep("grad_pooled", cls.InChannels, 0);
-                w.Line("classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);");
-                var g = RentGradient(cls.InChannels, cls.InputSize);
-                w.Line($"ops.GlobalAveragePoolBackward(a.grad_pooled, {g}, n);");
+                var g = WriteClassifierBackward(w);
 
                 var pendingSkips = new Dictionary<int, string>();
                 for (var b = plan.Blocks.Count - 1; b >= 0; b--) g = WriteBlockBackward(w, b, g, pendingSkips);
@@ -273,6 +323,57 @@ public sealed partial class Igcv2NetworkGenerator
                 }
                 Keep("input_grad", plan.Spec.InputChannels, plan.Spec.InputSize);
             }
+        }
+
+        /// <summary>Back through the classifier to the gradient of the last block's output, which it returns.</summary>
+        private string WriteClassifierBackward(SourceWriter w)
+        {
+            var cls = plan.Classifier;
+            w.Line();
+            w.Line($"// classifier{(cls.IsGrouped ? " (IGCV2*): " + cls.Heading : "")}");
+            Keep("pooled", cls.InChannels, 0);
+            Keep("logits", cls.Classes, 0);
+            Keep("grad_pooled", cls.InChannels, 0);
+            if (!cls.IsGrouped)
+            {
+                w.Line("classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);");
+            }
+            else
+            {
+                views.Add(("pooled_map", "pooled", cls.InChannels));
+                views.Add(("logits_map", "logits", cls.Classes));
+                views.Add(("grad_pooled_map", "grad_pooled", cls.InChannels));
+                w.Line("classifier_bias.Backward(ops, gradLogits, n);");
+                var gy = "gradLogitsMap";
+                w.Line($"var {gy} = gradLogits.Reshape(n, {cls.Classes}, 1, 1);");
+                for (var l = cls.L; l >= 1; l--)
+                {
+                    var conv = cls.Convs[l - 1];
+                    if (l < cls.L)
+                    {
+                        var p = cls.Permutations[l - 1];
+                        var gNormalized = gy;
+                        if (!p.IsIdentity)
+                        {
+                            gNormalized = RentGradient(conv.OutChannels, 1);
+                            w.Line($"ops.ChannelShuffle({gy}, {gNormalized}, n, {p.PerBranch});{Pad()}// P_{l}^-1");
+                            ReturnGradient(gy);
+                        }
+                        var gc = RentGradient(conv.OutChannels, 1);
+                        w.Line($"classifier_bn{l}.Backward(ops, a.classifier_c{l}, {gNormalized}, {gc}, n);");
+                        ReturnGradient(gNormalized);
+                        gy = gc;
+                    }
+                    var x = l == 1 ? "a.pooled_map" : $"a.classifier_in{l}";
+                    var gx = l == 1 ? "a.grad_pooled_map" : RentGradient(conv.InChannels, 1);
+                    w.Line($"classifier_conv{l}.Backward(ops, {x}, {gy}, {gx}, n);");
+                    if (l < cls.L) ReturnGradient(gy);
+                    gy = gx;
+                }
+            }
+            var g = RentGradient(cls.InChannels, cls.InputSize);
+            w.Line($"ops.GlobalAveragePoolBackward(a.grad_pooled, {g}, n);");
+            return g;
         }
 
         /// <summary>Back through one block; <paramref name="g"/> holds the gradient of its output, the result that of its input.</summary>
@@ -334,6 +435,7 @@ public sealed partial class Igcv2NetworkGenerator
                 w.Line($"public {Tensor}? Input;");
                 var distinct = activations.GroupBy(a => a.Name).Select(g => g.First()).ToList();
                 foreach (var a in distinct) w.Line($"public readonly {Tensor} {a.Name};");
+                foreach (var v in views) w.Line($"public readonly {Tensor} {v.Name};{Pad()}// a view of {v.Source}");
                 w.Line();
                 using (w.Block("public Activations(global::Igcv2.Device device, int n)"))
                 {
@@ -344,6 +446,7 @@ public sealed partial class Igcv2NetworkGenerator
                             ? $"{a.Name} = device.Allocate(n, {a.Channels});"
                             : $"{a.Name} = device.Allocate(n, {a.Channels}, {a.Size}, {a.Size});");
                     }
+                    foreach (var v in views) w.Line($"{v.Name} = {v.Source}.Reshape(n, {v.Channels}, 1, 1);");
                 }
                 w.Line();
                 using (w.Block("public void Dispose()"))

@@ -46,13 +46,14 @@ public sealed partial class Igcv2NetworkGenerator
         {
             token.ThrowIfCancellationRequested();
             var name = attribute.AttributeClass?.ToDisplayString();
-            if (name != StemAttribute && name != StageAttribute && name != Igcv3StageAttribute) continue;
+            if (name is not (StemAttribute or StageAttribute or Igcv3StageAttribute or ClassifierAttribute)) continue;
             if (HasErrors(attribute)) return new ParseResult(null, diagnostics.ToEquatableArray());
             layers.Add(name switch
             {
                 StemAttribute => ReadStem(attribute),
                 StageAttribute => ReadStage(attribute),
-                _ => ReadIgcv3Stage(attribute),
+                Igcv3StageAttribute => ReadIgcv3Stage(attribute),
+                _ => new ClassifierSpec(ReadK(attribute), Named(attribute, "Loose", false)),
             });
             layerLocations.Add(LocationOf(attribute, token));
         }
@@ -80,7 +81,7 @@ public sealed partial class Igcv2NetworkGenerator
     {
         var symbol = (INamedTypeSymbol)context.TargetSymbol;
         if (symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NetworkAttribute)) return null;
-        var first = symbol.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() is StemAttribute or StageAttribute or Igcv3StageAttribute);
+        var first = symbol.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() is StemAttribute or StageAttribute or Igcv3StageAttribute or ClassifierAttribute);
 
         // The [Stem] and the [Stage] pipelines (and every partial declaration) all see the class: only the
         // call whose matched attributes include the first layer reports, so the class gets one IGCV006.
@@ -112,29 +113,34 @@ public sealed partial class Igcv2NetworkGenerator
 
     private static StageSpec ReadStage(AttributeData attribute)
     {
-        var k = EquatableArray<int>.Empty;
         int? l = null;
         foreach (var pair in attribute.NamedArguments)
         {
-            if (pair.Key == "K" && pair.Value.Kind == TypedConstantKind.Array && !pair.Value.IsNull)
-            {
-                k = pair.Value.Values.Select(v => v.Value is int i ? i : 0).ToEquatableArray();
-            }
-            else if (pair.Key == "L" && pair.Value.Value is int given)
-            {
-                l = given;
-            }
+            if (pair.Key == "L" && pair.Value.Value is int given) l = given;
         }
         return new StageSpec(
             Constructor(attribute),
             Named(attribute, "Blocks", NetworkDefaults.Blocks),
-            k,
+            ReadK(attribute),
             l,
             Named(attribute, "Stride", NetworkDefaults.Stride),
             Named(attribute, "SkipEvery", NetworkDefaults.SkipEvery),
             Named(attribute, "Loose", false),
             Named(attribute, "Nonlinear", false),
             Named(attribute, "Spatial", true));
+    }
+
+    /// <summary>The named K = [...] argument; empty when left out (or null).</summary>
+    private static EquatableArray<int> ReadK(AttributeData attribute)
+    {
+        foreach (var pair in attribute.NamedArguments)
+        {
+            if (pair.Key == "K" && pair.Value.Kind == TypedConstantKind.Array && !pair.Value.IsNull)
+            {
+                return pair.Value.Values.Select(v => v.Value is int i ? i : 0).ToEquatableArray();
+            }
+        }
+        return EquatableArray<int>.Empty;
     }
 
     private static int Constructor(AttributeData attribute) =>

@@ -19,6 +19,7 @@ public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
     internal const string StemAttribute = "Igcv2.StemAttribute";
     internal const string StageAttribute = "Igcv2.StageAttribute";
     internal const string Igcv3StageAttribute = "Igcv2.Igcv3StageAttribute";
+    internal const string ClassifierAttribute = "Igcv2.ClassifierAttribute";
 
     /// <summary>Tracking names, asserted by the incrementality tests.</summary>
     internal static class Steps
@@ -56,7 +57,7 @@ public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.HintName.Replace("@", ""), Emit(model)));
 
         // Layer attributes on a class without [Igcv2Network]: IGCV006 on the first of them.
-        foreach (var layer in new[] { StemAttribute, StageAttribute, Igcv3StageAttribute })
+        foreach (var layer in new[] { StemAttribute, StageAttribute, Igcv3StageAttribute, ClassifierAttribute })
         {
             var orphans = context.SyntaxProvider
                 .ForAttributeWithMetadataName(

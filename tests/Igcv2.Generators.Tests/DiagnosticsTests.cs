@@ -482,4 +482,117 @@ public class DiagnosticsTests
         var d = Single(pointwise, "IGCV005", DiagnosticSeverity.Warning, tree, "Stage");
         Assert.Contains("all 1x1, S = 1", d.GetMessage());
     }
+
+    // ---- [Classifier]: the IGCV2* head of Table 8 ----
+
+    private const string Table8Head = "InputChannels = 2048, InputSize = 7, Classes = 1000";
+
+    [Fact]
+    public void Table8_head_is_dense_but_redundant_and_IGCV002_names_the_complementary_K()
+    {
+        // g1 = g2 = 8 over 2048 channels: each class's branch reads 256 shuffled channels, 32 from each first
+        // branch, so every pair has 32 paths (the paper's loose condition). K = [8, 256] has one path per pair.
+        var (run, tree) = Run(Network("[Classifier(K = [256, 256])]", Table8Head));
+        var d = Single(run, "IGCV002", DiagnosticSeverity.Warning, tree, "Classifier");
+        var message = d.GetMessage();
+        Assert.Contains("Classifier (2048 -> 1000), K = [256, 256]", message);
+        Assert.Contains("32 paths where 1 would do", message);
+        Assert.Contains("K = [8, 256] is complementary", message);
+        Assert.Empty(run.OutputErrors);
+        Assert.Single(run.HintNames);
+    }
+
+    [Fact]
+    public void Complementary_head_reports_nothing()
+    {
+        var (run, _) = Run(Network("[Classifier(K = [8, 256])]", Table8Head));
+        Assert.Empty(run.Diagnostics);
+        Assert.Empty(run.OutputErrors);
+    }
+
+    [Fact]
+    public void IGCV001_fires_on_a_sparse_head_and_Loose_makes_it_a_warning()
+    {
+        // K = [4, 4] over 64 channels: 16 paths per class at most, so a class reaches 16 of the 64 channels.
+        const string layers = """
+            [Stem(64)]
+            [Classifier(K = [4, 4]{0})]
+            """;
+        var (run, tree) = Run(Network(string.Format(layers, ""), "InputChannels = 3, InputSize = 8, Classes = 16"));
+        var d = Single(run, "IGCV001", DiagnosticSeverity.Error, tree, "Classifier");
+        Assert.Contains("each class reaches 16 of 64 pooled channels (density 0.25)", d.GetMessage());
+        Assert.Empty(run.HintNames);
+
+        var (loose, looseTree) = Run(Network(string.Format(layers, ", Loose = true"), "InputChannels = 3, InputSize = 8, Classes = 16"));
+        Single(loose, "IGCV001", DiagnosticSeverity.Warning, looseTree, "Classifier");
+        Assert.Single(loose.HintNames);
+    }
+
+    [Fact]
+    public void IGCV003_fires_when_the_last_branches_do_not_divide_the_classes()
+    {
+        var (run, tree) = Run(Network("""
+            [Stem(64)]
+            [Classifier(K = [8, 8])]
+            """));
+        var d = Single(run, "IGCV003", DiagnosticSeverity.Error, tree, "Classifier");
+        Assert.Contains("8 branches (64/K_2), which do not divide the 10 classes", d.GetMessage());
+        Assert.Contains("K = [2, 32] is complementary", d.GetMessage());
+    }
+
+    [Fact]
+    public void IGCV003_fires_when_K_does_not_divide_the_pooled_channels()
+    {
+        var (run, tree) = Run(Network("""
+            [Stem(64)]
+            [Classifier(K = [6, 32])]
+            """));
+        var d = Single(run, "IGCV003", DiagnosticSeverity.Error, tree, "Classifier");
+        Assert.Contains("K_1 = 6 does not divide the 64 pooled channels", d.GetMessage());
+    }
+
+    [Fact]
+    public void IGCV004_fires_on_a_head_with_one_group_convolution()
+    {
+        var (run, tree) = Run(Network("""
+            [Stem(64)]
+            [Classifier(K = [8])]
+            """));
+        var d = Single(run, "IGCV004", DiagnosticSeverity.Error, tree, "Classifier");
+        Assert.Contains("at least 2 group convolutions", d.GetMessage());
+    }
+
+    [Fact]
+    public void IGCV008_fires_on_a_Classifier_before_a_stage()
+    {
+        var (run, tree) = Run(Network("""
+            [Stem(64)]
+            [Classifier]
+            [Stage(64, K = [1, 8, 8])]
+            """));
+        var d = Single(run, "IGCV008", DiagnosticSeverity.Error, tree, "Classifier");
+        Assert.Contains("[Classifier] must be the last layer attribute", d.GetMessage());
+    }
+
+    [Fact]
+    public void Classifier_without_K_is_the_fully_connected_layer()
+    {
+        var (run, _) = Run(Network(ValidC64 + "\n[Classifier]"));
+        Assert.Empty(run.Diagnostics);
+        var source = run.GeneratedSource("Tests.Net.g.cs");
+        Assert.Contains("classifier = core.Linear(\"classifier\", 64, 10);", source);
+        Assert.DoesNotContain("classifier_bias", source);
+    }
+
+    [Fact]
+    public void IGCV006_fires_on_a_Classifier_without_Igcv2Network()
+    {
+        var (run, tree) = Run("""
+            using Igcv2;
+            namespace Tests;
+            [Classifier(K = [8, 8])]
+            public partial class Net { }
+            """);
+        Single(run, "IGCV006", DiagnosticSeverity.Error, tree, "Classifier");
+    }
 }

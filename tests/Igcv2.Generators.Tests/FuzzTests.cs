@@ -46,6 +46,9 @@ public class FuzzTests
         "[Stage(64, K = [..new[] { 1, 8, 8 }])]",
         "[global::Igcv2.Stage(64, K = [1, 8, 8])]",
         "[Igcv2.StageAttribute(64, K = [1, 8, 8])]",
+        "[Classifier(K = )]",
+        "[Classifier(64)]",
+        "[Classifier(K = [8, 8], Loose = \"yes\")]",
     ];
 
     private static readonly string[] Classes =
@@ -132,6 +135,13 @@ public class FuzzTests
             var k = random.Next(4) switch { 0 => $"[1, {c}]", 1 => $"[2, {c / 2}]", _ => $"[1, {a}, {c / a}]" };
             lines.Add($"[Stage({c}, Blocks = {random.Next(1, 4)}, K = {k}{(s > 0 ? ", Stride = 2" : "")}{(random.Next(4) == 0 ? ", Loose = true" : "")}{(random.Next(4) == 0 ? ", Nonlinear = true" : "")})]");
         }
+        if (random.Next(3) == 0)
+        {
+            // The IGCV2* head over the last stage's width: Table 8's g1 = g2 = 8 or a random split.
+            var c = width << (stages - 1);
+            var a = new[] { 2, 4, 8 }[random.Next(3)];
+            lines.Add(random.Next(2) == 0 ? $"[Classifier(K = [{c / 8}, {c / 8}])]" : $"[Classifier(K = [{a}, {c / a}]{(random.Next(3) == 0 ? ", Loose = true" : "")})]");
+        }
         if (random.Next(5) == 0)
         {
             var i = random.Next(lines.Count);
@@ -151,6 +161,11 @@ public class FuzzTests
 
     private static string LayerAttribute(Random random)
     {
+        if (random.Next(8) == 0)
+        {
+            return random.Next(4) == 0 ? "[Classifier]" : $"[Classifier(K = {KArray(random)}{(random.Next(3) == 0 ? ", Loose = true" : "")})]";
+        }
+
         if (random.Next(5) == 0)
         {
             return random.Next(3) == 0 ? $"[Stem({Number(random)})]" : $"[Stem({Number(random)}, Stride = {Small(random)})]";

@@ -27,6 +27,9 @@ public class SnapshotTests
     public void Igcv3_network() => Verify(Igcv3Source, "Tests.Small.Igcv3Small.g.cs");
 
     [Fact]
+    public void Grouped_classifier_head() => Verify(GroupedHeadSource, "Tests.Small.GroupedHeadSmall.g.cs");
+
+    [Fact]
     public void Network_in_the_global_namespace() => Verify(Sources.GlobalNamespace, "GlobalNet.g.cs");
 
     private const string Igcv3Source = """
@@ -39,6 +42,19 @@ public class SnapshotTests
         [Igcv3Stage(16, Blocks = 1, Expansion = 1, G1 = 1, G2 = 2)]
         [Igcv3Stage(24, Blocks = 2, Expansion = 6, G1 = 2, G2 = 2, Stride = 2)]
         public partial class Igcv3Small;
+        """;
+
+    /// <summary>Table 8's IGCV2* head in small: g1 = g2 = 8 over 64 channels, 64 -> 16 classes.</summary>
+    private const string GroupedHeadSource = """
+        using Igcv2;
+
+        namespace Tests.Small;
+
+        [Igcv2Network(InputChannels = 3, InputSize = 16, Classes = 16)]
+        [Stem(32)]
+        [Stage(64, Blocks = 1, K = [1, 8, 8], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+        [Classifier(K = [8, 8])]
+        public partial class GroupedHeadSmall;
         """;
 
     private static void Verify(string source, string hintName)

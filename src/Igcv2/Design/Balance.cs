@@ -92,4 +92,46 @@ public static class Balance
         Search(0, outChannels);
         return best;
     }
+
+    /// <summary>
+    /// The complementary IGCV2* head (Table 8) of <paramref name="l"/> 1x1 group convolutions from the pooled
+    /// <paramref name="channels"/> to <paramref name="classes"/> with the fewest weights,
+    /// C * (K_1 + ... + K_{L-1}) + classes * K_L: prod K = C (one path per pair), every K_l at least 2 and
+    /// dividing C, and the C/K_L branches of the last convolution dividing the classes. Null when none exists.
+    /// </summary>
+    public static int[]? SuggestComplementaryHead(int channels, int classes, int l)
+    {
+        if (l < 2 || channels <= 0 || classes <= 0) return null;
+        int[]? best = null;
+        var bestQ = long.MaxValue;
+        var k = new int[l];
+        var budget = 200_000;
+
+        void Search(int position, long remaining)
+        {
+            if (--budget < 0) return;
+            if (position == l - 1)
+            {
+                if (remaining < 2 || remaining > channels || classes % (channels / remaining) != 0) return;
+                k[position] = (int)remaining;
+                var q = (long)classes * k[position];
+                for (var i = 0; i < position; i++) q += (long)channels * k[i];
+                if (q < bestQ)
+                {
+                    bestQ = q;
+                    best = (int[])k.Clone();
+                }
+                return;
+            }
+            foreach (var d in Shapes.Divisors(remaining))
+            {
+                if (d < 2) continue;
+                k[position] = (int)d;
+                Search(position + 1, remaining / d);
+            }
+        }
+
+        Search(0, channels);
+        return best;
+    }
 }

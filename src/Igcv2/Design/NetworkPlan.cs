@@ -117,16 +117,57 @@ public sealed record BlockPlan(
     public long MultiplyAdds => checked(Convs.Sum(c => c.MultiplyAdds));
 }
 
-/// <summary>Global average pooling, the fully connected layer (with bias), softmax cross-entropy.</summary>
-public sealed record ClassifierPlan(int InChannels, int Classes, int InputSize)
+/// <summary>
+/// Global average pooling, then either the fully connected layer (with bias) or, when <see cref="Convs"/> is
+/// not empty, the paper's IGCV2* head (Table 8): the 1x1 group convolutions W_1..W_L on the pooled 1x1 map,
+/// h = W_L P_{L-1} BN_{L-1} W_{L-1} ... P_1 BN_1 W_1 pooled, plus a bias. No P_L and no BN_L: after the
+/// last convolution a permutation would only reorder the classes, and the bias takes BN's place.
+/// Softmax cross-entropy follows.
+/// </summary>
+public sealed record ClassifierPlan(int InChannels, int Classes, int InputSize, EquatableArray<GroupConvPlan> Convs)
 {
     public string Name => "classifier";
 
-    public long Weights => checked((long)InChannels * Classes);
+    public bool IsGrouped => Convs.Count > 0;
 
-    public long Parameters => checked(Weights + Classes);
+    public int L => Convs.Count;
 
+    /// <summary>K_1..K_L of the grouped head, empty for the fully connected layer.</summary>
+    public EquatableArray<int> K => Convs.Select(c => c.K).ToEquatableArray();
+
+    /// <summary>P_1..P_{L-1}, after each convolution but the last.</summary>
+    public EquatableArray<PermutationPlan> Permutations =>
+        Convs.Take(Math.Max(0, L - 1)).Select(c => new PermutationPlan(c.OutChannels, c.Branches)).ToEquatableArray();
+
+    /// <summary>"K = [256, 256], L = 2" for the grouped head, "fully connected" otherwise.</summary>
+    public string Heading => IsGrouped ? FormattableString.Invariant($"K = {K}, L = {L}") : "fully connected";
+
+    /// <summary>Summary text: the head's K, or "-" for the fully connected layer.</summary>
+    public string Description => IsGrouped ? K + " 1x1" : "-";
+
+    /// <summary>C * classes for the fully connected layer; the group convolutions' C_out * K_l otherwise.</summary>
+    public long Weights => IsGrouped ? checked(Convs.Sum(c => c.Weights)) : checked((long)InChannels * Classes);
+
+    /// <summary>Weights, the bias, and BN gamma and beta after every convolution but the last.</summary>
+    public long Parameters => checked(Weights + Classes + Convs.Take(Math.Max(0, L - 1)).Sum(c => 2L * c.OutChannels));
+
+    /// <summary>Every weight is used once per image (a 1x1 map).</summary>
     public long MultiplyAdds => Weights;
+
+    /// <summary>
+    /// The head for <paramref name="k"/> on the pooled <paramref name="channels"/>: W_1..W_{L-1} keep the
+    /// width, W_L maps it to <paramref name="classes"/>; an empty K gives the fully connected layer.
+    /// </summary>
+    public static ClassifierPlan Create(int channels, int classes, int inputSize, IReadOnlyList<int> k)
+    {
+        var convs = new List<GroupConvPlan>();
+        for (var l = 0; l < k.Count; l++)
+        {
+            var name = "classifier.conv" + (l + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            convs.Add(new GroupConvPlan(name, channels, l == k.Count - 1 ? classes : channels, k[l], 1, 1, 1, 1));
+        }
+        return new ClassifierPlan(channels, classes, inputSize, convs.ToEquatableArray());
+    }
 }
 
 /// <summary>One row of a network's summary: a layer or block and its counts.</summary>
@@ -170,7 +211,7 @@ public sealed record NetworkPlan(
                 rows.Add(new PlanRow(block.Name, block.Kind, block.InChannels, block.OutChannels, block.Description,
                     block.OutputSize, block.Weights, block.Parameters, block.MultiplyAdds));
             }
-            rows.Add(new PlanRow(Classifier.Name, "Classifier", Classifier.InChannels, Classifier.Classes, "-", 1,
+            rows.Add(new PlanRow(Classifier.Name, "Classifier", Classifier.InChannels, Classifier.Classes, Classifier.Description, 1,
                 Classifier.Weights, Classifier.Parameters, Classifier.MultiplyAdds));
             return rows;
         }
@@ -196,6 +237,7 @@ public sealed record NetworkPlan(
         var size = spec.InputSize;
         var blocks = new List<BlockPlan>();
         var stageNumber = 0;
+        var head = EquatableArray<int>.Empty;
         foreach (var layer in spec.Layers)
         {
             switch (layer)
@@ -229,9 +271,12 @@ public sealed record NetworkPlan(
                         size = block.OutputSize;
                     }
                     break;
+                case ClassifierSpec classifier:
+                    head = classifier.K;
+                    break;
             }
         }
-        return new NetworkPlan(spec, stem, blocks.ToEquatableArray(), new ClassifierPlan(channels, spec.Classes, size));
+        return new NetworkPlan(spec, stem, blocks.ToEquatableArray(), ClassifierPlan.Create(channels, spec.Classes, size, head));
     }
 
     /// <summary>A skip only joins equal shapes: drop those whose group changes width or size.</summary>

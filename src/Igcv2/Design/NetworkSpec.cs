@@ -52,3 +52,16 @@ public sealed record Igcv3StageSpec(
     int Stride = 1,
     bool Nonlinear = false,
     bool Loose = false) : LayerSpec;
+
+/// <summary>
+/// <c>[Classifier(...)]</c>, after the last stage: what follows global average pooling. With an empty
+/// <paramref name="K"/>, one fully connected layer C -> classes (the default when the attribute is left out).
+/// With K = [K_1, ..., K_L], the paper's IGCV2* head (Table 8, last row: "IGCV2* x1, 2048 -> 1000, g1 = g2 = 8",
+/// a block without the 3x3 convolution on the pooled 1x1 map): L 1x1 group convolutions, the l-th with K_l
+/// channels per branch; BN and the interleaving permutation P_l between them; the last maps C to the classes
+/// and adds a bias. <paramref name="Loose"/> accepts a head whose composed map is not dense.
+/// </summary>
+public sealed record ClassifierSpec(EquatableArray<int> K, bool Loose = false) : LayerSpec
+{
+    public bool IsGrouped => K.Count > 0;
+}

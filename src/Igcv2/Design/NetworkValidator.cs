@@ -76,6 +76,14 @@ public static class NetworkValidator
                     channels = v3.Channels;
                     size = NextSize(size, v3.Stride);
                     break;
+
+                case ClassifierSpec head:
+                    if (index != spec.Layers.Count - 1)
+                    {
+                        Error(BadLayerOrder, index, "[Classifier] must be the last layer attribute: it follows the global average pooling after the last stage.");
+                    }
+                    CheckClassifier(head, index, channels, spec.Classes, Error, Warning);
+                    break;
             }
         }
 
@@ -262,6 +270,67 @@ public static class NetworkValidator
             var message = Inv($"{where}, G1 = {st.G1}, G2 = {st.G2}: {blocks} ({c} -> {st.Channels}): each output channel reaches {Reached(report)} of {c} input channels (density {report.Density:0.00}), the composed kernel is not dense.");
             if (st.Loose) warning(NotDense, index, message + " Accepted because Loose = true.");
             else error(NotDense, index, message + " Fewer branches (e.g. G1 = G2 = 2 with the interleaving permutation) make it dense; or set Loose = true.");
+        }
+    }
+
+    /// <summary>
+    /// The IGCV2* head (Table 8): at least two 1x1 group convolutions (IGCV004), each K_l dividing the pooled
+    /// C and the last one's branches dividing the classes (IGCV003), and a dense composed map C -> classes
+    /// (IGCV001; IGCV002 when some pair has more than one path, with the complementary K that has the
+    /// fewest weights).
+    /// </summary>
+    private static void CheckClassifier(
+        ClassifierSpec head, int index, int channels, int classes,
+        Action<string, int, string> error, Action<string, int, string> warning)
+    {
+        if (!head.IsGrouped) return;
+        var k = head.K;
+        var where = Inv($"Classifier ({channels} -> {classes}), K = {k}");
+        var suggestion = channels > 0 && classes > 0 ? Balance.SuggestComplementaryHead(channels, classes, Math.Max(2, k.Count)) : null;
+        var fix = suggestion is null
+            ? Inv($" No complementary K with L = {Math.Max(2, k.Count)} exists for {channels} -> {classes}.")
+            : Inv($" K = {EquatableArray.Create(suggestion)} is complementary with the fewest weights.");
+
+        if (k.Count < 2)
+        {
+            error(BadL, index, Inv($"{where}: a grouped head needs at least 2 group convolutions, so that every class reaches every channel; leave K out for a fully connected layer.{fix}"));
+            return;
+        }
+        if (channels <= 0 || channels > Shapes.MaxChannels || classes <= 0 || classes > Shapes.MaxChannels) return;
+
+        var problems = new List<string>();
+        for (var l = 0; l < k.Count; l++)
+        {
+            if (k[l] <= 0) problems.Add(Inv($"K_{l + 1} = {k[l]} is not positive"));
+            else if (k[l] > channels || channels % k[l] != 0) problems.Add(Inv($"K_{l + 1} = {k[l]} does not divide the {channels} pooled channels"));
+        }
+        if (problems.Count == 0 && classes % (channels / k[k.Count - 1]) != 0)
+        {
+            problems.Add(Inv($"the last convolution has {channels / k[k.Count - 1]} branches ({channels}/K_{k.Count}), which do not divide the {classes} classes"));
+        }
+        if (problems.Count > 0)
+        {
+            error(BadK, index, Inv($"{where}: {string.Join("; ", problems)}.{fix}"));
+            return;
+        }
+
+        var plan = ClassifierPlan.Create(channels, classes, 1, k);
+        var report = Connectivity.Analyze(plan.Convs, plan.Permutations.Append(new PermutationPlan(classes, 1)).ToList());
+        if (report is null)
+        {
+            error(BadSize, index, Inv($"{where}: the head is too wide to verify its connectivity at compile time (more than {Connectivity.WorkBudget} steps)."));
+            return;
+        }
+        if (!report.IsDense)
+        {
+            var message = Inv($"{where}: each class reaches {Reached(report)} of {channels} pooled channels (density {report.Density:0.00}), the composed map is not dense.{fix}");
+            if (head.Loose) warning(NotDense, index, message + " Accepted because Loose = true.");
+            else error(NotDense, index, message + " Set Loose = true to accept a sparse head.");
+            return;
+        }
+        if (!report.IsComplementary)
+        {
+            warning(Redundant, index, Inv($"{where}: the composed map is dense but not complementary: some pairs are linked by {report.MaxPaths} paths where 1 would do (the paper's loose condition).{fix}"));
         }
     }
 

@@ -128,17 +128,43 @@ internal sealed class OnnxGraphBuilder
     private string Classifier(string x, ClassifierPlan classifier)
     {
         x = Node("GlobalAveragePool", "classifier.pool", [x]);
+        if (classifier.IsGrouped) return GroupedClassifier(x, classifier);
         x = Node("Flatten", "classifier.flatten", [x], Int("axis", 1));
         var weight = Initializer("classifier.weight", classifier.Classes, classifier.InChannels);
         var bias = Initializer("classifier.bias", classifier.Classes);
         return Node("Gemm", "classifier.fc", [x, weight, bias], OutputName, Float("alpha", 1f), Float("beta", 1f), Int("transB", 1));
     }
 
-    private string Conv(string x, GroupConvPlan conv, string name)
+    /// <summary>
+    /// The IGCV2* head (Table 8) on the pooled [N, C, 1, 1]: W_l, BN_l, P_l for l &lt; L, then W_L with the
+    /// classes' bias as the Conv's B, flattened to the logits.
+    /// </summary>
+    private string GroupedClassifier(string x, ClassifierPlan classifier)
+    {
+        var first = graph.Node.Count;
+        for (var l = 0; l < classifier.L; l++)
+        {
+            var conv = classifier.Convs[l];
+            var n = (l + 1).ToString(CultureInfo.InvariantCulture);
+            if (l == classifier.L - 1)
+            {
+                x = Conv(x, conv, "classifier.conv" + n, Initializer("classifier.bias", classifier.Classes));
+                break;
+            }
+            x = Conv(x, conv, "classifier.conv" + n);
+            x = BatchNorm(x, "classifier.bn" + n);
+            x = Shuffle(x, classifier.Permutations[l], 1, "classifier.shuffle" + n);
+        }
+        graph.Node[first].DocString = Invariant($"classifier (IGCV2*, Table 8): {classifier.Heading}, 1x1 group convolutions {classifier.InChannels} -> {classifier.Classes}; ") +
+            string.Join(", ", classifier.Permutations.Select((p, l) => Invariant($"P_{l + 1}: {p.Formula}")));
+        return Node("Flatten", "classifier.flatten", [x], OutputName, Int("axis", 1));
+    }
+
+    private string Conv(string x, GroupConvPlan conv, string name, string? bias = null)
     {
         var weight = Initializer(conv.Name + ".weight", conv.WeightShape);
         var pad = conv.Padding;
-        return Node("Conv", name, [x, weight],
+        return Node("Conv", name, bias is null ? [x, weight] : [x, weight, bias],
             Ints("kernel_shape", conv.KernelSize, conv.KernelSize),
             Ints("strides", conv.Stride, conv.Stride),
             Ints("pads", pad, pad, pad, pad),

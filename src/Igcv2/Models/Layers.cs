@@ -71,3 +71,18 @@ public sealed class LinearLayer(Parameter weight, Parameter bias)
     public void Backward(Ops ops, Tensor x, Tensor gy, Tensor gx, int n) =>
         ops.LinearBackward(x, Weight.Value, gy, gx, Weight.Gradient!, Bias.Gradient!, n);
 }
+
+/// <summary>
+/// The bias of the grouped IGCV2* head (paper Table 8), added to the logits its last 1x1 group convolution
+/// writes: y = x + b per class.
+/// </summary>
+public sealed class BiasLayer(Parameter bias)
+{
+    public Parameter Bias { get; } = bias;
+
+    /// <summary>x and y [n, F]; they may be the same tensor.</summary>
+    public void Forward(Ops ops, Tensor x, Tensor y, int n) => ops.AddBias(x, Bias.Value, y, n);
+
+    /// <summary>The bias gradient: the sums of gy over the n samples.</summary>
+    public void Backward(Ops ops, Tensor gy, int n) => ops.BiasBackward(gy, Bias.Gradient!, n);
+}

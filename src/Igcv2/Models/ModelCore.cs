@@ -79,6 +79,14 @@ public sealed class ModelCore<TBuffers> : IDisposable
         return new LinearLayer(weight, bias);
     }
 
+    /// <summary>The bias of the grouped classifier head (a <see cref="ParameterKind.LinearBias"/>, not decayed), zero.</summary>
+    public BiasLayer Bias(string name, int features)
+    {
+        var bias = Trainable(name, ParameterKind.LinearBias, features);
+        Ops.Fill(bias.Value, 0f);
+        return new BiasLayer(bias);
+    }
+
     /// <summary>Checks the input of Forward and returns the buffers for its batch size.</summary>
     public TBuffers BeginForward(Tensor input, bool training, int channels, int size)
     {

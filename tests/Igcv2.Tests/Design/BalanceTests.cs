@@ -82,4 +82,20 @@ public class BalanceTests
             foreach (var rest in Factorizations(n / d, parts - 1)) yield return [d, .. rest];
         }
     }
+
+    [Theory]
+    [InlineData(2048, 1000, 2, new[] { 8, 256 })] // Table 8's head: 272,384 weights against g1 = g2 = 8's 780,288
+    [InlineData(64, 16, 2, new[] { 4, 16 })]
+    [InlineData(64, 10, 2, new[] { 2, 32 })]
+    [InlineData(16, 8, 3, new[] { 2, 2, 4 })]
+    [InlineData(7, 10, 2, null)] // 7 is prime: no K_1, K_2 >= 2 with K_1 K_2 = 7
+    public void The_complementary_head_with_the_fewest_weights(int channels, int classes, int l, int[]? expected)
+    {
+        var k = Balance.SuggestComplementaryHead(channels, classes, l);
+        Assert.Equal(expected, k);
+        if (k is null) return;
+        var head = ClassifierPlan.Create(channels, classes, 1, k);
+        var report = Connectivity.Analyze(head.Convs, head.Permutations.Append(new PermutationPlan(classes, 1)).ToList())!;
+        Assert.True(report.IsComplementary, $"K = [{string.Join(", ", k)}]: {report}");
+    }
 }

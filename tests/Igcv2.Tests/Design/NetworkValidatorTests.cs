@@ -44,7 +44,9 @@ public class NetworkValidatorTests
             var layers = new List<LayerSpec>();
             for (var i = random.Next(5); i > 0; i--)
             {
-                layers.Add(random.Next(5) == 0
+                layers.Add(random.Next(6) == 0
+                    ? new ClassifierSpec(Enumerable.Range(0, random.Next(4)).Select(_ => Pick()).ToEquatableArray(), random.Next(2) == 0)
+                    : random.Next(5) == 0
                     ? new StemSpec(Pick(), random.Next(4) == 0 ? Pick() : 1)
                     : new StageSpec(Pick(), random.Next(4) == 0 ? Pick() : random.Next(1, 4),
                         Enumerable.Range(0, random.Next(6)).Select(_ => Pick()).ToEquatableArray(),
@@ -64,5 +66,64 @@ public class NetworkValidatorTests
             }
         }
         Assert.True(plans > 25, $"only {plans} valid specs");
+    }
+
+    private static NetworkSpec Head(int channels, int classes, params int[] k) =>
+        new(3, 8, classes, EquatableArray.Create<LayerSpec>(new StemSpec(channels), new ClassifierSpec(EquatableArray.Create(k))));
+
+    [Fact]
+    public void Table8_head_counts_its_two_group_convolutions_BN_and_the_bias()
+    {
+        // IGCV2* after the pooling, 2048 -> 1000, g1 = g2 = 8: W_1 2048 x 256, W_2 1000 x 256.
+        var result = NetworkValidator.Validate(Head(2048, 1000, 256, 256));
+        var head = result.Plan!.Classifier;
+        Assert.True(head.IsGrouped);
+        Assert.Equal([8, 8], head.Convs.Select(c => c.Branches));
+        Assert.Equal([256, 125], head.Convs.Select(c => c.OutPerBranch));
+        Assert.Equal(2048L * 256 + 1000L * 256, head.Weights);
+        Assert.Equal(head.Weights + 2 * 2048 + 1000, head.Parameters);
+        Assert.Equal(head.Weights, head.MultiplyAdds);
+        Assert.Equal("out[j*8 + g] = in[g*256 + j]", Assert.Single(head.Permutations).Formula);
+        var row = result.Plan.Rows[^1];
+        Assert.Equal(("Classifier", "[256, 256] 1x1", head.Parameters), (row.Kind, row.K, row.Parameters));
+    }
+
+    [Fact]
+    public void A_Classifier_without_K_is_the_fully_connected_layer_the_network_ends_with_anyway()
+    {
+        var declared = NetworkValidator.Validate(Head(64, 10)).Plan!;
+        var implicitHead = NetworkValidator.Validate(new NetworkSpec(3, 8, 10, EquatableArray.Create<LayerSpec>(new StemSpec(64)))).Plan!;
+        Assert.False(declared.Classifier.IsGrouped);
+        Assert.Equal(implicitHead.Classifier, declared.Classifier);
+        Assert.Equal(64L * 10 + 10, declared.Classifier.Parameters);
+    }
+
+    [Theory]
+    [InlineData(new[] { 256, 256 }, "IGCV002", false)] // Table 8: dense, 32 paths per pair
+    [InlineData(new[] { 8, 256 }, null, false)] // complementary
+    [InlineData(new[] { 4, 256 }, "IGCV001", true)] // prod(K) = 1024: a class reaches half the channels
+    [InlineData(new[] { 256 }, "IGCV004", true)]
+    [InlineData(new[] { 256, 0 }, "IGCV003", true)]
+    [InlineData(new[] { 16, 128 }, "IGCV003", true)] // 16 branches do not divide 1000 classes
+    public void Head_checks(int[] k, string? id, bool error)
+    {
+        var result = NetworkValidator.Validate(Head(2048, 1000, k));
+        if (id is null)
+        {
+            Assert.Empty(result.Issues);
+            return;
+        }
+        var issue = Assert.Single(result.Issues);
+        Assert.Equal((id, error, 1), (issue.Id, issue.IsError, issue.LayerIndex));
+        Assert.Equal(error, result.Plan is null);
+    }
+
+    [Fact]
+    public void A_Classifier_that_is_not_last_is_IGCV008()
+    {
+        var spec = new NetworkSpec(3, 8, 10, EquatableArray.Create<LayerSpec>(
+            new StemSpec(64), new ClassifierSpec(EquatableArray<int>.Empty), new StageSpec(64, 1, EquatableArray.Create(1, 8, 8))));
+        var issue = Assert.Single(NetworkValidator.Validate(spec).Issues);
+        Assert.Equal(("IGCV008", 1), (issue.Id, issue.LayerIndex));
     }
 }

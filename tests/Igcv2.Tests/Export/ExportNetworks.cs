@@ -44,3 +44,13 @@ public partial class ExportNonlinearNet;
 [Igcv3Stage(16, Blocks = 2, Expansion = 4, G1 = 2, G2 = 2, Stride = 2)]
 [Igcv3Stage(16, Blocks = 1, Expansion = 2, G1 = 1, G2 = 1, Nonlinear = true)]
 public partial class ExportIgcv3Net;
+
+/// <summary>
+/// Table 8's IGCV2* head in small: after the pooling, two 1x1 group convolutions with g1 = g2 = 8 branches,
+/// 64 -> 16 classes (K = [8, 8], prod(K) = C: complementary), BN and P_1 between them, a bias on the logits.
+/// </summary>
+[Igcv2Network(InputChannels = 3, InputSize = 6, Classes = 16)]
+[Stem(64, Stride = 2)]
+[Stage(64, Blocks = 1, K = [1, 8, 8], Nonlinear = true, SkipEvery = 0)]
+[Classifier(K = [8, 8])]
+public partial class ExportGroupedHeadNet;

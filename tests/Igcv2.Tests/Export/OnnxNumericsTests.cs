@@ -17,6 +17,8 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
         { nameof(ExportSmallNet), OnnxShuffle.Gather, 3 },
         { nameof(ExportNonlinearNet), OnnxShuffle.ReshapeTranspose, 2 },
         { nameof(ExportIgcv2C64D8), OnnxShuffle.ReshapeTranspose, 2 },
+        { nameof(ExportGroupedHeadNet), OnnxShuffle.ReshapeTranspose, 3 },
+        { nameof(ExportGroupedHeadNet), OnnxShuffle.Gather, 2 },
     };
 
     [Theory]
@@ -41,6 +43,7 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
         { nameof(ExportNonlinearNet), 2 },
         { nameof(ExportIgcv2C64D8), 2 },
         { nameof(ExportIgcv3Net), 3 },
+        { nameof(ExportGroupedHeadNet), 3 },
     };
 
     [Theory]
@@ -53,6 +56,7 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
             nameof(ExportNonlinearNet) => new ExportNonlinearNet(fixture.Device, batch, seed: 4),
             nameof(ExportIgcv2C64D8) => new ExportIgcv2C64D8(fixture.Device, batch, seed: 4),
             nameof(ExportIgcv3Net) => new ExportIgcv3Net(fixture.Device, batch, seed: 4),
+            nameof(ExportGroupedHeadNet) => new ExportGroupedHeadNet(fixture.Device, batch, seed: 4),
             _ => throw new ArgumentOutOfRangeException(nameof(network), network, null),
         };
         RandomizeBatchNorm(model, seed: 9);
@@ -131,6 +135,7 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
         nameof(ExportSmallNet) => ExportSmallNet.Spec,
         nameof(ExportNonlinearNet) => ExportNonlinearNet.Spec,
         nameof(ExportIgcv2C64D8) => ExportIgcv2C64D8.Spec,
+        nameof(ExportGroupedHeadNet) => ExportGroupedHeadNet.Spec,
         _ => throw new ArgumentOutOfRangeException(nameof(network), network, null),
     };
 }

@@ -26,7 +26,12 @@ internal sealed class ReferenceModel : IModel
             for (var l = 0; l < block.Convs.Count; l++) AddConvBn(block.Convs[l], block.Convs[l].Name, $"{block.Name}.bn{l + 1}", random);
         }
         var c = plan.Classifier;
-        Add("classifier.weight", ParameterKind.LinearWeight, random, [c.Classes, c.InChannels], 1 / Math.Sqrt(c.InChannels), 0);
+        for (var l = 0; l < c.L; l++)
+        {
+            if (l < c.L - 1) AddConvBn(c.Convs[l], c.Convs[l].Name, $"classifier.bn{l + 1}", random);
+            else Add(c.Convs[l].Name + ".weight", ParameterKind.ConvWeight, random, c.Convs[l].WeightShape, 1 / Math.Sqrt(c.Convs[l].K), 0);
+        }
+        if (!c.IsGrouped) Add("classifier.weight", ParameterKind.LinearWeight, random, [c.Classes, c.InChannels], 1 / Math.Sqrt(c.InChannels), 0);
         Add("classifier.bias", ParameterKind.LinearBias, random, [c.Classes], 0.1, 0);
         logits = device.Allocate(batchSize, c.Classes);
     }

@@ -7,7 +7,7 @@ public sealed class GeneratedModelTests : IDisposable
 {
     private readonly Device device = Device.Create(DeviceKind.Cpu);
 
-    public static TheoryData<string> Networks => new() { nameof(TinyWideningNet), nameof(TinyGroupedNet), nameof(TinyStemlessNet), nameof(TinyIgcv3Net), nameof(TinyPointwiseNet) };
+    public static TheoryData<string> Networks => new() { nameof(TinyWideningNet), nameof(TinyGroupedNet), nameof(TinyStemlessNet), nameof(TinyIgcv3Net), nameof(TinyPointwiseNet), nameof(TinyHeadNet) };
 
     public void Dispose() => device.Dispose();
 
@@ -18,6 +18,7 @@ public sealed class GeneratedModelTests : IDisposable
         nameof(TinyStemlessNet) => new TinyStemlessNet(device, batchSize, seed),
         nameof(TinyIgcv3Net) => new TinyIgcv3Net(device, batchSize, seed),
         nameof(TinyPointwiseNet) => new TinyPointwiseNet(device, batchSize, seed),
+        nameof(TinyHeadNet) => new TinyHeadNet(device, batchSize, seed),
         _ => throw new ArgumentException(name),
     };
 

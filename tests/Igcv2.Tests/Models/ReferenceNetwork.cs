@@ -33,20 +33,35 @@ internal sealed class ReferenceNetwork(NetworkPlan plan, IReadOnlyDictionary<str
         }
 
         var c = plan.Classifier;
-        var w = values["classifier.weight"];
+        var pooled = new Act(n, c.InChannels, 1);
+        for (var i = 0; i < n; i++)
+        for (var ch = 0; ch < c.InChannels; ch++)
+        {
+            double sum = 0;
+            for (var p = 0; p < x.Size * x.Size; p++) sum += x[i, ch, p];
+            pooled[i, ch, 0] = sum / (x.Size * x.Size);
+        }
+
         var b = values["classifier.bias"];
         var logits = new double[n * c.Classes];
+        if (c.IsGrouped)
+        {
+            // The IGCV2* head: W_l, BN_l, P_l on the 1x1 map for l < L; W_L plus the bias.
+            var h = pooled;
+            for (var l = 1; l < c.L; l++) h = Shuffle(BatchNorm(Conv(h, c.Convs[l - 1], $"classifier.conv{l}"), $"classifier.bn{l}", training), c.Permutations[l - 1]);
+            h = Conv(h, c.Convs[c.L - 1], $"classifier.conv{c.L}");
+            for (var i = 0; i < n; i++)
+            for (var o = 0; o < c.Classes; o++) logits[i * c.Classes + o] = h[i, o, 0] + b[o];
+            return logits;
+        }
+
+        var w = values["classifier.weight"];
         for (var i = 0; i < n; i++)
         {
             for (var o = 0; o < c.Classes; o++)
             {
                 double sum = b[o];
-                for (var ch = 0; ch < c.InChannels; ch++)
-                {
-                    double pooled = 0;
-                    for (var p = 0; p < x.Size * x.Size; p++) pooled += x[i, ch, p];
-                    sum += w[o * c.InChannels + ch] * pooled / (x.Size * x.Size);
-                }
+                for (var ch = 0; ch < c.InChannels; ch++) sum += w[o * c.InChannels + ch] * pooled[i, ch, 0];
                 logits[i * c.Classes + o] = sum;
             }
         }

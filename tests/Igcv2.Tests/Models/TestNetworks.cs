@@ -43,3 +43,13 @@ public partial class TinyIgcv3Net;
 [Stage(8, Blocks = 1, K = [1, 4, 2])]
 [Stage(16, Blocks = 2, K = [4, 4], Spatial = false, Nonlinear = true)]
 public partial class TinyPointwiseNet;
+
+/// <summary>
+/// The IGCV2* head (paper Table 8) with L = 3: after the pooling, 1x1 group convolutions K = [2, 2, 4] over
+/// 16 channels (BN and a real P_l after the first two), the last to 8 classes plus a bias.
+/// </summary>
+[Igcv2Network(InputChannels = 3, InputSize = 5, Classes = 8)]
+[Stem(8)]
+[Stage(16, Blocks = 1, K = [1, 4, 4], Stride = 2)]
+[Classifier(K = [2, 2, 4])]
+public partial class TinyHeadNet;

@@ -74,4 +74,37 @@ public class ImageNetCountTests
         Assert.Equal(25, skips);
         Assert.Equal(skips, plan.Blocks.Count(b => b.HasSkip));
     }
+
+    // IGCV2-1.0 (Table 8): stem 3 -> 64 / 2, then (c_in, c_out, stride) per block, g1 = g2 = 8.
+    private static readonly (int In, int Out, int Stride)[] Igcv2 =
+        [(64, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2), (512, 512, 1), (512, 1024, 2),
+         (1024, 1024, 1), (1024, 1024, 1), (1024, 1024, 1), (1024, 1024, 1), (1024, 1024, 1), (1024, 2048, 2), (2048, 2048, 1)];
+
+    [Fact]
+    public void Igcv2_counts_equal_the_Figure5_block_arithmetic_with_the_IGCV2_star_head()
+    {
+        var layers = new List<LayerSpec> { new StemSpec(64, 2) };
+        layers.AddRange(Igcv2.Select(b => new StageSpec(b.Out, 1, EquatableArray.Create(1, b.In / 8, b.In / 8), null, b.Stride, 0, false, true)));
+        layers.Add(new ClassifierSpec(EquatableArray.Create(2048 / 8, 2048 / 8)));
+        var plan = NetworkPlan.Create(new NetworkSpec(3, 224, 1000, layers.ToEquatableArray()));
+
+        long parameters = 3 * 9 * 64 + 2 * 64, multiplyAdds = 3 * 9 * 64 * 112L * 112;
+        var size = 112;
+        foreach (var (c, outChannels, stride) in Igcv2)
+        {
+            size = (size - 1) / stride + 1;
+            // Channel-wise 3x3, then two 1x1 group convolutions of 8 branches (the second one widens).
+            long depthwise = c * 9L, first = (long)c * (c / 8), second = (long)outChannels * (c / 8);
+            parameters += depthwise + first + second + 2L * (c + c + outChannels);
+            multiplyAdds += (depthwise + first + second) * size * size;
+        }
+        // IGCV2* after the pooling: 2048 -> 2048 and 2048 -> 1000, 8 branches each; BN between, a bias after.
+        long head = 2048L * 256 + 1000L * 256;
+        parameters += head + 2 * 2048 + 1000;
+        multiplyAdds += head;
+
+        Assert.Equal(parameters, plan.ParameterCount);
+        Assert.Equal(multiplyAdds, plan.MultiplyAdds);
+        Assert.InRange(plan.MultiplyAdds / 1e6, 564 * 0.99, 564 * 1.01); // Table 9: 564M
+    }
 }
