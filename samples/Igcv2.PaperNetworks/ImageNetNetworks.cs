@@ -8,8 +8,9 @@ namespace Igcv2.Samples.PaperNetworks;
 /// IGCV2-1.0 (Table 8): the nonlinear block of Figure 5 (channel-wise 3x3, BN, ReLU, 1x1 group conv, BN,
 /// permutation, 1x1 group conv, BN, ReLU, permutation), g1 = g2 = 8 branches, so K = [1, c_i/8, c_i/8]
 /// (the loose complementary condition: redundant paths, IGCV002), the increase in the last 1x1 group
-/// convolution, the MobileNetV1 pattern (no skips). Table 8's final IGCV2* block after the pooling (two
-/// 1x1 group convolutions, 2048 -> 1000) is a fully connected layer here (see the README).
+/// convolution, the MobileNetV1 pattern (no skips). Table 8's last row, the IGCV2* block after the pooling, is
+/// the grouped head: two 1x1 group convolutions of 8 branches, 2048 -> 2048 -> 1000 (K = [256, 256]). It is
+/// dense but not complementary (32 paths per pair, IGCV002: the loose condition), K = [8, 256] would be.
 /// </summary>
 [Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
 [Stem(64, Stride = 2)]
@@ -22,6 +23,7 @@ namespace Igcv2.Samples.PaperNetworks;
 [Stage(1024, Blocks = 5, K = [1, 128, 128], Nonlinear = true, SkipEvery = 0)]
 [Stage(2048, K = [1, 128, 128], Stride = 2, Nonlinear = true, SkipEvery = 0)]
 [Stage(2048, K = [1, 256, 256], Nonlinear = true, SkipEvery = 0)]
+[Classifier(K = [256, 256])]
 public partial class Igcv2W100;
 
 /// <summary>MobileNetV1-1.0 (Table 8): Xception blocks (channel-wise 3x3, BN, ReLU, dense 1x1, BN, ReLU), K = [1, C].</summary>
@@ -78,7 +80,7 @@ public partial class Igcv3W100;
 public partial class MobileNetV2W100;
 
 /// <summary>
-/// IGCV2-0.5 (Table 9): the IGCV2-1.0 pattern at half width, g1 = g2 = 8 (K = c_i/8). Eight branches are
+/// IGCV2-0.5 (Table 9): the IGCV2-1.0 pattern at half width, g1 = g2 = 8 (K = c_i/8), the IGCV2* head 1024 -> 1000. Eight branches are
 /// too many for the first, 32 -> 64 block: it reaches half the inputs (IGCV001, accepted as the paper's loose
 /// complementary condition).
 /// </summary>
@@ -93,10 +95,11 @@ public partial class MobileNetV2W100;
 [Stage(512, Blocks = 5, K = [1, 64, 64], Nonlinear = true, SkipEvery = 0)]
 [Stage(1024, K = [1, 64, 64], Stride = 2, Nonlinear = true, SkipEvery = 0)]
 [Stage(1024, K = [1, 128, 128], Nonlinear = true, SkipEvery = 0)]
+[Classifier(K = [128, 128])]
 public partial class Igcv2W050;
 
 /// <summary>
-/// IGCV2-0.25 (Table 9): the IGCV2-1.0 pattern at quarter width, g1 = g2 = 8; its first two widening blocks
+/// IGCV2-0.25 (Table 9): the IGCV2-1.0 pattern at quarter width, g1 = g2 = 8, the IGCV2* head 512 -> 1000; its first two widening blocks
 /// reach a quarter and a half of their inputs (IGCV001 under Loose).
 /// </summary>
 [Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
@@ -110,6 +113,7 @@ public partial class Igcv2W050;
 [Stage(256, Blocks = 5, K = [1, 32, 32], Nonlinear = true, SkipEvery = 0)]
 [Stage(512, K = [1, 32, 32], Stride = 2, Nonlinear = true, SkipEvery = 0)]
 [Stage(512, K = [1, 64, 64], Nonlinear = true, SkipEvery = 0)]
+[Classifier(K = [64, 64])]
 public partial class Igcv2W025;
 
 /// <summary>MobileNetV1-0.5 (Table 9).</summary>
