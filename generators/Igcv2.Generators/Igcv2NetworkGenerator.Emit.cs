@@ -65,7 +65,7 @@ public sealed partial class Igcv2NetworkGenerator
         }
         foreach (var block in plan.Blocks)
         {
-            w.Line($"// {block.Name} ({block.Kind}): {block.Heading}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {block.OutputSize}x{block.OutputSize}{(block.HasSkip ? ", + identity skip from " + plan.Blocks[block.SkipFrom].Name + " input" : "")}, then {(block.FinalActivation == Activation.None ? "linear" : block.FinalActivation.ToString())}");
+            w.Line($"// {block.Name} ({block.Kind}): {block.Heading}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {block.OutputSize}x{block.OutputSize}{(block.HasSkip ? (block.Shortcut is null ? ", + identity skip from " : ", + 1x1 projection skip (BN) from ") + plan.Blocks[block.SkipFrom].Name + " input" : "")}, then {(block.FinalActivation == Activation.None ? "linear" : block.FinalActivation.ToString())}");
             for (var l = 0; l < block.Convs.Count; l++)
             {
                 var conv = block.Convs[l];
@@ -101,9 +101,11 @@ public sealed partial class Igcv2NetworkGenerator
             {
                 StemSpec s => $"new global::Igcv2.Design.StemSpec({s.Channels}, {s.Stride})",
                 StageSpec st => string.Format(CultureInfo.InvariantCulture,
-                    "new global::Igcv2.Design.StageSpec({0}, {1}, global::Igcv2.Design.EquatableArray.Create({2}), {3}, {4}, {5}, {6}, {7}, {8})",
+                    "new global::Igcv2.Design.StageSpec({0}, {1}, global::Igcv2.Design.EquatableArray.Create({2}), {3}, {4}, {5}, {6}, {7}, {8}{9}{10})",
                     st.Channels, st.Blocks, string.Join(", ", st.K), st.L?.ToString(CultureInfo.InvariantCulture) ?? "null",
-                    st.Stride, st.SkipEvery, st.Loose ? "true" : "false", st.Nonlinear ? "true" : "false", st.Spatial ? "true" : "false"),
+                    st.Stride, st.SkipEvery, st.Loose ? "true" : "false", st.Nonlinear ? "true" : "false", st.Spatial ? "true" : "false",
+                    st.Projection || st.WidenFirst ? ", " + (st.Projection ? "true" : "false") : "",
+                    st.WidenFirst ? ", true" : ""),
                 Igcv3StageSpec v3 => string.Format(CultureInfo.InvariantCulture,
                     "new global::Igcv2.Design.Igcv3StageSpec({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7})",
                     v3.Channels, v3.Blocks, v3.Expansion, v3.G1, v3.G2, v3.Stride, v3.Nonlinear ? "true" : "false", v3.Loose ? "true" : "false"),

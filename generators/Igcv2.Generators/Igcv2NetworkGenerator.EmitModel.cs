@@ -107,6 +107,11 @@ public sealed partial class Igcv2NetworkGenerator
                     w.Line($"private readonly global::Igcv2.Models.Conv2dLayer {prefix}_conv{l};");
                     w.Line($"private readonly global::Igcv2.Models.BatchNormLayer {prefix}_bn{l};");
                 }
+                if (block.Shortcut is not null)
+                {
+                    w.Line($"private readonly global::Igcv2.Models.Conv2dLayer {prefix}_shortcut_conv;");
+                    w.Line($"private readonly global::Igcv2.Models.BatchNormLayer {prefix}_shortcut_bn;");
+                }
             }
             var head = plan.Classifier;
             if (!head.IsGrouped)
@@ -145,6 +150,11 @@ public sealed partial class Igcv2NetworkGenerator
                     {
                         w.Line($"{prefix}_conv{l} = core.Conv(\"{block.Name}.conv{l}\", Plan.Blocks[{b}].Convs[{l - 1}]);");
                         w.Line($"{prefix}_bn{l} = core.BatchNorm(\"{block.Name}.bn{l}\", {block.Convs[l - 1].OutChannels});");
+                    }
+                    if (block.Shortcut is { } shortcut)
+                    {
+                        w.Line($"{prefix}_shortcut_conv = core.Conv(\"{shortcut.Name}\", Plan.Blocks[{b}].Shortcut!);");
+                        w.Line($"{prefix}_shortcut_bn = core.BatchNorm(\"{block.Name}.shortcut.bn\", {shortcut.OutChannels});");
                     }
                 }
                 var head = plan.Classifier;
@@ -282,7 +292,18 @@ public sealed partial class Igcv2NetworkGenerator
             if (block.HasSkip)
             {
                 var from = BlockInput(plan, block.SkipFrom);
-                w.Line($"ops.Add({input}, {from}, {input}, n);{Pad()}// identity skip from the input of {plan.Blocks[block.SkipFrom].Name}");
+                if (block.Shortcut is { } sc)
+                {
+                    var c = Keep($"{prefix}_sc", sc.OutChannels, sc.OutputSize);
+                    var projected = Scratch(sc.OutChannels, sc.OutputSize);
+                    w.Line($"{prefix}_shortcut_conv.Forward(ops, {from}, {c}, n);{Pad()}// projection shortcut: 1x1, {sc.InChannels} -> {sc.OutChannels}{(sc.Stride == 2 ? ", stride 2" : "")}");
+                    w.Line($"{prefix}_shortcut_bn.Forward(ops, {c}, {projected}, n, training);");
+                    w.Line($"ops.Add({input}, {projected}, {input}, n);{Pad()}// projected skip from the input of {plan.Blocks[block.SkipFrom].Name}");
+                }
+                else
+                {
+                    w.Line($"ops.Add({input}, {from}, {input}, n);{Pad()}// identity skip from the input of {plan.Blocks[block.SkipFrom].Name}");
+                }
             }
             if (block.FinalActivation != Igcv2.Design.Activation.None) w.Line($"ops.{block.FinalActivation}({input}, {input}, n);");
         }
@@ -388,7 +409,17 @@ public sealed partial class Igcv2NetworkGenerator
             {
                 var from = plan.Blocks[block.SkipFrom];
                 var skip = RentGradient(from.InChannels, from.InputSize);
-                w.Line($"ops.Copy({g}, {skip});{Pad()}// the skip's share, added at the input of {from.Name}");
+                if (block.Shortcut is { } sc)
+                {
+                    var gc = RentGradient(sc.OutChannels, sc.OutputSize);
+                    w.Line($"{prefix}_shortcut_bn.Backward(ops, a.{prefix}_sc, {g}, {gc}, n);");
+                    w.Line($"{prefix}_shortcut_conv.Backward(ops, {BlockInput(plan, block.SkipFrom)}, {gc}, {skip}, n);{Pad()}// the skip's share through the projection, added at the input of {from.Name}");
+                    ReturnGradient(gc);
+                }
+                else
+                {
+                    w.Line($"ops.Copy({g}, {skip});{Pad()}// the skip's share, added at the input of {from.Name}");
+                }
                 pendingSkips[block.SkipFrom] = skip;
             }
 

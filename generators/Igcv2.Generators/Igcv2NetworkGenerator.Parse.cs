@@ -127,7 +127,9 @@ public sealed partial class Igcv2NetworkGenerator
             Named(attribute, "SkipEvery", NetworkDefaults.SkipEvery),
             Named(attribute, "Loose", false),
             Named(attribute, "Nonlinear", false),
-            Named(attribute, "Spatial", true));
+            Named(attribute, "Spatial", true),
+            Named(attribute, "Projection", false),
+            Named(attribute, "WidenFirst", false));
     }
 
     /// <summary>The named K = [...] argument; empty when left out (or null).</summary>

@@ -595,4 +595,67 @@ public class DiagnosticsTests
             """);
         Single(run, "IGCV006", DiagnosticSeverity.Error, tree, "Classifier");
     }
+
+    // ---- WidenFirst and Projection ----
+
+    [Fact]
+    public void WidenFirst_lets_K_1_group_the_stage_width_as_IGC_V1_does()
+    {
+        // IGC-V1 (C126) stage 2: L = 63 primary branches of M = 4 channels. Widening in the last convolution,
+        // K_1 = 4 would have to divide the 126 inputs; widening in the first, its 63 branches read 2 each.
+        const string layers = """
+            [Stem(126)]
+            [Stage(252, Blocks = 2, K = [4, 63], Stride = 2{0})]
+            """;
+        var (last, tree) = Run(Network(string.Format(layers, ""), "InputChannels = 3, InputSize = 8, Classes = 10"));
+        var d = Single(last, "IGCV003", DiagnosticSeverity.Error, tree, "Stage");
+        Assert.Contains("K_1 = 4 does not divide the 126 input channels of block 1", d.GetMessage());
+
+        var (first, _) = Run(Network(string.Format(layers, ", WidenFirst = true"), "InputChannels = 3, InputSize = 8, Classes = 10"));
+        Assert.DoesNotContain(first.Diagnostics, x => x.Severity == DiagnosticSeverity.Error);
+        Assert.Contains("new global::Igcv2.Design.StageSpec(252, 2, global::Igcv2.Design.EquatableArray.Create(4, 63), null, 2, 2, false, false, true, false, true)",
+            first.GeneratedSource("Tests.Net.g.cs"));
+    }
+
+    [Fact]
+    public void IGCV003_fires_when_the_widening_first_convolution_cannot_group_its_inputs()
+    {
+        var (run, tree) = Run(Network("""
+            [Stem(48)]
+            [Stage(96, K = [1, 24], WidenFirst = true)]
+            """));
+        var d = Single(run, "IGCV003", DiagnosticSeverity.Error, tree, "Stage");
+        Assert.Contains("the widening first convolution of block 1 has 96 branches (96/K_1), which do not divide its 48 input channels", d.GetMessage());
+    }
+
+    [Fact]
+    public void IGCV003_under_WidenFirst_asks_every_K_to_divide_the_stage_width()
+    {
+        var (run, tree) = Run(Network("""
+            [Stem(48)]
+            [Stage(96, K = [5, 24], WidenFirst = true)]
+            """));
+        var d = Single(run, "IGCV003", DiagnosticSeverity.Error, tree, "Stage");
+        Assert.Contains("K_1 = 5 does not divide the 96 channels of the stage", d.GetMessage());
+    }
+
+    [Fact]
+    public void Projection_keeps_the_skip_over_a_widening_pair_and_counts_it()
+    {
+        var (plain, _) = Run(Network("""
+            [Stem(16)]
+            [Stage(32, Blocks = 2, K = [1, 32], Stride = 2)]
+            """));
+        var (projected, _) = Run(Network("""
+            [Stem(16)]
+            [Stage(32, Blocks = 2, K = [1, 32], Stride = 2, Projection = true)]
+            """));
+        Assert.Empty(projected.Diagnostics);
+        var source = projected.GeneratedSource("Tests.Net.g.cs");
+        Assert.Contains("stage1_block2_shortcut_conv.Forward(ops, a.stem_out, a.stage1_block2_sc, n);", source);
+        Assert.DoesNotContain("shortcut", plain.GeneratedSource("Tests.Net.g.cs"));
+        // 16 * 32 weights and 2 * 32 BN parameters more.
+        static long Count(string generated) => long.Parse(System.Text.RegularExpressions.Regex.Match(generated, @"ParameterCount = (\d+)L").Groups[1].Value);
+        Assert.Equal(16 * 32 + 2 * 32, Count(source) - Count(plain.GeneratedSource("Tests.Net.g.cs")));
+    }
 }

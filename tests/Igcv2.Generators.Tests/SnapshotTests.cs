@@ -30,6 +30,9 @@ public class SnapshotTests
     public void Grouped_classifier_head() => Verify(GroupedHeadSource, "Tests.Small.GroupedHeadSmall.g.cs");
 
     [Fact]
+    public void Projection_shortcuts() => Verify(ProjectionSource, "Tests.Small.ProjectionSmall.g.cs");
+
+    [Fact]
     public void Network_in_the_global_namespace() => Verify(Sources.GlobalNamespace, "GlobalNet.g.cs");
 
     private const string Igcv3Source = """
@@ -55,6 +58,19 @@ public class SnapshotTests
         [Stage(64, Blocks = 1, K = [1, 8, 8], Stride = 2, Nonlinear = true, SkipEvery = 0)]
         [Classifier(K = [8, 8])]
         public partial class GroupedHeadSmall;
+        """;
+
+    /// <summary>Xception blocks whose widening, downsampling pair keeps its skip through a 1x1 stride-2 projection.</summary>
+    private const string ProjectionSource = """
+        using Igcv2;
+
+        namespace Tests.Small;
+
+        [Igcv2Network(InputChannels = 3, InputSize = 8, Classes = 10)]
+        [Stem(16)]
+        [Stage(16, Blocks = 2, K = [1, 16])]
+        [Stage(32, Blocks = 2, K = [1, 32], Stride = 2, Projection = true)]
+        public partial class ProjectionSmall;
         """;
 
     private static void Verify(string source, string hintName)

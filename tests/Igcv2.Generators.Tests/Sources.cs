@@ -30,7 +30,10 @@ internal static class Sources
         public partial class SmallStrided { }
         """;
 
-    /// <summary>IGC-V1: K = [2, C/2], a 3x3 group conv of C/2 branches of 2, a 1x1 of 2 branches.</summary>
+    /// <summary>
+    /// IGC-V1 as the IGC authors build it: L = 8 primary 3x3 branches in both stages with M = 2, then 4 channels
+    /// each (K = [M, L]), a secondary 1x1 of M branches; the primary convolution widens 16 -> 32 (WidenFirst).
+    /// </summary>
     public const string IgcV1 = """
         using Igcv2;
 
@@ -39,7 +42,7 @@ internal static class Sources
         [Igcv2Network(InputChannels = 3, InputSize = 8, Classes = 10)]
         [Stem(16)]
         [Stage(16, Blocks = 2, K = [2, 8])]
-        [Stage(32, Blocks = 2, K = [2, 16], Stride = 2)]
+        [Stage(32, Blocks = 2, K = [4, 8], Stride = 2, WidenFirst = true)]
         public partial class IgcV1Small { }
         """;
 

@@ -40,4 +40,18 @@ public sealed class StageAttribute(int channels) : Attribute
     /// and 10); the balance condition then has S = 1.
     /// </summary>
     public bool Spatial { get; set; } = true;
+
+    /// <summary>
+    /// A skip whose ends differ in shape (over the stage's first, widening or downsampling, blocks) goes
+    /// through a 1x1 convolution with the stride, C_in -> C_out, and BN (ResNet's projection shortcut), instead
+    /// of being left out. The paper's Xception counts include these.
+    /// </summary>
+    public bool Projection { get; set; }
+
+    /// <summary>
+    /// When the stage widens, the first convolution of its first block does the increase, with C_out/K_1 branches
+    /// each writing K_1 channels (IGC-V1's primary group convolution, as the IGC authors' code builds it), instead
+    /// of the last 1x1 (IGCV2, paper section 5.1). Every K_l then counts channels at the stage width.
+    /// </summary>
+    public bool WidenFirst { get; set; }
 }

@@ -46,9 +46,10 @@ public static class Balance
     /// <summary>
     /// The complementary K with <paramref name="l"/> group convolutions (prod K = C_out) that has the
     /// fewest weights, and that a stage widening from <paramref name="inChannels"/> to
-    /// <paramref name="outChannels"/> can use; K_1 = 1 when <paramref name="channelWise"/>. Null when none exists.
+    /// <paramref name="outChannels"/> (in its first convolution when <paramref name="widenFirst"/>) can use;
+    /// K_1 = 1 when <paramref name="channelWise"/>. Null when none exists.
     /// </summary>
-    public static int[]? SuggestComplementary(int inChannels, int outChannels, int l, bool channelWise, int s = SpatialSize)
+    public static int[]? SuggestComplementary(int inChannels, int outChannels, int l, bool channelWise, int s = SpatialSize, bool widenFirst = false)
     {
         if (l < 2 || inChannels <= 0 || outChannels <= 0) return null;
         int[]? best = null;
@@ -64,7 +65,7 @@ public static class Balance
                 // A 1x1 group convolution with one channel per branch is a per-channel scale: never suggested.
                 if (remaining > int.MaxValue || (remaining < 2 && outChannels > 1)) return;
                 k[position] = (int)remaining;
-                if (!Shapes.KFits(inChannels, outChannels, k)) return;
+                if (!Shapes.KFits(inChannels, outChannels, k, widenFirst)) return;
                 var q = Weights(outChannels, k, s);
                 if (q < bestQ)
                 {

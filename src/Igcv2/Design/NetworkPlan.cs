@@ -76,7 +76,8 @@ public enum Activation
 /// <summary>
 /// One block, W = P_L W_L ... P_2 W_2 P_1 W_1 (paper eq. 5): each group convolution W_l is followed by BN,
 /// then <see cref="Activations"/>[l-1] (only before the last), then P_l; the identity skip from the input
-/// of block <see cref="SkipFrom"/> is added after P_L, then <see cref="FinalActivation"/>.
+/// of block <see cref="SkipFrom"/> is added after P_L (through <see cref="Shortcut"/>, a 1x1 convolution and BN,
+/// when the shapes differ), then <see cref="FinalActivation"/>.
 /// An IGCV2 block (<see cref="Kind"/> "Igcv2Block") ends with ReLU, and has ReLU after BN_1 when
 /// nonlinear (Figure 5); an IGCV3 block ("Igcv3Block", Figure 6) has ReLU6 after the channel-wise
 /// convolution and ends linear.
@@ -96,7 +97,8 @@ public sealed record BlockPlan(
     EquatableArray<PermutationPlan> Permutations,
     EquatableArray<Activation> Activations,
     Activation FinalActivation,
-    int SkipFrom)
+    int SkipFrom,
+    GroupConvPlan? Shortcut = null)
 {
     public int L => Convs.Count;
 
@@ -108,13 +110,13 @@ public sealed record BlockPlan(
     /// <summary>"K = [1, 8, 8], L = 3" for an IGCV2 block, "t=6, g1=2, g2=2" for an IGCV3 block.</summary>
     public string Heading => Kind == "Igcv2Block" ? FormattableString.Invariant($"K = {K}, L = {L}") : Description;
 
-    /// <summary>C*S*K_1 + C*sum_{l>=2} K_l (paper eq. 7, Tables 2 and 5).</summary>
-    public long Weights => checked(Convs.Sum(c => c.Weights));
+    /// <summary>C*S*K_1 + C*sum_{l>=2} K_l (paper eq. 7, Tables 2 and 5), plus the projection shortcut's C_in*C_out.</summary>
+    public long Weights => checked(Convs.Sum(c => c.Weights) + (Shortcut?.Weights ?? 0));
 
-    /// <summary>Weights plus BN gamma and beta after every group convolution.</summary>
-    public long Parameters => checked(Weights + Convs.Sum(c => 2L * c.OutChannels));
+    /// <summary>Weights plus BN gamma and beta after every group convolution (and after the projection).</summary>
+    public long Parameters => checked(Weights + Convs.Sum(c => 2L * c.OutChannels) + (Shortcut is null ? 0 : 2L * Shortcut.OutChannels));
 
-    public long MultiplyAdds => checked(Convs.Sum(c => c.MultiplyAdds));
+    public long MultiplyAdds => checked(Convs.Sum(c => c.MultiplyAdds) + (Shortcut?.MultiplyAdds ?? 0));
 }
 
 /// <summary>
@@ -259,7 +261,7 @@ public sealed record NetworkPlan(
                         channels = block.OutChannels;
                         size = block.OutputSize;
                     }
-                    DropMismatchedSkips(blocks, first);
+                    DropMismatchedSkips(blocks, first, st.Projection);
                     break;
                 case Igcv3StageSpec v3:
                     stageNumber++;
@@ -279,18 +281,22 @@ public sealed record NetworkPlan(
         return new NetworkPlan(spec, stem, blocks.ToEquatableArray(), ClassifierPlan.Create(channels, spec.Classes, size, head));
     }
 
-    /// <summary>A skip only joins equal shapes: drop those whose group changes width or size.</summary>
-    private static void DropMismatchedSkips(List<BlockPlan> blocks, int first)
+    /// <summary>
+    /// An identity skip only joins equal shapes: a group that changes width or size loses its skip, or with
+    /// <paramref name="projection"/> gets a 1x1 convolution C_in -> C_out with the group's stride on it.
+    /// </summary>
+    private static void DropMismatchedSkips(List<BlockPlan> blocks, int first, bool projection)
     {
         for (var i = first; i < blocks.Count; i++)
         {
             var block = blocks[i];
             if (block.SkipFrom < 0) continue;
             var from = blocks[block.SkipFrom];
-            if (from.InChannels != block.OutChannels || from.InputSize != block.OutputSize)
-            {
-                blocks[i] = block with { SkipFrom = -1 };
-            }
+            if (from.InChannels == block.OutChannels && from.InputSize == block.OutputSize) continue;
+            var stride = from.InputSize == block.OutputSize ? 1 : 2;
+            blocks[i] = projection
+                ? block with { Shortcut = new GroupConvPlan(block.Name + ".shortcut.conv", from.InChannels, block.OutChannels, from.InChannels, 1, stride, from.InputSize, block.OutputSize) }
+                : block with { SkipFrom = -1 };
         }
     }
 
@@ -307,19 +313,31 @@ public sealed record NetworkPlan(
 
     private static BlockPlan BuildBlock(StageSpec stage, int stageNumber, int index, int inChannels, int inSize, int stride, int skipFrom)
     {
-        var k = stage.K.Select(kl => Shapes.FirstBlockK(kl, inChannels)).ToEquatableArray();
         var outChannels = stage.Channels;
+        var widenFirst = stage.WidenFirst && inChannels != outChannels;
+        var k = widenFirst ? stage.K : stage.K.Select(kl => Shapes.FirstBlockK(kl, inChannels)).ToEquatableArray();
         var outSize = Shapes.ConvolvedSize(inSize, stride);
         var name = FormattableString.Invariant($"stage{stageNumber}.block{index}");
         var convs = new List<GroupConvPlan>();
         var permutations = new List<PermutationPlan>();
         for (var l = 0; l < k.Count; l++)
         {
-            var isLast = l == k.Count - 1;
-            var convOut = isLast ? outChannels : inChannels;
-            var conv = l == 0
-                ? new GroupConvPlan(name + ".conv1", inChannels, convOut, k[0], stage.Spatial ? 3 : 1, stride, inSize, outSize)
-                : new GroupConvPlan(name + ".conv" + (l + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), inChannels, convOut, k[l], 1, 1, outSize, outSize);
+            var convName = name + ".conv" + (l + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            GroupConvPlan conv;
+            if (widenFirst)
+            {
+                // W_1 widens: C_out/K_1 branches, each C_in/(C_out/K_1) -> K_1; the rest group C_out.
+                conv = l == 0
+                    ? new GroupConvPlan(convName, inChannels, outChannels, inChannels / (outChannels / k[0]), stage.Spatial ? 3 : 1, stride, inSize, outSize)
+                    : new GroupConvPlan(convName, outChannels, outChannels, k[l], 1, 1, outSize, outSize);
+            }
+            else
+            {
+                var convOut = l == k.Count - 1 ? outChannels : inChannels;
+                conv = l == 0
+                    ? new GroupConvPlan(convName, inChannels, convOut, k[0], stage.Spatial ? 3 : 1, stride, inSize, outSize)
+                    : new GroupConvPlan(convName, inChannels, convOut, k[l], 1, 1, outSize, outSize);
+            }
             convs.Add(conv);
             permutations.Add(new PermutationPlan(conv.OutChannels, conv.Branches));
         }

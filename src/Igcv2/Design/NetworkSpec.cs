@@ -17,7 +17,11 @@ public sealed record StemSpec(int Channels, int Stride = 1) : LayerSpec;
 /// <paramref name="K"/> holds K_1..K_L, the channels in each branch of the L group convolutions (paper eq. 5);
 /// K_1 belongs to the 3x3 spatial convolution, unless <paramref name="Spatial"/> is false: then every W_l is a
 /// 1x1 group convolution (the paper's starred blocks "without the 3x3 channel-wise convolution", Tables 8 and
-/// 10). <paramref name="L"/> is null when the attribute leaves it out.
+/// 10). <paramref name="L"/> is null when the attribute leaves it out. With <paramref name="Projection"/>, a skip
+/// whose ends differ in shape (the group that starts with the stage's widening, downsampling block) goes through a
+/// 1x1 convolution with the stride and BN instead of being dropped. With <paramref name="WidenFirst"/>, a stage that
+/// widens does so in the first convolution of its first block (IGC-V1's primary group convolution) instead of
+/// the last (IGCV2, paper section 5.1).
 /// </summary>
 public sealed record StageSpec(
     int Channels,
@@ -28,7 +32,9 @@ public sealed record StageSpec(
     int SkipEvery = 2,
     bool Loose = false,
     bool Nonlinear = false,
-    bool Spatial = true) : LayerSpec
+    bool Spatial = true,
+    bool Projection = false,
+    bool WidenFirst = false) : LayerSpec
 {
     /// <summary>S of the balance condition: 9 for the 3x3 first convolution, 1 when every convolution is 1x1.</summary>
     public int S => Spatial ? Balance.SpatialSize : 1;

@@ -32,8 +32,9 @@ public static class Shapes
     /// C_in in block 1 (where the widening convolution's C_in/K_L branches must also divide C_out),
     /// C_out in the blocks after it.
     /// </summary>
-    public static List<string> KProblems(int inChannels, int outChannels, int blocks, IReadOnlyList<int> k)
+    public static List<string> KProblems(int inChannels, int outChannels, int blocks, IReadOnlyList<int> k, bool widenFirst = false)
     {
+        if (widenFirst && inChannels != outChannels) return WidenFirstProblems(inChannels, outChannels, k);
         var problems = new List<string>();
         for (var i = 0; i < k.Count; i++)
         {
@@ -54,9 +55,31 @@ public static class Shapes
         return problems;
     }
 
+    /// <summary>
+    /// The same for a stage whose first block widens in its first convolution (IGC-V1's primary group
+    /// convolution): that convolution maps C_in to C_out with C_out/K_1 branches, each reading C_in/(C_out/K_1)
+    /// channels and writing K_1, and every convolution after it groups C_out. So every K_l must divide C_out and
+    /// the C_out/K_1 branches must divide C_in.
+    /// </summary>
+    private static List<string> WidenFirstProblems(int inChannels, int outChannels, IReadOnlyList<int> k)
+    {
+        var problems = new List<string>();
+        for (var i = 0; i < k.Count; i++)
+        {
+            if (k[i] <= 0) problems.Add(Inv($"K_{i + 1} = {k[i]} is not positive"));
+            else if (k[i] > outChannels) problems.Add(Inv($"K_{i + 1} = {k[i]} exceeds the {outChannels} channels of the stage"));
+            else if (outChannels % k[i] != 0) problems.Add(Inv($"K_{i + 1} = {k[i]} does not divide the {outChannels} channels of the stage"));
+        }
+        if (problems.Count == 0 && k.Count > 0 && inChannels % (outChannels / k[0]) != 0)
+        {
+            problems.Add(Inv($"the widening first convolution of block 1 has {outChannels / k[0]} branches ({outChannels}/K_1), which do not divide its {inChannels} input channels"));
+        }
+        return problems;
+    }
+
     /// <summary>Whether K fits a stage from C_in to C_out with blocks after the first.</summary>
-    public static bool KFits(int inChannels, int outChannels, IReadOnlyList<int> k) =>
-        KProblems(inChannels, outChannels, 2, k).Count == 0;
+    public static bool KFits(int inChannels, int outChannels, IReadOnlyList<int> k, bool widenFirst = false) =>
+        KProblems(inChannels, outChannels, 2, k, widenFirst).Count == 0;
 
     /// <summary>The divisors of n in increasing order.</summary>
     public static List<long> Divisors(long n)

@@ -119,6 +119,10 @@ internal sealed class OnnxGraphBuilder
             if (l < block.Convs.Count - 1) x = Activate(x, block.Activations[l], block.Name + ".act" + n);
             x = Shuffle(x, block.Permutations[l], block.Convs[l].OutputSize, block.Name + ".shuffle" + n);
         }
+        if (skip is not null && block.Shortcut is { } shortcut)
+        {
+            skip = BatchNorm(Conv(skip, shortcut, shortcut.Name), block.Name + ".shortcut.bn");
+        }
         if (skip is not null) x = Node("Add", block.Name + ".add", [x, skip]);
         x = Activate(x, block.FinalActivation, block.Name + ".relu");
         graph.Node[first].DocString = Describe(model.Plan, block);
@@ -312,7 +316,7 @@ internal sealed class OnnxGraphBuilder
 
     private static string Describe(NetworkPlan plan, BlockPlan block) =>
         Invariant($"{block.Name} ({block.Kind}): {block.Heading}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {block.OutputSize}x{block.OutputSize}") +
-        (block.HasSkip ? ", identity skip from the input of " + plan.Blocks[block.SkipFrom].Name : "") +
+        (block.HasSkip ? (block.Shortcut is null ? ", identity skip" : ", 1x1 projection skip with BN") + " from the input of " + plan.Blocks[block.SkipFrom].Name : "") +
         "; " + string.Join(", ", block.Permutations.Select((p, l) => Invariant($"P_{l + 1}: {p.Formula}")));
 
     private static AttributeProto Int(string name, long value) =>

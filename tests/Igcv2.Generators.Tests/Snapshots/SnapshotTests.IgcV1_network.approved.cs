@@ -5,15 +5,15 @@ namespace Tests.Small;
 
 /// <summary>
 /// IGCV2 network: 3x8x8 input, 4 blocks, 10 classes,
-/// 3,866 parameters, 111,424 multiply-adds per image.
+/// 4,250 parameters, 117,056 multiply-adds per image.
 /// </summary>
 partial class IgcV1Small : global::Igcv2.IModel
 {
     /// <summary>Every trainable scalar: convolution and FC weights, FC bias, BN gamma and beta.</summary>
-    public const long ParameterCount = 3866L;
+    public const long ParameterCount = 4250L;
 
     /// <summary>Multiply-adds of one forward pass per image (the paper's FLOPs): weights times output positions.</summary>
-    public const long MultiplyAdds = 111424L;
+    public const long MultiplyAdds = 117056L;
 
     /// <summary>One row per layer or block; <c>Weights</c> counts as the paper's Tables 2-6 do.</summary>
     public static global::Igcv2.ModelSummary Summary { get; } = new global::Igcv2.ModelSummary(new global::Igcv2.SummaryRow[]
@@ -21,8 +21,8 @@ partial class IgcV1Small : global::Igcv2.IModel
         new("stem", "Stem", 3, 16, "-", 8, 432L, 464L, 27648L),
         new("stage1.block1", "Igcv2Block", 16, 16, "[2, 8]", 8, 416L, 480L, 26624L),
         new("stage1.block2", "Igcv2Block", 16, 16, "[2, 8]", 8, 416L, 480L, 26624L),
-        new("stage2.block1", "Igcv2Block", 16, 32, "[2, 16]", 4, 800L, 896L, 12800L),
-        new("stage2.block2", "Igcv2Block", 32, 32, "[2, 16]", 4, 1088L, 1216L, 17408L),
+        new("stage2.block1", "Igcv2Block", 16, 32, "[4, 8]", 4, 832L, 960L, 13312L),
+        new("stage2.block2", "Igcv2Block", 32, 32, "[4, 8]", 4, 1408L, 1536L, 22528L),
         new("classifier", "Classifier", 32, 10, "-", 1, 320L, 330L, 320L),
     });
 
@@ -34,19 +34,19 @@ partial class IgcV1Small : global::Igcv2.IModel
     // stage1.block2 (Igcv2Block): K = [2, 8], L = 2, 16 -> 16 channels, 8x8 -> 8x8, + identity skip from stage1.block1 input, then Relu
     //   W_1: 3x3 group conv, 8 branches x (2 -> 2); P_1: out[j*8 + g] = in[g*2 + j]
     //   W_2: 1x1 group conv, 2 branches x (8 -> 8); P_2: out[j*2 + g] = in[g*8 + j]
-    // stage2.block1 (Igcv2Block): K = [2, 16], L = 2, 16 -> 32 channels, 8x8 -> 4x4, then Relu
-    //   W_1: 3x3 group conv, 8 branches x (2 -> 2), stride 2; P_1: out[j*8 + g] = in[g*2 + j]
-    //   W_2: 1x1 group conv, 1 branch x (16 -> 32); P_2: identity
-    // stage2.block2 (Igcv2Block): K = [2, 16], L = 2, 32 -> 32 channels, 4x4 -> 4x4, then Relu
-    //   W_1: 3x3 group conv, 16 branches x (2 -> 2); P_1: out[j*16 + g] = in[g*2 + j]
-    //   W_2: 1x1 group conv, 2 branches x (16 -> 16); P_2: out[j*2 + g] = in[g*16 + j]
+    // stage2.block1 (Igcv2Block): K = [4, 8], L = 2, 16 -> 32 channels, 8x8 -> 4x4, then Relu
+    //   W_1: 3x3 group conv, 8 branches x (2 -> 4), stride 2; P_1: out[j*8 + g] = in[g*4 + j]
+    //   W_2: 1x1 group conv, 4 branches x (8 -> 8); P_2: out[j*4 + g] = in[g*8 + j]
+    // stage2.block2 (Igcv2Block): K = [4, 8], L = 2, 32 -> 32 channels, 4x4 -> 4x4, then Relu
+    //   W_1: 3x3 group conv, 8 branches x (4 -> 4); P_1: out[j*8 + g] = in[g*4 + j]
+    //   W_2: 1x1 group conv, 4 branches x (8 -> 8); P_2: out[j*4 + g] = in[g*8 + j]
     // classifier: global average pool 4x4, FC 32 -> 10, softmax cross-entropy
 
     /// <summary>The declaration the generator read, as data (the runtime's plan is built from it).</summary>
     public static global::Igcv2.Design.NetworkSpec Spec { get; } = new global::Igcv2.Design.NetworkSpec(3, 8, 10, global::Igcv2.Design.EquatableArray.Create<global::Igcv2.Design.LayerSpec>(
         new global::Igcv2.Design.StemSpec(16, 1),
         new global::Igcv2.Design.StageSpec(16, 2, global::Igcv2.Design.EquatableArray.Create(2, 8), null, 1, 2, false, false, true),
-        new global::Igcv2.Design.StageSpec(32, 2, global::Igcv2.Design.EquatableArray.Create(2, 16), null, 2, 2, false, false, true)
+        new global::Igcv2.Design.StageSpec(32, 2, global::Igcv2.Design.EquatableArray.Create(4, 8), null, 2, 2, false, false, true, false, true)
     ));
 
     private readonly global::Igcv2.Models.ModelCore<Activations> core;
@@ -90,7 +90,7 @@ partial class IgcV1Small : global::Igcv2.IModel
         stage1_block2_conv2 = core.Conv("stage1.block2.conv2", Plan.Blocks[1].Convs[1]);
         stage1_block2_bn2 = core.BatchNorm("stage1.block2.bn2", 16);
         stage2_block1_conv1 = core.Conv("stage2.block1.conv1", Plan.Blocks[2].Convs[0]);
-        stage2_block1_bn1 = core.BatchNorm("stage2.block1.bn1", 16);
+        stage2_block1_bn1 = core.BatchNorm("stage2.block1.bn1", 32);
         stage2_block1_conv2 = core.Conv("stage2.block1.conv2", Plan.Blocks[2].Convs[1]);
         stage2_block1_bn2 = core.BatchNorm("stage2.block1.bn2", 32);
         stage2_block2_conv1 = core.Conv("stage2.block2.conv1", Plan.Blocks[3].Convs[0]);
@@ -151,22 +151,22 @@ partial class IgcV1Small : global::Igcv2.IModel
         ops.Add(a.stage1_block2_out, a.stem_out, a.stage1_block2_out, n);    // identity skip from the input of stage1.block1
         ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
 
-        // stage2.block1 (Igcv2Block): K = [2, 16], L = 2, 16 -> 32 channels, 8x8 -> 4x4
-        stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 8 branches x (2 -> 2), stride 2
-        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.scratch_16x4, n, training);
-        ops.ChannelShuffle(a.scratch_16x4, a.stage2_block1_in2, n, 8);    // P_1: out[j*8 + g] = in[g*2 + j]
-        stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 1 branch x (16 -> 32)
-        stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.stage2_block1_out, n, training);
-        // P_2: identity (one branch)
+        // stage2.block1 (Igcv2Block): K = [4, 8], L = 2, 16 -> 32 channels, 8x8 -> 4x4
+        stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 8 branches x (2 -> 4), stride 2
+        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.scratch_32x4, n, training);
+        ops.ChannelShuffle(a.scratch_32x4, a.stage2_block1_in2, n, 8);    // P_1: out[j*8 + g] = in[g*4 + j]
+        stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 4 branches x (8 -> 8)
+        stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_32x4, n, training);
+        ops.ChannelShuffle(a.scratch_32x4, a.stage2_block1_out, n, 4);    // P_2: out[j*4 + g] = in[g*8 + j]
         ops.Relu(a.stage2_block1_out, a.stage2_block1_out, n);
 
-        // stage2.block2 (Igcv2Block): K = [2, 16], L = 2, 32 -> 32 channels, 4x4 -> 4x4
-        stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 16 branches x (2 -> 2)
+        // stage2.block2 (Igcv2Block): K = [4, 8], L = 2, 32 -> 32 channels, 4x4 -> 4x4
+        stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 8 branches x (4 -> 4)
         stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.scratch_32x4, n, training);
-        ops.ChannelShuffle(a.scratch_32x4, a.stage2_block2_in2, n, 16);    // P_1: out[j*16 + g] = in[g*2 + j]
-        stage2_block2_conv2.Forward(ops, a.stage2_block2_in2, a.stage2_block2_c2, n);    // W_2: 1x1, 2 branches x (16 -> 16)
+        ops.ChannelShuffle(a.scratch_32x4, a.stage2_block2_in2, n, 8);    // P_1: out[j*8 + g] = in[g*4 + j]
+        stage2_block2_conv2.Forward(ops, a.stage2_block2_in2, a.stage2_block2_c2, n);    // W_2: 1x1, 4 branches x (8 -> 8)
         stage2_block2_bn2.Forward(ops, a.stage2_block2_c2, a.scratch_32x4, n, training);
-        ops.ChannelShuffle(a.scratch_32x4, a.stage2_block2_out, n, 2);    // P_2: out[j*2 + g] = in[g*16 + j]
+        ops.ChannelShuffle(a.scratch_32x4, a.stage2_block2_out, n, 4);    // P_2: out[j*4 + g] = in[g*8 + j]
         ops.Relu(a.stage2_block2_out, a.stage2_block2_out, n);
 
         // classifier: global average pool 4x4, FC 32 -> 10
@@ -185,22 +185,23 @@ partial class IgcV1Small : global::Igcv2.IModel
         classifier.Backward(ops, a.pooled, gradLogits, a.grad_pooled, n);
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_32x4_a, n);
 
-        // stage2.block2 (Igcv2Block): K = [2, 16], L = 2
+        // stage2.block2 (Igcv2Block): K = [4, 8], L = 2
         ops.ReluBackward(a.stage2_block2_out, a.grad_32x4_a, a.grad_32x4_a, n);
-        ops.ChannelShuffle(a.grad_32x4_a, a.grad_32x4_b, n, 16);    // P_2^-1
+        ops.ChannelShuffle(a.grad_32x4_a, a.grad_32x4_b, n, 8);    // P_2^-1
         stage2_block2_bn2.Backward(ops, a.stage2_block2_c2, a.grad_32x4_b, a.grad_32x4_a, n);
         stage2_block2_conv2.Backward(ops, a.stage2_block2_in2, a.grad_32x4_a, a.grad_32x4_b, n);
-        ops.ChannelShuffle(a.grad_32x4_b, a.grad_32x4_a, n, 2);    // P_1^-1
+        ops.ChannelShuffle(a.grad_32x4_b, a.grad_32x4_a, n, 4);    // P_1^-1
         stage2_block2_bn1.Backward(ops, a.stage2_block2_c1, a.grad_32x4_a, a.grad_32x4_b, n);
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_32x4_b, a.grad_32x4_a, n);
 
-        // stage2.block1 (Igcv2Block): K = [2, 16], L = 2
+        // stage2.block1 (Igcv2Block): K = [4, 8], L = 2
         ops.ReluBackward(a.stage2_block1_out, a.grad_32x4_a, a.grad_32x4_a, n);
-        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_32x4_a, a.grad_32x4_b, n);
-        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_32x4_b, a.grad_16x4_a, n);
-        ops.ChannelShuffle(a.grad_16x4_a, a.grad_16x4_b, n, 2);    // P_1^-1
-        stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_16x4_b, a.grad_16x4_a, n);
-        stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_16x4_a, a.grad_16x8_a, n);
+        ops.ChannelShuffle(a.grad_32x4_a, a.grad_32x4_b, n, 8);    // P_2^-1
+        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_32x4_b, a.grad_32x4_a, n);
+        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_32x4_a, a.grad_32x4_b, n);
+        ops.ChannelShuffle(a.grad_32x4_b, a.grad_32x4_a, n, 4);    // P_1^-1
+        stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_32x4_a, a.grad_32x4_b, n);
+        stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_32x4_b, a.grad_16x8_a, n);
 
         // stage1.block2 (Igcv2Block): K = [2, 8], L = 2
         ops.ReluBackward(a.stage1_block2_out, a.grad_16x8_a, a.grad_16x8_a, n);
@@ -247,12 +248,11 @@ partial class IgcV1Small : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage1_block2_out;
         public readonly global::Igcv2.Tensor stage2_block1_c1;
         public readonly global::Igcv2.Tensor stage2_block1_in2;
-        public readonly global::Igcv2.Tensor scratch_16x4;
+        public readonly global::Igcv2.Tensor scratch_32x4;
         public readonly global::Igcv2.Tensor stage2_block1_c2;
         public readonly global::Igcv2.Tensor stage2_block1_out;
         public readonly global::Igcv2.Tensor stage2_block2_c1;
         public readonly global::Igcv2.Tensor stage2_block2_in2;
-        public readonly global::Igcv2.Tensor scratch_32x4;
         public readonly global::Igcv2.Tensor stage2_block2_c2;
         public readonly global::Igcv2.Tensor stage2_block2_out;
         public readonly global::Igcv2.Tensor pooled;
@@ -260,8 +260,6 @@ partial class IgcV1Small : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor grad_pooled;
         public readonly global::Igcv2.Tensor grad_32x4_a;
         public readonly global::Igcv2.Tensor grad_32x4_b;
-        public readonly global::Igcv2.Tensor grad_16x4_a;
-        public readonly global::Igcv2.Tensor grad_16x4_b;
         public readonly global::Igcv2.Tensor grad_16x8_a;
         public readonly global::Igcv2.Tensor grad_16x8_b;
         public readonly global::Igcv2.Tensor grad_16x8_c;
@@ -281,14 +279,13 @@ partial class IgcV1Small : global::Igcv2.IModel
             stage1_block2_in2 = device.Allocate(n, 16, 8, 8);
             stage1_block2_c2 = device.Allocate(n, 16, 8, 8);
             stage1_block2_out = device.Allocate(n, 16, 8, 8);
-            stage2_block1_c1 = device.Allocate(n, 16, 4, 4);
-            stage2_block1_in2 = device.Allocate(n, 16, 4, 4);
-            scratch_16x4 = device.Allocate(n, 16, 4, 4);
+            stage2_block1_c1 = device.Allocate(n, 32, 4, 4);
+            stage2_block1_in2 = device.Allocate(n, 32, 4, 4);
+            scratch_32x4 = device.Allocate(n, 32, 4, 4);
             stage2_block1_c2 = device.Allocate(n, 32, 4, 4);
             stage2_block1_out = device.Allocate(n, 32, 4, 4);
             stage2_block2_c1 = device.Allocate(n, 32, 4, 4);
             stage2_block2_in2 = device.Allocate(n, 32, 4, 4);
-            scratch_32x4 = device.Allocate(n, 32, 4, 4);
             stage2_block2_c2 = device.Allocate(n, 32, 4, 4);
             stage2_block2_out = device.Allocate(n, 32, 4, 4);
             pooled = device.Allocate(n, 32);
@@ -296,8 +293,6 @@ partial class IgcV1Small : global::Igcv2.IModel
             grad_pooled = device.Allocate(n, 32);
             grad_32x4_a = device.Allocate(n, 32, 4, 4);
             grad_32x4_b = device.Allocate(n, 32, 4, 4);
-            grad_16x4_a = device.Allocate(n, 16, 4, 4);
-            grad_16x4_b = device.Allocate(n, 16, 4, 4);
             grad_16x8_a = device.Allocate(n, 16, 8, 8);
             grad_16x8_b = device.Allocate(n, 16, 8, 8);
             grad_16x8_c = device.Allocate(n, 16, 8, 8);
@@ -319,12 +314,11 @@ partial class IgcV1Small : global::Igcv2.IModel
             stage1_block2_out.Dispose();
             stage2_block1_c1.Dispose();
             stage2_block1_in2.Dispose();
-            scratch_16x4.Dispose();
+            scratch_32x4.Dispose();
             stage2_block1_c2.Dispose();
             stage2_block1_out.Dispose();
             stage2_block2_c1.Dispose();
             stage2_block2_in2.Dispose();
-            scratch_32x4.Dispose();
             stage2_block2_c2.Dispose();
             stage2_block2_out.Dispose();
             pooled.Dispose();
@@ -332,8 +326,6 @@ partial class IgcV1Small : global::Igcv2.IModel
             grad_pooled.Dispose();
             grad_32x4_a.Dispose();
             grad_32x4_b.Dispose();
-            grad_16x4_a.Dispose();
-            grad_16x4_b.Dispose();
             grad_16x8_a.Dispose();
             grad_16x8_b.Dispose();
             grad_16x8_c.Dispose();

@@ -54,3 +54,15 @@ public partial class ExportIgcv3Net;
 [Stage(64, Blocks = 1, K = [1, 8, 8], Nonlinear = true, SkipEvery = 0)]
 [Classifier(K = [8, 8])]
 public partial class ExportGroupedHeadNet;
+
+/// <summary>
+/// Projection shortcuts (the widening, downsampling block pair's skip is a 1x1 stride-2 conv and BN) on
+/// IGC-V1 as its authors build it: the primary 3x3 group convolution widens 8 -> 16 (WidenFirst, 4 branches of 2 -> 4).
+/// </summary>
+#pragma warning disable IGCV005 // IGC-V1 is unbalanced (S*K_1 against K_2), as the paper says
+[Igcv2Network(InputChannels = 3, InputSize = 8, Classes = 5)]
+[Stem(8)]
+[Stage(8, Blocks = 2, K = [2, 4])]
+[Stage(16, Blocks = 2, K = [4, 4], Stride = 2, WidenFirst = true, Projection = true)]
+public partial class ExportProjectionNet;
+#pragma warning restore IGCV005

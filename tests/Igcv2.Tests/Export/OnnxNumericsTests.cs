@@ -19,6 +19,7 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
         { nameof(ExportIgcv2C64D8), OnnxShuffle.ReshapeTranspose, 2 },
         { nameof(ExportGroupedHeadNet), OnnxShuffle.ReshapeTranspose, 3 },
         { nameof(ExportGroupedHeadNet), OnnxShuffle.Gather, 2 },
+        { nameof(ExportProjectionNet), OnnxShuffle.ReshapeTranspose, 3 },
     };
 
     [Theory]
@@ -44,6 +45,7 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
         { nameof(ExportIgcv2C64D8), 2 },
         { nameof(ExportIgcv3Net), 3 },
         { nameof(ExportGroupedHeadNet), 3 },
+        { nameof(ExportProjectionNet), 2 },
     };
 
     [Theory]
@@ -57,6 +59,7 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
             nameof(ExportIgcv2C64D8) => new ExportIgcv2C64D8(fixture.Device, batch, seed: 4),
             nameof(ExportIgcv3Net) => new ExportIgcv3Net(fixture.Device, batch, seed: 4),
             nameof(ExportGroupedHeadNet) => new ExportGroupedHeadNet(fixture.Device, batch, seed: 4),
+            nameof(ExportProjectionNet) => new ExportProjectionNet(fixture.Device, batch, seed: 4),
             _ => throw new ArgumentOutOfRangeException(nameof(network), network, null),
         };
         RandomizeBatchNorm(model, seed: 9);
@@ -136,6 +139,7 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
         nameof(ExportNonlinearNet) => ExportNonlinearNet.Spec,
         nameof(ExportIgcv2C64D8) => ExportIgcv2C64D8.Spec,
         nameof(ExportGroupedHeadNet) => ExportGroupedHeadNet.Spec,
+        nameof(ExportProjectionNet) => ExportProjectionNet.Spec,
         _ => throw new ArgumentOutOfRangeException(nameof(network), network, null),
     };
 }

@@ -24,6 +24,7 @@ internal sealed class ReferenceModel : IModel
         foreach (var block in plan.Blocks)
         {
             for (var l = 0; l < block.Convs.Count; l++) AddConvBn(block.Convs[l], block.Convs[l].Name, $"{block.Name}.bn{l + 1}", random);
+            if (block.Shortcut is { } shortcut) AddConvBn(shortcut, shortcut.Name, $"{block.Name}.shortcut.bn", random);
         }
         var c = plan.Classifier;
         for (var l = 0; l < c.L; l++)

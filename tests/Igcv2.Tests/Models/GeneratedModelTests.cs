@@ -7,7 +7,7 @@ public sealed class GeneratedModelTests : IDisposable
 {
     private readonly Device device = Device.Create(DeviceKind.Cpu);
 
-    public static TheoryData<string> Networks => new() { nameof(TinyWideningNet), nameof(TinyGroupedNet), nameof(TinyStemlessNet), nameof(TinyIgcv3Net), nameof(TinyPointwiseNet), nameof(TinyHeadNet) };
+    public static TheoryData<string> Networks => new() { nameof(TinyWideningNet), nameof(TinyGroupedNet), nameof(TinyStemlessNet), nameof(TinyIgcv3Net), nameof(TinyPointwiseNet), nameof(TinyHeadNet), nameof(TinyProjectionNet), nameof(TinyWidenFirstNet) };
 
     public void Dispose() => device.Dispose();
 
@@ -19,6 +19,8 @@ public sealed class GeneratedModelTests : IDisposable
         nameof(TinyIgcv3Net) => new TinyIgcv3Net(device, batchSize, seed),
         nameof(TinyPointwiseNet) => new TinyPointwiseNet(device, batchSize, seed),
         nameof(TinyHeadNet) => new TinyHeadNet(device, batchSize, seed),
+        nameof(TinyProjectionNet) => new TinyProjectionNet(device, batchSize, seed),
+        nameof(TinyWidenFirstNet) => new TinyWidenFirstNet(device, batchSize, seed),
         _ => throw new ArgumentException(name),
     };
 

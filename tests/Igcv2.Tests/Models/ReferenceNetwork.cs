@@ -28,7 +28,8 @@ internal sealed class ReferenceNetwork(NetworkPlan plan, IReadOnlyDictionary<str
                 if (l < block.L) h = Activate(h, block.Activations[l - 1]);
                 h = Shuffle(h, block.Permutations[l - 1]);
             }
-            if (block.HasSkip) h = Add(h, inputs[block.SkipFrom]);
+            if (block.Shortcut is { } shortcut) h = Add(h, BatchNorm(Conv(inputs[block.SkipFrom], shortcut, shortcut.Name), $"{block.Name}.shortcut.bn", training));
+            else if (block.HasSkip) h = Add(h, inputs[block.SkipFrom]);
             x = Activate(h, block.FinalActivation);
         }
 

@@ -53,3 +53,24 @@ public partial class TinyPointwiseNet;
 [Stage(16, Blocks = 1, K = [1, 4, 4], Stride = 2)]
 [Classifier(K = [2, 2, 4])]
 public partial class TinyHeadNet;
+
+/// <summary>
+/// Projection shortcuts: the second stage widens 8 -> 16 and halves the map in its first block, so the skip
+/// over its first two blocks goes through a 1x1 stride-2 convolution and BN; the skip over the third and fourth
+/// blocks is the identity.
+/// </summary>
+[Igcv2Network(InputChannels = 2, InputSize = 6, Classes = 3)]
+[Stem(8)]
+[Stage(16, Blocks = 4, K = [1, 4, 4], Stride = 2, Projection = true)]
+public partial class TinyProjectionNet;
+
+/// <summary>
+/// IGC-V1 as its authors build it (WidenFirst): the primary 3x3 group convolution widens 6 -> 12 with 12/K_1 = 6
+/// branches, 1 -> 2 channels each; the secondary 1x1 has 2 branches of 6; the skip over the pair is projected.
+/// </summary>
+#pragma warning disable IGCV005 // S*K_1 = 18 against K_2 = 6: IGC-V1 is unbalanced, as the paper says
+[Igcv2Network(InputChannels = 2, InputSize = 6, Classes = 3)]
+[Stem(6)]
+[Stage(12, Blocks = 2, K = [2, 6], Stride = 2, WidenFirst = true, Projection = true)]
+public partial class TinyWidenFirstNet;
+#pragma warning restore IGCV005
