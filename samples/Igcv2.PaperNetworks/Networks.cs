@@ -26,24 +26,24 @@ namespace Igcv2.Samples.PaperNetworks;
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(35)]
 [Stage(35, Blocks = 2, K = [1, 35])]
-[Stage(70, Blocks = 2, K = [1, 70], Stride = 2)]
-[Stage(140, Blocks = 2, K = [1, 140], Stride = 2)]
+[Stage(70, Blocks = 2, K = [1, 70], Stride = 2, Projection = true)]
+[Stage(140, Blocks = 2, K = [1, 140], Stride = 2, Projection = true)]
 public partial class XceptionC35D8;
 
 /// <summary>Xception (C35), D = 20: K = [1, C].</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(35)]
 [Stage(35, Blocks = 6, K = [1, 35])]
-[Stage(70, Blocks = 6, K = [1, 70], Stride = 2)]
-[Stage(140, Blocks = 6, K = [1, 140], Stride = 2)]
+[Stage(70, Blocks = 6, K = [1, 70], Stride = 2, Projection = true)]
+[Stage(140, Blocks = 6, K = [1, 140], Stride = 2, Projection = true)]
 public partial class XceptionC35D20;
 
 /// <summary>Xception (C35), D = 26: K = [1, C].</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(35)]
 [Stage(35, Blocks = 8, K = [1, 35])]
-[Stage(70, Blocks = 8, K = [1, 70], Stride = 2)]
-[Stage(140, Blocks = 8, K = [1, 140], Stride = 2)]
+[Stage(70, Blocks = 8, K = [1, 70], Stride = 2, Projection = true)]
+[Stage(140, Blocks = 8, K = [1, 140], Stride = 2, Projection = true)]
 public partial class XceptionC35D26;
 
 /// <summary>IGCV2 (C64), D = 8, Table 1 read literally: both 1x1 convs have K_s = 8, 16, 32 channels per branch.</summary>
@@ -96,28 +96,28 @@ public partial class Igcv2C64ComplementaryD26;
 
 // ---- Table 6: IGC-V1 (C48) against IGCV2 (C80) at D = 8, 20, 26 ----
 
-/// <summary>IGC-V1 (C48) = IGC-L24M2, D = 8: K = [2, C/2].</summary>
+/// <summary>IGC-V1 (C48) = IGC-L24M2, D = 8: L = x/2 primary branches in every stage, M = 2, 4, 8 channels each, K = [M, x/2].</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(48)]
 [Stage(48, Blocks = 2, K = [2, 24])]
-[Stage(96, Blocks = 2, K = [2, 48], Stride = 2)]
-[Stage(192, Blocks = 2, K = [2, 96], Stride = 2)]
+[Stage(96, Blocks = 2, K = [4, 24], Stride = 2, WidenFirst = true)]
+[Stage(192, Blocks = 2, K = [8, 24], Stride = 2, WidenFirst = true)]
 public partial class IgcV1C48D8;
 
-/// <summary>IGC-V1 (C48) = IGC-L24M2, D = 20: K = [2, C/2].</summary>
+/// <summary>IGC-V1 (C48) = IGC-L24M2, D = 20: L = x/2 primary branches in every stage, M = 2, 4, 8 channels each, K = [M, x/2].</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(48)]
 [Stage(48, Blocks = 6, K = [2, 24])]
-[Stage(96, Blocks = 6, K = [2, 48], Stride = 2)]
-[Stage(192, Blocks = 6, K = [2, 96], Stride = 2)]
+[Stage(96, Blocks = 6, K = [4, 24], Stride = 2, WidenFirst = true)]
+[Stage(192, Blocks = 6, K = [8, 24], Stride = 2, WidenFirst = true)]
 public partial class IgcV1C48D20;
 
-/// <summary>IGC-V1 (C48) = IGC-L24M2, D = 26: K = [2, C/2].</summary>
+/// <summary>IGC-V1 (C48) = IGC-L24M2, D = 26: L = x/2 primary branches in every stage, M = 2, 4, 8 channels each, K = [M, x/2].</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(48)]
 [Stage(48, Blocks = 8, K = [2, 24])]
-[Stage(96, Blocks = 8, K = [2, 48], Stride = 2)]
-[Stage(192, Blocks = 8, K = [2, 96], Stride = 2)]
+[Stage(96, Blocks = 8, K = [4, 24], Stride = 2, WidenFirst = true)]
+[Stage(192, Blocks = 8, K = [8, 24], Stride = 2, WidenFirst = true)]
 public partial class IgcV1C48D26;
 
 /// <summary>IGCV2 (C80), D = 8, Table 1 read literally: both 1x1 convs have K_s = 10, 16, 20 channels per branch.</summary>
@@ -174,48 +174,48 @@ public partial class Igcv2C80ComplementaryD26;
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(35)]
 [Stage(58, Blocks = 6, K = [1, 58])]
-[Stage(116, Blocks = 6, K = [1, 116], Stride = 2)]
-[Stage(232, Blocks = 6, K = [1, 232], Stride = 2)]
+[Stage(116, Blocks = 6, K = [1, 116], Stride = 2, Projection = true)]
+[Stage(232, Blocks = 6, K = [1, 232], Stride = 2, Projection = true)]
 public partial class XceptionC58;
 
 /// <summary>Xception (C71), D = 20: K = [1, C]; the first convolution has 35 channels (section 4.3).</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(35)]
 [Stage(71, Blocks = 6, K = [1, 71])]
-[Stage(142, Blocks = 6, K = [1, 142], Stride = 2)]
-[Stage(284, Blocks = 6, K = [1, 284], Stride = 2)]
+[Stage(142, Blocks = 6, K = [1, 142], Stride = 2, Projection = true)]
+[Stage(284, Blocks = 6, K = [1, 284], Stride = 2, Projection = true)]
 public partial class XceptionC71;
 
 /// <summary>Xception (C83), D = 20: K = [1, C]; the first convolution has 35 channels (section 4.3).</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(35)]
 [Stage(83, Blocks = 6, K = [1, 83])]
-[Stage(166, Blocks = 6, K = [1, 166], Stride = 2)]
-[Stage(332, Blocks = 6, K = [1, 332], Stride = 2)]
+[Stage(166, Blocks = 6, K = [1, 166], Stride = 2, Projection = true)]
+[Stage(332, Blocks = 6, K = [1, 332], Stride = 2, Projection = true)]
 public partial class XceptionC83;
 
-/// <summary>IGC-V1 (C96), D = 20: K = [2, C/2].</summary>
+/// <summary>IGC-V1 (C96), D = 20: L = x/2 primary branches in every stage, M = 2, 4, 8 channels each, K = [M, x/2].</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(96)]
 [Stage(96, Blocks = 6, K = [2, 48])]
-[Stage(192, Blocks = 6, K = [2, 96], Stride = 2)]
-[Stage(384, Blocks = 6, K = [2, 192], Stride = 2)]
+[Stage(192, Blocks = 6, K = [4, 48], Stride = 2, WidenFirst = true)]
+[Stage(384, Blocks = 6, K = [8, 48], Stride = 2, WidenFirst = true)]
 public partial class IgcV1C96;
 
-/// <summary>IGC-V1 (C126), D = 20: K = [2, C/2].</summary>
+/// <summary>IGC-V1 (C126), D = 20: L = x/2 primary branches in every stage, M = 2, 4, 8 channels each, K = [M, x/2].</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(126)]
 [Stage(126, Blocks = 6, K = [2, 63])]
-[Stage(252, Blocks = 6, K = [2, 126], Stride = 2)]
-[Stage(504, Blocks = 6, K = [2, 252], Stride = 2)]
+[Stage(252, Blocks = 6, K = [4, 63], Stride = 2, WidenFirst = true)]
+[Stage(504, Blocks = 6, K = [8, 63], Stride = 2, WidenFirst = true)]
 public partial class IgcV1C126;
 
-/// <summary>IGC-V1 (C150), D = 20: K = [2, C/2].</summary>
+/// <summary>IGC-V1 (C150), D = 20: L = x/2 primary branches in every stage, M = 2, 4, 8 channels each, K = [M, x/2].</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(150)]
 [Stage(150, Blocks = 6, K = [2, 75])]
-[Stage(300, Blocks = 6, K = [2, 150], Stride = 2)]
-[Stage(600, Blocks = 6, K = [2, 300], Stride = 2)]
+[Stage(300, Blocks = 6, K = [4, 75], Stride = 2, WidenFirst = true)]
+[Stage(600, Blocks = 6, K = [8, 75], Stride = 2, WidenFirst = true)]
 public partial class IgcV1C150;
 
 /// <summary>IGCV2* (C216), D = 20: K = 8, L* = ceil(log_8 C) + 1 per stage width (4, 4, 5); a 64-channel first convolution.</summary>

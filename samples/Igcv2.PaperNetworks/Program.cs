@@ -4,46 +4,46 @@ using Igcv2.Design;
 using Igcv2.Samples.PaperNetworks;
 
 // One table: every network of the paper's Tables 3, 4 and 6 as the generator counted it, beside the paper's
-// figures. "As the paper counts" = convolution weights only (no BN, no classifier), plus, for Xception, a
-// 1x1 projection on the skip of each widening block pair (see the notes printed below the table).
+// figures. "As the paper counts" = convolution weights only (no BN, no classifier); Xception's projection
+// shortcuts are convolutions too (see the notes printed below the table).
 var rows = new List<PaperRow>
 {
-    Row<XceptionC35D8>("4", "Xception (C35)", 8, XceptionC35D8.Summary, XceptionC35D8.Plan, XceptionC35D8.ParameterCount, XceptionC35D8.MultiplyAdds, 0.056, 0.095, projection: true),
-    Row<Igcv2C64D8>("4", "IGCV2 (C64)", 8, Igcv2C64D8.Summary, Igcv2C64D8.Plan, Igcv2C64D8.ParameterCount, Igcv2C64D8.MultiplyAdds, 0.047, 0.095),
-    Row<Igcv2C64ComplementaryD8>("4", "IGCV2 (C64) compl.", 8, Igcv2C64ComplementaryD8.Summary, Igcv2C64ComplementaryD8.Plan, Igcv2C64ComplementaryD8.ParameterCount, Igcv2C64ComplementaryD8.MultiplyAdds, 0.047, 0.095),
-    Row<XceptionC35D20>("4", "Xception (C35)", 20, XceptionC35D20.Summary, XceptionC35D20.Plan, XceptionC35D20.ParameterCount, XceptionC35D20.MultiplyAdds, 0.168, 0.268, projection: true),
-    Row<Igcv2C64D20>("4", "IGCV2 (C64)", 20, Igcv2C64D20.Summary, Igcv2C64D20.Plan, Igcv2C64D20.ParameterCount, Igcv2C64D20.MultiplyAdds, 0.149, 0.262),
-    Row<Igcv2C64ComplementaryD20>("4", "IGCV2 (C64) compl.", 20, Igcv2C64ComplementaryD20.Summary, Igcv2C64ComplementaryD20.Plan, Igcv2C64ComplementaryD20.ParameterCount, Igcv2C64ComplementaryD20.MultiplyAdds, 0.149, 0.262),
-    Row<XceptionC35D26>("4", "Xception (C35)", 26, XceptionC35D26.Summary, XceptionC35D26.Plan, XceptionC35D26.ParameterCount, XceptionC35D26.MultiplyAdds, 0.223, 0.355, projection: true),
-    Row<Igcv2C64D26>("4", "IGCV2 (C64)", 26, Igcv2C64D26.Summary, Igcv2C64D26.Plan, Igcv2C64D26.ParameterCount, Igcv2C64D26.MultiplyAdds, 0.200, 0.346),
-    Row<Igcv2C64ComplementaryD26>("4", "IGCV2 (C64) compl.", 26, Igcv2C64ComplementaryD26.Summary, Igcv2C64ComplementaryD26.Plan, Igcv2C64ComplementaryD26.ParameterCount, Igcv2C64ComplementaryD26.MultiplyAdds, 0.200, 0.346),
+    Row<XceptionC35D8>("4", "Xception (C35)", 8, XceptionC35D8.Summary, XceptionC35D8.ParameterCount, XceptionC35D8.MultiplyAdds, 0.056, 0.095),
+    Row<Igcv2C64D8>("4", "IGCV2 (C64)", 8, Igcv2C64D8.Summary, Igcv2C64D8.ParameterCount, Igcv2C64D8.MultiplyAdds, 0.047, 0.095),
+    Row<Igcv2C64ComplementaryD8>("4", "IGCV2 (C64) compl.", 8, Igcv2C64ComplementaryD8.Summary, Igcv2C64ComplementaryD8.ParameterCount, Igcv2C64ComplementaryD8.MultiplyAdds, 0.047, 0.095),
+    Row<XceptionC35D20>("4", "Xception (C35)", 20, XceptionC35D20.Summary, XceptionC35D20.ParameterCount, XceptionC35D20.MultiplyAdds, 0.168, 0.268),
+    Row<Igcv2C64D20>("4", "IGCV2 (C64)", 20, Igcv2C64D20.Summary, Igcv2C64D20.ParameterCount, Igcv2C64D20.MultiplyAdds, 0.149, 0.262),
+    Row<Igcv2C64ComplementaryD20>("4", "IGCV2 (C64) compl.", 20, Igcv2C64ComplementaryD20.Summary, Igcv2C64ComplementaryD20.ParameterCount, Igcv2C64ComplementaryD20.MultiplyAdds, 0.149, 0.262),
+    Row<XceptionC35D26>("4", "Xception (C35)", 26, XceptionC35D26.Summary, XceptionC35D26.ParameterCount, XceptionC35D26.MultiplyAdds, 0.223, 0.355),
+    Row<Igcv2C64D26>("4", "IGCV2 (C64)", 26, Igcv2C64D26.Summary, Igcv2C64D26.ParameterCount, Igcv2C64D26.MultiplyAdds, 0.200, 0.346),
+    Row<Igcv2C64ComplementaryD26>("4", "IGCV2 (C64) compl.", 26, Igcv2C64ComplementaryD26.Summary, Igcv2C64ComplementaryD26.ParameterCount, Igcv2C64ComplementaryD26.MultiplyAdds, 0.200, 0.346),
 
     // Table 6 gives FLOPs in units of 10^7.
-    Row<IgcV1C48D8>("6", "IGC-V1 (C48)", 8, IgcV1C48D8.Summary, IgcV1C48D8.Plan, IgcV1C48D8.ParameterCount, IgcV1C48D8.MultiplyAdds, 0.046, 1.00),
-    Row<Igcv2C80D8>("6", "IGCV2 (C80)", 8, Igcv2C80D8.Summary, Igcv2C80D8.Plan, Igcv2C80D8.ParameterCount, Igcv2C80D8.MultiplyAdds, 0.046, 1.18),
-    Row<Igcv2C80ComplementaryD8>("6", "IGCV2 (C80) compl.", 8, Igcv2C80ComplementaryD8.Summary, Igcv2C80ComplementaryD8.Plan, Igcv2C80ComplementaryD8.ParameterCount, Igcv2C80ComplementaryD8.MultiplyAdds, 0.046, 1.18),
-    Row<IgcV1C48D20>("6", "IGC-V1 (C48)", 20, IgcV1C48D20.Summary, IgcV1C48D20.Plan, IgcV1C48D20.ParameterCount, IgcV1C48D20.MultiplyAdds, 0.151, 2.89),
-    Row<Igcv2C80D20>("6", "IGCV2 (C80)", 20, Igcv2C80D20.Summary, Igcv2C80D20.Plan, Igcv2C80D20.ParameterCount, Igcv2C80D20.MultiplyAdds, 0.144, 3.20),
-    Row<Igcv2C80ComplementaryD20>("6", "IGCV2 (C80) compl.", 20, Igcv2C80ComplementaryD20.Summary, Igcv2C80ComplementaryD20.Plan, Igcv2C80ComplementaryD20.ParameterCount, Igcv2C80ComplementaryD20.MultiplyAdds, 0.144, 3.20),
-    Row<IgcV1C48D26>("6", "IGC-V1 (C48)", 26, IgcV1C48D26.Summary, IgcV1C48D26.Plan, IgcV1C48D26.ParameterCount, IgcV1C48D26.MultiplyAdds, 0.203, 3.83),
-    Row<Igcv2C80D26>("6", "IGCV2 (C80)", 26, Igcv2C80D26.Summary, Igcv2C80D26.Plan, Igcv2C80D26.ParameterCount, Igcv2C80D26.MultiplyAdds, 0.193, 4.21),
-    Row<Igcv2C80ComplementaryD26>("6", "IGCV2 (C80) compl.", 26, Igcv2C80ComplementaryD26.Summary, Igcv2C80ComplementaryD26.Plan, Igcv2C80ComplementaryD26.ParameterCount, Igcv2C80ComplementaryD26.MultiplyAdds, 0.193, 4.21),
+    Row<IgcV1C48D8>("6", "IGC-V1 (C48)", 8, IgcV1C48D8.Summary, IgcV1C48D8.ParameterCount, IgcV1C48D8.MultiplyAdds, 0.046, 1.00),
+    Row<Igcv2C80D8>("6", "IGCV2 (C80)", 8, Igcv2C80D8.Summary, Igcv2C80D8.ParameterCount, Igcv2C80D8.MultiplyAdds, 0.046, 1.18),
+    Row<Igcv2C80ComplementaryD8>("6", "IGCV2 (C80) compl.", 8, Igcv2C80ComplementaryD8.Summary, Igcv2C80ComplementaryD8.ParameterCount, Igcv2C80ComplementaryD8.MultiplyAdds, 0.046, 1.18),
+    Row<IgcV1C48D20>("6", "IGC-V1 (C48)", 20, IgcV1C48D20.Summary, IgcV1C48D20.ParameterCount, IgcV1C48D20.MultiplyAdds, 0.151, 2.89),
+    Row<Igcv2C80D20>("6", "IGCV2 (C80)", 20, Igcv2C80D20.Summary, Igcv2C80D20.ParameterCount, Igcv2C80D20.MultiplyAdds, 0.144, 3.20),
+    Row<Igcv2C80ComplementaryD20>("6", "IGCV2 (C80) compl.", 20, Igcv2C80ComplementaryD20.Summary, Igcv2C80ComplementaryD20.ParameterCount, Igcv2C80ComplementaryD20.MultiplyAdds, 0.144, 3.20),
+    Row<IgcV1C48D26>("6", "IGC-V1 (C48)", 26, IgcV1C48D26.Summary, IgcV1C48D26.ParameterCount, IgcV1C48D26.MultiplyAdds, 0.203, 3.83),
+    Row<Igcv2C80D26>("6", "IGCV2 (C80)", 26, Igcv2C80D26.Summary, Igcv2C80D26.ParameterCount, Igcv2C80D26.MultiplyAdds, 0.193, 4.21),
+    Row<Igcv2C80ComplementaryD26>("6", "IGCV2 (C80) compl.", 26, Igcv2C80ComplementaryD26.Summary, Igcv2C80ComplementaryD26.ParameterCount, Igcv2C80ComplementaryD26.MultiplyAdds, 0.193, 4.21),
 
-    Row<XceptionC58>("3", "Xception (C58)", 20, XceptionC58.Summary, XceptionC58.Plan, XceptionC58.ParameterCount, XceptionC58.MultiplyAdds, 0.44, 0.67, projection: true),
-    Row<IgcV1C96>("3", "IGC-V1 (C96)", 20, IgcV1C96.Summary, IgcV1C96.Plan, IgcV1C96.ParameterCount, IgcV1C96.MultiplyAdds, 0.40, 0.82),
-    Row<Igcv2StarC216>("3", "IGCV2* (C216)", 20, Igcv2StarC216.Summary, Igcv2StarC216.Plan, Igcv2StarC216.ParameterCount, Igcv2StarC216.MultiplyAdds, 0.32, 0.76),
-    Row<XceptionC71>("3", "Xception (C71)", 20, XceptionC71.Summary, XceptionC71.Plan, XceptionC71.ParameterCount, XceptionC71.MultiplyAdds, 0.66, 0.98, projection: true),
-    Row<IgcV1C126>("3", "IGC-V1 (C126)", 20, IgcV1C126.Summary, IgcV1C126.Plan, IgcV1C126.ParameterCount, IgcV1C126.MultiplyAdds, 0.60, 1.28),
-    Row<Igcv2StarC304>("3", "IGCV2* (C304)", 20, Igcv2StarC304.Summary, Igcv2StarC304.Plan, Igcv2StarC304.ParameterCount, Igcv2StarC304.MultiplyAdds, 0.48, 1.12),
-    Row<XceptionC83>("3", "Xception (C83)", 20, XceptionC83.Summary, XceptionC83.Plan, XceptionC83.ParameterCount, XceptionC83.MultiplyAdds, 0.89, 1.31, projection: true),
-    Row<IgcV1C150>("3", "IGC-V1 (C150)", 20, IgcV1C150.Summary, IgcV1C150.Plan, IgcV1C150.ParameterCount, IgcV1C150.MultiplyAdds, 0.79, 1.72),
-    Row<Igcv2StarC416>("3", "IGCV2* (C416)", 20, Igcv2StarC416.Summary, Igcv2StarC416.Plan, Igcv2StarC416.ParameterCount, Igcv2StarC416.MultiplyAdds, 0.65, 1.52),
-    Row<Igcv2StarC416FirstStageL>("3", "IGCV2* (C416) L* of x", 20, Igcv2StarC416FirstStageL.Summary, Igcv2StarC416FirstStageL.Plan, Igcv2StarC416FirstStageL.ParameterCount, Igcv2StarC416FirstStageL.MultiplyAdds, 0.65, 1.52),
+    Row<XceptionC58>("3", "Xception (C58)", 20, XceptionC58.Summary, XceptionC58.ParameterCount, XceptionC58.MultiplyAdds, 0.44, 0.67),
+    Row<IgcV1C96>("3", "IGC-V1 (C96)", 20, IgcV1C96.Summary, IgcV1C96.ParameterCount, IgcV1C96.MultiplyAdds, 0.40, 0.82),
+    Row<Igcv2StarC216>("3", "IGCV2* (C216)", 20, Igcv2StarC216.Summary, Igcv2StarC216.ParameterCount, Igcv2StarC216.MultiplyAdds, 0.32, 0.76),
+    Row<XceptionC71>("3", "Xception (C71)", 20, XceptionC71.Summary, XceptionC71.ParameterCount, XceptionC71.MultiplyAdds, 0.66, 0.98),
+    Row<IgcV1C126>("3", "IGC-V1 (C126)", 20, IgcV1C126.Summary, IgcV1C126.ParameterCount, IgcV1C126.MultiplyAdds, 0.60, 1.28),
+    Row<Igcv2StarC304>("3", "IGCV2* (C304)", 20, Igcv2StarC304.Summary, Igcv2StarC304.ParameterCount, Igcv2StarC304.MultiplyAdds, 0.48, 1.12),
+    Row<XceptionC83>("3", "Xception (C83)", 20, XceptionC83.Summary, XceptionC83.ParameterCount, XceptionC83.MultiplyAdds, 0.89, 1.31),
+    Row<IgcV1C150>("3", "IGC-V1 (C150)", 20, IgcV1C150.Summary, IgcV1C150.ParameterCount, IgcV1C150.MultiplyAdds, 0.79, 1.72),
+    Row<Igcv2StarC416>("3", "IGCV2* (C416)", 20, Igcv2StarC416.Summary, Igcv2StarC416.ParameterCount, Igcv2StarC416.MultiplyAdds, 0.65, 1.52),
+    Row<Igcv2StarC416FirstStageL>("3", "IGCV2* (C416) L* of x", 20, Igcv2StarC416FirstStageL.Summary, Igcv2StarC416FirstStageL.ParameterCount, Igcv2StarC416FirstStageL.MultiplyAdds, 0.65, 1.52),
 };
 
 Console.WriteLine("The paper's CIFAR-100 networks (Tables 3, 4, 6) as the generator counts them, beside the paper's figures.");
-Console.WriteLine("Params: ParameterCount (all trainable), Weights (Summary: conv + FC weights), As paper (conv weights only,");
-Console.WriteLine("+ projection shortcuts for Xception). Ratios: ours / paper. FLOPs are multiply-adds, in 10^8 for every table.");
+Console.WriteLine("Params: ParameterCount (all trainable), Weights (Summary: conv + FC weights), As paper (conv weights only).");
+Console.WriteLine("Ratios: ours / paper. FLOPs are multiply-adds, in 10^8 for every table.");
 Console.WriteLine();
 Console.WriteLine(PaperTable.Format(rows));
 Console.WriteLine(PaperTable.Notes);
@@ -90,11 +90,11 @@ Console.WriteLine("""
     """);
 return 0;
 
-static PaperRow Row<T>(string table, string network, int depth, ModelSummary summary, NetworkPlan plan, long parameterCount, long multiplyAdds,
-    double paperParamsMillions, double paperFlops, bool projection = false)
+static PaperRow Row<T>(string table, string network, int depth, ModelSummary summary, long parameterCount, long multiplyAdds,
+    double paperParamsMillions, double paperFlops)
 {
     // Table 6 prints FLOPs in 10^7, Tables 3 and 4 in 10^8.
     var paperMultiplyAdds = paperFlops * (table == "6" ? 1e7 : 1e8);
-    return PaperCounting.Measure(typeof(T).Name, table, network, depth, summary, plan, parameterCount, multiplyAdds,
-        paperParamsMillions * 1e6, paperMultiplyAdds, projection);
+    return PaperCounting.Measure(typeof(T).Name, table, network, depth, summary, parameterCount, multiplyAdds,
+        paperParamsMillions * 1e6, paperMultiplyAdds);
 }

@@ -9,16 +9,16 @@ namespace Igcv2.Samples;
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(35)]
 [Stage(35, Blocks = 6, K = [1, 35])]
-[Stage(70, Blocks = 6, K = [1, 70], Stride = 2)]
-[Stage(140, Blocks = 6, K = [1, 140], Stride = 2)]
+[Stage(70, Blocks = 6, K = [1, 70], Stride = 2, Projection = true)]
+[Stage(140, Blocks = 6, K = [1, 140], Stride = 2, Projection = true)]
 public partial class XceptionC35;
 
 /// <summary>IGC-V1 (C48): primary 3x3 group conv of x/2 branches of 2, secondary 1x1 of 2 branches, K = [2, C/2].</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(48)]
 [Stage(48, Blocks = 6, K = [2, 24])]
-[Stage(96, Blocks = 6, K = [2, 48], Stride = 2)]
-[Stage(192, Blocks = 6, K = [2, 96], Stride = 2)]
+[Stage(96, Blocks = 6, K = [4, 24], Stride = 2, WidenFirst = true)]
+[Stage(192, Blocks = 6, K = [8, 24], Stride = 2, WidenFirst = true)]
 public partial class IgcV1C48;
 
 /// <summary>IGCV2 (C64): channel-wise 3x3 and L - 1 = 2 group 1x1 convs; K_s = 8, 16, 32 (section 4.3).</summary>

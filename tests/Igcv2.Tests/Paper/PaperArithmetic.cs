@@ -14,7 +14,8 @@ public sealed record ClosedFormCounts(long ConvWeights, long BatchNormParameters
 /// <summary>
 /// Paper eq. 7 per block, C*S*K_1 + C*sum_{l>=2} K_l, and its multiply-adds (weights times output positions),
 /// stage by stage. A widening stage's first block groups its C_in inputs in every convolution (a K_l of C_in or
-/// more is one dense branch) and its last convolution writes C_out channels; every convolution has a BN.
+/// more is one dense branch) and its last convolution writes C_out channels; every convolution has a BN, the
+/// projection shortcuts too.
 /// </summary>
 public static class PaperArithmetic
 {
@@ -35,19 +36,37 @@ public static class PaperArithmetic
             var outSize = s == 0 ? size : (size + 1) / 2;
             long positions = (long)outSize * outSize;
 
-            // Block 1: C_in -> C.
-            long first = (long)channels * 9 * Math.Min(k[0], channels);
-            for (var i = 1; i < l - 1; i++) first += (long)channels * Math.Min(k[i], channels);
-            first += (long)c * Math.Min(k[l - 1], channels);
+            // Block 1: C_in -> C, widening in the last convolution, or in the first (C/K_1 branches, C_in/(C/K_1) -> K_1).
+            long first;
+            if (n.WidenFirst && channels != c)
+            {
+                first = (long)channels * 9 * k[0] + (long)c * k.Skip(1).Sum();
+                bn += 2L * c * l;
+            }
+            else
+            {
+                first = (long)channels * 9 * Math.Min(k[0], channels);
+                for (var i = 1; i < l - 1; i++) first += (long)channels * Math.Min(k[i], channels);
+                first += (long)c * Math.Min(k[l - 1], channels);
+                bn += 2L * channels * (l - 1) + 2L * c;
+            }
             conv += first;
             madds += first * positions;
-            bn += 2L * channels * (l - 1) + 2L * c;
 
             // Blocks 2..B: C -> C, C*9*K_1 + C*sum K_l.
             long block = (long)c * 9 * k[0] + (long)c * k.Skip(1).Sum();
             conv += (n.Blocks - 1) * block;
             madds += (n.Blocks - 1) * block * positions;
             bn += (n.Blocks - 1) * 2L * c * l;
+
+            // The skip over blocks 1-2 of a downsampling stage: a 1x1 stride-2 projection C_in -> C and its BN.
+            if (n.Projection && s > 0 && n.Blocks >= 2)
+            {
+                long projection = (long)channels * c;
+                conv += projection;
+                madds += projection * positions;
+                bn += 2L * c;
+            }
 
             channels = c;
             size = outSize;
@@ -58,8 +77,7 @@ public static class PaperArithmetic
 
     /// <summary>
     /// A 1x1 stride-2 projection on the skip of each downsampling block pair, C_in * C_out weights at the
-    /// output resolution (16x16, 8x8): what Xception's counts in the paper include and the generator's
-    /// networks lack (it keeps skips only between equal shapes).
+    /// output resolution (16x16, 8x8): what Xception's counts in the paper include.
     /// </summary>
     public static (long Weights, long MultiplyAdds) Projections(PaperNetwork n)
     {

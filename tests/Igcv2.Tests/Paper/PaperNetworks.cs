@@ -10,30 +10,30 @@ namespace Igcv2.Tests.Paper;
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(35)]
 [Stage(35, Blocks = 2, K = [1, 35])]
-[Stage(70, Blocks = 2, K = [1, 70], Stride = 2)]
-[Stage(140, Blocks = 2, K = [1, 140], Stride = 2)]
+[Stage(70, Blocks = 2, K = [1, 70], Stride = 2, Projection = true)]
+[Stage(140, Blocks = 2, K = [1, 140], Stride = 2, Projection = true)]
 public partial class PaperXceptionC35D8;
 
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(35)]
 [Stage(35, Blocks = 6, K = [1, 35])]
-[Stage(70, Blocks = 6, K = [1, 70], Stride = 2)]
-[Stage(140, Blocks = 6, K = [1, 140], Stride = 2)]
+[Stage(70, Blocks = 6, K = [1, 70], Stride = 2, Projection = true)]
+[Stage(140, Blocks = 6, K = [1, 140], Stride = 2, Projection = true)]
 public partial class PaperXceptionC35D20;
 
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(35)]
 [Stage(35, Blocks = 8, K = [1, 35])]
-[Stage(70, Blocks = 8, K = [1, 70], Stride = 2)]
-[Stage(140, Blocks = 8, K = [1, 140], Stride = 2)]
+[Stage(70, Blocks = 8, K = [1, 70], Stride = 2, Projection = true)]
+[Stage(140, Blocks = 8, K = [1, 140], Stride = 2, Projection = true)]
 public partial class PaperXceptionC35D26;
 
 /// <summary>Table 3's Xception (C83): 35-channel first convolution.</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(35)]
 [Stage(83, Blocks = 6, K = [1, 83])]
-[Stage(166, Blocks = 6, K = [1, 166], Stride = 2)]
-[Stage(332, Blocks = 6, K = [1, 332], Stride = 2)]
+[Stage(166, Blocks = 6, K = [1, 166], Stride = 2, Projection = true)]
+[Stage(332, Blocks = 6, K = [1, 332], Stride = 2, Projection = true)]
 public partial class PaperXceptionC83;
 
 /// <summary>IGCV2 (C80), complementary reading: 10 * 8 = 80, 16 * 10 = 160, 20 * 16 = 320.</summary>

@@ -7,7 +7,8 @@ public sealed record PaperFigures(double Parameters, double MultiplyAdds);
 
 /// <summary>
 /// One network of the paper's Tables 3, 4 and 6 for CIFAR-100, as Table 1 lays it out: a stem, three stages
-/// of <see cref="Blocks"/> blocks at <see cref="Widths"/>, the last two halving the map.
+/// of <see cref="Blocks"/> blocks at <see cref="Widths"/>, the last two halving the map (with a 1x1 projection on
+/// the skip over their first two blocks when <see cref="Projection"/>).
 /// </summary>
 public sealed record PaperNetwork(
     string Name,
@@ -17,7 +18,9 @@ public sealed record PaperNetwork(
     int Blocks,
     int[][] K,
     PaperFigures Paper,
-    bool Loose = false)
+    bool Loose = false,
+    bool Projection = false,
+    bool WidenFirst = false)
 {
     public int Depth => 3 * Blocks + 2;
 
@@ -25,8 +28,8 @@ public sealed record PaperNetwork(
     {
         new StemSpec(Stem),
         new StageSpec(Widths[0], Blocks, K[0].ToEquatableArray()),
-        new StageSpec(Widths[1], Blocks, K[1].ToEquatableArray(), Stride: 2, Loose: Loose),
-        new StageSpec(Widths[2], Blocks, K[2].ToEquatableArray(), Stride: 2, Loose: Loose),
+        new StageSpec(Widths[1], Blocks, K[1].ToEquatableArray(), Stride: 2, Loose: Loose, Projection: Projection, WidenFirst: WidenFirst),
+        new StageSpec(Widths[2], Blocks, K[2].ToEquatableArray(), Stride: 2, Loose: Loose, Projection: Projection, WidenFirst: WidenFirst),
     }.ToEquatableArray());
 
     public override string ToString() => Name;
@@ -37,12 +40,23 @@ public static class PaperSpecs
 {
     private static readonly Dictionary<int, int> BlocksAtDepth = new() { [8] = 2, [20] = 6, [26] = 8 };
 
+    /// <summary>Xception (Cx): K = [1, C], projection shortcuts on the downsampling stages (what its counts include).</summary>
     public static PaperNetwork Xception(int x, int depth, PaperFigures paper, int stem = 0) =>
         new($"Xception (C{x}) D{depth}", "Xception", stem > 0 ? stem : x, [x, 2 * x, 4 * x], BlocksAtDepth[depth],
-            [[1, x], [1, 2 * x], [1, 4 * x]], paper);
+            [[1, x], [1, 2 * x], [1, 4 * x]], paper, Projection: true);
 
+    /// <summary>
+    /// IGC-V1 (Cx) as the IGC authors' code builds it (plain_igc.py): L = x/2 primary branches in every stage
+    /// with M = 2, 4, 8 channels each, the secondary 1x1 with M branches of L, so K = [M, x/2]; the primary
+    /// group convolution does the widening.
+    /// </summary>
     public static PaperNetwork IgcV1(int x, int depth, PaperFigures paper) =>
         new($"IGC-V1 (C{x}) D{depth}", "IGC-V1", x, [x, 2 * x, 4 * x], BlocksAtDepth[depth],
+            [[2, x / 2], [4, x / 2], [8, x / 2]], paper, WidenFirst: true);
+
+    /// <summary>IGC-V1 (Cx) as Table 1 draws it: M = 2 in every stage and L doubling, K = [2, C/2].</summary>
+    public static PaperNetwork IgcV1Table1(int x, int depth, PaperFigures paper) =>
+        new($"IGC-V1 (C{x}) Table 1 D{depth}", "IGC-V1 Table 1", x, [x, 2 * x, 4 * x], BlocksAtDepth[depth],
             [[2, x / 2], [2, x], [2, 2 * x]], paper);
 
     /// <summary>IGCV2 (Cx), Table 1 read literally: both 1x1 convolutions have K_s channels per branch.</summary>
@@ -84,6 +98,7 @@ public static class PaperSpecs
         Igcv2Complementary(64, 26, [8, 16, 32], P(0.200, 0.346)),
         // Table 6 (FLOPs x 10^7).
         IgcV1(48, 8, P(0.046, 1.00, 1e7)), IgcV1(48, 20, P(0.151, 2.89, 1e7)), IgcV1(48, 26, P(0.203, 3.83, 1e7)),
+        IgcV1Table1(48, 8, P(0.046, 1.00, 1e7)), IgcV1Table1(48, 20, P(0.151, 2.89, 1e7)), IgcV1Table1(48, 26, P(0.203, 3.83, 1e7)),
         Igcv2(80, 8, [10, 16, 20], P(0.046, 1.18, 1e7)), Igcv2(80, 20, [10, 16, 20], P(0.144, 3.20, 1e7)),
         Igcv2(80, 26, [10, 16, 20], P(0.193, 4.21, 1e7)),
         Igcv2Complementary(80, 8, [10, 16, 20], P(0.046, 1.18, 1e7)), Igcv2Complementary(80, 20, [10, 16, 20], P(0.144, 3.20, 1e7)),
@@ -91,6 +106,7 @@ public static class PaperSpecs
         // Table 3 (D = 20, FLOPs x 10^8); Xception's first convolution has 35 channels (section 4.3).
         Xception(58, 20, P(0.44, 0.67), stem: 35), Xception(71, 20, P(0.66, 0.98), stem: 35), Xception(83, 20, P(0.89, 1.31), stem: 35),
         IgcV1(96, 20, P(0.40, 0.82)), IgcV1(126, 20, P(0.60, 1.28)), IgcV1(150, 20, P(0.79, 1.72)),
+        IgcV1Table1(96, 20, P(0.40, 0.82)), IgcV1Table1(126, 20, P(0.60, 1.28)), IgcV1Table1(150, 20, P(0.79, 1.72)),
         Igcv2Star(216, P(0.32, 0.76)), Igcv2Star(304, P(0.48, 1.12)), Igcv2Star(416, P(0.65, 1.52)),
         Igcv2StarFirstStageL(416, P(0.65, 1.52)),
     ];
