@@ -39,7 +39,7 @@ public sealed partial class Igcv2NetworkGenerator
 
     private static void EmitCounts(SourceWriter w, NetworkPlan plan)
     {
-        w.Line("/// <summary>Every trainable scalar: convolution and FC weights, FC bias, BN gamma and beta.</summary>");
+        w.Line("/// <summary>Every trainable scalar: convolution and classifier weights, the classifier's bias, BN gamma and beta.</summary>");
         w.Line($"public const long ParameterCount = {plan.ParameterCount}L;");
         w.Line();
         w.Line("/// <summary>Multiply-adds of one forward pass per image (the paper's FLOPs): weights times output positions.</summary>");

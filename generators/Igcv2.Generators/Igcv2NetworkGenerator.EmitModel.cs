@@ -229,6 +229,8 @@ public sealed partial class Igcv2NetworkGenerator
         {
             var cls = plan.Classifier;
             var last = BlockInput(plan, plan.Blocks.Count);
+            Keep("pooled", cls.InChannels, 0);
+            Keep("logits", cls.Classes, 0);
             w.Line();
             if (!cls.IsGrouped)
             {
@@ -238,6 +240,8 @@ public sealed partial class Igcv2NetworkGenerator
                 return;
             }
             w.Line($"// classifier (IGCV2*, Table 8): global average pool {cls.InputSize}x{cls.InputSize}, {cls.Heading}: 1x1 group convs on the 1x1 map, {cls.InChannels} -> {cls.Classes}, + bias");
+            views.Add(("pooled_map", "pooled", cls.InChannels));
+            views.Add(("logits_map", "logits", cls.Classes));
             w.Line($"ops.GlobalAveragePool({last}, a.pooled, n);{Pad()}// a.pooled_map: the same memory as [n, {cls.InChannels}, 1, 1]");
             var input = "a.pooled_map";
             for (var l = 1; l <= cls.L; l++)
@@ -352,8 +356,6 @@ public sealed partial class Igcv2NetworkGenerator
             var cls = plan.Classifier;
             w.Line();
             w.Line($"// classifier{(cls.IsGrouped ? " (IGCV2*): " + cls.Heading : "")}");
-            Keep("pooled", cls.InChannels, 0);
-            Keep("logits", cls.Classes, 0);
             Keep("grad_pooled", cls.InChannels, 0);
             if (!cls.IsGrouped)
             {
@@ -361,8 +363,6 @@ public sealed partial class Igcv2NetworkGenerator
             }
             else
             {
-                views.Add(("pooled_map", "pooled", cls.InChannels));
-                views.Add(("logits_map", "logits", cls.Classes));
                 views.Add(("grad_pooled_map", "grad_pooled", cls.InChannels));
                 w.Line("classifier_bias.Backward(ops, gradLogits, n);");
                 var gy = "gradLogitsMap";

@@ -53,7 +53,8 @@ public sealed partial class Igcv2NetworkGenerator
                 StemAttribute => ReadStem(attribute),
                 StageAttribute => ReadStage(attribute),
                 Igcv3StageAttribute => ReadIgcv3Stage(attribute),
-                _ => new ClassifierSpec(ReadK(attribute), Named(attribute, "Loose", false)),
+                ClassifierAttribute => new ClassifierSpec(ReadK(attribute), Named(attribute, "Loose", false)),
+                _ => throw new System.InvalidOperationException("Unreachable: the filter above admits only the layer attributes."),
             });
             layerLocations.Add(LocationOf(attribute, token));
         }

@@ -276,8 +276,8 @@ public static class NetworkValidator
     /// <summary>
     /// The IGCV2* head (Table 8): at least two 1x1 group convolutions (IGCV004), each K_l dividing the pooled
     /// C and the last one's branches dividing the classes (IGCV003), and a dense composed map C -> classes
-    /// (IGCV001; IGCV002 when some pair has more than one path, with the complementary K that has the
-    /// fewest weights).
+    /// (IGCV001; IGCV002 when some pair has more than one path). Messages name the complementary K with the
+    /// fewest weights, computed only when one is written.
     /// </summary>
     private static void CheckClassifier(
         ClassifierSpec head, int index, int channels, int classes,
@@ -286,14 +286,18 @@ public static class NetworkValidator
         if (!head.IsGrouped) return;
         var k = head.K;
         var where = Inv($"Classifier ({channels} -> {classes}), K = {k}");
-        var suggestion = channels > 0 && classes > 0 ? Balance.SuggestComplementaryHead(channels, classes, Math.Max(2, k.Count)) : null;
-        var fix = suggestion is null
-            ? Inv($" No complementary K with L = {Math.Max(2, k.Count)} exists for {channels} -> {classes}.")
-            : Inv($" K = {EquatableArray.Create(suggestion)} is complementary with the fewest weights.");
+        string Fix()
+        {
+            var l = Math.Max(2, k.Count);
+            var suggestion = channels > 0 && classes > 0 ? Balance.SuggestComplementaryHead(channels, classes, l) : null;
+            return suggestion is null
+                ? Inv($" No complementary K with L = {l} exists for {channels} -> {classes}.")
+                : Inv($" K = {EquatableArray.Create(suggestion)} is complementary with the fewest weights.");
+        }
 
         if (k.Count < 2)
         {
-            error(BadL, index, Inv($"{where}: a grouped head needs at least 2 group convolutions, so that every class reaches every channel; leave K out for a fully connected layer.{fix}"));
+            error(BadL, index, Inv($"{where}: a grouped head needs at least 2 group convolutions: one alone is either the fully connected layer (K = [{channels}]) or leaves each class blind to most channels. Leave K out for a fully connected layer.{Fix()}"));
             return;
         }
         if (channels <= 0 || channels > Shapes.MaxChannels || classes <= 0 || classes > Shapes.MaxChannels) return;
@@ -310,7 +314,7 @@ public static class NetworkValidator
         }
         if (problems.Count > 0)
         {
-            error(BadK, index, Inv($"{where}: {string.Join("; ", problems)}.{fix}"));
+            error(BadK, index, Inv($"{where}: {string.Join("; ", problems)}.{Fix()}"));
             return;
         }
 
@@ -323,14 +327,16 @@ public static class NetworkValidator
         }
         if (!report.IsDense)
         {
-            var message = Inv($"{where}: each class reaches {Reached(report)} of {channels} pooled channels (density {report.Density:0.00}), the composed map is not dense.{fix}");
+            var message = Inv($"{where}: each class reaches {Reached(report)} of {channels} pooled channels (density {report.Density:0.00}), the composed map is not dense.{Fix()}");
             if (head.Loose) warning(NotDense, index, message + " Accepted because Loose = true.");
             else error(NotDense, index, message + " Set Loose = true to accept a sparse head.");
             return;
         }
-        if (!report.IsComplementary)
+        // Each class reads prod(K) paths in all, so complementary means exactly one per pair, even with more
+        // classes than channels (no widening allowance as in a block).
+        if (report.MaxPaths > 1)
         {
-            warning(Redundant, index, Inv($"{where}: the composed map is dense but not complementary: some pairs are linked by {report.MaxPaths} paths where 1 would do (the paper's loose condition).{fix}"));
+            warning(Redundant, index, Inv($"{where}: the composed map is dense but not complementary: some pairs are linked by {report.MaxPaths} paths where 1 would do (the paper's loose condition).{Fix()}"));
         }
     }
 

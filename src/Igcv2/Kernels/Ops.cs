@@ -137,6 +137,12 @@ public sealed class Ops
         }
         if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"{op}: epsilon must be positive.");
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"{op}: momentum must be in [0, 1].");
+        if ((long)n * plane < 2)
+        {
+            // One value per channel: the batch variance is 0, every output is beta and no gradient passes.
+            throw new ArgumentException($"{op}: batch statistics need more than one value per channel, got n = {n} over a {x.Dim(2)}x{x.Dim(3)} map. " +
+                "Train with at least 2 samples per batch (a BN on a 1x1 map, as in the grouped classifier head after the pooling, sees only the batch), or use inference mode.", nameof(n));
+        }
         if (host)
         {
             HostKernels.BatchNormTraining(n, channels, plane, momentum, epsilon, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(y),

@@ -9,7 +9,7 @@ namespace Tests.Small;
 /// </summary>
 partial class GroupedHeadSmall : global::Igcv2.IModel
 {
-    /// <summary>Every trainable scalar: convolution and FC weights, FC bias, BN gamma and beta.</summary>
+    /// <summary>Every trainable scalar: convolution and classifier weights, the classifier's bias, BN gamma and beta.</summary>
     public const long ParameterCount = 3024L;
 
     /// <summary>Multiply-adds of one forward pass per image (the paper's FLOPs): weights times output positions.</summary>
@@ -181,11 +181,11 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage1_block1_c3;
         public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor scratch_64x8;
+        public readonly global::Igcv2.Tensor pooled;
+        public readonly global::Igcv2.Tensor logits;
         public readonly global::Igcv2.Tensor classifier_c1;
         public readonly global::Igcv2.Tensor classifier_in2;
         public readonly global::Igcv2.Tensor scratch_64x1;
-        public readonly global::Igcv2.Tensor pooled;
-        public readonly global::Igcv2.Tensor logits;
         public readonly global::Igcv2.Tensor grad_pooled;
         public readonly global::Igcv2.Tensor grad_64x1_a;
         public readonly global::Igcv2.Tensor grad_64x1_b;
@@ -213,11 +213,11 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
             stage1_block1_c3 = device.Allocate(n, 64, 8, 8);
             stage1_block1_out = device.Allocate(n, 64, 8, 8);
             scratch_64x8 = device.Allocate(n, 64, 8, 8);
+            pooled = device.Allocate(n, 64);
+            logits = device.Allocate(n, 16);
             classifier_c1 = device.Allocate(n, 64, 1, 1);
             classifier_in2 = device.Allocate(n, 64, 1, 1);
             scratch_64x1 = device.Allocate(n, 64, 1, 1);
-            pooled = device.Allocate(n, 64);
-            logits = device.Allocate(n, 16);
             grad_pooled = device.Allocate(n, 64);
             grad_64x1_a = device.Allocate(n, 64, 1, 1);
             grad_64x1_b = device.Allocate(n, 64, 1, 1);
@@ -245,11 +245,11 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
             stage1_block1_c3.Dispose();
             stage1_block1_out.Dispose();
             scratch_64x8.Dispose();
+            pooled.Dispose();
+            logits.Dispose();
             classifier_c1.Dispose();
             classifier_in2.Dispose();
             scratch_64x1.Dispose();
-            pooled.Dispose();
-            logits.Dispose();
             grad_pooled.Dispose();
             grad_64x1_a.Dispose();
             grad_64x1_b.Dispose();

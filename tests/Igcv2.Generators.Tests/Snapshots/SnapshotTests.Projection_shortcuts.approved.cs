@@ -9,7 +9,7 @@ namespace Tests.Small;
 /// </summary>
 partial class ProjectionSmall : global::Igcv2.IModel
 {
-    /// <summary>Every trainable scalar: convolution and FC weights, FC bias, BN gamma and beta.</summary>
+    /// <summary>Every trainable scalar: convolution and classifier weights, the classifier's bias, BN gamma and beta.</summary>
     public const long ParameterCount = 4490L;
 
     /// <summary>Multiply-adds of one forward pass per image (the paper's FLOPs): weights times output positions.</summary>

@@ -9,7 +9,7 @@ namespace Igcv2.Samples;
 /// </summary>
 partial class Igcv2C64 : global::Igcv2.IModel
 {
-    /// <summary>Every trainable scalar: convolution and FC weights, FC bias, BN gamma and beta.</summary>
+    /// <summary>Every trainable scalar: convolution and classifier weights, the classifier's bias, BN gamma and beta.</summary>
     public const long ParameterCount = 146276L;
 
     /// <summary>Multiply-adds of one forward pass per image (the paper's FLOPs): weights times output positions.</summary>

@@ -105,6 +105,7 @@ public class NetworkValidatorTests
     [InlineData(new[] { 256 }, "IGCV004", true)]
     [InlineData(new[] { 256, 0 }, "IGCV003", true)]
     [InlineData(new[] { 16, 128 }, "IGCV003", true)] // 16 branches do not divide 1000 classes
+    [InlineData(new[] { 4096, 1 }, "IGCV003", true)] // K_1 larger than the 2048 pooled channels
     public void Head_checks(int[] k, string? id, bool error)
     {
         var result = NetworkValidator.Validate(Head(2048, 1000, k));
@@ -125,5 +126,24 @@ public class NetworkValidatorTests
             new StemSpec(64), new ClassifierSpec(EquatableArray<int>.Empty), new StageSpec(64, 1, EquatableArray.Create(1, 8, 8))));
         var issue = Assert.Single(NetworkValidator.Validate(spec).Issues);
         Assert.Equal(("IGCV008", 1), (issue.Id, issue.LayerIndex));
+    }
+
+    [Fact]
+    public void A_head_with_more_classes_than_channels_is_complementary_only_with_one_path_per_pair()
+    {
+        // 512 -> 1000: K = [16, 64] links every pair twice (IGCV2-0.25's width); K = [8, 64] once.
+        var redundant = Assert.Single(NetworkValidator.Validate(Head(512, 1000, 16, 64)).Issues);
+        Assert.Equal(("IGCV002", false), (redundant.Id, redundant.IsError));
+        Assert.Contains("2 paths where 1 would do", redundant.Message);
+        Assert.Contains("K = [8, 64] is complementary", redundant.Message);
+        Assert.Empty(NetworkValidator.Validate(Head(512, 1000, 8, 64)).Issues);
+    }
+
+    [Fact]
+    public void Loose_does_not_silence_a_redundant_head()
+    {
+        var spec = new NetworkSpec(3, 8, 1000, EquatableArray.Create<LayerSpec>(new StemSpec(2048), new ClassifierSpec(EquatableArray.Create(256, 256), Loose: true)));
+        var issue = Assert.Single(NetworkValidator.Validate(spec).Issues);
+        Assert.Equal(("IGCV002", false), (issue.Id, issue.IsError));
     }
 }

@@ -46,6 +46,8 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
         { nameof(ExportIgcv3Net), 3 },
         { nameof(ExportGroupedHeadNet), 3 },
         { nameof(ExportProjectionNet), 2 },
+        { nameof(Models.TinyHeadNet), 3 }, // a head whose P_1 is not its own inverse: K = [2, 2, 4] over 16
+        { nameof(Models.TinyWidenFirstNet), 2 },
     };
 
     [Theory]
@@ -60,6 +62,8 @@ public class OnnxNumericsTests(CpuDeviceFixture fixture, ITestOutputHelper outpu
             nameof(ExportIgcv3Net) => new ExportIgcv3Net(fixture.Device, batch, seed: 4),
             nameof(ExportGroupedHeadNet) => new ExportGroupedHeadNet(fixture.Device, batch, seed: 4),
             nameof(ExportProjectionNet) => new ExportProjectionNet(fixture.Device, batch, seed: 4),
+            nameof(Models.TinyHeadNet) => new Models.TinyHeadNet(fixture.Device, batch, seed: 4),
+            nameof(Models.TinyWidenFirstNet) => new Models.TinyWidenFirstNet(fixture.Device, batch, seed: 4),
             _ => throw new ArgumentOutOfRangeException(nameof(network), network, null),
         };
         RandomizeBatchNorm(model, seed: 9);

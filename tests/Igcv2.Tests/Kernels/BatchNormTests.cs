@@ -128,4 +128,18 @@ public sealed class BatchNormTests(KernelFixture fixture)
             device.Ops.BatchNormTraining(x, good, good, y, good, good, good, bad, 2, Momentum, Epsilon));
         Assert.Contains("runningVar must have shape [4], got [5]", error.Message);
     }
+
+    [Fact]
+    public void Training_mode_refuses_one_value_per_channel()
+    {
+        // One sample on a 1x1 map (the grouped head after the pooling at batch 1): the variance is 0, every
+        // output would be beta and no gradient would pass, so the op says so instead.
+        var device = fixture.Host;
+        using var x = device.Allocate(3, 4, 1, 1);
+        using var y = device.Allocate(3, 4, 1, 1);
+        using var s = device.Allocate(4);
+        var error = Assert.Throws<ArgumentException>(() => device.Ops.BatchNormTraining(x, s, s, y, s, s, s, s, 1, Momentum, Epsilon));
+        Assert.Contains("more than one value per channel, got n = 1 over a 1x1 map", error.Message);
+        device.Ops.BatchNormTraining(x, s, s, y, s, s, s, s, 2, Momentum, Epsilon);
+    }
 }
