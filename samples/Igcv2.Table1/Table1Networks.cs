@@ -13,7 +13,10 @@ namespace Igcv2.Samples;
 [Stage(140, Blocks = 6, K = [1, 140], Stride = 2, Projection = true)]
 public partial class XceptionC35;
 
-/// <summary>IGC-V1 (C48): primary 3x3 group conv of x/2 branches of 2, secondary 1x1 of 2 branches, K = [2, C/2].</summary>
+/// <summary>
+/// IGC-V1 (C48) as its authors' code builds it: L = 24 primary 3x3 branches in every stage with M = 2, 4, 8
+/// channels each, a secondary 1x1 of M branches of 24 (K = [M, 24]), the primary convolution widening.
+/// </summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(48)]
 [Stage(48, Blocks = 6, K = [2, 24])]
