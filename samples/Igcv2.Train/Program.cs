@@ -6,7 +6,8 @@ using Igcv2.Samples.Train;
 using Igcv2.Training;
 
 // The main job: train a generated IGCV2 model. By default on the 10,000 bundled MNIST digits
-// (8,000 train / 2,000 test); --format/--data train the paper's Table 1 IGCV2 (C64) on CIFAR or Tiny ImageNet.
+// (8,000 train / 2,000 test); --format/--data train the paper's Table 1 networks (--network: IGCV2 (C64) by
+// default, Xception, IGC-V1, IGCV2*) on CIFAR or Tiny ImageNet.
 
 var epochs = new Option<int>("--epochs") { Description = "Epochs to train (default: 24 on digits, 400 on CIFAR, 200 on Tiny ImageNet, as the paper)." };
 var batchSize = new Option<int>("--batch-size") { Description = "Mini-batch size.", DefaultValueFactory = _ => 64 };
@@ -20,15 +21,19 @@ var resume = new Option<bool>("--resume") { Description = "Continue from the che
 var format = new Option<string>("--format") { Description = "digits (bundled), mnist, cifar10, cifar100 or tinyimagenet.", DefaultValueFactory = _ => "digits" };
 var data = new Option<string?>("--data") { Description = "Dataset folder for --format mnist|cifar10|cifar100|tinyimagenet (the published layouts)." };
 var limit = new Option<int>("--limit") { Description = "Use only the first N training images (0: all), for quick runs." };
+var network = new Option<string>("--network")
+{
+    Description = "The Table 1 network (D = 20) for cifar10|cifar100|tinyimagenet: igcv2-c64 (default), xception-c35, igcv1-c48 or igcv2star-c416. Digits and MNIST train DigitsNet.",
+};
 
 var root = new RootCommand("Train a generated IGCV2 network (Xie et al., CVPR 2018).")
 {
-    epochs, batchSize, learningRate, weightDecay, schedule, seed, deviceOption, output, resume, format, data, limit,
+    epochs, batchSize, learningRate, weightDecay, schedule, seed, deviceOption, output, resume, format, data, limit, network,
 };
 root.SetAction(parse => RunChecked(new Settings(
     parse.GetValue(format)!, parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
     parse.GetValue(weightDecay), parse.GetValue(schedule), parse.GetValue(seed), parse.GetValue(deviceOption)!, parse.GetValue(output)!,
-    parse.GetValue(resume), parse.GetValue(limit))));
+    parse.GetValue(resume), parse.GetValue(limit), parse.GetValue(network))));
 return root.Parse(args).Invoke();
 
 // Bad options or data get one clear line and exit code 2, not a stack trace.
@@ -47,10 +52,11 @@ static int RunChecked(Settings s)
 
 static int Run(Settings s)
 {
+    CheckNetwork(s.Format, s.Network);
     var (train, test, augment, evaluate, defaultEpochs) = LoadData(s);
     var epochs = s.Epochs > 0 ? s.Epochs : defaultEpochs;
     using var device = Device.Create(ParseDevice(s.Device));
-    using var model = CreateModel(s.Format, device, s.BatchSize, s.Seed);
+    using var model = CreateModel(s.Format, s.Network ?? "igcv2-c64", device, s.BatchSize, s.Seed);
     Console.WriteLine($"Device: {device}. Network: {model.GetType().Name}, {model.Parameters.Sum(p => p.Length):N0} parameters.");
     Console.WriteLine($"Data: {train.Name} ({train.Count:N0} train), {test.Name} ({test.Count:N0} test), {train.Channels}x{train.Height}x{train.Width}.");
 
@@ -146,14 +152,32 @@ static (Dataset Train, Dataset Test, AugmentationPipeline Augment, AugmentationP
     return (train, test, augment, AugmentationPipeline.Evaluation(normalize), epochs);
 }
 
-static IModel CreateModel(string format, Device device, int batchSize, int seed) => format switch
+static IModel CreateModel(string format, string network, Device device, int batchSize, int seed) => (format, network) switch
 {
-    "digits" or "mnist" => new DigitsNet(device, batchSize, seed),
-    "cifar10" => new Igcv2C64Cifar10(device, batchSize, seed),
-    "cifar100" => new Igcv2C64Cifar100(device, batchSize, seed),
-    "tinyimagenet" => new Igcv2C64TinyImageNet(device, batchSize, seed),
-    _ => throw new ArgumentException(format),
+    ("digits" or "mnist", _) => new DigitsNet(device, batchSize, seed),
+    ("cifar10", "igcv2-c64") => new Igcv2C64Cifar10(device, batchSize, seed),
+    ("cifar10", "xception-c35") => new XceptionC35Cifar10(device, batchSize, seed),
+    ("cifar10", "igcv1-c48") => new IgcV1C48Cifar10(device, batchSize, seed),
+    ("cifar10", "igcv2star-c416") => new Igcv2StarC416Cifar10(device, batchSize, seed),
+    ("cifar100", "igcv2-c64") => new Igcv2C64Cifar100(device, batchSize, seed),
+    ("cifar100", "xception-c35") => new XceptionC35Cifar100(device, batchSize, seed),
+    ("cifar100", "igcv1-c48") => new IgcV1C48Cifar100(device, batchSize, seed),
+    ("cifar100", "igcv2star-c416") => new Igcv2StarC416Cifar100(device, batchSize, seed),
+    ("tinyimagenet", "igcv2-c64") => new Igcv2C64TinyImageNet(device, batchSize, seed),
+    ("tinyimagenet", "xception-c35") => new XceptionC35TinyImageNet(device, batchSize, seed),
+    ("tinyimagenet", "igcv1-c48") => new IgcV1C48TinyImageNet(device, batchSize, seed),
+    ("tinyimagenet", "igcv2star-c416") => new Igcv2StarC416TinyImageNet(device, batchSize, seed),
+    _ => throw new ArgumentException($"--network {network}: use igcv2-c64, xception-c35, igcv1-c48 or igcv2star-c416."),
 };
+
+// Checked before any data is read, so a typo costs nothing.
+static void CheckNetwork(string format, string? network)
+{
+    string[] known = ["igcv2-c64", "xception-c35", "igcv1-c48", "igcv2star-c416"];
+    if (network is null) return;
+    if (format is "digits" or "mnist") throw new ArgumentException($"--network {network}: digits and MNIST train DigitsNet; --network picks a Table 1 network for cifar10, cifar100 or tinyimagenet.");
+    if (!known.Contains(network)) throw new ArgumentException($"--network {network}: use {string.Join(", ", known)}.");
+}
 
 static DeviceKind ParseDevice(string value) => value.ToLowerInvariant() switch
 {
@@ -168,4 +192,4 @@ static string Require(string? path) =>
 
 internal sealed record Settings(
     string Format, string? Data, int Epochs, int BatchSize, double LearningRate, double? WeightDecay, string? Schedule,
-    int Seed, string Device, string Output, bool Resume, int Limit);
+    int Seed, string Device, string Output, bool Resume, int Limit, string? Network);
