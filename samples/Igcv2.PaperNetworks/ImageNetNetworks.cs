@@ -41,8 +41,10 @@ public partial class Igcv2W100;
 public partial class MobileNetV1W100;
 
 /// <summary>
-/// IGCV3-1.0 (Table 10): IGCV3 blocks with t = 6 (1 in the first), g1 = g2 = 2, two IGCV3 blocks per
-/// MobileNetV2 bottleneck, skips where the shape is kept; IGCV3* 320 -> 1280 without the 3x3; FC 1280 -> 1000.
+/// IGCV3-1.0 (Table 10) as the authors' code builds it (homles11/IGCV3, symbols/igcv3.py; its released model
+/// counts 3,491,688 parameters): IGCV3 blocks with t = 6 (1 in the first, whose grouped 1x1 is kept), g1 = g2 = 2,
+/// two IGCV3 blocks per MobileNetV2 bottleneck where it has more than one, skips where the shape is kept; the
+/// last 1x1 320 -> 1280 is dense (a K = [1, 320] 1x1-only stage: +320 channel scales, as MobileNetV2's); FC 1280 -> 1000.
 /// </summary>
 [Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
 [Stem(32, Stride = 2)]
@@ -58,7 +60,7 @@ public partial class MobileNetV1W100;
 [Igcv3Stage(160, Stride = 2)]
 [Igcv3Stage(160, Blocks = 5)]
 [Igcv3Stage(320)]
-[Stage(1280, K = [160, 160], Spatial = false, SkipEvery = 0)]
+[Stage(1280, K = [1, 320], Spatial = false, SkipEvery = 0)]
 public partial class Igcv3W100;
 
 /// <summary>MobileNetV2-1.0 (Table 10): bottlenecks as IGCV3 blocks with G1 = G2 = 1 and ReLU6 after the expansion.</summary>
@@ -145,40 +147,44 @@ public partial class MobileNetV1W050;
 public partial class MobileNetV1W025;
 
 /// <summary>
-/// IGCV3-0.7 (Table 11): widths x 0.7 rounded to a multiple of 8 as MobileNetV2 does (32 -> 24, 16 -> 16,
-/// 24 -> 16, 32 -> 24, 64 -> 48, 96 -> 64, 160 -> 112, 320 -> 224), the last 1x1 stays at 1280.
+/// IGCV3-0.7 (Table 11): the authors' widths, round(0.7 c) made even (32 -> 22, 16 -> 12, 24 -> 18, 32 -> 22,
+/// 64 -> 46, 96 -> 68, 160 -> 112, 320 -> 224). The last 1x1 scales too, 1280 -> 896: the paper's 2.0M cannot be
+/// reached with 1280 there (the authors' code and MobileNetV2 keep 1280 below 1.0; the paper's counts do not).
 /// </summary>
 [Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
-[Stem(24, Stride = 2)]
-[Igcv3Stage(16, Expansion = 1)]
-[Igcv3Stage(16, Stride = 2)]
-[Igcv3Stage(16, Blocks = 3)]
-[Igcv3Stage(24, Stride = 2)]
-[Igcv3Stage(24, Blocks = 5)]
-[Igcv3Stage(48, Stride = 2)]
-[Igcv3Stage(48, Blocks = 7)]
-[Igcv3Stage(64)]
-[Igcv3Stage(64, Blocks = 5)]
+[Stem(22, Stride = 2)]
+[Igcv3Stage(12, Expansion = 1)]
+[Igcv3Stage(18, Stride = 2)]
+[Igcv3Stage(18, Blocks = 3)]
+[Igcv3Stage(22, Stride = 2)]
+[Igcv3Stage(22, Blocks = 5)]
+[Igcv3Stage(46, Stride = 2)]
+[Igcv3Stage(46, Blocks = 7)]
+[Igcv3Stage(68)]
+[Igcv3Stage(68, Blocks = 5)]
 [Igcv3Stage(112, Stride = 2)]
 [Igcv3Stage(112, Blocks = 5)]
 [Igcv3Stage(224)]
-[Stage(1280, K = [112, 112], Spatial = false, SkipEvery = 0)]
+[Stage(896, K = [1, 224], Spatial = false, SkipEvery = 0)]
 public partial class Igcv3W070;
 
-/// <summary>MobileNetV2-0.7 (Table 11), the same widths.</summary>
+/// <summary>
+/// MobileNetV2-0.7 (Table 11): the MXNet MobileNetV2 the IGCV3 authors compare with (round(0.7 c), no rounding
+/// to 8), and the last 1x1 at 896, as for IGCV3-0.7.
+/// </summary>
 [Igcv2Network(InputChannels = 3, InputSize = 224, Classes = 1000)]
-[Stem(24, Stride = 2)]
-[Igcv3Stage(16, Expansion = 1, G1 = 1, G2 = 1, Nonlinear = true)]
-[Igcv3Stage(16, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
-[Igcv3Stage(16, G1 = 1, G2 = 1, Nonlinear = true)]
-[Igcv3Stage(24, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
-[Igcv3Stage(24, Blocks = 2, G1 = 1, G2 = 1, Nonlinear = true)]
-[Igcv3Stage(48, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
-[Igcv3Stage(48, Blocks = 3, G1 = 1, G2 = 1, Nonlinear = true)]
-[Igcv3Stage(64, G1 = 1, G2 = 1, Nonlinear = true)]
-[Igcv3Stage(64, Blocks = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Stem(22, Stride = 2)]
+[Igcv3Stage(11, Expansion = 1, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(17, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(17, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(22, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(22, Blocks = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(45, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(45, Blocks = 3, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(67, G1 = 1, G2 = 1, Nonlinear = true)]
+[Igcv3Stage(67, Blocks = 2, G1 = 1, G2 = 1, Nonlinear = true)]
 [Igcv3Stage(112, Stride = 2, G1 = 1, G2 = 1, Nonlinear = true)]
 [Igcv3Stage(112, Blocks = 2, G1 = 1, G2 = 1, Nonlinear = true)]
 [Igcv3Stage(224, G1 = 1, G2 = 1, Nonlinear = true)]
-[Stage(1280, K = [1, 224], Spatial = false, SkipEvery = 0)]
+[Stage(896, K = [1, 224], Spatial = false, SkipEvery = 0)]
 public partial class MobileNetV2W070;

@@ -83,10 +83,14 @@ Console.WriteLine("""
       smaller widths. The head is dense but redundant (IGCV002: 32 paths per pair at 1.0, the loose condition);
       K = [8, C/8] would be complementary. Eight branches are too many for the narrow first stages of IGCV2-0.5
       and -0.25: the generator reports them sparse (IGCV001), accepted with Loose as the paper's loose condition.
-    - IGCV3-x: g1 = g2 = 2, two IGCV3 blocks per MobileNetV2 bottleneck, IGCV3* (320 -> 1280, no 3x3) as a 1x1-only
-      stage, FC 1280 -> 1000. The width multiplier rounds to multiples of 8 as MobileNetV2 does. MobileNetV2 is the
-      same block with G1 = G2 = 1 and ReLU6 after the expansion; its t = 1 block keeps a 1x1 expansion MobileNetV2
-      does not have (+1,024 weights), and its last 1x1 is a 1x1-only stage [1, 320] (+320 scale weights).
+    - IGCV3-x as the authors' code builds it (homles11/IGCV3, symbols/igcv3.py; its released IGCV3-1.0 counts
+      3,491,688 parameters and 313.0M multiply-adds): g1 = g2 = 2, two IGCV3 blocks per MobileNetV2 bottleneck
+      where it has more than one, the t = 1 block keeping its grouped 1x1, a dense last 1x1 (declared [1, 320],
+      +320 channel scales), FC -> 1000. At 0.7 the widths are round(0.7 c) made even, and the last 1x1 is 896:
+      with 1280 there no variant goes below 2.45M against the paper's 2.0M (the code keeps 1280 below 1.0, the
+      paper's counts cannot have). MobileNetV2 is the same block with G1 = G2 = 1 and ReLU6 after the expansion,
+      as the MXNet MobileNetV2 the authors compare with (its t = 1 block has a 1x1 expansion too; it counts
+      3.506M / 313.6M at 1.0, against the MobileNetV2 paper's 3.4M / 300M that Table 11 prints).
     """);
 return 0;
 
