@@ -33,6 +33,9 @@ public class SnapshotTests
     public void Projection_shortcuts() => Verify(ProjectionSource, "Tests.Small.ProjectionSmall.g.cs");
 
     [Fact]
+    public void Pointwise_stage_and_the_nonlinear_block() => Verify(PointwiseSource, "Tests.Small.PointwiseSmall.g.cs");
+
+    [Fact]
     public void Network_in_the_global_namespace() => Verify(Sources.GlobalNamespace, "GlobalNet.g.cs");
 
     private const string Igcv3Source = """
@@ -71,6 +74,22 @@ public class SnapshotTests
         [Stage(16, Blocks = 2, K = [1, 16])]
         [Stage(32, Blocks = 2, K = [1, 32], Stride = 2, Projection = true)]
         public partial class ProjectionSmall;
+        """;
+
+    /// <summary>
+    /// The paper's ImageNet kinds in small: the nonlinear Figure 5 block (BN + ReLU after the channel-wise 3x3),
+    /// and a starred block without the 3x3 (Spatial = false), here MobileNetV2's last 1x1 [1, C].
+    /// </summary>
+    private const string PointwiseSource = """
+        using Igcv2;
+
+        namespace Tests.Small;
+
+        [Igcv2Network(InputChannels = 3, InputSize = 16, Classes = 10)]
+        [Stem(16, Stride = 2)]
+        [Stage(32, Blocks = 1, K = [1, 4, 4], Stride = 2, Nonlinear = true, SkipEvery = 0)]
+        [Stage(64, Blocks = 1, K = [1, 32], Spatial = false, SkipEvery = 0)]
+        public partial class PointwiseSmall;
         """;
 
     private static void Verify(string source, string hintName)
