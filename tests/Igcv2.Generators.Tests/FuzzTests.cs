@@ -133,7 +133,9 @@ public class FuzzTests
             var divisors = Enumerable.Range(2, c).Where(d => c % d == 0 && d < c).DefaultIfEmpty(c).ToArray();
             var a = divisors[random.Next(divisors.Length)];
             var k = random.Next(4) switch { 0 => $"[1, {c}]", 1 => $"[2, {c / 2}]", _ => $"[1, {a}, {c / a}]" };
-            lines.Add($"[Stage({c}, Blocks = {random.Next(1, 4)}, K = {k}{(s > 0 ? ", Stride = 2" : "")}{(random.Next(4) == 0 ? ", Loose = true" : "")}{(random.Next(4) == 0 ? ", Nonlinear = true" : "")})]");
+            var options = (s > 0 ? ", Stride = 2" : "") + (random.Next(4) == 0 ? ", Loose = true" : "") + (random.Next(4) == 0 ? ", Nonlinear = true" : "")
+                + (random.Next(3) == 0 ? ", Projection = true" : "") + (random.Next(3) == 0 ? ", WidenFirst = true" : "");
+            lines.Add($"[Stage({c}, Blocks = {random.Next(1, 4)}, K = {k}{options})]");
         }
         if (random.Next(3) == 0)
         {
@@ -180,6 +182,9 @@ public class FuzzTests
         if (random.Next(4) == 0) arguments.Add("SkipEvery = " + Small(random));
         if (random.Next(4) == 0) arguments.Add("Loose = true");
         if (random.Next(4) == 0) arguments.Add("Nonlinear = true");
+        if (random.Next(5) == 0) arguments.Add("Spatial = false");
+        if (random.Next(4) == 0) arguments.Add("Projection = true");
+        if (random.Next(4) == 0) arguments.Add("WidenFirst = true");
         return $"[Stage({string.Join(", ", arguments)})]";
     }
 

@@ -54,7 +54,10 @@ public class NetworkValidatorTests
                         random.Next(4) == 0 ? Pick() : random.Next(1, 3),
                         random.Next(4) == 0 ? Pick() : 2,
                         random.Next(2) == 0,
-                        random.Next(2) == 0));
+                        random.Next(2) == 0,
+                        Spatial: random.Next(4) > 0,
+                        Projection: random.Next(3) == 0,
+                        WidenFirst: random.Next(3) == 0));
             }
             var spec = new NetworkSpec(random.Next(2) == 0 ? 3 : Pick(), random.Next(2) == 0 ? 8 : Pick(), random.Next(2) == 0 ? 10 : Pick(), layers.ToEquatableArray());
             var result = NetworkValidator.Validate(spec);
