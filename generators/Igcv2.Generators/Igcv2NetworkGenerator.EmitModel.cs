@@ -244,27 +244,34 @@ public sealed partial class Igcv2NetworkGenerator
             views.Add(("logits_map", "logits", cls.Classes));
             w.Line($"ops.GlobalAveragePool({last}, a.pooled, n);{Pad()}// a.pooled_map: the same memory as [n, {cls.InChannels}, 1, 1]");
             var input = "a.pooled_map";
-            for (var l = 1; l <= cls.L; l++)
+            for (var l = 1; l < cls.L; l++)
             {
-                var conv = cls.Convs[l - 1];
-                var comment = $"// W_{l}: 1x1, {Branches(conv.Branches)} x ({conv.K} -> {conv.OutPerBranch})";
-                if (l == cls.L)
-                {
-                    w.Line($"classifier_conv{l}.Forward(ops, {input}, a.logits_map, n);{Pad()}{comment}");
-                    w.Line("classifier_bias.Forward(ops, a.logits, a.logits, n);");
-                    break;
-                }
-                var p = cls.Permutations[l - 1];
-                var c = Keep($"classifier_c{l}", conv.OutChannels, 1);
-                var next = Keep($"classifier_in{l + 1}", conv.OutChannels, 1);
-                var normalized = p.IsIdentity ? next : Scratch(conv.OutChannels, 1);
-                w.Line($"classifier_conv{l}.Forward(ops, {input}, {c}, n);{Pad()}{comment}");
-                w.Line($"classifier_bn{l}.Forward(ops, {c}, {normalized}, n, training);");
-                if (!p.IsIdentity) w.Line($"ops.ChannelShuffle({normalized}, {next}, n, {p.Branches});{Pad()}// P_{l}: {p.Formula}");
-                else w.Line($"// P_{l}: identity ({(p.Branches == 1 ? "one branch" : "one channel per branch")})");
-                input = next;
+                input = WriteStepForward(w, "classifier", l, cls.Convs[l - 1], cls.Permutations[l - 1], Igcv2.Design.Activation.None, input, $"classifier_in{l + 1}");
             }
+            w.Line($"classifier_conv{cls.L}.Forward(ops, {input}, a.logits_map, n);{Pad()}{ConvComment(cls.L, cls.Convs[cls.L - 1])}");
+            w.Line("classifier_bias.Forward(ops, a.logits, a.logits, n);");
         }
+
+        /// <summary>
+        /// One step of a block (or of the grouped head): W_l, BN_l, the activation, then P_l into
+        /// <paramref name="nextName"/>, which it returns as the step's output.
+        /// </summary>
+        private string WriteStepForward(SourceWriter w, string prefix, int l, GroupConvPlan conv, PermutationPlan p, Activation activation, string input, string nextName)
+        {
+            var c = Keep($"{prefix}_c{l}", conv.OutChannels, conv.OutputSize);
+            var next = Keep(nextName, conv.OutChannels, conv.OutputSize);
+            var normalized = p.IsIdentity ? next : Scratch(conv.OutChannels, conv.OutputSize);
+            w.Line($"{prefix}_conv{l}.Forward(ops, {input}, {c}, n);{Pad()}{ConvComment(l, conv)}");
+            w.Line($"{prefix}_bn{l}.Forward(ops, {c}, {normalized}, n, training);");
+            if (activation != Igcv2.Design.Activation.None) w.Line($"ops.{activation}({normalized}, {normalized}, n);");
+            if (!p.IsIdentity) w.Line($"ops.ChannelShuffle({normalized}, {next}, n, {p.Branches});{Pad()}// P_{l}: {p.Formula}");
+            else w.Line($"// P_{l}: identity ({(p.Branches == 1 ? "one branch" : "one channel per branch")})");
+            return next;
+        }
+
+        /// <summary>"// W_2: 1x1, 4 branches x (8 -> 8)", with the stride when it is 2.</summary>
+        private static string ConvComment(int l, GroupConvPlan conv) =>
+            $"// W_{l}: {conv.KernelSize}x{conv.KernelSize}, {Branches(conv.Branches)} x ({conv.K} -> {conv.OutPerBranch}){(conv.Stride == 2 ? ", stride 2" : "")}";
 
         private void WriteBlockForward(SourceWriter w, int b)
         {
@@ -277,21 +284,9 @@ public sealed partial class Igcv2NetworkGenerator
             var input = x;
             for (var l = 1; l <= block.L; l++)
             {
-                var conv = block.Convs[l - 1];
-                var p = block.Permutations[l - 1];
                 var isLast = l == block.L;
-                var c = Keep($"{prefix}_c{l}", conv.OutChannels, conv.OutputSize);
-                var next = isLast ? Keep($"{prefix}_out", conv.OutChannels, conv.OutputSize) : Keep($"{prefix}_in{l + 1}", conv.OutChannels, conv.OutputSize);
-                var normalized = p.IsIdentity ? next : Scratch(conv.OutChannels, conv.OutputSize);
-                w.Line($"{prefix}_conv{l}.Forward(ops, {input}, {c}, n);{Pad()}// W_{l}: {conv.KernelSize}x{conv.KernelSize}, {Branches(conv.Branches)} x ({conv.K} -> {conv.OutPerBranch}){(conv.Stride == 2 ? ", stride 2" : "")}");
-                w.Line($"{prefix}_bn{l}.Forward(ops, {c}, {normalized}, n, training);");
-                if (!isLast && block.Activations[l - 1] is var activation && activation != Igcv2.Design.Activation.None)
-                {
-                    w.Line($"ops.{activation}({normalized}, {normalized}, n);");
-                }
-                if (!p.IsIdentity) w.Line($"ops.ChannelShuffle({normalized}, {next}, n, {p.Branches});{Pad()}// P_{l}: {p.Formula}");
-                else w.Line($"// P_{l}: identity ({(p.Branches == 1 ? "one branch" : "one channel per branch")})");
-                input = next;
+                input = WriteStepForward(w, prefix, l, block.Convs[l - 1], block.Permutations[l - 1],
+                    isLast ? Igcv2.Design.Activation.None : block.Activations[l - 1], input, isLast ? $"{prefix}_out" : $"{prefix}_in{l + 1}");
             }
             if (block.HasSkip)
             {
@@ -370,21 +365,7 @@ public sealed partial class Igcv2NetworkGenerator
                 for (var l = cls.L; l >= 1; l--)
                 {
                     var conv = cls.Convs[l - 1];
-                    if (l < cls.L)
-                    {
-                        var p = cls.Permutations[l - 1];
-                        var gNormalized = gy;
-                        if (!p.IsIdentity)
-                        {
-                            gNormalized = RentGradient(conv.OutChannels, 1);
-                            w.Line($"ops.ChannelShuffle({gy}, {gNormalized}, n, {p.PerBranch});{Pad()}// P_{l}^-1");
-                            ReturnGradient(gy);
-                        }
-                        var gc = RentGradient(conv.OutChannels, 1);
-                        w.Line($"classifier_bn{l}.Backward(ops, a.classifier_c{l}, {gNormalized}, {gc}, n);");
-                        ReturnGradient(gNormalized);
-                        gy = gc;
-                    }
+                    if (l < cls.L) gy = WriteStepBackward(w, "classifier", l, conv, cls.Permutations[l - 1], Igcv2.Design.Activation.None, gy);
                     var x = l == 1 ? "a.pooled_map" : $"a.classifier_in{l}";
                     var gx = l == 1 ? "a.grad_pooled_map" : RentGradient(conv.InChannels, 1);
                     w.Line($"classifier_conv{l}.Backward(ops, {x}, {gy}, {gx}, n);");
@@ -426,21 +407,7 @@ public sealed partial class Igcv2NetworkGenerator
             for (var l = block.L; l >= 1; l--)
             {
                 var conv = block.Convs[l - 1];
-                var p = block.Permutations[l - 1];
-                if (l < block.L && block.Activations[l - 1] is var activation && activation != Igcv2.Design.Activation.None)
-                {
-                    w.Line($"ops.{activation}Backward(a.{prefix}_in{l + 1}, {g}, {g}, n);{Pad()}// {activation} after BN_{l} commutes with P_{l}");
-                }
-                var gNormalized = g;
-                if (!p.IsIdentity)
-                {
-                    gNormalized = RentGradient(conv.OutChannels, conv.OutputSize);
-                    w.Line($"ops.ChannelShuffle({g}, {gNormalized}, n, {p.PerBranch});{Pad()}// P_{l}^-1");
-                    ReturnGradient(g);
-                }
-                var gc = RentGradient(conv.OutChannels, conv.OutputSize);
-                w.Line($"{prefix}_bn{l}.Backward(ops, a.{prefix}_c{l}, {gNormalized}, {gc}, n);");
-                ReturnGradient(gNormalized);
+                var gc = WriteStepBackward(w, prefix, l, conv, block.Permutations[l - 1], l < block.L ? block.Activations[l - 1] : Igcv2.Design.Activation.None, g);
                 var x = l == 1 ? BlockInput(plan, b) : $"a.{prefix}_in{l}";
                 var gx = l == 1 ? RentGradient(block.InChannels, block.InputSize) : RentGradient(conv.InChannels, conv.InputSize);
                 w.Line($"{prefix}_conv{l}.Backward(ops, {x}, {gc}, {gx}, n);");
@@ -455,6 +422,29 @@ public sealed partial class Igcv2NetworkGenerator
                 pendingSkips.Remove(b);
             }
             return g;
+        }
+
+        /// <summary>
+        /// Back through one step's activation, P_l and BN_l: <paramref name="g"/> (returned to the pool) holds the
+        /// gradient of the step's output; the result, the gradient of W_l's output.
+        /// </summary>
+        private string WriteStepBackward(SourceWriter w, string prefix, int l, GroupConvPlan conv, PermutationPlan p, Activation activation, string g)
+        {
+            if (activation != Igcv2.Design.Activation.None)
+            {
+                w.Line($"ops.{activation}Backward(a.{prefix}_in{l + 1}, {g}, {g}, n);{Pad()}// {activation} after BN_{l} commutes with P_{l}");
+            }
+            var gNormalized = g;
+            if (!p.IsIdentity)
+            {
+                gNormalized = RentGradient(conv.OutChannels, conv.OutputSize);
+                w.Line($"ops.ChannelShuffle({g}, {gNormalized}, n, {p.PerBranch});{Pad()}// P_{l}^-1");
+                ReturnGradient(g);
+            }
+            var gc = RentGradient(conv.OutChannels, conv.OutputSize);
+            w.Line($"{prefix}_bn{l}.Backward(ops, a.{prefix}_c{l}, {gNormalized}, {gc}, n);");
+            ReturnGradient(gNormalized);
+            return gc;
         }
 
         private void WriteActivations(SourceWriter w)
