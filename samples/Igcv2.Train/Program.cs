@@ -66,7 +66,7 @@ static int Run(Settings s)
     LearningRateSchedule schedule = scheduleName switch
     {
         "cosine" => new CosineSchedule(s.LearningRate, epochs),
-        "multistep" => new MultiStepSchedule(s.LearningRate, [epochs / 2, epochs * 3 / 4, epochs * 7 / 8], 0.1),
+        "multistep" => MultiStepSchedule.PaperScaled(epochs, s.LearningRate),
         _ => throw new ArgumentException($"--schedule {scheduleName}: use cosine or multistep."),
     };
     if (epochs > 4) schedule = schedule.WithWarmup(1, 0.1);

@@ -64,9 +64,12 @@ public sealed class MultiStepSchedule : LearningRateSchedule
     /// <summary>The paper's Tiny ImageNet setting: 0.1, x0.1 at epochs 100, 150 and 175 of 200.</summary>
     public static MultiStepSchedule PaperTinyImageNet() => new(0.1, [100, 150, 175]);
 
-    /// <summary>The paper's shape scaled to <paramref name="epochs"/>: x0.1 at 1/2, 3/4 and 7/8 of the run.</summary>
+    /// <summary>
+    /// The paper's shape scaled to <paramref name="epochs"/>: x0.1 at 1/2, 3/4 and 7/8 of the run. A milestone
+    /// that rounds down to epoch 0 (a run of one epoch) is left out: every run starts at the base rate.
+    /// </summary>
     public static MultiStepSchedule PaperScaled(int epochs, double baseRate = 0.1) =>
-        new(baseRate, [epochs / 2, epochs * 3 / 4, epochs * 7 / 8]);
+        new(baseRate, new[] { epochs / 2, epochs * 3 / 4, epochs * 7 / 8 }.Where(m => m > 0));
 
     public override double At(SchedulePosition position)
     {

@@ -64,4 +64,14 @@ public sealed class ScheduleTests
         Assert.Equal(cosine.At(0, 5, 10) * 0.55, schedule.At(0, 5, 10), 12);
         Assert.Equal(cosine.At(3, 2, 10), schedule.At(3, 2, 10), 12);
     }
+
+    [Fact]
+    public void Paper_shape_scaled_to_a_run_keeps_its_milestones_and_starts_every_run_at_the_base_rate()
+    {
+        Assert.Equal([200, 300, 350], MultiStepSchedule.PaperScaled(400).Milestones);
+        Assert.Equal([12, 18, 21], MultiStepSchedule.PaperScaled(24).Milestones);
+        var oneEpoch = MultiStepSchedule.PaperScaled(1, 0.1);
+        Assert.Empty(oneEpoch.Milestones);
+        Assert.Equal(0.1, oneEpoch.At(new SchedulePosition(0, 0, 10)), 12);
+    }
 }
