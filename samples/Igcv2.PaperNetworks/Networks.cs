@@ -20,8 +20,8 @@ namespace Igcv2.Samples.PaperNetworks;
 //  - Xception in Table 3 has a 35-channel first convolution (section 4.3: "we fix the channel number at the
 //    first convolutional layer in Xception as 35"). Every Xception has a 1x1 stride-2 projection with BN on
 //    the skip over the first two blocks of stages 2 and 3 (Projection = true): its counts include them.
-//  - IGC-V1 (Cx) as the IGC authors' code builds it (hellozting/InterleavedGroupConvolutions,
-//    network/plain_igc.py), not as Table 1 draws it: L = x/2 primary 3x3 branches in every stage with
+//  - IGC-V1 (Cx) with the convolutions of the IGC authors' code (hellozting/InterleavedGroupConvolutions,
+//    network/plain_igc.py; BN and skips as Table 1), not as Table 1 draws them: L = x/2 primary 3x3 branches in every stage with
 //    M = 2, 4, 8 channels each, a secondary 1x1 of M branches of L channels (K = [M, x/2]), and the primary
 //    convolution doing the widening (WidenFirst = true). Table 1's drawing (M = 2, L doubling) lands 1.19-1.93x
 //    above the paper's counts; this lands within 2%.

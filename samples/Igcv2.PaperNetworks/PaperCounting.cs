@@ -78,8 +78,8 @@ public static class PaperTable
         - Counting convention. The paper's #Params are convolution weights only: no BN, no classifier weights or bias.
           Its FLOPs are the convolutions' multiply-adds. Under that convention ("As paper") every row but the two
           readings kept to show they do not fit (IGCV2 compl., L* of x) lands within 3% of the paper on both counts.
-          ParameterCount (with BN and the classifier) and the Summary's Weights (conv + FC) run 4-80% above the paper's
-          figures, the most for the narrow IGCV2 networks, whose classifier and BN weigh the most.
+          For those rows ParameterCount (with BN and the classifier) and the Summary's Weights (conv + FC) run 4-80%
+          above the paper's figures, the most for the narrow IGCV2 networks, whose classifier and BN weigh the most.
         - Xception (Cx) has a 1x1 stride-2 projection with BN on the skip over the first two blocks of stages 2 and 3
           ([Stage(..., Projection = true)]): without it the conv multiply-adds fall 0.0125 x 10^8 short at every depth
           (D = 8, 20, 26), a constant that is exactly those projections (35*70 + 70*140 = 12,250 weights, 1.25M
@@ -92,8 +92,8 @@ public static class PaperTable
         - IGCV2*: L* = ceil(log_8 C) + 1 per stage width with a 64-channel stem matches (0.99-1.00 params, 0.99 FLOPs) and
           is dense everywhere. L* from the first-stage width only (the last row, Table 1 read literally) lands 17% low
           (10% in FLOPs) and is not dense in stages 2 and 3 (IGCV001, accepted with Loose).
-        - IGC-V1 (Cx) is built as the IGC authors' code builds it (hellozting/InterleavedGroupConvolutions,
-          network/plain_igc.py), not as Table 1 draws it: L = x/2 primary branches in every stage with M = 2, 4, 8
+        - IGC-V1 (Cx) has the convolutions of the IGC authors' code (hellozting/InterleavedGroupConvolutions,
+          network/plain_igc.py; BN and skips as Table 1), not those Table 1 draws: L = x/2 primary branches in every stage with M = 2, 4, 8
           channels each (K = [2, x/2], [4, x/2], [8, x/2]), the primary 3x3 group convolution doing the widening
           (WidenFirst = true). All six rows land within 2% (0.98-1.00 params, 0.99-1.00 FLOPs). Table 1's drawing
           (M = 2 everywhere, L doubling: K = [2, C/2]) lands 1.19-1.93x high.

@@ -14,7 +14,7 @@ namespace Igcv2.Samples;
 public partial class XceptionC35;
 
 /// <summary>
-/// IGC-V1 (C48) as its authors' code builds it: L = 24 primary 3x3 branches in every stage with M = 2, 4, 8
+/// IGC-V1 (C48) with the convolutions of its authors' code (BN and skips as Table 1): L = 24 primary 3x3 branches in every stage with M = 2, 4, 8
 /// channels each, a secondary 1x1 of M branches of 24 (K = [M, 24]), the primary convolution widening.
 /// </summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]

@@ -33,7 +33,7 @@ public partial class Igcv2C64Cifar10;
 public partial class XceptionC35Cifar10;
 
 #pragma warning disable IGCV005 // IGC-V1 is unbalanced in its last stage (S*K_1 = 72 against K_2 = 24), as the paper says
-/// <summary>IGC-V1 (C48) = IGC-L24M2 as its authors build it: 24 primary branches of 2, 4, 8 channels, D = 20, CIFAR-10.</summary>
+/// <summary>IGC-V1 (C48) = IGC-L24M2 with its authors' convolutions: 24 primary branches of 2, 4, 8 channels, D = 20, CIFAR-10.</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 10)]
 [Stem(48)]
 [Stage(48, Blocks = 6, K = [2, 24])]
@@ -67,7 +67,7 @@ public partial class Igcv2C64Cifar100;
 public partial class XceptionC35Cifar100;
 
 #pragma warning disable IGCV005 // IGC-V1 is unbalanced in its last stage (S*K_1 = 72 against K_2 = 24), as the paper says
-/// <summary>IGC-V1 (C48) = IGC-L24M2 as its authors build it: 24 primary branches of 2, 4, 8 channels, D = 20, CIFAR-100.</summary>
+/// <summary>IGC-V1 (C48) = IGC-L24M2 with its authors' convolutions: 24 primary branches of 2, 4, 8 channels, D = 20, CIFAR-100.</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(48)]
 [Stage(48, Blocks = 6, K = [2, 24])]
@@ -101,7 +101,7 @@ public partial class Igcv2C64TinyImageNet;
 public partial class XceptionC35TinyImageNet;
 
 #pragma warning disable IGCV005 // IGC-V1 is unbalanced in its last stage (S*K_1 = 72 against K_2 = 24), as the paper says
-/// <summary>IGC-V1 (C48) = IGC-L24M2 as its authors build it: 24 primary branches of 2, 4, 8 channels, D = 20, Tiny ImageNet: 64x64 input, first convolution with stride 2 (paper section 4.1).</summary>
+/// <summary>IGC-V1 (C48) = IGC-L24M2 with its authors' convolutions: 24 primary branches of 2, 4, 8 channels, D = 20, Tiny ImageNet: 64x64 input, first convolution with stride 2 (paper section 4.1).</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 64, Classes = 200)]
 [Stem(48, Stride = 2)]
 [Stage(48, Blocks = 6, K = [2, 24])]

@@ -56,7 +56,7 @@ static int Run(Settings s)
     var (train, test, augment, evaluate, defaultEpochs) = LoadData(s);
     var epochs = s.Epochs > 0 ? s.Epochs : defaultEpochs;
     using var device = Device.Create(ParseDevice(s.Device));
-    using var model = CreateModel(s.Format, s.Network ?? "igcv2-c64", device, s.BatchSize, s.Seed);
+    using var model = CreateModel(s.Format, s.Network?.ToLowerInvariant() ?? "igcv2-c64", device, s.BatchSize, s.Seed);
     Console.WriteLine($"Device: {device}. Network: {model.GetType().Name}, {model.Parameters.Sum(p => p.Length):N0} parameters.");
     Console.WriteLine($"Data: {train.Name} ({train.Count:N0} train), {test.Name} ({test.Count:N0} test), {train.Channels}x{train.Height}x{train.Width}.");
 
@@ -176,7 +176,7 @@ static void CheckNetwork(string format, string? network)
     string[] known = ["igcv2-c64", "xception-c35", "igcv1-c48", "igcv2star-c416"];
     if (network is null) return;
     if (format is "digits" or "mnist") throw new ArgumentException($"--network {network}: digits and MNIST train DigitsNet; --network picks a Table 1 network for cifar10, cifar100 or tinyimagenet.");
-    if (!known.Contains(network)) throw new ArgumentException($"--network {network}: use {string.Join(", ", known)}.");
+    if (!known.Contains(network.ToLowerInvariant())) throw new ArgumentException($"--network {network}: use {string.Join(", ", known)}.");
 }
 
 static DeviceKind ParseDevice(string value) => value.ToLowerInvariant() switch

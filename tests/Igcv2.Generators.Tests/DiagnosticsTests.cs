@@ -629,6 +629,37 @@ public class DiagnosticsTests
     }
 
     [Fact]
+    public void IGCV002_under_WidenFirst_allows_one_path_per_pair()
+    {
+        // Widening in the first convolution, nothing fans the paths out at the end: prod(K) = C_out is one path
+        // per pair, and K = [2, 32] on 16 -> 32 links every pair twice.
+        const string layers = """
+            [Stem(16)]
+            [Stage(32, Blocks = 1, K = [2, {0}], WidenFirst = true)]
+            """;
+        var (redundant, tree) = Run(Network(string.Format(layers, 32)));
+        var d = Single(redundant, "IGCV002", DiagnosticSeverity.Warning, tree, "Stage");
+        Assert.Contains("linked by 2 paths where 1 would do", d.GetMessage());
+
+        var (complementary, _) = Run(Network(string.Format(layers, 16)));
+        None(complementary, "IGCV002");
+    }
+
+    [Fact]
+    public void IGCV003_under_WidenFirst_suggests_a_K_whose_first_convolution_can_change_the_width()
+    {
+        var (run, tree) = Run(Network("""
+            [Stem(48)]
+            [Stage(96, K = [1, 24], WidenFirst = true)]
+            """));
+        var d = Single(run, "IGCV003", DiagnosticSeverity.Error, tree, "Stage");
+        // K_1 = 1 would give 96 branches over 48 inputs: the suggestion groups at least 2 outputs per branch.
+        var suggestion = System.Text.RegularExpressions.Regex.Match(d.GetMessage(), @"K = \[(\d+), (\d+)\] fits\.");
+        Assert.True(suggestion.Success, d.GetMessage());
+        Assert.True(int.Parse(suggestion.Groups[1].Value) >= 2, d.GetMessage());
+    }
+
+    [Fact]
     public void IGCV003_under_WidenFirst_asks_every_K_to_divide_the_stage_width()
     {
         var (run, tree) = Run(Network("""

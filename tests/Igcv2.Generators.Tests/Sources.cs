@@ -31,7 +31,7 @@ internal static class Sources
         """;
 
     /// <summary>
-    /// IGC-V1 as the IGC authors build it: L = 8 primary 3x3 branches in both stages with M = 2, then 4 channels
+    /// IGC-V1 with the IGC authors' convolutions: L = 8 primary 3x3 branches in both stages with M = 2, then 4 channels
     /// each (K = [M, L]), a secondary 1x1 of M branches; the primary convolution widens 16 -> 32 (WidenFirst).
     /// </summary>
     public const string IgcV1 = """

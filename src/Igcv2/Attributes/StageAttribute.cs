@@ -44,14 +44,15 @@ public sealed class StageAttribute(int channels) : Attribute
     /// <summary>
     /// A skip whose ends differ in shape (over the stage's first, widening or downsampling, blocks) goes
     /// through a 1x1 convolution with the stride, C_in -> C_out, and BN (ResNet's projection shortcut), instead
-    /// of being left out. The paper's Xception counts include these.
+    /// of being left out. The paper's Xception counts include these. No effect where every skip joins equal shapes.
     /// </summary>
     public bool Projection { get; set; }
 
     /// <summary>
-    /// When the stage widens, the first convolution of its first block does the increase, with C_out/K_1 branches
+    /// When the stage changes width, the first convolution of its first block does it, with C_out/K_1 branches
     /// each writing K_1 channels (IGC-V1's primary group convolution, as the IGC authors' code builds it), instead
-    /// of the last 1x1 (IGCV2, paper section 5.1). Every K_l then counts channels at the stage width.
+    /// of the last 1x1 (IGCV2, paper section 5.1). Every K_l then counts channels at the stage width. No effect on
+    /// a stage that keeps the width of its input.
     /// </summary>
     public bool WidenFirst { get; set; }
 }

@@ -14,7 +14,8 @@ public sealed record ConnectivityReport(
     long PathsPerOutput,
     long MinPaths,
     long MaxPaths,
-    long PairsReached)
+    long PairsReached,
+    int LastInChannels)
 {
     public long TotalPairs => (long)InChannels * OutChannels;
 
@@ -25,11 +26,11 @@ public sealed record ConnectivityReport(
     public bool IsDense => MinPaths >= 1;
 
     /// <summary>
-    /// Paths per pair of a complementary block: 1, or C_out/C_in for a block that widens (its last
-    /// convolution fans each path out, so every pair is linked C_out/C_in times; rounded up when it
-    /// does not divide).
+    /// Paths per pair of a complementary block: 1, or C_out / C_in_L when its last convolution widens (it fans
+    /// every path out to that many outputs; rounded up when it does not divide). A block that widens in its
+    /// first convolution instead (WidenFirst) is complementary only with one path per pair.
     /// </summary>
-    public long ComplementaryPaths => Math.Max(1, (OutChannels + InChannels - 1) / InChannels);
+    public long ComplementaryPaths => Math.Max(1, (OutChannels + LastInChannels - 1) / LastInChannels);
 
     /// <summary>The complementary condition (paper Condition 1): dense, and no pair linked more often than needed.</summary>
     public bool IsComplementary => IsDense && MaxPaths <= ComplementaryPaths;
@@ -109,7 +110,7 @@ public static class Connectivity
             reached += reachedHere * last.OutPerBranch;
         }
 
-        return new ConnectivityReport(inChannels, outChannels, pathsPerOutput, min, max, reached);
+        return new ConnectivityReport(inChannels, outChannels, pathsPerOutput, min, max, reached, last.InChannels);
     }
 
     internal static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;

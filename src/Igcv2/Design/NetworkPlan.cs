@@ -293,9 +293,9 @@ public sealed record NetworkPlan(
             if (block.SkipFrom < 0) continue;
             var from = blocks[block.SkipFrom];
             if (from.InChannels == block.OutChannels && from.InputSize == block.OutputSize) continue;
-            var stride = from.InputSize == block.OutputSize ? 1 : 2;
+            // Only a stage's first block strides, and a skip group starts there or later: the group's stride is its first block's.
             blocks[i] = projection
-                ? block with { Shortcut = new GroupConvPlan(block.Name + ".shortcut.conv", from.InChannels, block.OutChannels, from.InChannels, 1, stride, from.InputSize, block.OutputSize) }
+                ? block with { Shortcut = new GroupConvPlan(block.Name + ".shortcut.conv", from.InChannels, block.OutChannels, from.InChannels, 1, from.Stride, from.InputSize, block.OutputSize) }
                 : block with { SkipFrom = -1 };
         }
     }

@@ -20,8 +20,8 @@ public sealed record StemSpec(int Channels, int Stride = 1) : LayerSpec;
 /// 10). <paramref name="L"/> is null when the attribute leaves it out. With <paramref name="Projection"/>, a skip
 /// whose ends differ in shape (the group that starts with the stage's widening, downsampling block) goes through a
 /// 1x1 convolution with the stride and BN instead of being dropped. With <paramref name="WidenFirst"/>, a stage that
-/// widens does so in the first convolution of its first block (IGC-V1's primary group convolution) instead of
-/// the last (IGCV2, paper section 5.1).
+/// changes width does so in the first convolution of its first block (IGC-V1's primary group convolution) instead
+/// of the last (IGCV2, paper section 5.1).
 /// </summary>
 public sealed record StageSpec(
     int Channels,

@@ -158,7 +158,7 @@ public static class NetworkValidator
         var problems = Shapes.KProblems(inChannels, outChannels, st.Blocks, k, st.WidenFirst);
         if (problems.Count > 0)
         {
-            var hint = Balance.SuggestComplementary(inChannels, outChannels, k.Count, k[0] == 1 && st.Spatial, st.S, st.WidenFirst) is { } s
+            var hint = Balance.SuggestComplementary(inChannels, outChannels, k.Count, ChannelWise(st, inChannels), st.S, st.WidenFirst) is { } s
                 ? Inv($" K = {EquatableArray.Create(s)} fits.")
                 : "";
             Fail(BadK, Inv($"{where}, K = {k}: {string.Join("; ", problems)}.{hint}"));
@@ -185,7 +185,7 @@ public static class NetworkValidator
 
         var k = st.K;
         var product = k.Aggregate(1L, (p, x) => Connectivity.SaturatingMultiply(p, x));
-        var suggestion = Balance.SuggestComplementary(inChannels, st.Channels, k.Count, k[0] == 1 && st.Spatial, st.S, st.WidenFirst);
+        var suggestion = Balance.SuggestComplementary(inChannels, st.Channels, k.Count, ChannelWise(st, inChannels), st.S, st.WidenFirst);
         var fix = suggestion is null
             ? Inv($" No complementary K with L = {k.Count} exists for these widths.")
             : Inv($" K = {EquatableArray.Create(suggestion)} is complementary.");
@@ -340,6 +340,13 @@ public static class NetworkValidator
         }
     }
 
+    /// <summary>
+    /// Whether suggestions keep K_1 = 1 (a channel-wise 3x3): when the stage declares one, unless its first
+    /// convolution changes the width (WidenFirst), which a channel-wise convolution cannot do.
+    /// </summary>
+    private static bool ChannelWise(StageSpec st, int inChannels) =>
+        st.K.Count > 0 && st.K[0] == 1 && st.Spatial && !(st.WidenFirst && inChannels != st.Channels);
+
     private static string Relation(long a, long b) => a < b ? "<" : a == b ? "=" : ">";
 
     private static long Reached(ConnectivityReport report) => report.PairsReached / report.OutChannels;
@@ -362,7 +369,7 @@ public static class NetworkValidator
         var termText = (channelWise ? "K_2..K_L" : st.Spatial ? "S*K_1, K_2..K_L" : "K_1..K_L (all 1x1, S = 1)") + " = [" + string.Join(", ", terms.Select(t => t.ToString(CultureInfo.InvariantCulture))) + "]";
         var message = Inv($"Stage {stage} ({st.Channels} channels), K = {k}: far from the balance condition (paper eq. 11: {(channelWise ? "K_2 = ... = K_L" : "S*K_1 = K_2 = ... = K_L")}), {termText}, largest more than twice the smallest.");
 
-        if (Balance.SuggestComplementary(inChannels, st.Channels, k.Count, channelWise, st.S, st.WidenFirst) is { } suggestion)
+        if (Balance.SuggestComplementary(inChannels, st.Channels, k.Count, ChannelWise(st, inChannels), st.S, st.WidenFirst) is { } suggestion)
         {
             var saved = Balance.Weights(st.Channels, k, st.S) - Balance.Weights(st.Channels, suggestion, st.S);
             var best = EquatableArray.Create(suggestion);

@@ -30,7 +30,8 @@ public static class Shapes
     /// What keeps K from fitting a stage of <paramref name="blocks"/> blocks from C_in to C_out, in words;
     /// empty when it fits. Every K_l must be positive, at most C_out, and divide the channels it groups:
     /// C_in in block 1 (where the widening convolution's C_in/K_L branches must also divide C_out),
-    /// C_out in the blocks after it.
+    /// C_out in the blocks after it. With <paramref name="widenFirst"/> and a width change, the first convolution
+    /// changes the width instead (see <see cref="WidenFirstProblems"/>).
     /// </summary>
     public static List<string> KProblems(int inChannels, int outChannels, int blocks, IReadOnlyList<int> k, bool widenFirst = false)
     {
@@ -56,7 +57,7 @@ public static class Shapes
     }
 
     /// <summary>
-    /// The same for a stage whose first block widens in its first convolution (IGC-V1's primary group
+    /// The same for a stage whose first block changes width in its first convolution (IGC-V1's primary group
     /// convolution): that convolution maps C_in to C_out with C_out/K_1 branches, each reading C_in/(C_out/K_1)
     /// channels and writing K_1, and every convolution after it groups C_out. So every K_l must divide C_out and
     /// the C_out/K_1 branches must divide C_in.

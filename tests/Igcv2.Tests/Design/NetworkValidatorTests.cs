@@ -149,4 +149,13 @@ public class NetworkValidatorTests
         var issue = Assert.Single(NetworkValidator.Validate(spec).Issues);
         Assert.Equal(("IGCV002", false), (issue.Id, issue.IsError));
     }
+
+    [Fact]
+    public void WidenFirst_and_Projection_change_nothing_where_the_shapes_do_not_change()
+    {
+        NetworkSpec Net(bool options) => new(3, 8, 10, EquatableArray.Create<LayerSpec>(
+            new StemSpec(64), new StageSpec(64, 4, EquatableArray.Create(1, 8, 8), Projection: options, WidenFirst: options)));
+        Assert.Equal(NetworkPlan.Create(Net(false)).Blocks, NetworkPlan.Create(Net(true)).Blocks);
+        Assert.Empty(NetworkValidator.Validate(Net(true)).Issues);
+    }
 }

@@ -7,7 +7,8 @@ public sealed class GeneratedModelTests : IDisposable
 {
     private readonly Device device = Device.Create(DeviceKind.Cpu);
 
-    public static TheoryData<string> Networks => new() { nameof(TinyWideningNet), nameof(TinyGroupedNet), nameof(TinyStemlessNet), nameof(TinyIgcv3Net), nameof(TinyPointwiseNet), nameof(TinyHeadNet), nameof(TinyProjectionNet), nameof(TinyWidenFirstNet) };
+    public static TheoryData<string> Networks => new() { nameof(TinyWideningNet), nameof(TinyGroupedNet), nameof(TinyStemlessNet), nameof(TinyIgcv3Net), nameof(TinyPointwiseNet), nameof(TinyHeadNet), nameof(TinyProjectionNet), nameof(TinyWidenFirstNet),
+        nameof(TinyStemlessProjectionNet), nameof(TinyNarrowingNet), nameof(TinyMixedProjectionNet) };
 
     public void Dispose() => device.Dispose();
 
@@ -21,6 +22,9 @@ public sealed class GeneratedModelTests : IDisposable
         nameof(TinyHeadNet) => new TinyHeadNet(device, batchSize, seed),
         nameof(TinyProjectionNet) => new TinyProjectionNet(device, batchSize, seed),
         nameof(TinyWidenFirstNet) => new TinyWidenFirstNet(device, batchSize, seed),
+        nameof(TinyStemlessProjectionNet) => new TinyStemlessProjectionNet(device, batchSize, seed),
+        nameof(TinyNarrowingNet) => new TinyNarrowingNet(device, batchSize, seed),
+        nameof(TinyMixedProjectionNet) => new TinyMixedProjectionNet(device, batchSize, seed),
         _ => throw new ArgumentException(name),
     };
 

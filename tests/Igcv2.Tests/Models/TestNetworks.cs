@@ -55,9 +55,9 @@ public partial class TinyPointwiseNet;
 public partial class TinyHeadNet;
 
 /// <summary>
-/// Projection shortcuts: the second stage widens 8 -> 16 and halves the map in its first block, so the skip
-/// over its first two blocks goes through a 1x1 stride-2 convolution and BN; the skip over the third and fourth
-/// blocks is the identity.
+/// Projection shortcuts: the stage after the stem widens 8 -> 16 and halves the map in its first block, so the
+/// skip over its first two blocks goes through a 1x1 stride-2 convolution and BN; the skip over the third and
+/// fourth blocks is the identity.
 /// </summary>
 [Igcv2Network(InputChannels = 2, InputSize = 6, Classes = 3)]
 [Stem(8)]
@@ -73,4 +73,29 @@ public partial class TinyProjectionNet;
 [Stem(6)]
 [Stage(12, Blocks = 2, K = [2, 6], Stride = 2, WidenFirst = true, Projection = true)]
 public partial class TinyWidenFirstNet;
+#pragma warning restore IGCV005
+
+/// <summary>Projection without a stem: the skip over three blocks (SkipEvery = 3) starts at the network input and spans the stride.</summary>
+[Igcv2Network(InputChannels = 2, InputSize = 6, Classes = 3)]
+[Stage(8, Blocks = 3, K = [1, 8], Stride = 2, SkipEvery = 3, Projection = true)]
+public partial class TinyStemlessProjectionNet;
+
+/// <summary>
+/// A projection at stride 1 (4 -> 8, the map kept), then a stage that narrows 8 -> 4 and halves the map with
+/// its first convolution changing the width (WidenFirst) and a projected skip.
+/// </summary>
+[Igcv2Network(InputChannels = 2, InputSize = 5, Classes = 3)]
+[Stem(4)]
+[Stage(8, Blocks = 2, K = [1, 8], Projection = true)]
+[Stage(4, Blocks = 2, K = [1, 4], Stride = 2, Projection = true, WidenFirst = true)]
+public partial class TinyNarrowingNet;
+
+/// <summary>WidenFirst on a 1x1-only nonlinear stage with a projection, three blocks; then a projection after an IGCV3 stage.</summary>
+#pragma warning disable IGCV005 // K = [2, 4]: balance is not the point here
+[Igcv2Network(InputChannels = 2, InputSize = 6, Classes = 3)]
+[Stem(4)]
+[Stage(8, Blocks = 3, K = [2, 4], Stride = 2, WidenFirst = true, Nonlinear = true, Spatial = false, Projection = true)]
+[Igcv3Stage(8, Blocks = 1, Expansion = 2, G1 = 2, G2 = 2)]
+[Stage(16, Blocks = 2, K = [1, 16], Stride = 2, Projection = true)]
+public partial class TinyMixedProjectionNet;
 #pragma warning restore IGCV005

@@ -46,7 +46,7 @@ public static class PaperSpecs
             [[1, x], [1, 2 * x], [1, 4 * x]], paper, Projection: true);
 
     /// <summary>
-    /// IGC-V1 (Cx) as the IGC authors' code builds it (plain_igc.py): L = x/2 primary branches in every stage
+    /// IGC-V1 (Cx) with the convolutions of the IGC authors' code (plain_igc.py; BN and skips as Table 1): L = x/2 primary branches in every stage
     /// with M = 2, 4, 8 channels each, the secondary 1x1 with M branches of L, so K = [M, x/2]; the primary
     /// group convolution does the widening.
     /// </summary>
