@@ -52,46 +52,10 @@ public static class Balance
     public static int[]? SuggestComplementary(int inChannels, int outChannels, int l, bool channelWise, int s = SpatialSize, bool widenFirst = false)
     {
         if (l < 2 || inChannels <= 0 || outChannels <= 0) return null;
-        int[]? best = null;
-        var bestQ = long.MaxValue;
-        var k = new int[l];
-        var budget = 200_000;
-
-        void Search(int position, long remaining)
-        {
-            if (--budget < 0) return;
-            if (position == l - 1)
-            {
-                // A 1x1 group convolution with one channel per branch is a per-channel scale: never suggested.
-                if (remaining > int.MaxValue || (remaining < 2 && outChannels > 1)) return;
-                k[position] = (int)remaining;
-                if (!Shapes.KFits(inChannels, outChannels, k, widenFirst)) return;
-                var q = Weights(outChannels, k, s);
-                if (q < bestQ)
-                {
-                    bestQ = q;
-                    best = (int[])k.Clone();
-                }
-                return;
-            }
-
-            if (position == 0 && channelWise)
-            {
-                k[0] = 1;
-                Search(1, remaining);
-                return;
-            }
-
-            foreach (var d in Shapes.Divisors(remaining))
-            {
-                if (position > 0 && d < 2) continue;
-                k[position] = (int)d;
-                Search(position + 1, remaining / d);
-            }
-        }
-
-        Search(0, outChannels);
-        return best;
+        // A 1x1 group convolution with one channel per branch is a per-channel scale: never suggested.
+        return Fewest(outChannels, l, channelWise, firstMin: 1,
+            k => (k[l - 1] >= 2 || outChannels <= 1) && Shapes.KFits(inChannels, outChannels, k, widenFirst),
+            k => Weights(outChannels, k, s));
     }
 
     /// <summary>
@@ -103,6 +67,24 @@ public static class Balance
     public static int[]? SuggestComplementaryHead(int channels, int classes, int l)
     {
         if (l < 2 || channels <= 0 || classes <= 0) return null;
+        return Fewest(channels, l, firstIsOne: false, firstMin: 2,
+            k => k[l - 1] >= 2 && k[l - 1] <= channels && classes % (channels / k[l - 1]) == 0,
+            k =>
+            {
+                var q = (long)classes * k[l - 1];
+                for (var i = 0; i < l - 1; i++) q += (long)channels * k[i];
+                return q;
+            });
+    }
+
+    /// <summary>
+    /// Of the ways to write <paramref name="product"/> as K_1 * ... * K_L (K_1 = 1 when
+    /// <paramref name="firstIsOne"/>, else at least <paramref name="firstMin"/>; the middle factors at least 2;
+    /// the last what remains), the one <paramref name="accept"/> admits with the fewest
+    /// <paramref name="weights"/>. The search stops after 200,000 steps.
+    /// </summary>
+    private static int[]? Fewest(long product, int l, bool firstIsOne, int firstMin, Func<int[], bool> accept, Func<int[], long> weights)
+    {
         int[]? best = null;
         var bestQ = long.MaxValue;
         var k = new int[l];
@@ -113,10 +95,10 @@ public static class Balance
             if (--budget < 0) return;
             if (position == l - 1)
             {
-                if (remaining < 2 || remaining > channels || classes % (channels / remaining) != 0) return;
+                if (remaining > int.MaxValue) return;
                 k[position] = (int)remaining;
-                var q = (long)classes * k[position];
-                for (var i = 0; i < position; i++) q += (long)channels * k[i];
+                if (!accept(k)) return;
+                var q = weights(k);
                 if (q < bestQ)
                 {
                     bestQ = q;
@@ -124,15 +106,23 @@ public static class Balance
                 }
                 return;
             }
+
+            if (position == 0 && firstIsOne)
+            {
+                k[0] = 1;
+                Search(1, remaining);
+                return;
+            }
+
             foreach (var d in Shapes.Divisors(remaining))
             {
-                if (d < 2) continue;
+                if (d < (position == 0 ? firstMin : 2)) continue;
                 k[position] = (int)d;
                 Search(position + 1, remaining / d);
             }
         }
 
-        Search(0, channels);
+        Search(0, product);
         return best;
     }
 }
