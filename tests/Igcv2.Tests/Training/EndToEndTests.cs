@@ -35,22 +35,21 @@ public sealed class EndToEndTests(Xunit.Abstractions.ITestOutputHelper output) :
     [Fact]
     public void Training_on_a_thousand_digits_beats_chance_by_a_wide_margin()
     {
-        var (train, test) = Digits(1000, 400);
         using var model = new EndToEndDigitsNet(device, 32, seed: 1);
-        using var trainer = new Trainer(model, Loss(), Options(epochs: 8, checkpoint: null));
-        var result = trainer.Run(epoch => Loader(train).Epoch(epoch), Loader(train).BatchesPerEpoch, Loader(test, shuffle: false).Epoch(0));
-
-        Assert.Equal(TrainingOutcome.Completed, result.Outcome);
-        output.WriteLine($"{model.GetType().Name}: test accuracy {result.History[^1].TestAccuracy:P1} after {result.History.Count} epochs");
-        Assert.True(result.History[^1].TestAccuracy > 0.6, $"test accuracy {result.History[^1].TestAccuracy:P1} (chance: 10%)");
-        Assert.True(result.History[^1].TrainLoss < result.History[0].TrainLoss);
+        TrainsOnAThousandDigits(model);
     }
 
     [Fact]
     public void Training_with_the_IGCV2_star_head_beats_chance_by_a_wide_margin()
     {
-        var (train, test) = Digits(1000, 400);
         using var model = new EndToEndDigitsHeadNet(device, 32, seed: 1);
+        TrainsOnAThousandDigits(model);
+    }
+
+    /// <summary>8 epochs on 1,000 digits: tested on 400 more, it must beat 60% (chance is 10%) and lower its loss.</summary>
+    private void TrainsOnAThousandDigits(IModel model)
+    {
+        var (train, test) = Digits(1000, 400);
         using var trainer = new Trainer(model, Loss(), Options(epochs: 8, checkpoint: null));
         var result = trainer.Run(epoch => Loader(train).Epoch(epoch), Loader(train).BatchesPerEpoch, Loader(test, shuffle: false).Epoch(0));
 
