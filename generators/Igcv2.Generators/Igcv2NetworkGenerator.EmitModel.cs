@@ -135,7 +135,7 @@ public sealed partial class Igcv2NetworkGenerator
             w.Line("/// </summary>");
             using (w.Block($"public {model.ClassName}(global::Igcv2.Device device, int batchSize, int seed = 0)"))
             {
-                w.Line($"core = new global::Igcv2.Models.ModelCore<Activations>(nameof({model.ClassName}), device, batchSize, seed, static (d, n) => new Activations(d, n));");
+                w.Line($"core = new global::Igcv2.Models.ModelCore<Activations>(nameof({model.ClassName}), device, batchSize, seed, ParameterCount, static (d, n) => new Activations(d, n));");
                 w.Line("ops = core.Ops;");
                 if (plan.Stem is { } stem)
                 {
@@ -186,6 +186,9 @@ public sealed partial class Igcv2NetworkGenerator
             w.Line("public int BatchSize => core.BatchSize;");
             w.Line();
             w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Parameters => core.Parameters;");
+            w.Line();
+            w.Line("/// <summary>Every parameter's values in one device buffer and every gradient in another, in <see cref=\"Parameters\"/> order.</summary>");
+            w.Line("public global::Igcv2.ParameterArena Arena => core.Arena;");
             w.Line();
             w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;");
             w.Line();

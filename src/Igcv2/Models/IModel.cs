@@ -19,6 +19,13 @@ public interface IModel : IDisposable
     /// <summary>Every trainable tensor, in layer order.</summary>
     IReadOnlyList<Parameter> Parameters { get; }
 
+    /// <summary>
+    /// The trainable parameters' values and gradients, each in one contiguous buffer (generated models always
+    /// have one); null for a model that keeps its tensors apart. Optimizers and data-parallel training use it
+    /// to work on all parameters at once.
+    /// </summary>
+    ParameterArena? Arena => null;
+
     /// <summary>State that is not trained: BN running mean and variance (<c>&lt;bn&gt;.running_mean</c>, <c>.running_var</c>).</summary>
     IReadOnlyList<Parameter> Buffers { get; }
 

@@ -19,10 +19,12 @@ public sealed class ModelCore<TBuffers> : IDisposable
     private readonly List<Parameter> states = [];
     private readonly List<Tensor> owned = [];
     private readonly Random random;
+    private readonly ParameterArena arena;
     private int trainedBatch;
     private bool disposed;
 
-    public ModelCore(string modelName, Device device, int batchSize, int seed, Func<Device, int, TBuffers> createBuffers)
+    /// <param name="parameterCount">Every trainable scalar the model creates (the generated <c>ParameterCount</c>): the arena's size.</param>
+    public ModelCore(string modelName, Device device, int batchSize, int seed, long parameterCount, Func<Device, int, TBuffers> createBuffers)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
@@ -32,6 +34,9 @@ public sealed class ModelCore<TBuffers> : IDisposable
         Ops = device.Ops;
         BatchSize = batchSize;
         random = new Random(seed);
+        arena = new ParameterArena(device, parameterCount);
+        owned.Add(arena.Values);
+        owned.Add(arena.Gradients);
     }
 
     public Device Device { get; }
@@ -41,6 +46,11 @@ public sealed class ModelCore<TBuffers> : IDisposable
     public int BatchSize { get; }
 
     public IReadOnlyList<Parameter> Parameters => parameters;
+
+    /// <summary>The trainable parameters' values and gradients, each in one buffer.</summary>
+    /// <exception cref="InvalidOperationException">The model created fewer parameters than its arena holds.</exception>
+    public ParameterArena Arena => arena.IsComplete ? arena : throw new InvalidOperationException(
+        $"{modelName} created parameters for {arena.Parameters.Sum(p => p.Length)} of the {arena.Length} floats its ParameterCount promises.");
 
     public IReadOnlyList<Parameter> Buffers => states;
 
@@ -142,7 +152,7 @@ public sealed class ModelCore<TBuffers> : IDisposable
 
     private Parameter Trainable(string name, ParameterKind kind, params int[] shape)
     {
-        var parameter = new Parameter(name, kind, Own(Device.Allocate(shape)), Own(Device.Allocate(shape)));
+        var parameter = arena.Claim(name, kind, shape);
         parameters.Add(parameter);
         return parameter;
     }

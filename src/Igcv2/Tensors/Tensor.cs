@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -13,6 +14,8 @@ public sealed class Tensor : IDisposable
     // Set on owners only; a view reaches the memory through its owner, so freeing the owner reaches every view.
     private MemoryBuffer1D<float, Stride1D.Dense>? buffer;
     private readonly Tensor? owner;
+    // Where a view starts in its owner's memory, in elements (0 for owners and whole-owner views).
+    private readonly long offset;
     private bool viewDisposed;
 
     internal Tensor(Device device, int[] shape)
@@ -23,10 +26,11 @@ public sealed class Tensor : IDisposable
         buffer = device.Accelerator.Allocate1D<float>(Length);
     }
 
-    private Tensor(Tensor owner, int[] shape, long length)
+    private Tensor(Tensor owner, long offset, int[] shape, long length)
     {
         Device = owner.Device;
         this.owner = owner;
+        this.offset = offset;
         this.shape = shape;
         Length = length;
     }
@@ -50,10 +54,13 @@ public sealed class Tensor : IDisposable
     public bool IsView => owner is not null;
 
     /// <summary>The device memory, for kernels.</summary>
-    public ArrayView1D<float, Stride1D.Dense> View => Buffer.View;
+    public ArrayView1D<float, Stride1D.Dense> View => IsWhole ? Buffer.View : Buffer.View.SubView(offset, Length);
 
     /// <summary>The device memory as a contiguous view, the form the kernels take.</summary>
-    internal ArrayView<float> Flat => Buffer.View.AsContiguous();
+    internal ArrayView<float> Flat => View.AsContiguous();
+
+    /// <summary>True when this tensor covers all of its owner's memory (owners, and <see cref="Reshape"/> views of them).</summary>
+    private bool IsWhole => offset == 0 && Length == (owner ?? this).Length;
 
     internal MemoryBuffer1D<float, Stride1D.Dense> Buffer
     {
@@ -66,8 +73,9 @@ public sealed class Tensor : IDisposable
         }
     }
 
-    /// <summary>True when both tensors are, or view, the same device memory.</summary>
-    internal bool SharesMemory(Tensor other) => ReferenceEquals(owner ?? this, other.owner ?? other);
+    /// <summary>True when both tensors are, or view, overlapping parts of the same device memory.</summary>
+    internal bool SharesMemory(Tensor other) =>
+        ReferenceEquals(owner ?? this, other.owner ?? other) && offset < other.offset + other.Length && other.offset < offset + Length;
 
     /// <summary>
     /// A view of this tensor's device memory under <paramref name="shape"/>, which must hold the same number of
@@ -92,7 +100,27 @@ public sealed class Tensor : IDisposable
             throw new ArgumentException($"Reshape: {target} holds {length} elements, but the tensor {ShapeText} holds {Length}.", nameof(shape));
         }
         _ = Buffer;
-        return new Tensor(owner ?? this, (int[])shape.Clone(), length);
+        return new Tensor(owner ?? this, offset, (int[])shape.Clone(), length);
+    }
+
+    /// <summary>
+    /// A view of <paramref name="shape"/>'s element count of this tensor's memory, starting <paramref name="start"/>
+    /// elements in: how a <see cref="ParameterArena"/> hands each parameter its part of one contiguous buffer.
+    /// The view shares the memory and the lifetime rules of <see cref="Reshape"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A dimension is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The slice does not lie inside this tensor.</exception>
+    internal Tensor Slice(long start, params int[] shape)
+    {
+        var checkedShape = CheckedShape(shape);
+        long length = checkedShape.Aggregate(1L, (a, d) => checked(a * d));
+        if (start < 0 || start + length > Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start), start,
+                $"Slice: [{string.Join(", ", checkedShape)}] at element {start} does not fit in the tensor {ShapeText}.");
+        }
+        _ = Buffer;
+        return new Tensor(owner ?? this, offset + start, checkedShape, length);
     }
 
     private static int[] CheckedShape(int[] shape)
@@ -114,7 +142,7 @@ public sealed class Tensor : IDisposable
         get
         {
             if (!Device.IsCpu) throw new InvalidOperationException("HostSpan exists only for tensors on the CPU accelerator.");
-            return new Span<float>((void*)Buffer.NativePtr, checked((int)Length));
+            return new Span<float>((float*)Buffer.NativePtr + offset, checked((int)Length));
         }
     }
 
@@ -129,7 +157,7 @@ public sealed class Tensor : IDisposable
             values.CopyTo(HostSpan);
             return;
         }
-        Buffer.View.CopyFromCPU(values.ToArray());
+        Flat.CopyFromCPU(ref MemoryMarshal.GetReference(values), values.Length);
     }
 
     public float[] ToArray()
@@ -151,8 +179,7 @@ public sealed class Tensor : IDisposable
             HostSpan.CopyTo(destination);
             return;
         }
-        var host = Buffer.GetAsArray1D();
-        host.AsSpan().CopyTo(destination);
+        Flat.CopyToCPU(ref MemoryMarshal.GetReference(destination), destination.Length);
     }
 
     /// <summary>The shape as text, e.g. "[64, 32, 16, 16]", for messages.</summary>

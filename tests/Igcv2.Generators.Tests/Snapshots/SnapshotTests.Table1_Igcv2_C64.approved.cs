@@ -244,7 +244,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
     /// </summary>
     public Igcv2C64(global::Igcv2.Device device, int batchSize, int seed = 0)
     {
-        core = new global::Igcv2.Models.ModelCore<Activations>(nameof(Igcv2C64), device, batchSize, seed, static (d, n) => new Activations(d, n));
+        core = new global::Igcv2.Models.ModelCore<Activations>(nameof(Igcv2C64), device, batchSize, seed, ParameterCount, static (d, n) => new Activations(d, n));
         ops = core.Ops;
         stem_conv = core.Conv("stem.conv", Plan.Stem!.Conv);
         stem_bn = core.BatchNorm("stem.bn", 64);
@@ -369,6 +369,9 @@ partial class Igcv2C64 : global::Igcv2.IModel
     public int BatchSize => core.BatchSize;
 
     public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Parameters => core.Parameters;
+
+    /// <summary>Every parameter's values in one device buffer and every gradient in another, in <see cref="Parameters"/> order.</summary>
+    public global::Igcv2.ParameterArena Arena => core.Arena;
 
     public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;
 

@@ -161,4 +161,36 @@ public sealed class TensorViewTests(KernelFixture fixture)
         Assert.Equal("y", error.ParamName);
         Assert.Contains("Linear: y must not be the same tensor as x", error.Message);
     }
+    [Theory]
+    [MemberData(nameof(Launchers))]
+    public void Slices_are_disjoint_windows_of_the_owner_that_kernels_and_copies_respect(CpuLauncher launcher)
+    {
+        var device = fixture.For(launcher);
+        using var owner = device.Allocate(10);
+        owner.CopyFrom(Enumerable.Range(0, 10).Select(i => (float)i).ToArray());
+        using var first = owner.Slice(0, 2, 2);
+        using var second = owner.Slice(4, 3, 2);
+        Assert.Equal([0f, 1, 2, 3], first.ToArray());
+        Assert.Equal([4f, 5, 6, 7, 8, 9], second.ToArray());
+        Assert.True(second.IsView);
+
+        device.Ops.Fill(second, -1f);
+        second.Reshape(6).Slice(1, 2).CopyFrom([20f, 30f]);
+        Assert.Equal([0f, 1, 2, 3, -1, 20, 30, -1, -1, -1], owner.ToArray());
+
+        // Disjoint slices of one owner are different tensors to the aliasing checks; overlapping ones are not.
+        Assert.False(first.SharesMemory(second));
+        Assert.True(owner.SharesMemory(second));
+        using var overlapping = owner.Slice(3, 2);
+        Assert.True(overlapping.SharesMemory(first) && overlapping.SharesMemory(second));
+    }
+
+    [Fact]
+    public void A_slice_outside_the_tensor_names_its_shape_and_start()
+    {
+        using var owner = fixture.Host.Allocate(3, 4);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => owner.Slice(10, 3));
+        Assert.Contains("[3] at element 10", error.Message);
+        Assert.Contains("[3, 4]", error.Message);
+    }
 }
