@@ -107,6 +107,12 @@ public sealed record BlockPlan(
 
     public bool HasSkip => SkipFrom >= 0;
 
+    /// <summary>
+    /// Every convolution after W_1 is 1x1 with stride 1 (IGCV2, Xception and IGC-V1 blocks; not IGCV3's): a band
+    /// of output rows then needs only W_1's halo of the input, so the block can run fused per band.
+    /// </summary>
+    public bool IsPointwiseAfterFirst => Convs.Skip(1).All(c => c.KernelSize == 1 && c.Stride == 1);
+
     /// <summary>"K = [1, 8, 8], L = 3" for an IGCV2 block, "t=6, g1=2, g2=2" for an IGCV3 block.</summary>
     public string Heading => Kind == "Igcv2Block" ? FormattableString.Invariant($"K = {K}, L = {L}") : Description;
 

@@ -45,6 +45,21 @@ public sealed class ModelCore<TBuffers> : IDisposable
 
     public int BatchSize { get; }
 
+    /// <summary>The environment variable that turns fused inference off when set to 0.</summary>
+    public const string FusedEnvironmentVariable = "IGCV2_FUSED";
+
+    /// <summary>
+    /// Whether inference runs the generated fused pass: on by default on the CPU device (the fused blocks read
+    /// host memory), off on CUDA and when IGCV2_FUSED=0.
+    /// </summary>
+    public bool FusedInference
+    {
+        get => fusedInference && Device.IsCpu;
+        set => fusedInference = value;
+    }
+
+    private bool fusedInference = Environment.GetEnvironmentVariable(FusedEnvironmentVariable)?.Trim() != "0";
+
     public IReadOnlyList<Parameter> Parameters => parameters;
 
     /// <summary>The trainable parameters' values and gradients, each in one buffer.</summary>

@@ -178,7 +178,7 @@ public sealed class GeneratedModelTests : IDisposable
         model.Parameters.Concat(model.Buffers).ToDictionary(p => p.Name, p => p.GetValues());
 
     /// <summary>Gamma, beta and running statistics away from 1/0, so that a mix-up of any of them shows.</summary>
-    private static void RandomizeBatchNorm(IModel model, int seed)
+    internal static void RandomizeBatchNorm(IModel model, int seed)
     {
         var random = new Random(seed);
         foreach (var p in model.Parameters.Concat(model.Buffers))

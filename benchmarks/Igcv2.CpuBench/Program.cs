@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.Intrinsics;
+using Igcv2;
+using Igcv2.GpuBench;
+using Igcv2.Training;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+// Side by side in one run, on the CPU: our fused inference, our unfused steps and ONNX Runtime on the model's own
+// exported graph (batch 64 and 1), the training step, peak memory, and the fraction of the machine's FMA peak.
+// Each round runs every contender once, in turn, so drift on a shared machine hits them alike; medians.
+// Usage: dotnet run -c Release --project benchmarks/Igcv2.CpuBench [-- --networks c64,c416,digits --runs 9 --threads 2]
+string networks = "c64,c416,digits";
+int runs = 9, threads = 2, warmup = 2;
+bool train = true;
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--networks": networks = args[++i]; break;
+        case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--no-train": train = false; break;
+        default: Console.Error.WriteLine($"Unknown option {args[i]}: use --networks c64,c416,digits --runs N --threads N --no-train"); return 2;
+    }
+}
+if (threads != Environment.ProcessorCount)
+{
+    Console.Error.WriteLine($"note: ours uses all {Environment.ProcessorCount} cores (Parallel.For); ONNX Runtime gets {threads} intra-op threads.");
+}
+
+using var device = Device.Create(DeviceKind.Cpu);
+var peak = PeakGflops(Environment.ProcessorCount);
+Console.WriteLine($"Igcv2 CPU side-by-side, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, ONNX Runtime {OrtEnv.Instance().GetVersionString()} with {threads} threads, {runs} rounds");
+Console.WriteLine($"measured FMA peak: {peak:F0} GFLOP/s (Vector256 FMA chains on every core)");
+Console.WriteLine();
+Console.WriteLine("| network | batch | fused ms | unfused ms | ORT ms | fused / ORT (throughput) | fused / unfused | of FMA peak |");
+Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+var trainRows = new List<string>();
+foreach (var key in networks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+{
+    var network = BenchNetwork.Find(key);
+    foreach (var batch in new[] { 64, 1 })
+    {
+        using var model = network.Create(device, batch, 0);
+        RandomBatchNorm(model, 1);
+        var onnx = Path.Combine(Path.GetTempPath(), $"igcv2-cpubench-{network.ClassName}-{Environment.ProcessId}.onnx");
+        Onnx.Save(model, onnx);
+        try
+        {
+            var values = Random(batch * network.InputChannels * network.InputSize * network.InputSize, 2);
+            using var x = device.Allocate(batch, network.InputChannels, network.InputSize, network.InputSize);
+            x.CopyFrom(values);
+            using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            using var session = new InferenceSession(onnx, options);
+            var input = session.InputMetadata.First().Key;
+            var feeds = new[] { NamedOnnxValue.CreateFromTensor(input, new DenseTensor<float>(values, [batch, network.InputChannels, network.InputSize, network.InputSize])) };
+            var setFused = (Action<bool>)Delegate.CreateDelegate(typeof(Action<bool>), model, model.GetType().GetProperty("FusedInference")!.SetMethod!);
+            void Ours(bool on)
+            {
+                setFused(on);
+                model.Forward(x, training: false);
+            }
+            var times = Rounds(runs, warmup, () => Ours(true), () => Ours(false), () => session.Run(feeds).Dispose());
+            var flops = 2.0 * network.Plan.MultiplyAdds * batch;
+            Console.WriteLine(Invariant($"| {network.ClassName} | {batch} | {times[0]:F2} | {times[1]:F2} | {times[2]:F2} | {times[2] / times[0]:F2}x | {times[1] / times[0]:F2}x | {flops / (times[0] / 1000) / 1e9 / peak:P1} |"));
+        }
+        finally
+        {
+            File.Delete(onnx);
+        }
+    }
+    if (train)
+    {
+        const int batch = 64;
+        GC.Collect();
+        var before = Environment.WorkingSet;
+        using var model = network.Create(device, batch, 0);
+        using var x = device.Allocate(batch, network.InputChannels, network.InputSize, network.InputSize);
+        x.CopyFrom(Random((int)x.Length, 3));
+        using var labels = device.Allocate(batch);
+        labels.CopyFrom(Enumerable.Range(0, batch).Select(i => (float)(i % network.Classes)).ToArray());
+        using var gradLogits = device.Allocate(batch, network.Classes);
+        using var sgd = new Sgd(model.Parameters, new SgdOptions());
+        var step = Rounds(Math.Max(3, runs / 2), 1, () =>
+        {
+            var logits = model.Forward(x, training: true);
+            device.Ops.SoftmaxCrossEntropy(logits, labels, gradLogits, batch);
+            model.Backward(gradLogits);
+            sgd.Step(1e-3);
+        })[0];
+        GC.Collect();
+        var grown = (Environment.WorkingSet - before) / (1024.0 * 1024.0);
+        trainRows.Add(Invariant($"| {network.ClassName} | {batch} | {step:F1} | {batch / (step / 1000):F0} | {grown:F0} |"));
+    }
+}
+if (trainRows.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine("| network | batch | training step ms (forward, loss, backward, SGD) | images/s | resident growth MiB |");
+    Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+    foreach (var row in trainRows) Console.WriteLine(row);
+}
+return 0;
+
+static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+// Median milliseconds of each contender over the rounds; every round runs each once, in turn.
+static double[] Rounds(int rounds, int warmup, params Action[] contenders)
+{
+    foreach (var c in contenders) for (var w = 0; w < warmup; w++) c();
+    var times = contenders.Select(_ => new double[rounds]).ToArray();
+    for (var r = 0; r < rounds; r++)
+    {
+        for (var c = 0; c < contenders.Length; c++)
+        {
+            var watch = Stopwatch.StartNew();
+            contenders[c]();
+            times[c][r] = watch.Elapsed.TotalMilliseconds;
+        }
+    }
+    return times.Select(t => { Array.Sort(t); return t[t.Length / 2]; }).ToArray();
+}
+
+static float[] Random(int count, int seed)
+{
+    var random = new Random(seed);
+    return Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+}
+
+// BN away from its initial identity, so that folding has work to do and ORT cannot skip it.
+static void RandomBatchNorm(IModel model, int seed)
+{
+    var random = new Random(seed);
+    foreach (var p in model.Parameters.Concat(model.Buffers))
+    {
+        Func<float>? next = p.Kind switch
+        {
+            ParameterKind.BatchNormGamma or ParameterKind.RunningVariance => () => 0.5f + (float)random.NextDouble(),
+            ParameterKind.BatchNormBeta or ParameterKind.RunningMean => () => 0.2f * ((float)random.NextDouble() - 0.5f),
+            _ => null,
+        };
+        if (next is not null) p.SetValues(Enumerable.Range(0, (int)p.Length).Select(_ => next()).ToArray());
+    }
+}
+
+// GFLOP/s of independent Vector256 FMA chains on every core: the ceiling the fraction is read against.
+static double PeakGflops(int cores)
+{
+    const long iterations = 20_000_000;
+    double best = 0;
+    for (var attempt = 0; attempt < 3; attempt++)
+    {
+        var watch = Stopwatch.StartNew();
+        Parallel.For(0, cores, _ => Sink(FmaChains(iterations)));
+        var seconds = watch.Elapsed.TotalSeconds;
+        best = Math.Max(best, cores * iterations * 10 * 8 * 2 / seconds / 1e9);
+    }
+    return best;
+}
+
+static Vector256<float> FmaChains(long iterations)
+{
+    var m = Vector256.Create(0.999999f);
+    var c = Vector256.Create(1e-7f);
+    Vector256<float> a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m;
+    for (long i = 0; i < iterations; i++)
+    {
+        a0 = Vector256.MultiplyAddEstimate(a0, m, c); a1 = Vector256.MultiplyAddEstimate(a1, m, c);
+        a2 = Vector256.MultiplyAddEstimate(a2, m, c); a3 = Vector256.MultiplyAddEstimate(a3, m, c);
+        a4 = Vector256.MultiplyAddEstimate(a4, m, c); a5 = Vector256.MultiplyAddEstimate(a5, m, c);
+        a6 = Vector256.MultiplyAddEstimate(a6, m, c); a7 = Vector256.MultiplyAddEstimate(a7, m, c);
+        a8 = Vector256.MultiplyAddEstimate(a8, m, c); a9 = Vector256.MultiplyAddEstimate(a9, m, c);
+    }
+    return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9;
+}
+
+static void Sink(Vector256<float> v)
+{
+    if (v[0] == 12345f) Console.Write("");
+}

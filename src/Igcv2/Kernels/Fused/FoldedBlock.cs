@@ -1,0 +1,452 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Igcv2.Design;
+using Igcv2.Models;
+
+namespace Igcv2.Kernels.Fused;
+
+/// <summary>
+/// A whole block at inference in one pass over memory: W_1 + BN_1 (+ ReLU) | W_2 + BN_2 + P_2 | ... |
+/// W_L + BN_L + P_L, + skip (identity or projection), + the final activation (paper eq. 5 with BN after every
+/// W_l). BN is folded into each W_l (<see cref="FoldedConv"/>), each P_l into the write index, and the skip
+/// and activation into the last convolution's store. The block runs per (image, band of output rows): W_1 reads
+/// its 3x3 halo from the block's input, every later W_l is 1x1, so a band needs nothing from its neighbours
+/// and its intermediates stay in a per-thread scratch that fits in L2. The unfused steps (one op per pass)
+/// stay as the oracle the tests hold this against.
+/// </summary>
+/// <remarks>
+/// CPU device only (host memory). Vectorised over output positions (<see cref="Vector256{T}"/>), with the
+/// pointwise convolutions register-blocked four output channels at a time; stride-2 3x3 rows are scalar.
+/// </remarks>
+public sealed class FoldedBlock
+{
+    /// <summary>Floats of one intermediate per band (64 KiB): two of them and the padded rows stay in L2.</summary>
+    private const int BandFloats = 16 * 1024;
+
+    /// <summary>Multiply-adds below which a work item would cost less than handing it to another thread.</summary>
+    private const long MinimumItemWork = 256 * 1024;
+
+    private readonly FoldedConv[] steps;
+    private readonly FoldedConv? shortcut;
+    private readonly Activation finalActivation;
+    private readonly int inChannels, inSize, outChannels, outSize, stride, widest;
+    private readonly long multiplyAdds;
+
+    private FoldedBlock(FoldedConv[] steps, FoldedConv? shortcut, Activation finalActivation, string name)
+    {
+        this.steps = steps;
+        this.shortcut = shortcut;
+        this.finalActivation = finalActivation;
+        Name = name;
+        var first = steps[0].Plan;
+        for (var l = 1; l < steps.Length; l++)
+        {
+            if (steps[l].Plan.KernelSize != 1 || steps[l].Plan.Stride != 1)
+            {
+                throw new ArgumentException($"{name}: only the first convolution of a fused block may be spatial or strided; W_{l + 1} is {steps[l].Plan.KernelSize}x{steps[l].Plan.KernelSize}, stride {steps[l].Plan.Stride}.");
+            }
+        }
+        inChannels = first.InChannels;
+        inSize = first.InputSize;
+        stride = first.Stride;
+        outChannels = steps[^1].Plan.OutChannels;
+        outSize = steps[^1].Plan.OutputSize;
+        multiplyAdds = steps.Sum(s => s.Plan.MultiplyAdds) + (shortcut?.Plan.MultiplyAdds ?? 0);
+        widest = Math.Max(Math.Max(inChannels, steps.Max(s => s.Plan.OutChannels)),
+            shortcut is null ? 0 : Math.Max(shortcut.Plan.InChannels, shortcut.Plan.OutChannels));
+    }
+
+    public string Name { get; }
+
+    /// <summary>Whether <see cref="ForBlock"/> can fuse <paramref name="block"/>: every convolution after the first is 1x1, stride 1.</summary>
+    public static bool CanFuse(BlockPlan block) => block.IsPointwiseAfterFirst;
+
+    /// <summary>The stem: its dense 3x3 convolution, BN and ReLU.</summary>
+    public static FoldedBlock ForStem(StemPlan stem, Conv2dLayer conv, BatchNormLayer norm) =>
+        new([new FoldedConv(stem.Conv, conv, norm, null, Activation.None)], null, Activation.Relu, stem.Name);
+
+    /// <summary>An IGCV2 block with its layers, in plan order (W_l, BN_l), and the projection shortcut's when it has one.</summary>
+    public static FoldedBlock ForBlock(BlockPlan block, Conv2dLayer[] convs, BatchNormLayer[] norms, Conv2dLayer? shortcutConv = null, BatchNormLayer? shortcutNorm = null)
+    {
+        if (!CanFuse(block)) throw new ArgumentException($"{block.Name}: only blocks whose convolutions after the first are 1x1 can be fused.", nameof(block));
+        var steps = new FoldedConv[block.L];
+        for (var l = 0; l < block.L; l++)
+        {
+            var activation = l < block.L - 1 ? block.Activations[l] : Activation.None;
+            steps[l] = new FoldedConv(block.Convs[l], convs[l], norms[l], block.Permutations[l], activation);
+        }
+        var shortcut = block.Shortcut is { } sc ? new FoldedConv(sc, shortcutConv!, shortcutNorm!, null, Activation.None) : null;
+        return new FoldedBlock(steps, shortcut, block.FinalActivation, block.Name);
+    }
+
+    /// <summary>
+    /// Runs the block on <paramref name="input"/> [n, C_in, H, W] into <paramref name="output"/> [n, C_out, H', W'],
+    /// adding <paramref name="skip"/> (the input of the block the skip starts at) when the block has one. Folds the
+    /// current weights and running statistics first.
+    /// </summary>
+    public void Run(Tensor input, Tensor output, Tensor? skip, int n)
+    {
+        if (!input.Device.IsCpu) throw new InvalidOperationException($"{Name}: fused blocks run on the CPU device only.");
+        foreach (var s in steps) s.Fold();
+        shortcut?.Fold();
+        var rows = Math.Clamp(BandFloats / (widest * outSize), 1, outSize);
+        var bands = (outSize + rows - 1) / rows;
+        // Enough work items for every core (batch 1 included), but none so small that forking costs more than it runs.
+        var items = Math.Clamp(n * multiplyAdds / MinimumItemWork, 1, 4 * Environment.ProcessorCount);
+        if (n * bands < items)
+        {
+            rows = Math.Max(1, outSize * n / (int)items);
+            bands = (outSize + rows - 1) / rows;
+        }
+        var x = new Window(input);
+        var y = new Window(output);
+        var from = skip is null ? default : new Window(skip);
+        var hasSkip = skip is not null;
+        void Band(int item) => RunBand(x, y, from, hasSkip, item / bands, item % bands * rows, Math.Min(rows, outSize - item % bands * rows));
+        if (items == 1)
+        {
+            for (var item = 0; item < n * bands; item++) Band(item);
+            return;
+        }
+        Parallel.For(0, n * bands, Band);
+    }
+
+    /// <summary>A tensor's host memory as a pointer (the tensor outlives the call).</summary>
+    private readonly unsafe struct Window(Tensor t)
+    {
+        public readonly float* Pointer = (float*)Unsafe.AsPointer(ref t.HostSpan[0]);
+    }
+
+    private unsafe void RunBand(Window input, Window output, Window skip, bool hasSkip, int image, int r0, int rows)
+    {
+        var positions = rows * outSize;
+        var scratch = Scratch.For(3 * widest * positions + (rows * stride + 2) * (inSize + 2));
+        fixed (float* basePointer = scratch)
+        {
+            float* a = basePointer, b = a + widest * positions, s = b + widest * positions, pad = s + widest * positions;
+            var x = input.Pointer + (long)image * inChannels * inSize * inSize;
+            var outPlane = outSize * outSize;
+            var y = output.Pointer + (long)image * outChannels * outPlane + r0 * outSize;
+
+            float* skipRows = null;
+            var skipStride = outPlane;
+            if (shortcut is not null)
+            {
+                // The projection: a 1x1 (strided) convolution and BN of the skip's source, into s.
+                var source = skip.Pointer + (long)image * shortcut.Plan.InChannels * shortcut.Plan.InputSize * shortcut.Plan.InputSize;
+                Gather(source, shortcut.Plan.InChannels, shortcut.Plan.InputSize, shortcut.Plan.Stride, r0, rows, outSize, b);
+                Pointwise(b, positions, shortcut, s, positions, positions, null, 0, Activation.None);
+                skipRows = s;
+                skipStride = positions;
+            }
+            else if (hasSkip)
+            {
+                skipRows = skip.Pointer + (long)image * outChannels * outPlane + r0 * outSize;
+            }
+
+            var first = steps[0];
+            float* current;
+            if (first.Plan.KernelSize == 3)
+            {
+                Spatial3x3(x, first, r0, rows, a, positions, pad);
+                current = a;
+            }
+            else if (stride == 1)
+            {
+                // A 1x1 first convolution (the starred blocks) reads the input rows in place.
+                Pointwise(x + r0 * inSize, inSize * inSize, first, a, positions, positions, null, 0, first.Activation);
+                current = a;
+            }
+            else
+            {
+                Gather(x, inChannels, inSize, stride, r0, rows, outSize, b);
+                Pointwise(b, positions, first, a, positions, positions, null, 0, first.Activation);
+                current = a;
+            }
+
+            if (steps.Length == 1)
+            {
+                Epilogue(current, positions, y, outPlane, positions, skipRows, skipStride);
+                return;
+            }
+            var next = b;
+            for (var l = 1; l < steps.Length - 1; l++)
+            {
+                Pointwise(current, positions, steps[l], next, positions, positions, null, 0, steps[l].Activation);
+                var done = current;
+                current = next;
+                next = done;
+            }
+            Pointwise(current, positions, steps[^1], y, outPlane, positions, skipRows, skipStride, finalActivation);
+        }
+    }
+
+    /// <summary>
+    /// W_1 as a 3x3 group convolution (channel-wise when K_1 = 1) over output rows [r0, r0 + rows), with BN folded
+    /// and P_1 in the write index, into <paramref name="y"/> [C_out, positions].
+    /// </summary>
+    private unsafe void Spatial3x3(float* x, FoldedConv conv, int r0, int rows, float* y, int positions, float* pad)
+    {
+        var p = conv.Plan;
+        int k = p.K, perBranch = p.OutPerBranch, s = p.Stride, width = inSize + 2, padRows = (rows - 1) * s + 3;
+        fixed (float* weights = conv.Weights)
+        fixed (float* bias = conv.Bias)
+        fixed (int* destination = conv.Destination)
+        {
+            for (var g = 0; g < p.Branches; g++)
+            {
+                for (var j = 0; j < perBranch; j++)
+                {
+                    var o = g * perBranch + j;
+                    new Span<float>(y + destination[o] * positions, positions).Fill(bias[o]);
+                }
+                for (var i = 0; i < k; i++)
+                {
+                    PadRows(x + (long)(g * k + i) * inSize * inSize, r0 * s - 1, padRows, pad);
+                    for (var j = 0; j < perBranch; j++)
+                    {
+                        var o = g * perBranch + j;
+                        var w = weights + (o * k + i) * 9;
+                        var row = y + destination[o] * positions;
+                        if (s == 1) Accumulate3x3(pad, width, w, row, rows, outSize);
+                        else Accumulate3x3Strided(pad, width, w, row, rows, outSize, s);
+                    }
+                }
+                if (conv.Activation != Activation.None)
+                {
+                    for (var j = 0; j < perBranch; j++)
+                    {
+                        Activate(y + destination[g * perBranch + j] * positions, positions, conv.Activation);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Copies input rows [top, top + count) of one channel into rows of inSize + 2 with a zero border (and zero rows outside the map).</summary>
+    private unsafe void PadRows(float* channel, int top, int count, float* pad)
+    {
+        var width = inSize + 2;
+        for (var r = 0; r < count; r++)
+        {
+            var row = new Span<float>(pad + r * width, width);
+            var source = top + r;
+            if (source < 0 || source >= inSize)
+            {
+                row.Clear();
+                continue;
+            }
+            row[0] = 0;
+            row[^1] = 0;
+            new ReadOnlySpan<float>(channel + source * inSize, inSize).CopyTo(row[1..]);
+        }
+    }
+
+    private static unsafe void Accumulate3x3(float* pad, int width, float* w, float* y, int rows, int size)
+    {
+        var w0 = Vector256.Create(w[0]); var w1 = Vector256.Create(w[1]); var w2 = Vector256.Create(w[2]);
+        var w3 = Vector256.Create(w[3]); var w4 = Vector256.Create(w[4]); var w5 = Vector256.Create(w[5]);
+        var w6 = Vector256.Create(w[6]); var w7 = Vector256.Create(w[7]); var w8 = Vector256.Create(w[8]);
+        for (var r = 0; r < rows; r++)
+        {
+            float* t = pad + r * width, m = t + width, u = m + width, o = y + r * size;
+            var c = 0;
+            for (; c + 8 <= size; c += 8)
+            {
+                var acc = Vector256.Load(o + c);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c), w0, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c + 1), w1, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c + 2), w2, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c), w3, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c + 1), w4, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c + 2), w5, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c), w6, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c + 1), w7, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c + 2), w8, acc);
+                acc.Store(o + c);
+            }
+            for (; c < size; c++)
+            {
+                o[c] += t[c] * w[0] + t[c + 1] * w[1] + t[c + 2] * w[2]
+                      + m[c] * w[3] + m[c + 1] * w[4] + m[c + 2] * w[5]
+                      + u[c] * w[6] + u[c + 1] * w[7] + u[c + 2] * w[8];
+            }
+        }
+    }
+
+    private static unsafe void Accumulate3x3Strided(float* pad, int width, float* w, float* y, int rows, int size, int s)
+    {
+        for (var r = 0; r < rows; r++)
+        {
+            float* t = pad + r * s * width, m = t + width, u = m + width, o = y + r * size;
+            for (var c = 0; c < size; c++)
+            {
+                var i = c * s;
+                o[c] += t[i] * w[0] + t[i + 1] * w[1] + t[i + 2] * w[2]
+                      + m[i] * w[3] + m[i + 1] * w[4] + m[i + 2] * w[5]
+                      + u[i] * w[6] + u[i + 1] * w[7] + u[i + 2] * w[8];
+            }
+        }
+    }
+
+    /// <summary>The positions a strided 1x1 convolution reads, rows [r0, r0 + rows) of the output, as [channels, rows * outSize].</summary>
+    private static unsafe void Gather(float* x, int channels, int size, int s, int r0, int rows, int outSize, float* into)
+    {
+        var positions = rows * outSize;
+        for (var c = 0; c < channels; c++)
+        {
+            var plane = x + (long)c * size * size;
+            var o = into + c * positions;
+            for (var r = 0; r < rows; r++)
+            {
+                var source = plane + (r0 + r) * s * size;
+                for (var col = 0; col < outSize; col++) o[r * outSize + col] = source[col * s];
+            }
+        }
+    }
+
+    /// <summary>
+    /// A 1x1 group convolution with BN folded over <paramref name="positions"/> positions: branch g reads input
+    /// channels [g*K, (g+1)*K) (rows <paramref name="xStride"/> apart) and writes its outputs to
+    /// <see cref="FoldedConv.Destination"/> (rows <paramref name="yStride"/> apart), adding the skip row at the same
+    /// destination and applying <paramref name="activation"/> in the store. Four output channels at a time, so
+    /// each input vector loaded serves four FMAs.
+    /// </summary>
+    private static unsafe void Pointwise(float* x, int xStride, FoldedConv conv, float* y, int yStride, int positions,
+        float* skip, int skipStride, Activation activation)
+    {
+        var p = conv.Plan;
+        int k = p.K, perBranch = p.OutPerBranch;
+        fixed (float* weights = conv.Weights)
+        fixed (float* bias = conv.Bias)
+        fixed (int* destination = conv.Destination)
+        {
+            for (var g = 0; g < p.Branches; g++)
+            {
+                var xg = x + (long)g * k * xStride;
+                var j = 0;
+                for (; j + 4 <= perBranch; j += 4)
+                {
+                    var o = g * perBranch + j;
+                    Pointwise4(xg, xStride, k, weights + o * k, bias + o, destination + o, y, yStride, positions, skip, skipStride, activation);
+                }
+                for (; j < perBranch; j++)
+                {
+                    var o = g * perBranch + j;
+                    Pointwise1(xg, xStride, k, weights + o * k, bias[o], y + (long)destination[o] * yStride, positions,
+                        skip is null ? null : skip + (long)destination[o] * skipStride, activation);
+                }
+            }
+        }
+    }
+
+    private static unsafe void Pointwise4(float* x, int xStride, int k, float* w, float* bias, int* destination, float* y, int yStride,
+        int positions, float* skip, int skipStride, Activation activation)
+    {
+        float* w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
+        float* y0 = y + (long)destination[0] * yStride, y1 = y + (long)destination[1] * yStride;
+        float* y2 = y + (long)destination[2] * yStride, y3 = y + (long)destination[3] * yStride;
+        float* s0 = null, s1 = null, s2 = null, s3 = null;
+        if (skip is not null)
+        {
+            s0 = skip + (long)destination[0] * skipStride; s1 = skip + (long)destination[1] * skipStride;
+            s2 = skip + (long)destination[2] * skipStride; s3 = skip + (long)destination[3] * skipStride;
+        }
+        var p = 0;
+        for (; p + 8 <= positions; p += 8)
+        {
+            var a0 = Vector256.Create(bias[0]); var a1 = Vector256.Create(bias[1]);
+            var a2 = Vector256.Create(bias[2]); var a3 = Vector256.Create(bias[3]);
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride)
+            {
+                var v = Vector256.Load(xi);
+                a0 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w0[i]), a0);
+                a1 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w1[i]), a1);
+                a2 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w2[i]), a2);
+                a3 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w3[i]), a3);
+            }
+            if (skip is not null)
+            {
+                a0 += Vector256.Load(s0 + p); a1 += Vector256.Load(s1 + p);
+                a2 += Vector256.Load(s2 + p); a3 += Vector256.Load(s3 + p);
+            }
+            Activate(a0, activation).Store(y0 + p);
+            Activate(a1, activation).Store(y1 + p);
+            Activate(a2, activation).Store(y2 + p);
+            Activate(a3, activation).Store(y3 + p);
+        }
+        if (p < positions)
+        {
+            var rest = positions - p;
+            Pointwise1(x + p, xStride, k, w0, bias[0], y0 + p, rest, s0 == null ? null : s0 + p, activation);
+            Pointwise1(x + p, xStride, k, w1, bias[1], y1 + p, rest, s1 == null ? null : s1 + p, activation);
+            Pointwise1(x + p, xStride, k, w2, bias[2], y2 + p, rest, s2 == null ? null : s2 + p, activation);
+            Pointwise1(x + p, xStride, k, w3, bias[3], y3 + p, rest, s3 == null ? null : s3 + p, activation);
+        }
+    }
+
+    private static unsafe void Pointwise1(float* x, int xStride, int k, float* w, float bias, float* y, int positions, float* skip, Activation activation)
+    {
+        var p = 0;
+        for (; p + 8 <= positions; p += 8)
+        {
+            var a = Vector256.Create(bias);
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride) a = Vector256.MultiplyAddEstimate(Vector256.Load(xi), Vector256.Create(w[i]), a);
+            if (skip is not null) a += Vector256.Load(skip + p);
+            Activate(a, activation).Store(y + p);
+        }
+        for (; p < positions; p++)
+        {
+            var a = bias;
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride) a = MathF.FusedMultiplyAdd(*xi, w[i], a);
+            if (skip is not null) a += skip[p];
+            y[p] = Activate(a, activation);
+        }
+    }
+
+    /// <summary>The last step when it is W_1 itself (the stem): y = activation(a + skip), a already in P order.</summary>
+    private unsafe void Epilogue(float* a, int aStride, float* y, int yStride, int positions, float* skip, int skipStride)
+    {
+        for (var c = 0; c < outChannels; c++)
+        {
+            float* source = a + (long)c * aStride, target = y + (long)c * yStride, add = skip is null ? null : skip + (long)c * skipStride;
+            for (var p = 0; p < positions; p++) target[p] = Activate(add is null ? source[p] : source[p] + add[p], finalActivation);
+        }
+    }
+
+    private static unsafe void Activate(float* row, int count, Activation activation)
+    {
+        for (var p = 0; p < count; p++) row[p] = Activate(row[p], activation);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Activate(Vector256<float> v, Activation activation) => activation switch
+    {
+        Activation.Relu => Vector256.Max(v, Vector256<float>.Zero),
+        Activation.Relu6 => Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f)),
+        _ => v,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Activate(float v, Activation activation) => activation switch
+    {
+        Activation.Relu => MathF.Max(v, 0f),
+        Activation.Relu6 => MathF.Min(MathF.Max(v, 0f), 6f),
+        _ => v,
+    };
+
+    /// <summary>One growing scratch array per thread, so a band allocates nothing.</summary>
+    private static class Scratch
+    {
+        [ThreadStatic] private static float[]? buffer;
+
+        public static float[] For(int length)
+        {
+            if (buffer is null || buffer.Length < length) buffer = new float[length];
+            return buffer;
+        }
+    }
+}
