@@ -90,10 +90,20 @@ public sealed partial class Igcv2NetworkGenerator
                 ? (plan.Stem is null ? "a.Input!" : "a.stem_out")
                 : "a." + Field(plan.Blocks[blockIndex - 1].Name) + "_out";
 
+        private const string Folded = "global::Igcv2.Kernels.Fused.FoldedBlock";
+
+        /// <summary>Whether inference runs block by block fused (every block's convolutions after W_1 are 1x1).</summary>
+        private bool Fuses => plan.Blocks.All(b => b.IsPointwiseAfterFirst);
+
         private void WriteFields(SourceWriter w)
         {
             w.Line($"private readonly global::Igcv2.Models.ModelCore<Activations> core;");
             w.Line($"private readonly global::Igcv2.Kernels.Ops ops;");
+            if (Fuses)
+            {
+                if (plan.Stem is not null) w.Line($"private readonly {Folded} stem_folded;");
+                foreach (var block in plan.Blocks) w.Line($"private readonly {Folded} {Field(block.Name)}_folded;");
+            }
             if (plan.Stem is not null)
             {
                 w.Line("private readonly global::Igcv2.Models.Conv2dLayer stem_conv;");
@@ -171,6 +181,17 @@ public sealed partial class Igcv2NetworkGenerator
                     }
                     w.Line($"classifier_bias = core.Bias(\"classifier.bias\", {head.Classes});");
                 }
+                if (!Fuses) return;
+                if (plan.Stem is not null) w.Line($"stem_folded = {Folded}.ForStem(Plan.Stem!, stem_conv, stem_bn);");
+                for (var b = 0; b < plan.Blocks.Count; b++)
+                {
+                    var block = plan.Blocks[b];
+                    var prefix = Field(block.Name);
+                    var convs = string.Join(", ", Enumerable.Range(1, block.L).Select(l => $"{prefix}_conv{l}"));
+                    var norms = string.Join(", ", Enumerable.Range(1, block.L).Select(l => $"{prefix}_bn{l}"));
+                    var shortcut = block.Shortcut is null ? "" : $", {prefix}_shortcut_conv, {prefix}_shortcut_bn";
+                    w.Line($"{prefix}_folded = {Folded}.ForBlock(Plan.Blocks[{b}], [{convs}], [{norms}]{shortcut});");
+                }
             }
         }
 
@@ -192,6 +213,15 @@ public sealed partial class Igcv2NetworkGenerator
             w.Line();
             w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;");
             w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Whether Forward(training: false) runs each block fused (BN folded into the convolutions, the permutations");
+            w.Line("/// in the write index, skip and ReLU in the store) instead of one op per step: on by default on the CPU device");
+            w.Line($"/// (IGCV2_FUSED=0 turns it off){(Fuses ? "" : "; always off here, since a block has a spatial convolution after its first (IGCV3)")}.");
+            w.Line("/// </summary>");
+            w.Line(Fuses
+                ? "public bool FusedInference { get => core.FusedInference; set => core.FusedInference = value; }"
+                : "public bool FusedInference { get => false; set { } }");
+            w.Line();
             w.Line("/// <summary>When set, Backward also writes <see cref=\"InputGradient\"/>, the loss gradient with respect to the input.</summary>");
             w.Line("public bool ComputeInputGradient { get; set; }");
             w.Line();
@@ -209,6 +239,7 @@ public sealed partial class Igcv2NetworkGenerator
                 w.Line($"var a = core.BeginForward(input, training, {spec.InputChannels}, {spec.InputSize});");
                 w.Line("var n = a.N;");
                 w.Line("a.Input = input;");
+                if (Fuses) w.Line("if (!training && core.FusedInference) return Infer(a, n);");
                 if (plan.Stem is { } stem)
                 {
                     var c = stem.Conv;
@@ -223,8 +254,45 @@ public sealed partial class Igcv2NetworkGenerator
 
                 for (var b = 0; b < plan.Blocks.Count; b++) WriteBlockForward(w, b);
 
+                w.Line();
+                w.Line("return Head(a, n, training);");
+            }
+            if (Fuses) WriteInference(w);
+            w.Line();
+            w.Line("/// <summary>Global average pooling and the classifier; returns the logits [n, classes].</summary>");
+            using (w.Block($"private {Tensor} Head(Activations a, int n, bool training)"))
+            {
                 WriteClassifierForward(w);
                 w.Line("return a.logits;");
+            }
+        }
+
+        /// <summary>The fused inference pass: one line per layer or block, each a <c>FoldedBlock</c> over the same buffers.</summary>
+        private void WriteInference(SourceWriter w)
+        {
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// The inference pass, one fused step per block: W_l with BN_l folded in, P_l in the write index, the skip and");
+            w.Line("/// the activation in the last store, computed per band of output rows in cache. Forward's unfused steps are its oracle.");
+            w.Line("/// </summary>");
+            using (w.Block($"private {Tensor} Infer(Activations a, int n)"))
+            {
+                if (plan.Stem is { } stem)
+                {
+                    var c = stem.Conv;
+                    w.Line($"stem_folded.Run(a.Input!, a.stem_out, null, n);{Pad()}// stem: W (3x3, {c.InChannels} -> {c.OutChannels}) + BN | ReLU");
+                }
+                for (var b = 0; b < plan.Blocks.Count; b++)
+                {
+                    var block = plan.Blocks[b];
+                    var steps = string.Join(" | ", Enumerable.Range(1, block.L).Select(l =>
+                        $"W_{l} BN_{l}{(l < block.L && block.Activations[l - 1] != Igcv2.Design.Activation.None ? " " + block.Activations[l - 1] : "")}{(block.Permutations[l - 1].IsIdentity ? "" : $" P_{l}")}"));
+                    var skip = block.HasSkip ? BlockInput(plan, block.SkipFrom) : "null";
+                    var skipText = !block.HasSkip ? "" : block.Shortcut is null ? " + skip" : " + projected skip";
+                    var final = block.FinalActivation == Igcv2.Design.Activation.None ? "" : " | " + block.FinalActivation;
+                    w.Line($"{Field(block.Name)}_folded.Run({BlockInput(plan, b)}, a.{Field(block.Name)}_out, {skip}, n);{Pad()}// {block.Name}: {steps}{skipText}{final}");
+                }
+                w.Line("return Head(a, n, training: false);");
             }
         }
 
@@ -266,10 +334,27 @@ public sealed partial class Igcv2NetworkGenerator
             var normalized = p.IsIdentity ? next : Scratch(conv.OutChannels, conv.OutputSize);
             w.Line($"{prefix}_conv{l}.Forward(ops, {input}, {c}, n);{Pad()}{ConvComment(l, conv)}");
             w.Line($"{prefix}_bn{l}.Forward(ops, {c}, {normalized}, n, training);");
-            if (activation != Igcv2.Design.Activation.None) w.Line($"ops.{activation}({normalized}, {normalized}, n);");
-            if (!p.IsIdentity) w.Line($"ops.ChannelShuffle({normalized}, {next}, n, {p.Branches});{Pad()}// P_{l}: {p.Formula}");
-            else w.Line($"// P_{l}: identity ({(p.Branches == 1 ? "one branch" : "one channel per branch")})");
+            if (p.IsIdentity)
+            {
+                if (activation != Igcv2.Design.Activation.None) w.Line($"ops.{activation}({normalized}, {normalized}, n);");
+                w.Line($"// P_{l}: identity ({(p.Branches == 1 ? "one branch" : "one channel per branch")})");
+            }
+            else
+            {
+                var then = activation == Igcv2.Design.Activation.None ? "" : $", then {activation}";
+                w.Line($"ops.ShuffleAddActivation({normalized}, null, {next}, n, {p.Branches}, {ActivationName(activation)});{Pad()}// P_{l}: {p.Formula}{then}");
+            }
             return next;
+        }
+
+        private static string ActivationName(Activation activation) => "global::Igcv2.Design.Activation." + activation;
+
+        /// <summary>A second scratch buffer of a shape, for a value that lives beside the first (the projected skip).</summary>
+        private string SecondScratch(int channels, int size)
+        {
+            var name = "scratch2_" + ShapeKey(channels, size);
+            if (!activations.Any(a => a.Name == name)) activations.Add((name, channels, size));
+            return "a." + name;
         }
 
         /// <summary>"// W_2: 1x1, 4 branches x (8 -> 8)", with the stride when it is 2.</summary>
@@ -285,29 +370,40 @@ public sealed partial class Igcv2NetworkGenerator
             w.Line();
             w.Line($"// {block.Name} ({block.Kind}): {block.Heading}, {block.InChannels} -> {block.OutChannels} channels, {block.InputSize}x{block.InputSize} -> {size}x{size}");
             var input = x;
-            for (var l = 1; l <= block.L; l++)
+            for (var l = 1; l < block.L; l++)
             {
-                var isLast = l == block.L;
-                input = WriteStepForward(w, prefix, l, block.Convs[l - 1], block.Permutations[l - 1],
-                    isLast ? Igcv2.Design.Activation.None : block.Activations[l - 1], input, isLast ? $"{prefix}_out" : $"{prefix}_in{l + 1}");
+                input = WriteStepForward(w, prefix, l, block.Convs[l - 1], block.Permutations[l - 1], block.Activations[l - 1], input, $"{prefix}_in{l + 1}");
             }
+
+            // W_L and BN_L, then P_L, the skip and the final activation in one pass.
+            var last = block.Convs[block.L - 1];
+            var p = block.Permutations[block.L - 1];
+            var c = Keep($"{prefix}_c{block.L}", last.OutChannels, last.OutputSize);
+            var normalized = Scratch(last.OutChannels, last.OutputSize);
+            var output = Keep($"{prefix}_out", block.OutChannels, size);
+            w.Line($"{prefix}_conv{block.L}.Forward(ops, {input}, {c}, n);{Pad()}{ConvComment(block.L, last)}");
+            w.Line($"{prefix}_bn{block.L}.Forward(ops, {c}, {normalized}, n, training);");
+            var skip = "null";
+            var skipText = "";
             if (block.HasSkip)
             {
                 var from = BlockInput(plan, block.SkipFrom);
                 if (block.Shortcut is { } sc)
                 {
-                    var c = Keep($"{prefix}_sc", sc.OutChannels, sc.OutputSize);
-                    var projected = Scratch(sc.OutChannels, sc.OutputSize);
-                    w.Line($"{prefix}_shortcut_conv.Forward(ops, {from}, {c}, n);{Pad()}// projection shortcut: 1x1, {sc.InChannels} -> {sc.OutChannels}{(sc.Stride == 2 ? ", stride 2" : "")}");
-                    w.Line($"{prefix}_shortcut_bn.Forward(ops, {c}, {projected}, n, training);");
-                    w.Line($"ops.Add({input}, {projected}, {input}, n);{Pad()}// projected skip from the input of {plan.Blocks[block.SkipFrom].Name}");
+                    var sum = Keep($"{prefix}_sc", sc.OutChannels, sc.OutputSize);
+                    skip = SecondScratch(sc.OutChannels, sc.OutputSize);
+                    w.Line($"{prefix}_shortcut_conv.Forward(ops, {from}, {sum}, n);{Pad()}// projection shortcut: 1x1, {sc.InChannels} -> {sc.OutChannels}{(sc.Stride == 2 ? ", stride 2" : "")}");
+                    w.Line($"{prefix}_shortcut_bn.Forward(ops, {sum}, {skip}, n, training);");
+                    skipText = $", + the projected skip from the input of {plan.Blocks[block.SkipFrom].Name}";
                 }
                 else
                 {
-                    w.Line($"ops.Add({input}, {from}, {input}, n);{Pad()}// identity skip from the input of {plan.Blocks[block.SkipFrom].Name}");
+                    skip = from;
+                    skipText = $", + the identity skip from the input of {plan.Blocks[block.SkipFrom].Name}";
                 }
             }
-            if (block.FinalActivation != Igcv2.Design.Activation.None) w.Line($"ops.{block.FinalActivation}({input}, {input}, n);");
+            var final = block.FinalActivation == Igcv2.Design.Activation.None ? "" : $", then {block.FinalActivation}";
+            w.Line($"ops.ShuffleAddActivation({normalized}, {skip}, {output}, n, {p.Branches}, {ActivationName(block.FinalActivation)});{Pad()}// P_{block.L}: {p.Formula}{skipText}{final}");
         }
 
 
@@ -388,29 +484,51 @@ public sealed partial class Igcv2NetworkGenerator
             var prefix = Field(block.Name);
             w.Line();
             w.Line($"// {block.Name} ({block.Kind}): {block.Heading}");
-            if (block.FinalActivation != Igcv2.Design.Activation.None) w.Line($"ops.{block.FinalActivation}Backward(a.{prefix}_out, {g}, {g}, n);");
+            // Back through the final activation, P_L^-1 and the skip's share in one pass, then BN_L.
+            var lastConv = block.Convs[block.L - 1];
+            var lastP = block.Permutations[block.L - 1];
+            var gLast = RentGradient(lastConv.OutChannels, lastConv.OutputSize);
+            var final = block.FinalActivation == Igcv2.Design.Activation.None ? "" : $"{block.FinalActivation}' and ";
             if (block.HasSkip)
             {
                 var from = plan.Blocks[block.SkipFrom];
                 var skip = RentGradient(from.InChannels, from.InputSize);
                 if (block.Shortcut is { } sc)
                 {
+                    var gm = RentGradient(block.OutChannels, block.OutputSize);
+                    w.Line($"ops.ActivationBackwardShuffle(a.{prefix}_out, {g}, {gLast}, {gm}, n, {lastP.PerBranch}, {ActivationName(block.FinalActivation)});{Pad()}// {final}P_{block.L}^-1; the skip's share into {gm.Substring(2)}");
                     var gc = RentGradient(sc.OutChannels, sc.OutputSize);
-                    w.Line($"{prefix}_shortcut_bn.Backward(ops, a.{prefix}_sc, {g}, {gc}, n);");
+                    w.Line($"{prefix}_shortcut_bn.Backward(ops, a.{prefix}_sc, {gm}, {gc}, n);");
                     w.Line($"{prefix}_shortcut_conv.Backward(ops, {BlockInput(plan, block.SkipFrom)}, {gc}, {skip}, n);{Pad()}// the skip's share through the projection, added at the input of {from.Name}");
                     ReturnGradient(gc);
+                    ReturnGradient(gm);
                 }
                 else
                 {
-                    w.Line($"ops.Copy({g}, {skip});{Pad()}// the skip's share, added at the input of {from.Name}");
+                    w.Line($"ops.ActivationBackwardShuffle(a.{prefix}_out, {g}, {gLast}, {skip}, n, {lastP.PerBranch}, {ActivationName(block.FinalActivation)});{Pad()}// {final}P_{block.L}^-1; the skip's share, added at the input of {from.Name}");
                 }
                 pendingSkips[block.SkipFrom] = skip;
             }
+            else
+            {
+                w.Line($"ops.ActivationBackwardShuffle(a.{prefix}_out, {g}, {gLast}, null, n, {lastP.PerBranch}, {ActivationName(block.FinalActivation)});{Pad()}// {final}P_{block.L}^-1");
+            }
+            ReturnGradient(g);
+            {
+                var gc = RentGradient(lastConv.OutChannels, lastConv.OutputSize);
+                w.Line($"{prefix}_bn{block.L}.Backward(ops, a.{prefix}_c{block.L}, {gLast}, {gc}, n);");
+                ReturnGradient(gLast);
+                var x = block.L == 1 ? BlockInput(plan, b) : $"a.{prefix}_in{block.L}";
+                var gx = block.L == 1 ? RentGradient(block.InChannels, block.InputSize) : RentGradient(lastConv.InChannels, lastConv.InputSize);
+                w.Line($"{prefix}_conv{block.L}.Backward(ops, {x}, {gc}, {gx}, n);");
+                ReturnGradient(gc);
+                g = gx;
+            }
 
-            for (var l = block.L; l >= 1; l--)
+            for (var l = block.L - 1; l >= 1; l--)
             {
                 var conv = block.Convs[l - 1];
-                var gc = WriteStepBackward(w, prefix, l, conv, block.Permutations[l - 1], l < block.L ? block.Activations[l - 1] : Igcv2.Design.Activation.None, g);
+                var gc = WriteStepBackward(w, prefix, l, conv, block.Permutations[l - 1], block.Activations[l - 1], g);
                 var x = l == 1 ? BlockInput(plan, b) : $"a.{prefix}_in{l}";
                 var gx = l == 1 ? RentGradient(block.InChannels, block.InputSize) : RentGradient(conv.InChannels, conv.InputSize);
                 w.Line($"{prefix}_conv{l}.Backward(ops, {x}, {gc}, {gx}, n);");
@@ -433,15 +551,19 @@ public sealed partial class Igcv2NetworkGenerator
         /// </summary>
         private string WriteStepBackward(SourceWriter w, string prefix, int l, GroupConvPlan conv, PermutationPlan p, Activation activation, string g)
         {
-            if (activation != Igcv2.Design.Activation.None)
-            {
-                w.Line($"ops.{activation}Backward(a.{prefix}_in{l + 1}, {g}, {g}, n);{Pad()}// {activation} after BN_{l} commutes with P_{l}");
-            }
             var gNormalized = g;
-            if (!p.IsIdentity)
+            if (p.IsIdentity)
+            {
+                if (activation != Igcv2.Design.Activation.None)
+                {
+                    w.Line($"ops.{activation}Backward(a.{prefix}_in{l + 1}, {g}, {g}, n);");
+                }
+            }
+            else
             {
                 gNormalized = RentGradient(conv.OutChannels, conv.OutputSize);
-                w.Line($"ops.ChannelShuffle({g}, {gNormalized}, n, {p.PerBranch});{Pad()}// P_{l}^-1");
+                var through = activation == Igcv2.Design.Activation.None ? "" : $"{activation}' and ";
+                w.Line($"ops.ActivationBackwardShuffle(a.{prefix}_in{l + 1}, {g}, {gNormalized}, null, n, {p.PerBranch}, {ActivationName(activation)});{Pad()}// {through}P_{l}^-1");
                 ReturnGradient(g);
             }
             var gc = RentGradient(conv.OutChannels, conv.OutputSize);

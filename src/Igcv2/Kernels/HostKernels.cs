@@ -33,6 +33,9 @@ internal static unsafe class HostKernels
     private const int ElementChunk = 1 << 15;
 
     /// <summary>Runs body(0..count) in parallel when the work is large enough to pay for it.</summary>
+    /// <summary>Runs <paramref name="body"/> for every plane, in parallel when the work is worth it (the fused ops' loop).</summary>
+    internal static void ForPlanes(int count, long workPerItem, Action<int> body) => For(count, workPerItem, body);
+
     private static void For(int count, long workPerItem, Action<int> body)
     {
         if (count == 1 || count * workPerItem < 16_384)

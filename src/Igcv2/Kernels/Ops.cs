@@ -40,6 +40,8 @@ public sealed class Ops
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>? biasBackward;
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? softmaxCrossEntropy;
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? countCorrect;
+    private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? shuffleAddActivation;
+    private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? activationBackwardShuffle;
 
     internal Ops(Device device)
     {
@@ -115,6 +117,69 @@ public sealed class Ops
         int total = n * channels * plane;
         channelShuffle ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, ArrayView<float>, ArrayView<float>>(DeviceKernels.ChannelShuffle);
         channelShuffle(Threads(total), total, Threads(total), channels, groups, plane, x.Flat, y.Flat);
+    }
+
+    /// <summary>
+    /// P_l, the skip add and the activation in one pass (<see cref="Fused.ShuffleActivation"/>):
+    /// y[:, o] = act(x[:, src(o)] + skip[:, o]) with src the <see cref="ChannelShuffle"/> of <paramref name="groups"/>
+    /// branches. <paramref name="skip"/> may be null (no add) and may be y's own memory; x must not be.
+    /// </summary>
+    public void ShuffleAddActivation(Tensor x, Tensor? skip, Tensor y, int n, int groups, Design.Activation activation)
+    {
+        const string op = nameof(ShuffleAddActivation);
+        int channels = ShuffleShape(op, x, "x", y, "y", n, groups);
+        if (skip is not null) Batched(op, skip, "skip", n, x.Dim(1), x.Dim(2), x.Dim(3));
+        int plane = x.Dim(2) * x.Dim(3);
+        if (host)
+        {
+            Fused.ShuffleActivation.ForwardOnHost(n, channels, groups, plane, (int)activation, new Buf(x), skip is null ? null : new Buf(skip), new Buf(y));
+            return;
+        }
+        int total = n * channels * plane;
+        shuffleAddActivation ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Fused.ShuffleActivation.ForwardKernel);
+        shuffleAddActivation(Threads(total), total, Threads(total), channels, groups, plane, (int)activation, skip is null ? 0 : 1, x.Flat, (skip ?? x).Flat, y.Flat);
+    }
+
+    /// <summary>
+    /// The backward of <see cref="ShuffleAddActivation"/> in one pass: m = gy * act'(y); gSkip = m (when not null);
+    /// gx[:, o] = m[:, src(o)] with src the <see cref="ChannelShuffle"/> of <paramref name="groups"/> branches, the
+    /// inverse permutation's (C / the forward groups).
+    /// </summary>
+    public void ActivationBackwardShuffle(Tensor y, Tensor gy, Tensor gx, Tensor? gSkip, int n, int groups, Design.Activation activation)
+    {
+        const string op = nameof(ActivationBackwardShuffle);
+        int channels = ShuffleShape(op, gy, "gy", gx, "gx", n, groups);
+        Batched(op, y, "y", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
+        NotSame(op, y, "y", gx, "gx");
+        if (gSkip is not null)
+        {
+            Batched(op, gSkip, "gSkip", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
+            NotSame(op, gy, "gy", gSkip, "gSkip");
+            NotSame(op, gx, "gx", gSkip, "gSkip");
+        }
+        int plane = gy.Dim(2) * gy.Dim(3);
+        if (host)
+        {
+            Fused.ShuffleActivation.BackwardOnHost(n, channels, groups, plane, (int)activation, new Buf(y), new Buf(gy), new Buf(gx), gSkip is null ? null : new Buf(gSkip));
+            return;
+        }
+        int total = n * channels * plane;
+        activationBackwardShuffle ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Fused.ShuffleActivation.BackwardKernel);
+        activationBackwardShuffle(Threads(total), total, Threads(total), channels, groups, plane, (int)activation, gSkip is null ? 0 : 1, y.Flat, gy.Flat, gx.Flat, (gSkip ?? gx).Flat);
+    }
+
+    /// <summary>The checks a permutation op shares with <see cref="ChannelShuffle"/>; returns the channel count.</summary>
+    private int ShuffleShape(string op, Tensor x, string xName, Tensor y, string yName, int n, int groups)
+    {
+        Image(op, x, xName, n);
+        int channels = x.Dim(1);
+        if (groups <= 0 || channels % groups != 0)
+        {
+            throw new ArgumentException($"{op}: groups = {groups} must be positive and divide the {channels} channels of {xName} {x.ShapeText}.", nameof(groups));
+        }
+        Batched(op, y, yName, n, x.Dim(1), x.Dim(2), x.Dim(3));
+        NotSame(op, x, xName, y, yName);
+        return channels;
     }
 
     // ---------------------------------------------------------------- batch norm

@@ -42,6 +42,8 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
 
     private readonly global::Igcv2.Models.ModelCore<Activations> core;
     private readonly global::Igcv2.Kernels.Ops ops;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stem_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block1_folded;
     private readonly global::Igcv2.Models.Conv2dLayer stem_conv;
     private readonly global::Igcv2.Models.BatchNormLayer stem_bn;
     private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv1;
@@ -75,6 +77,8 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         classifier_bn1 = core.BatchNorm("classifier.bn1", 64);
         classifier_conv2 = core.Conv("classifier.conv2", Plan.Classifier.Convs[1]);
         classifier_bias = core.Bias("classifier.bias", 16);
+        stem_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForStem(Plan.Stem!, stem_conv, stem_bn);
+        stage1_block1_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[0], [stage1_block1_conv1, stage1_block1_conv2, stage1_block1_conv3], [stage1_block1_bn1, stage1_block1_bn2, stage1_block1_bn3]);
     }
 
     /// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>
@@ -93,6 +97,13 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
 
     public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;
 
+    /// <summary>
+    /// Whether Forward(training: false) runs each block fused (BN folded into the convolutions, the permutations
+    /// in the write index, skip and ReLU in the store) instead of one op per step: on by default on the CPU device
+    /// (IGCV2_FUSED=0 turns it off).
+    /// </summary>
+    public bool FusedInference { get => core.FusedInference; set => core.FusedInference = value; }
+
     /// <summary>When set, Backward also writes <see cref="InputGradient"/>, the loss gradient with respect to the input.</summary>
     public bool ComputeInputGradient { get; set; }
 
@@ -106,6 +117,7 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         var a = core.BeginForward(input, training, 3, 16);
         var n = a.N;
         a.Input = input;
+        if (!training && core.FusedInference) return Infer(a, n);
 
         // stem: dense 3x3 conv 3 -> 32, stride 1, 16x16 -> 16x16, BN, ReLU
         stem_conv.Forward(ops, input, a.stem_c, n);
@@ -119,17 +131,34 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 4 branches x (8 -> 8)
         stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_32x8, n, training);
-        ops.ChannelShuffle(a.scratch_32x8, a.stage1_block1_in3, n, 4);    // P_2: out[j*4 + g] = in[g*8 + j]
+        ops.ShuffleAddActivation(a.scratch_32x8, null, a.stage1_block1_in3, n, 4, global::Igcv2.Design.Activation.None);    // P_2: out[j*4 + g] = in[g*8 + j]
         stage1_block1_conv3.Forward(ops, a.stage1_block1_in3, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (8 -> 16)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_64x8, n, training);
-        ops.ChannelShuffle(a.scratch_64x8, a.stage1_block1_out, n, 4);    // P_3: out[j*4 + g] = in[g*16 + j]
-        ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
+        ops.ShuffleAddActivation(a.scratch_64x8, null, a.stage1_block1_out, n, 4, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*4 + g] = in[g*16 + j], then Relu
+
+        return Head(a, n, training);
+    }
+
+    /// <summary>
+    /// The inference pass, one fused step per block: W_l with BN_l folded in, P_l in the write index, the skip and
+    /// the activation in the last store, computed per band of output rows in cache. Forward's unfused steps are its oracle.
+    /// </summary>
+    private global::Igcv2.Tensor Infer(Activations a, int n)
+    {
+        stem_folded.Run(a.Input!, a.stem_out, null, n);    // stem: W (3x3, 3 -> 32) + BN | ReLU
+        stage1_block1_folded.Run(a.stem_out, a.stage1_block1_out, null, n);    // stage1.block1: W_1 BN_1 Relu | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        return Head(a, n, training: false);
+    }
+
+    /// <summary>Global average pooling and the classifier; returns the logits [n, classes].</summary>
+    private global::Igcv2.Tensor Head(Activations a, int n, bool training)
+    {
 
         // classifier (IGCV2*, Table 8): global average pool 8x8, K = [8, 8], L = 2: 1x1 group convs on the 1x1 map, 64 -> 16, + bias
         ops.GlobalAveragePool(a.stage1_block1_out, a.pooled, n);    // a.pooled_map: the same memory as [n, 64, 1, 1]
         classifier_conv1.Forward(ops, a.pooled_map, a.classifier_c1, n);    // W_1: 1x1, 8 branches x (8 -> 8)
         classifier_bn1.Forward(ops, a.classifier_c1, a.scratch_64x1, n, training);
-        ops.ChannelShuffle(a.scratch_64x1, a.classifier_in2, n, 8);    // P_1: out[j*8 + g] = in[g*8 + j]
+        ops.ShuffleAddActivation(a.scratch_64x1, null, a.classifier_in2, n, 8, global::Igcv2.Design.Activation.None);    // P_1: out[j*8 + g] = in[g*8 + j]
         classifier_conv2.Forward(ops, a.classifier_in2, a.logits_map, n);    // W_2: 1x1, 8 branches x (8 -> 2)
         classifier_bias.Forward(ops, a.logits, a.logits, n);
         return a.logits;
@@ -145,20 +174,19 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         classifier_bias.Backward(ops, gradLogits, n);
         var gradLogitsMap = gradLogits.Reshape(n, 16, 1, 1);
         classifier_conv2.Backward(ops, a.classifier_in2, gradLogitsMap, a.grad_64x1_a, n);
-        ops.ChannelShuffle(a.grad_64x1_a, a.grad_64x1_b, n, 8);    // P_1^-1
+        ops.ActivationBackwardShuffle(a.classifier_in2, a.grad_64x1_a, a.grad_64x1_b, null, n, 8, global::Igcv2.Design.Activation.None);    // P_1^-1
         classifier_bn1.Backward(ops, a.classifier_c1, a.grad_64x1_b, a.grad_64x1_a, n);
         classifier_conv1.Backward(ops, a.pooled_map, a.grad_64x1_a, a.grad_pooled_map, n);
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_64x8_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ReluBackward(a.stage1_block1_out, a.grad_64x8_a, a.grad_64x8_a, n);
-        ops.ChannelShuffle(a.grad_64x8_a, a.grad_64x8_b, n, 16);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_64x8_a, a.grad_64x8_b, null, n, 16, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_64x8_b, a.grad_64x8_a, n);
         stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_64x8_a, a.grad_32x8_a, n);
-        ops.ChannelShuffle(a.grad_32x8_a, a.grad_32x8_b, n, 8);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage1_block1_in3, a.grad_32x8_a, a.grad_32x8_b, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_32x8_b, a.grad_32x8_a, n);
         stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_32x8_a, a.grad_32x8_b, n);
-        ops.ReluBackward(a.stage1_block1_in2, a.grad_32x8_b, a.grad_32x8_b, n);    // Relu after BN_1 commutes with P_1
+        ops.ReluBackward(a.stage1_block1_in2, a.grad_32x8_b, a.grad_32x8_b, n);
         stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_32x8_b, a.grad_32x8_a, n);
         stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_32x8_a, a.grad_32x16_a, n);
 
@@ -182,8 +210,8 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage1_block1_in3;
         public readonly global::Igcv2.Tensor scratch_32x8;
         public readonly global::Igcv2.Tensor stage1_block1_c3;
-        public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor scratch_64x8;
+        public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor pooled;
         public readonly global::Igcv2.Tensor logits;
         public readonly global::Igcv2.Tensor classifier_c1;
@@ -214,8 +242,8 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
             stage1_block1_in3 = device.Allocate(n, 32, 8, 8);
             scratch_32x8 = device.Allocate(n, 32, 8, 8);
             stage1_block1_c3 = device.Allocate(n, 64, 8, 8);
-            stage1_block1_out = device.Allocate(n, 64, 8, 8);
             scratch_64x8 = device.Allocate(n, 64, 8, 8);
+            stage1_block1_out = device.Allocate(n, 64, 8, 8);
             pooled = device.Allocate(n, 64);
             logits = device.Allocate(n, 16);
             classifier_c1 = device.Allocate(n, 64, 1, 1);
@@ -246,8 +274,8 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
             stage1_block1_in3.Dispose();
             scratch_32x8.Dispose();
             stage1_block1_c3.Dispose();
-            stage1_block1_out.Dispose();
             scratch_64x8.Dispose();
+            stage1_block1_out.Dispose();
             pooled.Dispose();
             logits.Dispose();
             classifier_c1.Dispose();

@@ -119,6 +119,13 @@ partial class Igcv3Small : global::Igcv2.IModel
 
     public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;
 
+    /// <summary>
+    /// Whether Forward(training: false) runs each block fused (BN folded into the convolutions, the permutations
+    /// in the write index, skip and ReLU in the store) instead of one op per step: on by default on the CPU device
+    /// (IGCV2_FUSED=0 turns it off); always off here, since a block has a spatial convolution after its first (IGCV3).
+    /// </summary>
+    public bool FusedInference { get => false; set { } }
+
     /// <summary>When set, Backward also writes <see cref="InputGradient"/>, the loss gradient with respect to the input.</summary>
     public bool ComputeInputGradient { get; set; }
 
@@ -148,33 +155,38 @@ partial class Igcv3Small : global::Igcv2.IModel
         // P_2: identity (one channel per branch)
         stage1_block1_conv3.Forward(ops, a.stage1_block1_in3, a.stage1_block1_c3, n);    // W_3: 1x1, 2 branches x (8 -> 8)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_16x16, n, training);
-        ops.ChannelShuffle(a.scratch_16x16, a.stage1_block1_out, n, 2);    // P_3: out[j*2 + g] = in[g*8 + j]
-        ops.Add(a.stage1_block1_out, a.stem_out, a.stage1_block1_out, n);    // identity skip from the input of stage1.block1
+        ops.ShuffleAddActivation(a.scratch_16x16, a.stem_out, a.stage1_block1_out, n, 2, global::Igcv2.Design.Activation.None);    // P_3: out[j*2 + g] = in[g*8 + j], + the identity skip from the input of stage1.block1
 
         // stage2.block1 (Igcv3Block): t=6, g1=2, g2=2, 16 -> 24 channels, 16x16 -> 8x8
         stage2_block1_conv1.Forward(ops, a.stage1_block1_out, a.stage2_block1_c1, n);    // W_1: 1x1, 2 branches x (8 -> 48)
         stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.scratch_96x16, n, training);
-        ops.ChannelShuffle(a.scratch_96x16, a.stage2_block1_in2, n, 2);    // P_1: out[j*2 + g] = in[g*48 + j]
+        ops.ShuffleAddActivation(a.scratch_96x16, null, a.stage2_block1_in2, n, 2, global::Igcv2.Design.Activation.None);    // P_1: out[j*2 + g] = in[g*48 + j]
         stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 3x3, 96 branches x (1 -> 1), stride 2
         stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.stage2_block1_in3, n, training);
         ops.Relu6(a.stage2_block1_in3, a.stage2_block1_in3, n);
         // P_2: identity (one channel per branch)
         stage2_block1_conv3.Forward(ops, a.stage2_block1_in3, a.stage2_block1_c3, n);    // W_3: 1x1, 2 branches x (48 -> 12)
         stage2_block1_bn3.Forward(ops, a.stage2_block1_c3, a.scratch_24x8, n, training);
-        ops.ChannelShuffle(a.scratch_24x8, a.stage2_block1_out, n, 2);    // P_3: out[j*2 + g] = in[g*12 + j]
+        ops.ShuffleAddActivation(a.scratch_24x8, null, a.stage2_block1_out, n, 2, global::Igcv2.Design.Activation.None);    // P_3: out[j*2 + g] = in[g*12 + j]
 
         // stage2.block2 (Igcv3Block): t=6, g1=2, g2=2, 24 -> 24 channels, 8x8 -> 8x8
         stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 1x1, 2 branches x (12 -> 72)
         stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.scratch_144x8, n, training);
-        ops.ChannelShuffle(a.scratch_144x8, a.stage2_block2_in2, n, 2);    // P_1: out[j*2 + g] = in[g*72 + j]
+        ops.ShuffleAddActivation(a.scratch_144x8, null, a.stage2_block2_in2, n, 2, global::Igcv2.Design.Activation.None);    // P_1: out[j*2 + g] = in[g*72 + j]
         stage2_block2_conv2.Forward(ops, a.stage2_block2_in2, a.stage2_block2_c2, n);    // W_2: 3x3, 144 branches x (1 -> 1)
         stage2_block2_bn2.Forward(ops, a.stage2_block2_c2, a.stage2_block2_in3, n, training);
         ops.Relu6(a.stage2_block2_in3, a.stage2_block2_in3, n);
         // P_2: identity (one channel per branch)
         stage2_block2_conv3.Forward(ops, a.stage2_block2_in3, a.stage2_block2_c3, n);    // W_3: 1x1, 2 branches x (72 -> 12)
         stage2_block2_bn3.Forward(ops, a.stage2_block2_c3, a.scratch_24x8, n, training);
-        ops.ChannelShuffle(a.scratch_24x8, a.stage2_block2_out, n, 2);    // P_3: out[j*2 + g] = in[g*12 + j]
-        ops.Add(a.stage2_block2_out, a.stage2_block1_out, a.stage2_block2_out, n);    // identity skip from the input of stage2.block2
+        ops.ShuffleAddActivation(a.scratch_24x8, a.stage2_block1_out, a.stage2_block2_out, n, 2, global::Igcv2.Design.Activation.None);    // P_3: out[j*2 + g] = in[g*12 + j], + the identity skip from the input of stage2.block2
+
+        return Head(a, n, training);
+    }
+
+    /// <summary>Global average pooling and the classifier; returns the logits [n, classes].</summary>
+    private global::Igcv2.Tensor Head(Activations a, int n, bool training)
+    {
 
         // classifier: global average pool 8x8, FC 24 -> 10
         ops.GlobalAveragePool(a.stage2_block2_out, a.pooled, n);
@@ -193,45 +205,43 @@ partial class Igcv3Small : global::Igcv2.IModel
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_24x8_a, n);
 
         // stage2.block2 (Igcv3Block): t=6, g1=2, g2=2
-        ops.Copy(a.grad_24x8_a, a.grad_24x8_b);    // the skip's share, added at the input of stage2.block2
-        ops.ChannelShuffle(a.grad_24x8_a, a.grad_24x8_c, n, 12);    // P_3^-1
-        stage2_block2_bn3.Backward(ops, a.stage2_block2_c3, a.grad_24x8_c, a.grad_24x8_a, n);
+        ops.ActivationBackwardShuffle(a.stage2_block2_out, a.grad_24x8_a, a.grad_24x8_b, a.grad_24x8_c, n, 12, global::Igcv2.Design.Activation.None);    // P_3^-1; the skip's share, added at the input of stage2.block2
+        stage2_block2_bn3.Backward(ops, a.stage2_block2_c3, a.grad_24x8_b, a.grad_24x8_a, n);
         stage2_block2_conv3.Backward(ops, a.stage2_block2_in3, a.grad_24x8_a, a.grad_144x8_a, n);
-        ops.Relu6Backward(a.stage2_block2_in3, a.grad_144x8_a, a.grad_144x8_a, n);    // Relu6 after BN_2 commutes with P_2
+        ops.Relu6Backward(a.stage2_block2_in3, a.grad_144x8_a, a.grad_144x8_a, n);
         stage2_block2_bn2.Backward(ops, a.stage2_block2_c2, a.grad_144x8_a, a.grad_144x8_b, n);
         stage2_block2_conv2.Backward(ops, a.stage2_block2_in2, a.grad_144x8_b, a.grad_144x8_a, n);
-        ops.ChannelShuffle(a.grad_144x8_a, a.grad_144x8_b, n, 72);    // P_1^-1
+        ops.ActivationBackwardShuffle(a.stage2_block2_in2, a.grad_144x8_a, a.grad_144x8_b, null, n, 72, global::Igcv2.Design.Activation.None);    // P_1^-1
         stage2_block2_bn1.Backward(ops, a.stage2_block2_c1, a.grad_144x8_b, a.grad_144x8_a, n);
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_144x8_a, a.grad_24x8_a, n);
-        ops.Add(a.grad_24x8_a, a.grad_24x8_b, a.grad_24x8_a, n);    // plus the skip's share
+        ops.Add(a.grad_24x8_a, a.grad_24x8_c, a.grad_24x8_a, n);    // plus the skip's share
 
         // stage2.block1 (Igcv3Block): t=6, g1=2, g2=2
-        ops.ChannelShuffle(a.grad_24x8_a, a.grad_24x8_b, n, 12);    // P_3^-1
-        stage2_block1_bn3.Backward(ops, a.stage2_block1_c3, a.grad_24x8_b, a.grad_24x8_a, n);
+        ops.ActivationBackwardShuffle(a.stage2_block1_out, a.grad_24x8_a, a.grad_24x8_c, null, n, 12, global::Igcv2.Design.Activation.None);    // P_3^-1
+        stage2_block1_bn3.Backward(ops, a.stage2_block1_c3, a.grad_24x8_c, a.grad_24x8_a, n);
         stage2_block1_conv3.Backward(ops, a.stage2_block1_in3, a.grad_24x8_a, a.grad_96x8_a, n);
-        ops.Relu6Backward(a.stage2_block1_in3, a.grad_96x8_a, a.grad_96x8_a, n);    // Relu6 after BN_2 commutes with P_2
+        ops.Relu6Backward(a.stage2_block1_in3, a.grad_96x8_a, a.grad_96x8_a, n);
         stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_96x8_a, a.grad_96x8_b, n);
         stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_96x8_b, a.grad_96x16_a, n);
-        ops.ChannelShuffle(a.grad_96x16_a, a.grad_96x16_b, n, 48);    // P_1^-1
+        ops.ActivationBackwardShuffle(a.stage2_block1_in2, a.grad_96x16_a, a.grad_96x16_b, null, n, 48, global::Igcv2.Design.Activation.None);    // P_1^-1
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_96x16_b, a.grad_96x16_a, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block1_out, a.grad_96x16_a, a.grad_16x16_a, n);
 
         // stage1.block1 (Igcv3Block): t=1, g1=1, g2=2
-        ops.Copy(a.grad_16x16_a, a.grad_16x16_b);    // the skip's share, added at the input of stage1.block1
-        ops.ChannelShuffle(a.grad_16x16_a, a.grad_16x16_c, n, 8);    // P_3^-1
-        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_16x16_c, a.grad_16x16_a, n);
-        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_16x16_a, a.grad_16x16_c, n);
-        ops.Relu6Backward(a.stage1_block1_in3, a.grad_16x16_c, a.grad_16x16_c, n);    // Relu6 after BN_2 commutes with P_2
-        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_16x16_c, a.grad_16x16_a, n);
-        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x16_a, a.grad_16x16_c, n);
-        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_16x16_c, a.grad_16x16_a, n);
-        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x16_a, a.grad_16x16_c, n);
-        ops.Add(a.grad_16x16_c, a.grad_16x16_b, a.grad_16x16_c, n);    // plus the skip's share
+        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_16x16_a, a.grad_16x16_b, a.grad_16x16_c, n, 8, global::Igcv2.Design.Activation.None);    // P_3^-1; the skip's share, added at the input of stage1.block1
+        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_16x16_b, a.grad_16x16_a, n);
+        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_16x16_a, a.grad_16x16_b, n);
+        ops.Relu6Backward(a.stage1_block1_in3, a.grad_16x16_b, a.grad_16x16_b, n);
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_16x16_b, a.grad_16x16_a, n);
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x16_a, a.grad_16x16_b, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_16x16_b, a.grad_16x16_a, n);
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x16_a, a.grad_16x16_b, n);
+        ops.Add(a.grad_16x16_b, a.grad_16x16_c, a.grad_16x16_b, n);    // plus the skip's share
 
         // stem
-        ops.ReluBackward(a.stem_out, a.grad_16x16_c, a.grad_16x16_c, n);
-        stem_bn.Backward(ops, a.stem_c, a.grad_16x16_c, a.grad_16x16_b, n);
-        stem_conv.Backward(ops, a.Input!, a.grad_16x16_b, ComputeInputGradient ? a.input_grad : null, n);
+        ops.ReluBackward(a.stem_out, a.grad_16x16_b, a.grad_16x16_b, n);
+        stem_bn.Backward(ops, a.stem_c, a.grad_16x16_b, a.grad_16x16_c, n);
+        stem_conv.Backward(ops, a.Input!, a.grad_16x16_c, ComputeInputGradient ? a.input_grad : null, n);
         InputGradient = ComputeInputGradient ? a.input_grad : null;
     }
 
@@ -247,16 +257,16 @@ partial class Igcv3Small : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage1_block1_c2;
         public readonly global::Igcv2.Tensor stage1_block1_in3;
         public readonly global::Igcv2.Tensor stage1_block1_c3;
-        public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor scratch_16x16;
+        public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor stage2_block1_c1;
         public readonly global::Igcv2.Tensor stage2_block1_in2;
         public readonly global::Igcv2.Tensor scratch_96x16;
         public readonly global::Igcv2.Tensor stage2_block1_c2;
         public readonly global::Igcv2.Tensor stage2_block1_in3;
         public readonly global::Igcv2.Tensor stage2_block1_c3;
-        public readonly global::Igcv2.Tensor stage2_block1_out;
         public readonly global::Igcv2.Tensor scratch_24x8;
+        public readonly global::Igcv2.Tensor stage2_block1_out;
         public readonly global::Igcv2.Tensor stage2_block2_c1;
         public readonly global::Igcv2.Tensor stage2_block2_in2;
         public readonly global::Igcv2.Tensor scratch_144x8;
@@ -291,16 +301,16 @@ partial class Igcv3Small : global::Igcv2.IModel
             stage1_block1_c2 = device.Allocate(n, 16, 16, 16);
             stage1_block1_in3 = device.Allocate(n, 16, 16, 16);
             stage1_block1_c3 = device.Allocate(n, 16, 16, 16);
-            stage1_block1_out = device.Allocate(n, 16, 16, 16);
             scratch_16x16 = device.Allocate(n, 16, 16, 16);
+            stage1_block1_out = device.Allocate(n, 16, 16, 16);
             stage2_block1_c1 = device.Allocate(n, 96, 16, 16);
             stage2_block1_in2 = device.Allocate(n, 96, 16, 16);
             scratch_96x16 = device.Allocate(n, 96, 16, 16);
             stage2_block1_c2 = device.Allocate(n, 96, 8, 8);
             stage2_block1_in3 = device.Allocate(n, 96, 8, 8);
             stage2_block1_c3 = device.Allocate(n, 24, 8, 8);
-            stage2_block1_out = device.Allocate(n, 24, 8, 8);
             scratch_24x8 = device.Allocate(n, 24, 8, 8);
+            stage2_block1_out = device.Allocate(n, 24, 8, 8);
             stage2_block2_c1 = device.Allocate(n, 144, 8, 8);
             stage2_block2_in2 = device.Allocate(n, 144, 8, 8);
             scratch_144x8 = device.Allocate(n, 144, 8, 8);
@@ -335,16 +345,16 @@ partial class Igcv3Small : global::Igcv2.IModel
             stage1_block1_c2.Dispose();
             stage1_block1_in3.Dispose();
             stage1_block1_c3.Dispose();
-            stage1_block1_out.Dispose();
             scratch_16x16.Dispose();
+            stage1_block1_out.Dispose();
             stage2_block1_c1.Dispose();
             stage2_block1_in2.Dispose();
             scratch_96x16.Dispose();
             stage2_block1_c2.Dispose();
             stage2_block1_in3.Dispose();
             stage2_block1_c3.Dispose();
-            stage2_block1_out.Dispose();
             scratch_24x8.Dispose();
+            stage2_block1_out.Dispose();
             stage2_block2_c1.Dispose();
             stage2_block2_in2.Dispose();
             scratch_144x8.Dispose();

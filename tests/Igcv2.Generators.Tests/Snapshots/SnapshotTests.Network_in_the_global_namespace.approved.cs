@@ -42,6 +42,9 @@ partial class GlobalNet : global::Igcv2.IModel
 
     private readonly global::Igcv2.Models.ModelCore<Activations> core;
     private readonly global::Igcv2.Kernels.Ops ops;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stem_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block1_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block2_folded;
     private readonly global::Igcv2.Models.Conv2dLayer stem_conv;
     private readonly global::Igcv2.Models.BatchNormLayer stem_bn;
     private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv1;
@@ -81,6 +84,9 @@ partial class GlobalNet : global::Igcv2.IModel
         stage1_block2_conv3 = core.Conv("stage1.block2.conv3", Plan.Blocks[1].Convs[2]);
         stage1_block2_bn3 = core.BatchNorm("stage1.block2.bn3", 8);
         classifier = core.Linear("classifier", 8, 2);
+        stem_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForStem(Plan.Stem!, stem_conv, stem_bn);
+        stage1_block1_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[0], [stage1_block1_conv1, stage1_block1_conv2, stage1_block1_conv3], [stage1_block1_bn1, stage1_block1_bn2, stage1_block1_bn3]);
+        stage1_block2_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[1], [stage1_block2_conv1, stage1_block2_conv2, stage1_block2_conv3], [stage1_block2_bn1, stage1_block2_bn2, stage1_block2_bn3]);
     }
 
     /// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>
@@ -99,6 +105,13 @@ partial class GlobalNet : global::Igcv2.IModel
 
     public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;
 
+    /// <summary>
+    /// Whether Forward(training: false) runs each block fused (BN folded into the convolutions, the permutations
+    /// in the write index, skip and ReLU in the store) instead of one op per step: on by default on the CPU device
+    /// (IGCV2_FUSED=0 turns it off).
+    /// </summary>
+    public bool FusedInference { get => core.FusedInference; set => core.FusedInference = value; }
+
     /// <summary>When set, Backward also writes <see cref="InputGradient"/>, the loss gradient with respect to the input.</summary>
     public bool ComputeInputGradient { get; set; }
 
@@ -112,6 +125,7 @@ partial class GlobalNet : global::Igcv2.IModel
         var a = core.BeginForward(input, training, 3, 4);
         var n = a.N;
         a.Input = input;
+        if (!training && core.FusedInference) return Infer(a, n);
 
         // stem: dense 3x3 conv 3 -> 8, stride 1, 4x4 -> 4x4, BN, ReLU
         stem_conv.Forward(ops, input, a.stem_c, n);
@@ -124,11 +138,10 @@ partial class GlobalNet : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 2 branches x (4 -> 4)
         stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_8x4, n, training);
-        ops.ChannelShuffle(a.scratch_8x4, a.stage1_block1_in3, n, 2);    // P_2: out[j*2 + g] = in[g*4 + j]
+        ops.ShuffleAddActivation(a.scratch_8x4, null, a.stage1_block1_in3, n, 2, global::Igcv2.Design.Activation.None);    // P_2: out[j*2 + g] = in[g*4 + j]
         stage1_block1_conv3.Forward(ops, a.stage1_block1_in3, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (2 -> 2)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_8x4, n, training);
-        ops.ChannelShuffle(a.scratch_8x4, a.stage1_block1_out, n, 4);    // P_3: out[j*4 + g] = in[g*2 + j]
-        ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
+        ops.ShuffleAddActivation(a.scratch_8x4, null, a.stage1_block1_out, n, 4, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*4 + g] = in[g*2 + j], then Relu
 
         // stage1.block2 (Igcv2Block): K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 8 branches x (1 -> 1)
@@ -136,11 +149,29 @@ partial class GlobalNet : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage1_block2_conv2.Forward(ops, a.stage1_block2_in2, a.stage1_block2_c2, n);    // W_2: 1x1, 2 branches x (4 -> 4)
         stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_8x4, n, training);
-        ops.ChannelShuffle(a.scratch_8x4, a.stage1_block2_in3, n, 2);    // P_2: out[j*2 + g] = in[g*4 + j]
+        ops.ShuffleAddActivation(a.scratch_8x4, null, a.stage1_block2_in3, n, 2, global::Igcv2.Design.Activation.None);    // P_2: out[j*2 + g] = in[g*4 + j]
         stage1_block2_conv3.Forward(ops, a.stage1_block2_in3, a.stage1_block2_c3, n);    // W_3: 1x1, 4 branches x (2 -> 2)
         stage1_block2_bn3.Forward(ops, a.stage1_block2_c3, a.scratch_8x4, n, training);
-        ops.ChannelShuffle(a.scratch_8x4, a.stage1_block2_out, n, 4);    // P_3: out[j*4 + g] = in[g*2 + j]
-        ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
+        ops.ShuffleAddActivation(a.scratch_8x4, null, a.stage1_block2_out, n, 4, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*4 + g] = in[g*2 + j], then Relu
+
+        return Head(a, n, training);
+    }
+
+    /// <summary>
+    /// The inference pass, one fused step per block: W_l with BN_l folded in, P_l in the write index, the skip and
+    /// the activation in the last store, computed per band of output rows in cache. Forward's unfused steps are its oracle.
+    /// </summary>
+    private global::Igcv2.Tensor Infer(Activations a, int n)
+    {
+        stem_folded.Run(a.Input!, a.stem_out, null, n);    // stem: W (3x3, 3 -> 8) + BN | ReLU
+        stage1_block1_folded.Run(a.stem_out, a.stage1_block1_out, null, n);    // stage1.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage1_block2_folded.Run(a.stage1_block1_out, a.stage1_block2_out, null, n);    // stage1.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        return Head(a, n, training: false);
+    }
+
+    /// <summary>Global average pooling and the classifier; returns the logits [n, classes].</summary>
+    private global::Igcv2.Tensor Head(Activations a, int n, bool training)
+    {
 
         // classifier: global average pool 4x4, FC 8 -> 2
         ops.GlobalAveragePool(a.stage1_block2_out, a.pooled, n);
@@ -159,22 +190,20 @@ partial class GlobalNet : global::Igcv2.IModel
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_8x4_a, n);
 
         // stage1.block2 (Igcv2Block): K = [1, 4, 2], L = 3
-        ops.ReluBackward(a.stage1_block2_out, a.grad_8x4_a, a.grad_8x4_a, n);
-        ops.ChannelShuffle(a.grad_8x4_a, a.grad_8x4_b, n, 2);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage1_block2_out, a.grad_8x4_a, a.grad_8x4_b, null, n, 2, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage1_block2_bn3.Backward(ops, a.stage1_block2_c3, a.grad_8x4_b, a.grad_8x4_a, n);
         stage1_block2_conv3.Backward(ops, a.stage1_block2_in3, a.grad_8x4_a, a.grad_8x4_b, n);
-        ops.ChannelShuffle(a.grad_8x4_b, a.grad_8x4_a, n, 4);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage1_block2_in3, a.grad_8x4_b, a.grad_8x4_a, null, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_8x4_a, a.grad_8x4_b, n);
         stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_8x4_b, a.grad_8x4_a, n);
         stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_8x4_a, a.grad_8x4_b, n);
         stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_8x4_b, a.grad_8x4_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 4, 2], L = 3
-        ops.ReluBackward(a.stage1_block1_out, a.grad_8x4_a, a.grad_8x4_a, n);
-        ops.ChannelShuffle(a.grad_8x4_a, a.grad_8x4_b, n, 2);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_8x4_a, a.grad_8x4_b, null, n, 2, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_8x4_b, a.grad_8x4_a, n);
         stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_8x4_a, a.grad_8x4_b, n);
-        ops.ChannelShuffle(a.grad_8x4_b, a.grad_8x4_a, n, 4);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage1_block1_in3, a.grad_8x4_b, a.grad_8x4_a, null, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_8x4_a, a.grad_8x4_b, n);
         stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_8x4_b, a.grad_8x4_a, n);
         stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_8x4_a, a.grad_8x4_b, n);

@@ -44,6 +44,9 @@ partial class PointwiseSmall : global::Igcv2.IModel
 
     private readonly global::Igcv2.Models.ModelCore<Activations> core;
     private readonly global::Igcv2.Kernels.Ops ops;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stem_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block1_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage2_block1_folded;
     private readonly global::Igcv2.Models.Conv2dLayer stem_conv;
     private readonly global::Igcv2.Models.BatchNormLayer stem_bn;
     private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv1;
@@ -79,6 +82,9 @@ partial class PointwiseSmall : global::Igcv2.IModel
         stage2_block1_conv2 = core.Conv("stage2.block1.conv2", Plan.Blocks[1].Convs[1]);
         stage2_block1_bn2 = core.BatchNorm("stage2.block1.bn2", 64);
         classifier = core.Linear("classifier", 64, 10);
+        stem_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForStem(Plan.Stem!, stem_conv, stem_bn);
+        stage1_block1_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[0], [stage1_block1_conv1, stage1_block1_conv2, stage1_block1_conv3], [stage1_block1_bn1, stage1_block1_bn2, stage1_block1_bn3]);
+        stage2_block1_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[1], [stage2_block1_conv1, stage2_block1_conv2], [stage2_block1_bn1, stage2_block1_bn2]);
     }
 
     /// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>
@@ -97,6 +103,13 @@ partial class PointwiseSmall : global::Igcv2.IModel
 
     public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;
 
+    /// <summary>
+    /// Whether Forward(training: false) runs each block fused (BN folded into the convolutions, the permutations
+    /// in the write index, skip and ReLU in the store) instead of one op per step: on by default on the CPU device
+    /// (IGCV2_FUSED=0 turns it off).
+    /// </summary>
+    public bool FusedInference { get => core.FusedInference; set => core.FusedInference = value; }
+
     /// <summary>When set, Backward also writes <see cref="InputGradient"/>, the loss gradient with respect to the input.</summary>
     public bool ComputeInputGradient { get; set; }
 
@@ -110,6 +123,7 @@ partial class PointwiseSmall : global::Igcv2.IModel
         var a = core.BeginForward(input, training, 3, 16);
         var n = a.N;
         a.Input = input;
+        if (!training && core.FusedInference) return Infer(a, n);
 
         // stem: dense 3x3 conv 3 -> 16, stride 2, 16x16 -> 8x8, BN, ReLU
         stem_conv.Forward(ops, input, a.stem_c, n);
@@ -123,20 +137,37 @@ partial class PointwiseSmall : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 4 branches x (4 -> 4)
         stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_16x4, n, training);
-        ops.ChannelShuffle(a.scratch_16x4, a.stage1_block1_in3, n, 4);    // P_2: out[j*4 + g] = in[g*4 + j]
+        ops.ShuffleAddActivation(a.scratch_16x4, null, a.stage1_block1_in3, n, 4, global::Igcv2.Design.Activation.None);    // P_2: out[j*4 + g] = in[g*4 + j]
         stage1_block1_conv3.Forward(ops, a.stage1_block1_in3, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (4 -> 8)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_32x4, n, training);
-        ops.ChannelShuffle(a.scratch_32x4, a.stage1_block1_out, n, 4);    // P_3: out[j*4 + g] = in[g*8 + j]
-        ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
+        ops.ShuffleAddActivation(a.scratch_32x4, null, a.stage1_block1_out, n, 4, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*4 + g] = in[g*8 + j], then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 32], L = 2, 32 -> 64 channels, 4x4 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block1_out, a.stage2_block1_c1, n);    // W_1: 1x1, 32 branches x (1 -> 1)
         stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.stage2_block1_in2, n, training);
         // P_1: identity (one channel per branch)
         stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 1 branch x (32 -> 64)
-        stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.stage2_block1_out, n, training);
-        // P_2: identity (one branch)
-        ops.Relu(a.stage2_block1_out, a.stage2_block1_out, n);
+        stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_64x4, n, training);
+        ops.ShuffleAddActivation(a.scratch_64x4, null, a.stage2_block1_out, n, 1, global::Igcv2.Design.Activation.Relu);    // P_2: identity, then Relu
+
+        return Head(a, n, training);
+    }
+
+    /// <summary>
+    /// The inference pass, one fused step per block: W_l with BN_l folded in, P_l in the write index, the skip and
+    /// the activation in the last store, computed per band of output rows in cache. Forward's unfused steps are its oracle.
+    /// </summary>
+    private global::Igcv2.Tensor Infer(Activations a, int n)
+    {
+        stem_folded.Run(a.Input!, a.stem_out, null, n);    // stem: W (3x3, 3 -> 16) + BN | ReLU
+        stage1_block1_folded.Run(a.stem_out, a.stage1_block1_out, null, n);    // stage1.block1: W_1 BN_1 Relu | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage2_block1_folded.Run(a.stage1_block1_out, a.stage2_block1_out, null, n);    // stage2.block1: W_1 BN_1 | W_2 BN_2 | Relu
+        return Head(a, n, training: false);
+    }
+
+    /// <summary>Global average pooling and the classifier; returns the logits [n, classes].</summary>
+    private global::Igcv2.Tensor Head(Activations a, int n, bool training)
+    {
 
         // classifier: global average pool 4x4, FC 64 -> 10
         ops.GlobalAveragePool(a.stage2_block1_out, a.pooled, n);
@@ -155,21 +186,20 @@ partial class PointwiseSmall : global::Igcv2.IModel
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_64x4_a, n);
 
         // stage2.block1 (Igcv2Block): K = [1, 32], L = 2
-        ops.ReluBackward(a.stage2_block1_out, a.grad_64x4_a, a.grad_64x4_a, n);
-        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_64x4_a, a.grad_64x4_b, n);
-        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_64x4_b, a.grad_32x4_a, n);
+        ops.ActivationBackwardShuffle(a.stage2_block1_out, a.grad_64x4_a, a.grad_64x4_b, null, n, 64, global::Igcv2.Design.Activation.Relu);    // Relu' and P_2^-1
+        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_64x4_b, a.grad_64x4_a, n);
+        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_64x4_a, a.grad_32x4_a, n);
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_32x4_a, a.grad_32x4_b, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block1_out, a.grad_32x4_b, a.grad_32x4_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 4, 4], L = 3
-        ops.ReluBackward(a.stage1_block1_out, a.grad_32x4_a, a.grad_32x4_a, n);
-        ops.ChannelShuffle(a.grad_32x4_a, a.grad_32x4_b, n, 8);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_32x4_a, a.grad_32x4_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_32x4_b, a.grad_32x4_a, n);
         stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_32x4_a, a.grad_16x4_a, n);
-        ops.ChannelShuffle(a.grad_16x4_a, a.grad_16x4_b, n, 4);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage1_block1_in3, a.grad_16x4_a, a.grad_16x4_b, null, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_16x4_b, a.grad_16x4_a, n);
         stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x4_a, a.grad_16x4_b, n);
-        ops.ReluBackward(a.stage1_block1_in2, a.grad_16x4_b, a.grad_16x4_b, n);    // Relu after BN_1 commutes with P_1
+        ops.ReluBackward(a.stage1_block1_in2, a.grad_16x4_b, a.grad_16x4_b, n);
         stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_16x4_b, a.grad_16x4_a, n);
         stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x4_a, a.grad_16x8_a, n);
 
@@ -193,11 +223,12 @@ partial class PointwiseSmall : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage1_block1_in3;
         public readonly global::Igcv2.Tensor scratch_16x4;
         public readonly global::Igcv2.Tensor stage1_block1_c3;
-        public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor scratch_32x4;
+        public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor stage2_block1_c1;
         public readonly global::Igcv2.Tensor stage2_block1_in2;
         public readonly global::Igcv2.Tensor stage2_block1_c2;
+        public readonly global::Igcv2.Tensor scratch_64x4;
         public readonly global::Igcv2.Tensor stage2_block1_out;
         public readonly global::Igcv2.Tensor pooled;
         public readonly global::Igcv2.Tensor logits;
@@ -223,11 +254,12 @@ partial class PointwiseSmall : global::Igcv2.IModel
             stage1_block1_in3 = device.Allocate(n, 16, 4, 4);
             scratch_16x4 = device.Allocate(n, 16, 4, 4);
             stage1_block1_c3 = device.Allocate(n, 32, 4, 4);
-            stage1_block1_out = device.Allocate(n, 32, 4, 4);
             scratch_32x4 = device.Allocate(n, 32, 4, 4);
+            stage1_block1_out = device.Allocate(n, 32, 4, 4);
             stage2_block1_c1 = device.Allocate(n, 32, 4, 4);
             stage2_block1_in2 = device.Allocate(n, 32, 4, 4);
             stage2_block1_c2 = device.Allocate(n, 64, 4, 4);
+            scratch_64x4 = device.Allocate(n, 64, 4, 4);
             stage2_block1_out = device.Allocate(n, 64, 4, 4);
             pooled = device.Allocate(n, 64);
             logits = device.Allocate(n, 10);
@@ -253,11 +285,12 @@ partial class PointwiseSmall : global::Igcv2.IModel
             stage1_block1_in3.Dispose();
             scratch_16x4.Dispose();
             stage1_block1_c3.Dispose();
-            stage1_block1_out.Dispose();
             scratch_32x4.Dispose();
+            stage1_block1_out.Dispose();
             stage2_block1_c1.Dispose();
             stage2_block1_in2.Dispose();
             stage2_block1_c2.Dispose();
+            scratch_64x4.Dispose();
             stage2_block1_out.Dispose();
             pooled.Dispose();
             logits.Dispose();

@@ -55,6 +55,11 @@ partial class SmallStrided : global::Igcv2.IModel
 
     private readonly global::Igcv2.Models.ModelCore<Activations> core;
     private readonly global::Igcv2.Kernels.Ops ops;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stem_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block1_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block2_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage2_block1_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage2_block2_folded;
     private readonly global::Igcv2.Models.Conv2dLayer stem_conv;
     private readonly global::Igcv2.Models.BatchNormLayer stem_bn;
     private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv1;
@@ -118,6 +123,11 @@ partial class SmallStrided : global::Igcv2.IModel
         stage2_block2_conv3 = core.Conv("stage2.block2.conv3", Plan.Blocks[3].Convs[2]);
         stage2_block2_bn3 = core.BatchNorm("stage2.block2.bn3", 32);
         classifier = core.Linear("classifier", 32, 4);
+        stem_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForStem(Plan.Stem!, stem_conv, stem_bn);
+        stage1_block1_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[0], [stage1_block1_conv1, stage1_block1_conv2, stage1_block1_conv3], [stage1_block1_bn1, stage1_block1_bn2, stage1_block1_bn3]);
+        stage1_block2_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[1], [stage1_block2_conv1, stage1_block2_conv2, stage1_block2_conv3], [stage1_block2_bn1, stage1_block2_bn2, stage1_block2_bn3]);
+        stage2_block1_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[2], [stage2_block1_conv1, stage2_block1_conv2, stage2_block1_conv3], [stage2_block1_bn1, stage2_block1_bn2, stage2_block1_bn3]);
+        stage2_block2_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[3], [stage2_block2_conv1, stage2_block2_conv2, stage2_block2_conv3], [stage2_block2_bn1, stage2_block2_bn2, stage2_block2_bn3]);
     }
 
     /// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>
@@ -136,6 +146,13 @@ partial class SmallStrided : global::Igcv2.IModel
 
     public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;
 
+    /// <summary>
+    /// Whether Forward(training: false) runs each block fused (BN folded into the convolutions, the permutations
+    /// in the write index, skip and ReLU in the store) instead of one op per step: on by default on the CPU device
+    /// (IGCV2_FUSED=0 turns it off).
+    /// </summary>
+    public bool FusedInference { get => core.FusedInference; set => core.FusedInference = value; }
+
     /// <summary>When set, Backward also writes <see cref="InputGradient"/>, the loss gradient with respect to the input.</summary>
     public bool ComputeInputGradient { get; set; }
 
@@ -149,6 +166,7 @@ partial class SmallStrided : global::Igcv2.IModel
         var a = core.BeginForward(input, training, 1, 8);
         var n = a.N;
         a.Input = input;
+        if (!training && core.FusedInference) return Infer(a, n);
 
         // stem: dense 3x3 conv 1 -> 16, stride 1, 8x8 -> 8x8, BN, ReLU
         stem_conv.Forward(ops, input, a.stem_c, n);
@@ -161,11 +179,10 @@ partial class SmallStrided : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 4 branches x (4 -> 4)
         stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_16x8, n, training);
-        ops.ChannelShuffle(a.scratch_16x8, a.stage1_block1_in3, n, 4);    // P_2: out[j*4 + g] = in[g*4 + j]
+        ops.ShuffleAddActivation(a.scratch_16x8, null, a.stage1_block1_in3, n, 4, global::Igcv2.Design.Activation.None);    // P_2: out[j*4 + g] = in[g*4 + j]
         stage1_block1_conv3.Forward(ops, a.stage1_block1_in3, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (4 -> 4)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_16x8, n, training);
-        ops.ChannelShuffle(a.scratch_16x8, a.stage1_block1_out, n, 4);    // P_3: out[j*4 + g] = in[g*4 + j]
-        ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
+        ops.ShuffleAddActivation(a.scratch_16x8, null, a.stage1_block1_out, n, 4, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*4 + g] = in[g*4 + j], then Relu
 
         // stage1.block2 (Igcv2Block): K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1)
@@ -173,12 +190,10 @@ partial class SmallStrided : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage1_block2_conv2.Forward(ops, a.stage1_block2_in2, a.stage1_block2_c2, n);    // W_2: 1x1, 4 branches x (4 -> 4)
         stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_16x8, n, training);
-        ops.ChannelShuffle(a.scratch_16x8, a.stage1_block2_in3, n, 4);    // P_2: out[j*4 + g] = in[g*4 + j]
+        ops.ShuffleAddActivation(a.scratch_16x8, null, a.stage1_block2_in3, n, 4, global::Igcv2.Design.Activation.None);    // P_2: out[j*4 + g] = in[g*4 + j]
         stage1_block2_conv3.Forward(ops, a.stage1_block2_in3, a.stage1_block2_c3, n);    // W_3: 1x1, 4 branches x (4 -> 4)
         stage1_block2_bn3.Forward(ops, a.stage1_block2_c3, a.scratch_16x8, n, training);
-        ops.ChannelShuffle(a.scratch_16x8, a.stage1_block2_out, n, 4);    // P_3: out[j*4 + g] = in[g*4 + j]
-        ops.Add(a.stage1_block2_out, a.stem_out, a.stage1_block2_out, n);    // identity skip from the input of stage1.block1
-        ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
+        ops.ShuffleAddActivation(a.scratch_16x8, a.stem_out, a.stage1_block2_out, n, 4, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*4 + g] = in[g*4 + j], + the identity skip from the input of stage1.block1, then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 8, 4], L = 3, 16 -> 32 channels, 8x8 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1), stride 2
@@ -186,11 +201,10 @@ partial class SmallStrided : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 2 branches x (8 -> 8)
         stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_16x4, n, training);
-        ops.ChannelShuffle(a.scratch_16x4, a.stage2_block1_in3, n, 2);    // P_2: out[j*2 + g] = in[g*8 + j]
+        ops.ShuffleAddActivation(a.scratch_16x4, null, a.stage2_block1_in3, n, 2, global::Igcv2.Design.Activation.None);    // P_2: out[j*2 + g] = in[g*8 + j]
         stage2_block1_conv3.Forward(ops, a.stage2_block1_in3, a.stage2_block1_c3, n);    // W_3: 1x1, 4 branches x (4 -> 8)
         stage2_block1_bn3.Forward(ops, a.stage2_block1_c3, a.scratch_32x4, n, training);
-        ops.ChannelShuffle(a.scratch_32x4, a.stage2_block1_out, n, 4);    // P_3: out[j*4 + g] = in[g*8 + j]
-        ops.Relu(a.stage2_block1_out, a.stage2_block1_out, n);
+        ops.ShuffleAddActivation(a.scratch_32x4, null, a.stage2_block1_out, n, 4, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*4 + g] = in[g*8 + j], then Relu
 
         // stage2.block2 (Igcv2Block): K = [1, 8, 4], L = 3, 32 -> 32 channels, 4x4 -> 4x4
         stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 32 branches x (1 -> 1)
@@ -198,11 +212,31 @@ partial class SmallStrided : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage2_block2_conv2.Forward(ops, a.stage2_block2_in2, a.stage2_block2_c2, n);    // W_2: 1x1, 4 branches x (8 -> 8)
         stage2_block2_bn2.Forward(ops, a.stage2_block2_c2, a.scratch_32x4, n, training);
-        ops.ChannelShuffle(a.scratch_32x4, a.stage2_block2_in3, n, 4);    // P_2: out[j*4 + g] = in[g*8 + j]
+        ops.ShuffleAddActivation(a.scratch_32x4, null, a.stage2_block2_in3, n, 4, global::Igcv2.Design.Activation.None);    // P_2: out[j*4 + g] = in[g*8 + j]
         stage2_block2_conv3.Forward(ops, a.stage2_block2_in3, a.stage2_block2_c3, n);    // W_3: 1x1, 8 branches x (4 -> 4)
         stage2_block2_bn3.Forward(ops, a.stage2_block2_c3, a.scratch_32x4, n, training);
-        ops.ChannelShuffle(a.scratch_32x4, a.stage2_block2_out, n, 8);    // P_3: out[j*8 + g] = in[g*4 + j]
-        ops.Relu(a.stage2_block2_out, a.stage2_block2_out, n);
+        ops.ShuffleAddActivation(a.scratch_32x4, null, a.stage2_block2_out, n, 8, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*8 + g] = in[g*4 + j], then Relu
+
+        return Head(a, n, training);
+    }
+
+    /// <summary>
+    /// The inference pass, one fused step per block: W_l with BN_l folded in, P_l in the write index, the skip and
+    /// the activation in the last store, computed per band of output rows in cache. Forward's unfused steps are its oracle.
+    /// </summary>
+    private global::Igcv2.Tensor Infer(Activations a, int n)
+    {
+        stem_folded.Run(a.Input!, a.stem_out, null, n);    // stem: W (3x3, 1 -> 16) + BN | ReLU
+        stage1_block1_folded.Run(a.stem_out, a.stage1_block1_out, null, n);    // stage1.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage1_block2_folded.Run(a.stage1_block1_out, a.stage1_block2_out, a.stem_out, n);    // stage1.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage2_block1_folded.Run(a.stage1_block2_out, a.stage2_block1_out, null, n);    // stage2.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage2_block2_folded.Run(a.stage2_block1_out, a.stage2_block2_out, null, n);    // stage2.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        return Head(a, n, training: false);
+    }
+
+    /// <summary>Global average pooling and the classifier; returns the logits [n, classes].</summary>
+    private global::Igcv2.Tensor Head(Activations a, int n, bool training)
+    {
 
         // classifier: global average pool 4x4, FC 32 -> 4
         ops.GlobalAveragePool(a.stage2_block2_out, a.pooled, n);
@@ -221,55 +255,50 @@ partial class SmallStrided : global::Igcv2.IModel
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_32x4_a, n);
 
         // stage2.block2 (Igcv2Block): K = [1, 8, 4], L = 3
-        ops.ReluBackward(a.stage2_block2_out, a.grad_32x4_a, a.grad_32x4_a, n);
-        ops.ChannelShuffle(a.grad_32x4_a, a.grad_32x4_b, n, 4);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage2_block2_out, a.grad_32x4_a, a.grad_32x4_b, null, n, 4, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage2_block2_bn3.Backward(ops, a.stage2_block2_c3, a.grad_32x4_b, a.grad_32x4_a, n);
         stage2_block2_conv3.Backward(ops, a.stage2_block2_in3, a.grad_32x4_a, a.grad_32x4_b, n);
-        ops.ChannelShuffle(a.grad_32x4_b, a.grad_32x4_a, n, 8);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage2_block2_in3, a.grad_32x4_b, a.grad_32x4_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage2_block2_bn2.Backward(ops, a.stage2_block2_c2, a.grad_32x4_a, a.grad_32x4_b, n);
         stage2_block2_conv2.Backward(ops, a.stage2_block2_in2, a.grad_32x4_b, a.grad_32x4_a, n);
         stage2_block2_bn1.Backward(ops, a.stage2_block2_c1, a.grad_32x4_a, a.grad_32x4_b, n);
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_32x4_b, a.grad_32x4_a, n);
 
         // stage2.block1 (Igcv2Block): K = [1, 8, 4], L = 3
-        ops.ReluBackward(a.stage2_block1_out, a.grad_32x4_a, a.grad_32x4_a, n);
-        ops.ChannelShuffle(a.grad_32x4_a, a.grad_32x4_b, n, 8);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage2_block1_out, a.grad_32x4_a, a.grad_32x4_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage2_block1_bn3.Backward(ops, a.stage2_block1_c3, a.grad_32x4_b, a.grad_32x4_a, n);
         stage2_block1_conv3.Backward(ops, a.stage2_block1_in3, a.grad_32x4_a, a.grad_16x4_a, n);
-        ops.ChannelShuffle(a.grad_16x4_a, a.grad_16x4_b, n, 8);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage2_block1_in3, a.grad_16x4_a, a.grad_16x4_b, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_16x4_b, a.grad_16x4_a, n);
         stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_16x4_a, a.grad_16x4_b, n);
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_16x4_b, a.grad_16x4_a, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_16x4_a, a.grad_16x8_a, n);
 
         // stage1.block2 (Igcv2Block): K = [1, 4, 4], L = 3
-        ops.ReluBackward(a.stage1_block2_out, a.grad_16x8_a, a.grad_16x8_a, n);
-        ops.Copy(a.grad_16x8_a, a.grad_16x8_b);    // the skip's share, added at the input of stage1.block1
-        ops.ChannelShuffle(a.grad_16x8_a, a.grad_16x8_c, n, 4);    // P_3^-1
-        stage1_block2_bn3.Backward(ops, a.stage1_block2_c3, a.grad_16x8_c, a.grad_16x8_a, n);
-        stage1_block2_conv3.Backward(ops, a.stage1_block2_in3, a.grad_16x8_a, a.grad_16x8_c, n);
-        ops.ChannelShuffle(a.grad_16x8_c, a.grad_16x8_a, n, 4);    // P_2^-1
-        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_16x8_a, a.grad_16x8_c, n);
-        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_16x8_c, a.grad_16x8_a, n);
-        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_16x8_a, a.grad_16x8_c, n);
-        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_16x8_c, a.grad_16x8_a, n);
+        ops.ActivationBackwardShuffle(a.stage1_block2_out, a.grad_16x8_a, a.grad_16x8_b, a.grad_16x8_c, n, 4, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage1.block1
+        stage1_block2_bn3.Backward(ops, a.stage1_block2_c3, a.grad_16x8_b, a.grad_16x8_a, n);
+        stage1_block2_conv3.Backward(ops, a.stage1_block2_in3, a.grad_16x8_a, a.grad_16x8_b, n);
+        ops.ActivationBackwardShuffle(a.stage1_block2_in3, a.grad_16x8_b, a.grad_16x8_a, null, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1
+        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_16x8_a, a.grad_16x8_b, n);
+        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_16x8_b, a.grad_16x8_a, n);
+        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_16x8_a, a.grad_16x8_b, n);
+        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_16x8_b, a.grad_16x8_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 4, 4], L = 3
-        ops.ReluBackward(a.stage1_block1_out, a.grad_16x8_a, a.grad_16x8_a, n);
-        ops.ChannelShuffle(a.grad_16x8_a, a.grad_16x8_c, n, 4);    // P_3^-1
-        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_16x8_c, a.grad_16x8_a, n);
-        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_16x8_a, a.grad_16x8_c, n);
-        ops.ChannelShuffle(a.grad_16x8_c, a.grad_16x8_a, n, 4);    // P_2^-1
-        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_16x8_a, a.grad_16x8_c, n);
-        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x8_c, a.grad_16x8_a, n);
-        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_16x8_a, a.grad_16x8_c, n);
-        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x8_c, a.grad_16x8_a, n);
-        ops.Add(a.grad_16x8_a, a.grad_16x8_b, a.grad_16x8_a, n);    // plus the skip's share
+        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_16x8_a, a.grad_16x8_b, null, n, 4, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
+        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_16x8_b, a.grad_16x8_a, n);
+        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_16x8_a, a.grad_16x8_b, n);
+        ops.ActivationBackwardShuffle(a.stage1_block1_in3, a.grad_16x8_b, a.grad_16x8_a, null, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_16x8_a, a.grad_16x8_b, n);
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x8_b, a.grad_16x8_a, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_16x8_a, a.grad_16x8_b, n);
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x8_b, a.grad_16x8_a, n);
+        ops.Add(a.grad_16x8_a, a.grad_16x8_c, a.grad_16x8_a, n);    // plus the skip's share
 
         // stem
         ops.ReluBackward(a.stem_out, a.grad_16x8_a, a.grad_16x8_a, n);
-        stem_bn.Backward(ops, a.stem_c, a.grad_16x8_a, a.grad_16x8_b, n);
-        stem_conv.Backward(ops, a.Input!, a.grad_16x8_b, ComputeInputGradient ? a.input_grad : null, n);
+        stem_bn.Backward(ops, a.stem_c, a.grad_16x8_a, a.grad_16x8_c, n);
+        stem_conv.Backward(ops, a.Input!, a.grad_16x8_c, ComputeInputGradient ? a.input_grad : null, n);
         InputGradient = ComputeInputGradient ? a.input_grad : null;
     }
 
@@ -299,8 +328,8 @@ partial class SmallStrided : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage2_block1_in3;
         public readonly global::Igcv2.Tensor scratch_16x4;
         public readonly global::Igcv2.Tensor stage2_block1_c3;
-        public readonly global::Igcv2.Tensor stage2_block1_out;
         public readonly global::Igcv2.Tensor scratch_32x4;
+        public readonly global::Igcv2.Tensor stage2_block1_out;
         public readonly global::Igcv2.Tensor stage2_block2_c1;
         public readonly global::Igcv2.Tensor stage2_block2_in2;
         public readonly global::Igcv2.Tensor stage2_block2_c2;
@@ -343,8 +372,8 @@ partial class SmallStrided : global::Igcv2.IModel
             stage2_block1_in3 = device.Allocate(n, 16, 4, 4);
             scratch_16x4 = device.Allocate(n, 16, 4, 4);
             stage2_block1_c3 = device.Allocate(n, 32, 4, 4);
-            stage2_block1_out = device.Allocate(n, 32, 4, 4);
             scratch_32x4 = device.Allocate(n, 32, 4, 4);
+            stage2_block1_out = device.Allocate(n, 32, 4, 4);
             stage2_block2_c1 = device.Allocate(n, 32, 4, 4);
             stage2_block2_in2 = device.Allocate(n, 32, 4, 4);
             stage2_block2_c2 = device.Allocate(n, 32, 4, 4);
@@ -387,8 +416,8 @@ partial class SmallStrided : global::Igcv2.IModel
             stage2_block1_in3.Dispose();
             scratch_16x4.Dispose();
             stage2_block1_c3.Dispose();
-            stage2_block1_out.Dispose();
             scratch_32x4.Dispose();
+            stage2_block1_out.Dispose();
             stage2_block2_c1.Dispose();
             stage2_block2_in2.Dispose();
             stage2_block2_c2.Dispose();

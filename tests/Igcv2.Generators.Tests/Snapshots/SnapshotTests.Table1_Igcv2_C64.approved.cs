@@ -126,6 +126,25 @@ partial class Igcv2C64 : global::Igcv2.IModel
 
     private readonly global::Igcv2.Models.ModelCore<Activations> core;
     private readonly global::Igcv2.Kernels.Ops ops;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stem_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block1_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block2_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block3_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block4_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block5_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block6_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage2_block1_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage2_block2_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage2_block3_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage2_block4_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage2_block5_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage2_block6_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage3_block1_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage3_block2_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage3_block3_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage3_block4_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage3_block5_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage3_block6_folded;
     private readonly global::Igcv2.Models.Conv2dLayer stem_conv;
     private readonly global::Igcv2.Models.BatchNormLayer stem_bn;
     private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv1;
@@ -357,6 +376,25 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage3_block6_conv3 = core.Conv("stage3.block6.conv3", Plan.Blocks[17].Convs[2]);
         stage3_block6_bn3 = core.BatchNorm("stage3.block6.bn3", 256);
         classifier = core.Linear("classifier", 256, 100);
+        stem_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForStem(Plan.Stem!, stem_conv, stem_bn);
+        stage1_block1_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[0], [stage1_block1_conv1, stage1_block1_conv2, stage1_block1_conv3], [stage1_block1_bn1, stage1_block1_bn2, stage1_block1_bn3]);
+        stage1_block2_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[1], [stage1_block2_conv1, stage1_block2_conv2, stage1_block2_conv3], [stage1_block2_bn1, stage1_block2_bn2, stage1_block2_bn3]);
+        stage1_block3_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[2], [stage1_block3_conv1, stage1_block3_conv2, stage1_block3_conv3], [stage1_block3_bn1, stage1_block3_bn2, stage1_block3_bn3]);
+        stage1_block4_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[3], [stage1_block4_conv1, stage1_block4_conv2, stage1_block4_conv3], [stage1_block4_bn1, stage1_block4_bn2, stage1_block4_bn3]);
+        stage1_block5_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[4], [stage1_block5_conv1, stage1_block5_conv2, stage1_block5_conv3], [stage1_block5_bn1, stage1_block5_bn2, stage1_block5_bn3]);
+        stage1_block6_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[5], [stage1_block6_conv1, stage1_block6_conv2, stage1_block6_conv3], [stage1_block6_bn1, stage1_block6_bn2, stage1_block6_bn3]);
+        stage2_block1_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[6], [stage2_block1_conv1, stage2_block1_conv2, stage2_block1_conv3], [stage2_block1_bn1, stage2_block1_bn2, stage2_block1_bn3]);
+        stage2_block2_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[7], [stage2_block2_conv1, stage2_block2_conv2, stage2_block2_conv3], [stage2_block2_bn1, stage2_block2_bn2, stage2_block2_bn3]);
+        stage2_block3_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[8], [stage2_block3_conv1, stage2_block3_conv2, stage2_block3_conv3], [stage2_block3_bn1, stage2_block3_bn2, stage2_block3_bn3]);
+        stage2_block4_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[9], [stage2_block4_conv1, stage2_block4_conv2, stage2_block4_conv3], [stage2_block4_bn1, stage2_block4_bn2, stage2_block4_bn3]);
+        stage2_block5_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[10], [stage2_block5_conv1, stage2_block5_conv2, stage2_block5_conv3], [stage2_block5_bn1, stage2_block5_bn2, stage2_block5_bn3]);
+        stage2_block6_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[11], [stage2_block6_conv1, stage2_block6_conv2, stage2_block6_conv3], [stage2_block6_bn1, stage2_block6_bn2, stage2_block6_bn3]);
+        stage3_block1_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[12], [stage3_block1_conv1, stage3_block1_conv2, stage3_block1_conv3], [stage3_block1_bn1, stage3_block1_bn2, stage3_block1_bn3]);
+        stage3_block2_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[13], [stage3_block2_conv1, stage3_block2_conv2, stage3_block2_conv3], [stage3_block2_bn1, stage3_block2_bn2, stage3_block2_bn3]);
+        stage3_block3_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[14], [stage3_block3_conv1, stage3_block3_conv2, stage3_block3_conv3], [stage3_block3_bn1, stage3_block3_bn2, stage3_block3_bn3]);
+        stage3_block4_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[15], [stage3_block4_conv1, stage3_block4_conv2, stage3_block4_conv3], [stage3_block4_bn1, stage3_block4_bn2, stage3_block4_bn3]);
+        stage3_block5_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[16], [stage3_block5_conv1, stage3_block5_conv2, stage3_block5_conv3], [stage3_block5_bn1, stage3_block5_bn2, stage3_block5_bn3]);
+        stage3_block6_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[17], [stage3_block6_conv1, stage3_block6_conv2, stage3_block6_conv3], [stage3_block6_bn1, stage3_block6_bn2, stage3_block6_bn3]);
     }
 
     /// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>
@@ -375,6 +413,13 @@ partial class Igcv2C64 : global::Igcv2.IModel
 
     public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;
 
+    /// <summary>
+    /// Whether Forward(training: false) runs each block fused (BN folded into the convolutions, the permutations
+    /// in the write index, skip and ReLU in the store) instead of one op per step: on by default on the CPU device
+    /// (IGCV2_FUSED=0 turns it off).
+    /// </summary>
+    public bool FusedInference { get => core.FusedInference; set => core.FusedInference = value; }
+
     /// <summary>When set, Backward also writes <see cref="InputGradient"/>, the loss gradient with respect to the input.</summary>
     public bool ComputeInputGradient { get; set; }
 
@@ -388,6 +433,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         var a = core.BeginForward(input, training, 3, 32);
         var n = a.N;
         a.Input = input;
+        if (!training && core.FusedInference) return Infer(a, n);
 
         // stem: dense 3x3 conv 3 -> 64, stride 1, 32x32 -> 32x32, BN, ReLU
         stem_conv.Forward(ops, input, a.stem_c, n);
@@ -400,11 +446,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
         stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_64x32, n, training);
-        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block1_in3, n, 8);    // P_2: out[j*8 + g] = in[g*8 + j]
+        ops.ShuffleAddActivation(a.scratch_64x32, null, a.stage1_block1_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*8 + j]
         stage1_block1_conv3.Forward(ops, a.stage1_block1_in3, a.stage1_block1_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_64x32, n, training);
-        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block1_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
-        ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
+        ops.ShuffleAddActivation(a.scratch_64x32, null, a.stage1_block1_out, n, 8, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*8 + g] = in[g*8 + j], then Relu
 
         // stage1.block2 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
@@ -412,12 +457,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage1_block2_conv2.Forward(ops, a.stage1_block2_in2, a.stage1_block2_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
         stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_64x32, n, training);
-        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block2_in3, n, 8);    // P_2: out[j*8 + g] = in[g*8 + j]
+        ops.ShuffleAddActivation(a.scratch_64x32, null, a.stage1_block2_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*8 + j]
         stage1_block2_conv3.Forward(ops, a.stage1_block2_in3, a.stage1_block2_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block2_bn3.Forward(ops, a.stage1_block2_c3, a.scratch_64x32, n, training);
-        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block2_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
-        ops.Add(a.stage1_block2_out, a.stem_out, a.stage1_block2_out, n);    // identity skip from the input of stage1.block1
-        ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
+        ops.ShuffleAddActivation(a.scratch_64x32, a.stem_out, a.stage1_block2_out, n, 8, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*8 + g] = in[g*8 + j], + the identity skip from the input of stage1.block1, then Relu
 
         // stage1.block3 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block3_conv1.Forward(ops, a.stage1_block2_out, a.stage1_block3_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
@@ -425,11 +468,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage1_block3_conv2.Forward(ops, a.stage1_block3_in2, a.stage1_block3_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
         stage1_block3_bn2.Forward(ops, a.stage1_block3_c2, a.scratch_64x32, n, training);
-        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block3_in3, n, 8);    // P_2: out[j*8 + g] = in[g*8 + j]
+        ops.ShuffleAddActivation(a.scratch_64x32, null, a.stage1_block3_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*8 + j]
         stage1_block3_conv3.Forward(ops, a.stage1_block3_in3, a.stage1_block3_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block3_bn3.Forward(ops, a.stage1_block3_c3, a.scratch_64x32, n, training);
-        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block3_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
-        ops.Relu(a.stage1_block3_out, a.stage1_block3_out, n);
+        ops.ShuffleAddActivation(a.scratch_64x32, null, a.stage1_block3_out, n, 8, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*8 + g] = in[g*8 + j], then Relu
 
         // stage1.block4 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block4_conv1.Forward(ops, a.stage1_block3_out, a.stage1_block4_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
@@ -437,12 +479,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage1_block4_conv2.Forward(ops, a.stage1_block4_in2, a.stage1_block4_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
         stage1_block4_bn2.Forward(ops, a.stage1_block4_c2, a.scratch_64x32, n, training);
-        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block4_in3, n, 8);    // P_2: out[j*8 + g] = in[g*8 + j]
+        ops.ShuffleAddActivation(a.scratch_64x32, null, a.stage1_block4_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*8 + j]
         stage1_block4_conv3.Forward(ops, a.stage1_block4_in3, a.stage1_block4_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block4_bn3.Forward(ops, a.stage1_block4_c3, a.scratch_64x32, n, training);
-        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block4_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
-        ops.Add(a.stage1_block4_out, a.stage1_block2_out, a.stage1_block4_out, n);    // identity skip from the input of stage1.block3
-        ops.Relu(a.stage1_block4_out, a.stage1_block4_out, n);
+        ops.ShuffleAddActivation(a.scratch_64x32, a.stage1_block2_out, a.stage1_block4_out, n, 8, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*8 + g] = in[g*8 + j], + the identity skip from the input of stage1.block3, then Relu
 
         // stage1.block5 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block5_conv1.Forward(ops, a.stage1_block4_out, a.stage1_block5_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
@@ -450,11 +490,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage1_block5_conv2.Forward(ops, a.stage1_block5_in2, a.stage1_block5_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
         stage1_block5_bn2.Forward(ops, a.stage1_block5_c2, a.scratch_64x32, n, training);
-        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block5_in3, n, 8);    // P_2: out[j*8 + g] = in[g*8 + j]
+        ops.ShuffleAddActivation(a.scratch_64x32, null, a.stage1_block5_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*8 + j]
         stage1_block5_conv3.Forward(ops, a.stage1_block5_in3, a.stage1_block5_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block5_bn3.Forward(ops, a.stage1_block5_c3, a.scratch_64x32, n, training);
-        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block5_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
-        ops.Relu(a.stage1_block5_out, a.stage1_block5_out, n);
+        ops.ShuffleAddActivation(a.scratch_64x32, null, a.stage1_block5_out, n, 8, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*8 + g] = in[g*8 + j], then Relu
 
         // stage1.block6 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block6_conv1.Forward(ops, a.stage1_block5_out, a.stage1_block6_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
@@ -462,12 +501,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage1_block6_conv2.Forward(ops, a.stage1_block6_in2, a.stage1_block6_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
         stage1_block6_bn2.Forward(ops, a.stage1_block6_c2, a.scratch_64x32, n, training);
-        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block6_in3, n, 8);    // P_2: out[j*8 + g] = in[g*8 + j]
+        ops.ShuffleAddActivation(a.scratch_64x32, null, a.stage1_block6_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*8 + j]
         stage1_block6_conv3.Forward(ops, a.stage1_block6_in3, a.stage1_block6_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block6_bn3.Forward(ops, a.stage1_block6_c3, a.scratch_64x32, n, training);
-        ops.ChannelShuffle(a.scratch_64x32, a.stage1_block6_out, n, 8);    // P_3: out[j*8 + g] = in[g*8 + j]
-        ops.Add(a.stage1_block6_out, a.stage1_block4_out, a.stage1_block6_out, n);    // identity skip from the input of stage1.block5
-        ops.Relu(a.stage1_block6_out, a.stage1_block6_out, n);
+        ops.ShuffleAddActivation(a.scratch_64x32, a.stage1_block4_out, a.stage1_block6_out, n, 8, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*8 + g] = in[g*8 + j], + the identity skip from the input of stage1.block5, then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 16, 8], L = 3, 64 -> 128 channels, 32x32 -> 16x16
         stage2_block1_conv1.Forward(ops, a.stage1_block6_out, a.stage2_block1_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1), stride 2
@@ -475,11 +512,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 4 branches x (16 -> 16)
         stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_64x16, n, training);
-        ops.ChannelShuffle(a.scratch_64x16, a.stage2_block1_in3, n, 4);    // P_2: out[j*4 + g] = in[g*16 + j]
+        ops.ShuffleAddActivation(a.scratch_64x16, null, a.stage2_block1_in3, n, 4, global::Igcv2.Design.Activation.None);    // P_2: out[j*4 + g] = in[g*16 + j]
         stage2_block1_conv3.Forward(ops, a.stage2_block1_in3, a.stage2_block1_c3, n);    // W_3: 1x1, 8 branches x (8 -> 16)
         stage2_block1_bn3.Forward(ops, a.stage2_block1_c3, a.scratch_128x16, n, training);
-        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block1_out, n, 8);    // P_3: out[j*8 + g] = in[g*16 + j]
-        ops.Relu(a.stage2_block1_out, a.stage2_block1_out, n);
+        ops.ShuffleAddActivation(a.scratch_128x16, null, a.stage2_block1_out, n, 8, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*8 + g] = in[g*16 + j], then Relu
 
         // stage2.block2 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
@@ -487,11 +523,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage2_block2_conv2.Forward(ops, a.stage2_block2_in2, a.stage2_block2_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
         stage2_block2_bn2.Forward(ops, a.stage2_block2_c2, a.scratch_128x16, n, training);
-        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block2_in3, n, 8);    // P_2: out[j*8 + g] = in[g*16 + j]
+        ops.ShuffleAddActivation(a.scratch_128x16, null, a.stage2_block2_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*16 + j]
         stage2_block2_conv3.Forward(ops, a.stage2_block2_in3, a.stage2_block2_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block2_bn3.Forward(ops, a.stage2_block2_c3, a.scratch_128x16, n, training);
-        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block2_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
-        ops.Relu(a.stage2_block2_out, a.stage2_block2_out, n);
+        ops.ShuffleAddActivation(a.scratch_128x16, null, a.stage2_block2_out, n, 16, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*16 + g] = in[g*8 + j], then Relu
 
         // stage2.block3 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block3_conv1.Forward(ops, a.stage2_block2_out, a.stage2_block3_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
@@ -499,11 +534,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage2_block3_conv2.Forward(ops, a.stage2_block3_in2, a.stage2_block3_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
         stage2_block3_bn2.Forward(ops, a.stage2_block3_c2, a.scratch_128x16, n, training);
-        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block3_in3, n, 8);    // P_2: out[j*8 + g] = in[g*16 + j]
+        ops.ShuffleAddActivation(a.scratch_128x16, null, a.stage2_block3_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*16 + j]
         stage2_block3_conv3.Forward(ops, a.stage2_block3_in3, a.stage2_block3_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block3_bn3.Forward(ops, a.stage2_block3_c3, a.scratch_128x16, n, training);
-        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block3_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
-        ops.Relu(a.stage2_block3_out, a.stage2_block3_out, n);
+        ops.ShuffleAddActivation(a.scratch_128x16, null, a.stage2_block3_out, n, 16, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*16 + g] = in[g*8 + j], then Relu
 
         // stage2.block4 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block4_conv1.Forward(ops, a.stage2_block3_out, a.stage2_block4_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
@@ -511,12 +545,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage2_block4_conv2.Forward(ops, a.stage2_block4_in2, a.stage2_block4_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
         stage2_block4_bn2.Forward(ops, a.stage2_block4_c2, a.scratch_128x16, n, training);
-        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block4_in3, n, 8);    // P_2: out[j*8 + g] = in[g*16 + j]
+        ops.ShuffleAddActivation(a.scratch_128x16, null, a.stage2_block4_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*16 + j]
         stage2_block4_conv3.Forward(ops, a.stage2_block4_in3, a.stage2_block4_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block4_bn3.Forward(ops, a.stage2_block4_c3, a.scratch_128x16, n, training);
-        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block4_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
-        ops.Add(a.stage2_block4_out, a.stage2_block2_out, a.stage2_block4_out, n);    // identity skip from the input of stage2.block3
-        ops.Relu(a.stage2_block4_out, a.stage2_block4_out, n);
+        ops.ShuffleAddActivation(a.scratch_128x16, a.stage2_block2_out, a.stage2_block4_out, n, 16, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*16 + g] = in[g*8 + j], + the identity skip from the input of stage2.block3, then Relu
 
         // stage2.block5 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block5_conv1.Forward(ops, a.stage2_block4_out, a.stage2_block5_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
@@ -524,11 +556,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage2_block5_conv2.Forward(ops, a.stage2_block5_in2, a.stage2_block5_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
         stage2_block5_bn2.Forward(ops, a.stage2_block5_c2, a.scratch_128x16, n, training);
-        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block5_in3, n, 8);    // P_2: out[j*8 + g] = in[g*16 + j]
+        ops.ShuffleAddActivation(a.scratch_128x16, null, a.stage2_block5_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*16 + j]
         stage2_block5_conv3.Forward(ops, a.stage2_block5_in3, a.stage2_block5_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block5_bn3.Forward(ops, a.stage2_block5_c3, a.scratch_128x16, n, training);
-        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block5_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
-        ops.Relu(a.stage2_block5_out, a.stage2_block5_out, n);
+        ops.ShuffleAddActivation(a.scratch_128x16, null, a.stage2_block5_out, n, 16, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*16 + g] = in[g*8 + j], then Relu
 
         // stage2.block6 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block6_conv1.Forward(ops, a.stage2_block5_out, a.stage2_block6_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
@@ -536,12 +567,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage2_block6_conv2.Forward(ops, a.stage2_block6_in2, a.stage2_block6_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
         stage2_block6_bn2.Forward(ops, a.stage2_block6_c2, a.scratch_128x16, n, training);
-        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block6_in3, n, 8);    // P_2: out[j*8 + g] = in[g*16 + j]
+        ops.ShuffleAddActivation(a.scratch_128x16, null, a.stage2_block6_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*16 + j]
         stage2_block6_conv3.Forward(ops, a.stage2_block6_in3, a.stage2_block6_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block6_bn3.Forward(ops, a.stage2_block6_c3, a.scratch_128x16, n, training);
-        ops.ChannelShuffle(a.scratch_128x16, a.stage2_block6_out, n, 16);    // P_3: out[j*16 + g] = in[g*8 + j]
-        ops.Add(a.stage2_block6_out, a.stage2_block4_out, a.stage2_block6_out, n);    // identity skip from the input of stage2.block5
-        ops.Relu(a.stage2_block6_out, a.stage2_block6_out, n);
+        ops.ShuffleAddActivation(a.scratch_128x16, a.stage2_block4_out, a.stage2_block6_out, n, 16, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*16 + g] = in[g*8 + j], + the identity skip from the input of stage2.block5, then Relu
 
         // stage3.block1 (Igcv2Block): K = [1, 32, 8], L = 3, 128 -> 256 channels, 16x16 -> 8x8
         stage3_block1_conv1.Forward(ops, a.stage2_block6_out, a.stage3_block1_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1), stride 2
@@ -549,11 +578,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage3_block1_conv2.Forward(ops, a.stage3_block1_in2, a.stage3_block1_c2, n);    // W_2: 1x1, 4 branches x (32 -> 32)
         stage3_block1_bn2.Forward(ops, a.stage3_block1_c2, a.scratch_128x8, n, training);
-        ops.ChannelShuffle(a.scratch_128x8, a.stage3_block1_in3, n, 4);    // P_2: out[j*4 + g] = in[g*32 + j]
+        ops.ShuffleAddActivation(a.scratch_128x8, null, a.stage3_block1_in3, n, 4, global::Igcv2.Design.Activation.None);    // P_2: out[j*4 + g] = in[g*32 + j]
         stage3_block1_conv3.Forward(ops, a.stage3_block1_in3, a.stage3_block1_c3, n);    // W_3: 1x1, 16 branches x (8 -> 16)
         stage3_block1_bn3.Forward(ops, a.stage3_block1_c3, a.scratch_256x8, n, training);
-        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block1_out, n, 16);    // P_3: out[j*16 + g] = in[g*16 + j]
-        ops.Relu(a.stage3_block1_out, a.stage3_block1_out, n);
+        ops.ShuffleAddActivation(a.scratch_256x8, null, a.stage3_block1_out, n, 16, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*16 + g] = in[g*16 + j], then Relu
 
         // stage3.block2 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block2_conv1.Forward(ops, a.stage3_block1_out, a.stage3_block2_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
@@ -561,11 +589,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage3_block2_conv2.Forward(ops, a.stage3_block2_in2, a.stage3_block2_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
         stage3_block2_bn2.Forward(ops, a.stage3_block2_c2, a.scratch_256x8, n, training);
-        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block2_in3, n, 8);    // P_2: out[j*8 + g] = in[g*32 + j]
+        ops.ShuffleAddActivation(a.scratch_256x8, null, a.stage3_block2_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*32 + j]
         stage3_block2_conv3.Forward(ops, a.stage3_block2_in3, a.stage3_block2_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block2_bn3.Forward(ops, a.stage3_block2_c3, a.scratch_256x8, n, training);
-        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block2_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
-        ops.Relu(a.stage3_block2_out, a.stage3_block2_out, n);
+        ops.ShuffleAddActivation(a.scratch_256x8, null, a.stage3_block2_out, n, 32, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*32 + g] = in[g*8 + j], then Relu
 
         // stage3.block3 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block3_conv1.Forward(ops, a.stage3_block2_out, a.stage3_block3_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
@@ -573,11 +600,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage3_block3_conv2.Forward(ops, a.stage3_block3_in2, a.stage3_block3_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
         stage3_block3_bn2.Forward(ops, a.stage3_block3_c2, a.scratch_256x8, n, training);
-        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block3_in3, n, 8);    // P_2: out[j*8 + g] = in[g*32 + j]
+        ops.ShuffleAddActivation(a.scratch_256x8, null, a.stage3_block3_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*32 + j]
         stage3_block3_conv3.Forward(ops, a.stage3_block3_in3, a.stage3_block3_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block3_bn3.Forward(ops, a.stage3_block3_c3, a.scratch_256x8, n, training);
-        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block3_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
-        ops.Relu(a.stage3_block3_out, a.stage3_block3_out, n);
+        ops.ShuffleAddActivation(a.scratch_256x8, null, a.stage3_block3_out, n, 32, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*32 + g] = in[g*8 + j], then Relu
 
         // stage3.block4 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block4_conv1.Forward(ops, a.stage3_block3_out, a.stage3_block4_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
@@ -585,12 +611,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage3_block4_conv2.Forward(ops, a.stage3_block4_in2, a.stage3_block4_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
         stage3_block4_bn2.Forward(ops, a.stage3_block4_c2, a.scratch_256x8, n, training);
-        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block4_in3, n, 8);    // P_2: out[j*8 + g] = in[g*32 + j]
+        ops.ShuffleAddActivation(a.scratch_256x8, null, a.stage3_block4_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*32 + j]
         stage3_block4_conv3.Forward(ops, a.stage3_block4_in3, a.stage3_block4_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block4_bn3.Forward(ops, a.stage3_block4_c3, a.scratch_256x8, n, training);
-        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block4_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
-        ops.Add(a.stage3_block4_out, a.stage3_block2_out, a.stage3_block4_out, n);    // identity skip from the input of stage3.block3
-        ops.Relu(a.stage3_block4_out, a.stage3_block4_out, n);
+        ops.ShuffleAddActivation(a.scratch_256x8, a.stage3_block2_out, a.stage3_block4_out, n, 32, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*32 + g] = in[g*8 + j], + the identity skip from the input of stage3.block3, then Relu
 
         // stage3.block5 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block5_conv1.Forward(ops, a.stage3_block4_out, a.stage3_block5_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
@@ -598,11 +622,10 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage3_block5_conv2.Forward(ops, a.stage3_block5_in2, a.stage3_block5_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
         stage3_block5_bn2.Forward(ops, a.stage3_block5_c2, a.scratch_256x8, n, training);
-        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block5_in3, n, 8);    // P_2: out[j*8 + g] = in[g*32 + j]
+        ops.ShuffleAddActivation(a.scratch_256x8, null, a.stage3_block5_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*32 + j]
         stage3_block5_conv3.Forward(ops, a.stage3_block5_in3, a.stage3_block5_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block5_bn3.Forward(ops, a.stage3_block5_c3, a.scratch_256x8, n, training);
-        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block5_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
-        ops.Relu(a.stage3_block5_out, a.stage3_block5_out, n);
+        ops.ShuffleAddActivation(a.scratch_256x8, null, a.stage3_block5_out, n, 32, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*32 + g] = in[g*8 + j], then Relu
 
         // stage3.block6 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block6_conv1.Forward(ops, a.stage3_block5_out, a.stage3_block6_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
@@ -610,12 +633,45 @@ partial class Igcv2C64 : global::Igcv2.IModel
         // P_1: identity (one channel per branch)
         stage3_block6_conv2.Forward(ops, a.stage3_block6_in2, a.stage3_block6_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
         stage3_block6_bn2.Forward(ops, a.stage3_block6_c2, a.scratch_256x8, n, training);
-        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block6_in3, n, 8);    // P_2: out[j*8 + g] = in[g*32 + j]
+        ops.ShuffleAddActivation(a.scratch_256x8, null, a.stage3_block6_in3, n, 8, global::Igcv2.Design.Activation.None);    // P_2: out[j*8 + g] = in[g*32 + j]
         stage3_block6_conv3.Forward(ops, a.stage3_block6_in3, a.stage3_block6_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block6_bn3.Forward(ops, a.stage3_block6_c3, a.scratch_256x8, n, training);
-        ops.ChannelShuffle(a.scratch_256x8, a.stage3_block6_out, n, 32);    // P_3: out[j*32 + g] = in[g*8 + j]
-        ops.Add(a.stage3_block6_out, a.stage3_block4_out, a.stage3_block6_out, n);    // identity skip from the input of stage3.block5
-        ops.Relu(a.stage3_block6_out, a.stage3_block6_out, n);
+        ops.ShuffleAddActivation(a.scratch_256x8, a.stage3_block4_out, a.stage3_block6_out, n, 32, global::Igcv2.Design.Activation.Relu);    // P_3: out[j*32 + g] = in[g*8 + j], + the identity skip from the input of stage3.block5, then Relu
+
+        return Head(a, n, training);
+    }
+
+    /// <summary>
+    /// The inference pass, one fused step per block: W_l with BN_l folded in, P_l in the write index, the skip and
+    /// the activation in the last store, computed per band of output rows in cache. Forward's unfused steps are its oracle.
+    /// </summary>
+    private global::Igcv2.Tensor Infer(Activations a, int n)
+    {
+        stem_folded.Run(a.Input!, a.stem_out, null, n);    // stem: W (3x3, 3 -> 64) + BN | ReLU
+        stage1_block1_folded.Run(a.stem_out, a.stage1_block1_out, null, n);    // stage1.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage1_block2_folded.Run(a.stage1_block1_out, a.stage1_block2_out, a.stem_out, n);    // stage1.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage1_block3_folded.Run(a.stage1_block2_out, a.stage1_block3_out, null, n);    // stage1.block3: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage1_block4_folded.Run(a.stage1_block3_out, a.stage1_block4_out, a.stage1_block2_out, n);    // stage1.block4: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage1_block5_folded.Run(a.stage1_block4_out, a.stage1_block5_out, null, n);    // stage1.block5: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage1_block6_folded.Run(a.stage1_block5_out, a.stage1_block6_out, a.stage1_block4_out, n);    // stage1.block6: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage2_block1_folded.Run(a.stage1_block6_out, a.stage2_block1_out, null, n);    // stage2.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage2_block2_folded.Run(a.stage2_block1_out, a.stage2_block2_out, null, n);    // stage2.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage2_block3_folded.Run(a.stage2_block2_out, a.stage2_block3_out, null, n);    // stage2.block3: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage2_block4_folded.Run(a.stage2_block3_out, a.stage2_block4_out, a.stage2_block2_out, n);    // stage2.block4: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage2_block5_folded.Run(a.stage2_block4_out, a.stage2_block5_out, null, n);    // stage2.block5: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage2_block6_folded.Run(a.stage2_block5_out, a.stage2_block6_out, a.stage2_block4_out, n);    // stage2.block6: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage3_block1_folded.Run(a.stage2_block6_out, a.stage3_block1_out, null, n);    // stage3.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage3_block2_folded.Run(a.stage3_block1_out, a.stage3_block2_out, null, n);    // stage3.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage3_block3_folded.Run(a.stage3_block2_out, a.stage3_block3_out, null, n);    // stage3.block3: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage3_block4_folded.Run(a.stage3_block3_out, a.stage3_block4_out, a.stage3_block2_out, n);    // stage3.block4: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage3_block5_folded.Run(a.stage3_block4_out, a.stage3_block5_out, null, n);    // stage3.block5: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage3_block6_folded.Run(a.stage3_block5_out, a.stage3_block6_out, a.stage3_block4_out, n);    // stage3.block6: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        return Head(a, n, training: false);
+    }
+
+    /// <summary>Global average pooling and the classifier; returns the logits [n, classes].</summary>
+    private global::Igcv2.Tensor Head(Activations a, int n, bool training)
+    {
 
         // classifier: global average pool 8x8, FC 256 -> 100
         ops.GlobalAveragePool(a.stage3_block6_out, a.pooled, n);
@@ -634,47 +690,41 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_256x8_a, n);
 
         // stage3.block6 (Igcv2Block): K = [1, 32, 8], L = 3
-        ops.ReluBackward(a.stage3_block6_out, a.grad_256x8_a, a.grad_256x8_a, n);
-        ops.Copy(a.grad_256x8_a, a.grad_256x8_b);    // the skip's share, added at the input of stage3.block5
-        ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_c, n, 8);    // P_3^-1
-        stage3_block6_bn3.Backward(ops, a.stage3_block6_c3, a.grad_256x8_c, a.grad_256x8_a, n);
-        stage3_block6_conv3.Backward(ops, a.stage3_block6_in3, a.grad_256x8_a, a.grad_256x8_c, n);
-        ops.ChannelShuffle(a.grad_256x8_c, a.grad_256x8_a, n, 32);    // P_2^-1
-        stage3_block6_bn2.Backward(ops, a.stage3_block6_c2, a.grad_256x8_a, a.grad_256x8_c, n);
-        stage3_block6_conv2.Backward(ops, a.stage3_block6_in2, a.grad_256x8_c, a.grad_256x8_a, n);
-        stage3_block6_bn1.Backward(ops, a.stage3_block6_c1, a.grad_256x8_a, a.grad_256x8_c, n);
-        stage3_block6_conv1.Backward(ops, a.stage3_block5_out, a.grad_256x8_c, a.grad_256x8_a, n);
+        ops.ActivationBackwardShuffle(a.stage3_block6_out, a.grad_256x8_a, a.grad_256x8_b, a.grad_256x8_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage3.block5
+        stage3_block6_bn3.Backward(ops, a.stage3_block6_c3, a.grad_256x8_b, a.grad_256x8_a, n);
+        stage3_block6_conv3.Backward(ops, a.stage3_block6_in3, a.grad_256x8_a, a.grad_256x8_b, n);
+        ops.ActivationBackwardShuffle(a.stage3_block6_in3, a.grad_256x8_b, a.grad_256x8_a, null, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1
+        stage3_block6_bn2.Backward(ops, a.stage3_block6_c2, a.grad_256x8_a, a.grad_256x8_b, n);
+        stage3_block6_conv2.Backward(ops, a.stage3_block6_in2, a.grad_256x8_b, a.grad_256x8_a, n);
+        stage3_block6_bn1.Backward(ops, a.stage3_block6_c1, a.grad_256x8_a, a.grad_256x8_b, n);
+        stage3_block6_conv1.Backward(ops, a.stage3_block5_out, a.grad_256x8_b, a.grad_256x8_a, n);
 
         // stage3.block5 (Igcv2Block): K = [1, 32, 8], L = 3
-        ops.ReluBackward(a.stage3_block5_out, a.grad_256x8_a, a.grad_256x8_a, n);
-        ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_c, n, 8);    // P_3^-1
-        stage3_block5_bn3.Backward(ops, a.stage3_block5_c3, a.grad_256x8_c, a.grad_256x8_a, n);
-        stage3_block5_conv3.Backward(ops, a.stage3_block5_in3, a.grad_256x8_a, a.grad_256x8_c, n);
-        ops.ChannelShuffle(a.grad_256x8_c, a.grad_256x8_a, n, 32);    // P_2^-1
-        stage3_block5_bn2.Backward(ops, a.stage3_block5_c2, a.grad_256x8_a, a.grad_256x8_c, n);
-        stage3_block5_conv2.Backward(ops, a.stage3_block5_in2, a.grad_256x8_c, a.grad_256x8_a, n);
-        stage3_block5_bn1.Backward(ops, a.stage3_block5_c1, a.grad_256x8_a, a.grad_256x8_c, n);
-        stage3_block5_conv1.Backward(ops, a.stage3_block4_out, a.grad_256x8_c, a.grad_256x8_a, n);
-        ops.Add(a.grad_256x8_a, a.grad_256x8_b, a.grad_256x8_a, n);    // plus the skip's share
+        ops.ActivationBackwardShuffle(a.stage3_block5_out, a.grad_256x8_a, a.grad_256x8_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
+        stage3_block5_bn3.Backward(ops, a.stage3_block5_c3, a.grad_256x8_b, a.grad_256x8_a, n);
+        stage3_block5_conv3.Backward(ops, a.stage3_block5_in3, a.grad_256x8_a, a.grad_256x8_b, n);
+        ops.ActivationBackwardShuffle(a.stage3_block5_in3, a.grad_256x8_b, a.grad_256x8_a, null, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1
+        stage3_block5_bn2.Backward(ops, a.stage3_block5_c2, a.grad_256x8_a, a.grad_256x8_b, n);
+        stage3_block5_conv2.Backward(ops, a.stage3_block5_in2, a.grad_256x8_b, a.grad_256x8_a, n);
+        stage3_block5_bn1.Backward(ops, a.stage3_block5_c1, a.grad_256x8_a, a.grad_256x8_b, n);
+        stage3_block5_conv1.Backward(ops, a.stage3_block4_out, a.grad_256x8_b, a.grad_256x8_a, n);
+        ops.Add(a.grad_256x8_a, a.grad_256x8_c, a.grad_256x8_a, n);    // plus the skip's share
 
         // stage3.block4 (Igcv2Block): K = [1, 32, 8], L = 3
-        ops.ReluBackward(a.stage3_block4_out, a.grad_256x8_a, a.grad_256x8_a, n);
-        ops.Copy(a.grad_256x8_a, a.grad_256x8_b);    // the skip's share, added at the input of stage3.block3
-        ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_c, n, 8);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage3_block4_out, a.grad_256x8_a, a.grad_256x8_c, a.grad_256x8_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage3.block3
         stage3_block4_bn3.Backward(ops, a.stage3_block4_c3, a.grad_256x8_c, a.grad_256x8_a, n);
         stage3_block4_conv3.Backward(ops, a.stage3_block4_in3, a.grad_256x8_a, a.grad_256x8_c, n);
-        ops.ChannelShuffle(a.grad_256x8_c, a.grad_256x8_a, n, 32);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage3_block4_in3, a.grad_256x8_c, a.grad_256x8_a, null, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage3_block4_bn2.Backward(ops, a.stage3_block4_c2, a.grad_256x8_a, a.grad_256x8_c, n);
         stage3_block4_conv2.Backward(ops, a.stage3_block4_in2, a.grad_256x8_c, a.grad_256x8_a, n);
         stage3_block4_bn1.Backward(ops, a.stage3_block4_c1, a.grad_256x8_a, a.grad_256x8_c, n);
         stage3_block4_conv1.Backward(ops, a.stage3_block3_out, a.grad_256x8_c, a.grad_256x8_a, n);
 
         // stage3.block3 (Igcv2Block): K = [1, 32, 8], L = 3
-        ops.ReluBackward(a.stage3_block3_out, a.grad_256x8_a, a.grad_256x8_a, n);
-        ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_c, n, 8);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage3_block3_out, a.grad_256x8_a, a.grad_256x8_c, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage3_block3_bn3.Backward(ops, a.stage3_block3_c3, a.grad_256x8_c, a.grad_256x8_a, n);
         stage3_block3_conv3.Backward(ops, a.stage3_block3_in3, a.grad_256x8_a, a.grad_256x8_c, n);
-        ops.ChannelShuffle(a.grad_256x8_c, a.grad_256x8_a, n, 32);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage3_block3_in3, a.grad_256x8_c, a.grad_256x8_a, null, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage3_block3_bn2.Backward(ops, a.stage3_block3_c2, a.grad_256x8_a, a.grad_256x8_c, n);
         stage3_block3_conv2.Backward(ops, a.stage3_block3_in2, a.grad_256x8_c, a.grad_256x8_a, n);
         stage3_block3_bn1.Backward(ops, a.stage3_block3_c1, a.grad_256x8_a, a.grad_256x8_c, n);
@@ -682,69 +732,61 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.Add(a.grad_256x8_a, a.grad_256x8_b, a.grad_256x8_a, n);    // plus the skip's share
 
         // stage3.block2 (Igcv2Block): K = [1, 32, 8], L = 3
-        ops.ReluBackward(a.stage3_block2_out, a.grad_256x8_a, a.grad_256x8_a, n);
-        ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_b, n, 8);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage3_block2_out, a.grad_256x8_a, a.grad_256x8_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage3_block2_bn3.Backward(ops, a.stage3_block2_c3, a.grad_256x8_b, a.grad_256x8_a, n);
         stage3_block2_conv3.Backward(ops, a.stage3_block2_in3, a.grad_256x8_a, a.grad_256x8_b, n);
-        ops.ChannelShuffle(a.grad_256x8_b, a.grad_256x8_a, n, 32);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage3_block2_in3, a.grad_256x8_b, a.grad_256x8_a, null, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage3_block2_bn2.Backward(ops, a.stage3_block2_c2, a.grad_256x8_a, a.grad_256x8_b, n);
         stage3_block2_conv2.Backward(ops, a.stage3_block2_in2, a.grad_256x8_b, a.grad_256x8_a, n);
         stage3_block2_bn1.Backward(ops, a.stage3_block2_c1, a.grad_256x8_a, a.grad_256x8_b, n);
         stage3_block2_conv1.Backward(ops, a.stage3_block1_out, a.grad_256x8_b, a.grad_256x8_a, n);
 
         // stage3.block1 (Igcv2Block): K = [1, 32, 8], L = 3
-        ops.ReluBackward(a.stage3_block1_out, a.grad_256x8_a, a.grad_256x8_a, n);
-        ops.ChannelShuffle(a.grad_256x8_a, a.grad_256x8_b, n, 16);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage3_block1_out, a.grad_256x8_a, a.grad_256x8_b, null, n, 16, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage3_block1_bn3.Backward(ops, a.stage3_block1_c3, a.grad_256x8_b, a.grad_256x8_a, n);
         stage3_block1_conv3.Backward(ops, a.stage3_block1_in3, a.grad_256x8_a, a.grad_128x8_a, n);
-        ops.ChannelShuffle(a.grad_128x8_a, a.grad_128x8_b, n, 32);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage3_block1_in3, a.grad_128x8_a, a.grad_128x8_b, null, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage3_block1_bn2.Backward(ops, a.stage3_block1_c2, a.grad_128x8_b, a.grad_128x8_a, n);
         stage3_block1_conv2.Backward(ops, a.stage3_block1_in2, a.grad_128x8_a, a.grad_128x8_b, n);
         stage3_block1_bn1.Backward(ops, a.stage3_block1_c1, a.grad_128x8_b, a.grad_128x8_a, n);
         stage3_block1_conv1.Backward(ops, a.stage2_block6_out, a.grad_128x8_a, a.grad_128x16_a, n);
 
         // stage2.block6 (Igcv2Block): K = [1, 16, 8], L = 3
-        ops.ReluBackward(a.stage2_block6_out, a.grad_128x16_a, a.grad_128x16_a, n);
-        ops.Copy(a.grad_128x16_a, a.grad_128x16_b);    // the skip's share, added at the input of stage2.block5
-        ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_c, n, 8);    // P_3^-1
-        stage2_block6_bn3.Backward(ops, a.stage2_block6_c3, a.grad_128x16_c, a.grad_128x16_a, n);
-        stage2_block6_conv3.Backward(ops, a.stage2_block6_in3, a.grad_128x16_a, a.grad_128x16_c, n);
-        ops.ChannelShuffle(a.grad_128x16_c, a.grad_128x16_a, n, 16);    // P_2^-1
-        stage2_block6_bn2.Backward(ops, a.stage2_block6_c2, a.grad_128x16_a, a.grad_128x16_c, n);
-        stage2_block6_conv2.Backward(ops, a.stage2_block6_in2, a.grad_128x16_c, a.grad_128x16_a, n);
-        stage2_block6_bn1.Backward(ops, a.stage2_block6_c1, a.grad_128x16_a, a.grad_128x16_c, n);
-        stage2_block6_conv1.Backward(ops, a.stage2_block5_out, a.grad_128x16_c, a.grad_128x16_a, n);
+        ops.ActivationBackwardShuffle(a.stage2_block6_out, a.grad_128x16_a, a.grad_128x16_b, a.grad_128x16_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage2.block5
+        stage2_block6_bn3.Backward(ops, a.stage2_block6_c3, a.grad_128x16_b, a.grad_128x16_a, n);
+        stage2_block6_conv3.Backward(ops, a.stage2_block6_in3, a.grad_128x16_a, a.grad_128x16_b, n);
+        ops.ActivationBackwardShuffle(a.stage2_block6_in3, a.grad_128x16_b, a.grad_128x16_a, null, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1
+        stage2_block6_bn2.Backward(ops, a.stage2_block6_c2, a.grad_128x16_a, a.grad_128x16_b, n);
+        stage2_block6_conv2.Backward(ops, a.stage2_block6_in2, a.grad_128x16_b, a.grad_128x16_a, n);
+        stage2_block6_bn1.Backward(ops, a.stage2_block6_c1, a.grad_128x16_a, a.grad_128x16_b, n);
+        stage2_block6_conv1.Backward(ops, a.stage2_block5_out, a.grad_128x16_b, a.grad_128x16_a, n);
 
         // stage2.block5 (Igcv2Block): K = [1, 16, 8], L = 3
-        ops.ReluBackward(a.stage2_block5_out, a.grad_128x16_a, a.grad_128x16_a, n);
-        ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_c, n, 8);    // P_3^-1
-        stage2_block5_bn3.Backward(ops, a.stage2_block5_c3, a.grad_128x16_c, a.grad_128x16_a, n);
-        stage2_block5_conv3.Backward(ops, a.stage2_block5_in3, a.grad_128x16_a, a.grad_128x16_c, n);
-        ops.ChannelShuffle(a.grad_128x16_c, a.grad_128x16_a, n, 16);    // P_2^-1
-        stage2_block5_bn2.Backward(ops, a.stage2_block5_c2, a.grad_128x16_a, a.grad_128x16_c, n);
-        stage2_block5_conv2.Backward(ops, a.stage2_block5_in2, a.grad_128x16_c, a.grad_128x16_a, n);
-        stage2_block5_bn1.Backward(ops, a.stage2_block5_c1, a.grad_128x16_a, a.grad_128x16_c, n);
-        stage2_block5_conv1.Backward(ops, a.stage2_block4_out, a.grad_128x16_c, a.grad_128x16_a, n);
-        ops.Add(a.grad_128x16_a, a.grad_128x16_b, a.grad_128x16_a, n);    // plus the skip's share
+        ops.ActivationBackwardShuffle(a.stage2_block5_out, a.grad_128x16_a, a.grad_128x16_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
+        stage2_block5_bn3.Backward(ops, a.stage2_block5_c3, a.grad_128x16_b, a.grad_128x16_a, n);
+        stage2_block5_conv3.Backward(ops, a.stage2_block5_in3, a.grad_128x16_a, a.grad_128x16_b, n);
+        ops.ActivationBackwardShuffle(a.stage2_block5_in3, a.grad_128x16_b, a.grad_128x16_a, null, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1
+        stage2_block5_bn2.Backward(ops, a.stage2_block5_c2, a.grad_128x16_a, a.grad_128x16_b, n);
+        stage2_block5_conv2.Backward(ops, a.stage2_block5_in2, a.grad_128x16_b, a.grad_128x16_a, n);
+        stage2_block5_bn1.Backward(ops, a.stage2_block5_c1, a.grad_128x16_a, a.grad_128x16_b, n);
+        stage2_block5_conv1.Backward(ops, a.stage2_block4_out, a.grad_128x16_b, a.grad_128x16_a, n);
+        ops.Add(a.grad_128x16_a, a.grad_128x16_c, a.grad_128x16_a, n);    // plus the skip's share
 
         // stage2.block4 (Igcv2Block): K = [1, 16, 8], L = 3
-        ops.ReluBackward(a.stage2_block4_out, a.grad_128x16_a, a.grad_128x16_a, n);
-        ops.Copy(a.grad_128x16_a, a.grad_128x16_b);    // the skip's share, added at the input of stage2.block3
-        ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_c, n, 8);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage2_block4_out, a.grad_128x16_a, a.grad_128x16_c, a.grad_128x16_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage2.block3
         stage2_block4_bn3.Backward(ops, a.stage2_block4_c3, a.grad_128x16_c, a.grad_128x16_a, n);
         stage2_block4_conv3.Backward(ops, a.stage2_block4_in3, a.grad_128x16_a, a.grad_128x16_c, n);
-        ops.ChannelShuffle(a.grad_128x16_c, a.grad_128x16_a, n, 16);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage2_block4_in3, a.grad_128x16_c, a.grad_128x16_a, null, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage2_block4_bn2.Backward(ops, a.stage2_block4_c2, a.grad_128x16_a, a.grad_128x16_c, n);
         stage2_block4_conv2.Backward(ops, a.stage2_block4_in2, a.grad_128x16_c, a.grad_128x16_a, n);
         stage2_block4_bn1.Backward(ops, a.stage2_block4_c1, a.grad_128x16_a, a.grad_128x16_c, n);
         stage2_block4_conv1.Backward(ops, a.stage2_block3_out, a.grad_128x16_c, a.grad_128x16_a, n);
 
         // stage2.block3 (Igcv2Block): K = [1, 16, 8], L = 3
-        ops.ReluBackward(a.stage2_block3_out, a.grad_128x16_a, a.grad_128x16_a, n);
-        ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_c, n, 8);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage2_block3_out, a.grad_128x16_a, a.grad_128x16_c, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage2_block3_bn3.Backward(ops, a.stage2_block3_c3, a.grad_128x16_c, a.grad_128x16_a, n);
         stage2_block3_conv3.Backward(ops, a.stage2_block3_in3, a.grad_128x16_a, a.grad_128x16_c, n);
-        ops.ChannelShuffle(a.grad_128x16_c, a.grad_128x16_a, n, 16);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage2_block3_in3, a.grad_128x16_c, a.grad_128x16_a, null, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage2_block3_bn2.Backward(ops, a.stage2_block3_c2, a.grad_128x16_a, a.grad_128x16_c, n);
         stage2_block3_conv2.Backward(ops, a.stage2_block3_in2, a.grad_128x16_c, a.grad_128x16_a, n);
         stage2_block3_bn1.Backward(ops, a.stage2_block3_c1, a.grad_128x16_a, a.grad_128x16_c, n);
@@ -752,69 +794,61 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.Add(a.grad_128x16_a, a.grad_128x16_b, a.grad_128x16_a, n);    // plus the skip's share
 
         // stage2.block2 (Igcv2Block): K = [1, 16, 8], L = 3
-        ops.ReluBackward(a.stage2_block2_out, a.grad_128x16_a, a.grad_128x16_a, n);
-        ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_b, n, 8);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage2_block2_out, a.grad_128x16_a, a.grad_128x16_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage2_block2_bn3.Backward(ops, a.stage2_block2_c3, a.grad_128x16_b, a.grad_128x16_a, n);
         stage2_block2_conv3.Backward(ops, a.stage2_block2_in3, a.grad_128x16_a, a.grad_128x16_b, n);
-        ops.ChannelShuffle(a.grad_128x16_b, a.grad_128x16_a, n, 16);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage2_block2_in3, a.grad_128x16_b, a.grad_128x16_a, null, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage2_block2_bn2.Backward(ops, a.stage2_block2_c2, a.grad_128x16_a, a.grad_128x16_b, n);
         stage2_block2_conv2.Backward(ops, a.stage2_block2_in2, a.grad_128x16_b, a.grad_128x16_a, n);
         stage2_block2_bn1.Backward(ops, a.stage2_block2_c1, a.grad_128x16_a, a.grad_128x16_b, n);
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_128x16_b, a.grad_128x16_a, n);
 
         // stage2.block1 (Igcv2Block): K = [1, 16, 8], L = 3
-        ops.ReluBackward(a.stage2_block1_out, a.grad_128x16_a, a.grad_128x16_a, n);
-        ops.ChannelShuffle(a.grad_128x16_a, a.grad_128x16_b, n, 16);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage2_block1_out, a.grad_128x16_a, a.grad_128x16_b, null, n, 16, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage2_block1_bn3.Backward(ops, a.stage2_block1_c3, a.grad_128x16_b, a.grad_128x16_a, n);
         stage2_block1_conv3.Backward(ops, a.stage2_block1_in3, a.grad_128x16_a, a.grad_64x16_a, n);
-        ops.ChannelShuffle(a.grad_64x16_a, a.grad_64x16_b, n, 16);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage2_block1_in3, a.grad_64x16_a, a.grad_64x16_b, null, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_64x16_b, a.grad_64x16_a, n);
         stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_64x16_a, a.grad_64x16_b, n);
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_64x16_b, a.grad_64x16_a, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block6_out, a.grad_64x16_a, a.grad_64x32_a, n);
 
         // stage1.block6 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ReluBackward(a.stage1_block6_out, a.grad_64x32_a, a.grad_64x32_a, n);
-        ops.Copy(a.grad_64x32_a, a.grad_64x32_b);    // the skip's share, added at the input of stage1.block5
-        ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
-        stage1_block6_bn3.Backward(ops, a.stage1_block6_c3, a.grad_64x32_c, a.grad_64x32_a, n);
-        stage1_block6_conv3.Backward(ops, a.stage1_block6_in3, a.grad_64x32_a, a.grad_64x32_c, n);
-        ops.ChannelShuffle(a.grad_64x32_c, a.grad_64x32_a, n, 8);    // P_2^-1
-        stage1_block6_bn2.Backward(ops, a.stage1_block6_c2, a.grad_64x32_a, a.grad_64x32_c, n);
-        stage1_block6_conv2.Backward(ops, a.stage1_block6_in2, a.grad_64x32_c, a.grad_64x32_a, n);
-        stage1_block6_bn1.Backward(ops, a.stage1_block6_c1, a.grad_64x32_a, a.grad_64x32_c, n);
-        stage1_block6_conv1.Backward(ops, a.stage1_block5_out, a.grad_64x32_c, a.grad_64x32_a, n);
+        ops.ActivationBackwardShuffle(a.stage1_block6_out, a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage1.block5
+        stage1_block6_bn3.Backward(ops, a.stage1_block6_c3, a.grad_64x32_b, a.grad_64x32_a, n);
+        stage1_block6_conv3.Backward(ops, a.stage1_block6_in3, a.grad_64x32_a, a.grad_64x32_b, n);
+        ops.ActivationBackwardShuffle(a.stage1_block6_in3, a.grad_64x32_b, a.grad_64x32_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
+        stage1_block6_bn2.Backward(ops, a.stage1_block6_c2, a.grad_64x32_a, a.grad_64x32_b, n);
+        stage1_block6_conv2.Backward(ops, a.stage1_block6_in2, a.grad_64x32_b, a.grad_64x32_a, n);
+        stage1_block6_bn1.Backward(ops, a.stage1_block6_c1, a.grad_64x32_a, a.grad_64x32_b, n);
+        stage1_block6_conv1.Backward(ops, a.stage1_block5_out, a.grad_64x32_b, a.grad_64x32_a, n);
 
         // stage1.block5 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ReluBackward(a.stage1_block5_out, a.grad_64x32_a, a.grad_64x32_a, n);
-        ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
-        stage1_block5_bn3.Backward(ops, a.stage1_block5_c3, a.grad_64x32_c, a.grad_64x32_a, n);
-        stage1_block5_conv3.Backward(ops, a.stage1_block5_in3, a.grad_64x32_a, a.grad_64x32_c, n);
-        ops.ChannelShuffle(a.grad_64x32_c, a.grad_64x32_a, n, 8);    // P_2^-1
-        stage1_block5_bn2.Backward(ops, a.stage1_block5_c2, a.grad_64x32_a, a.grad_64x32_c, n);
-        stage1_block5_conv2.Backward(ops, a.stage1_block5_in2, a.grad_64x32_c, a.grad_64x32_a, n);
-        stage1_block5_bn1.Backward(ops, a.stage1_block5_c1, a.grad_64x32_a, a.grad_64x32_c, n);
-        stage1_block5_conv1.Backward(ops, a.stage1_block4_out, a.grad_64x32_c, a.grad_64x32_a, n);
-        ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
+        ops.ActivationBackwardShuffle(a.stage1_block5_out, a.grad_64x32_a, a.grad_64x32_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
+        stage1_block5_bn3.Backward(ops, a.stage1_block5_c3, a.grad_64x32_b, a.grad_64x32_a, n);
+        stage1_block5_conv3.Backward(ops, a.stage1_block5_in3, a.grad_64x32_a, a.grad_64x32_b, n);
+        ops.ActivationBackwardShuffle(a.stage1_block5_in3, a.grad_64x32_b, a.grad_64x32_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
+        stage1_block5_bn2.Backward(ops, a.stage1_block5_c2, a.grad_64x32_a, a.grad_64x32_b, n);
+        stage1_block5_conv2.Backward(ops, a.stage1_block5_in2, a.grad_64x32_b, a.grad_64x32_a, n);
+        stage1_block5_bn1.Backward(ops, a.stage1_block5_c1, a.grad_64x32_a, a.grad_64x32_b, n);
+        stage1_block5_conv1.Backward(ops, a.stage1_block4_out, a.grad_64x32_b, a.grad_64x32_a, n);
+        ops.Add(a.grad_64x32_a, a.grad_64x32_c, a.grad_64x32_a, n);    // plus the skip's share
 
         // stage1.block4 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ReluBackward(a.stage1_block4_out, a.grad_64x32_a, a.grad_64x32_a, n);
-        ops.Copy(a.grad_64x32_a, a.grad_64x32_b);    // the skip's share, added at the input of stage1.block3
-        ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage1_block4_out, a.grad_64x32_a, a.grad_64x32_c, a.grad_64x32_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage1.block3
         stage1_block4_bn3.Backward(ops, a.stage1_block4_c3, a.grad_64x32_c, a.grad_64x32_a, n);
         stage1_block4_conv3.Backward(ops, a.stage1_block4_in3, a.grad_64x32_a, a.grad_64x32_c, n);
-        ops.ChannelShuffle(a.grad_64x32_c, a.grad_64x32_a, n, 8);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage1_block4_in3, a.grad_64x32_c, a.grad_64x32_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage1_block4_bn2.Backward(ops, a.stage1_block4_c2, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block4_conv2.Backward(ops, a.stage1_block4_in2, a.grad_64x32_c, a.grad_64x32_a, n);
         stage1_block4_bn1.Backward(ops, a.stage1_block4_c1, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block4_conv1.Backward(ops, a.stage1_block3_out, a.grad_64x32_c, a.grad_64x32_a, n);
 
         // stage1.block3 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ReluBackward(a.stage1_block3_out, a.grad_64x32_a, a.grad_64x32_a, n);
-        ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
+        ops.ActivationBackwardShuffle(a.stage1_block3_out, a.grad_64x32_a, a.grad_64x32_c, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
         stage1_block3_bn3.Backward(ops, a.stage1_block3_c3, a.grad_64x32_c, a.grad_64x32_a, n);
         stage1_block3_conv3.Backward(ops, a.stage1_block3_in3, a.grad_64x32_a, a.grad_64x32_c, n);
-        ops.ChannelShuffle(a.grad_64x32_c, a.grad_64x32_a, n, 8);    // P_2^-1
+        ops.ActivationBackwardShuffle(a.stage1_block3_in3, a.grad_64x32_c, a.grad_64x32_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
         stage1_block3_bn2.Backward(ops, a.stage1_block3_c2, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block3_conv2.Backward(ops, a.stage1_block3_in2, a.grad_64x32_c, a.grad_64x32_a, n);
         stage1_block3_bn1.Backward(ops, a.stage1_block3_c1, a.grad_64x32_a, a.grad_64x32_c, n);
@@ -822,33 +856,30 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
 
         // stage1.block2 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ReluBackward(a.stage1_block2_out, a.grad_64x32_a, a.grad_64x32_a, n);
-        ops.Copy(a.grad_64x32_a, a.grad_64x32_b);    // the skip's share, added at the input of stage1.block1
-        ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
-        stage1_block2_bn3.Backward(ops, a.stage1_block2_c3, a.grad_64x32_c, a.grad_64x32_a, n);
-        stage1_block2_conv3.Backward(ops, a.stage1_block2_in3, a.grad_64x32_a, a.grad_64x32_c, n);
-        ops.ChannelShuffle(a.grad_64x32_c, a.grad_64x32_a, n, 8);    // P_2^-1
-        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_64x32_a, a.grad_64x32_c, n);
-        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_64x32_c, a.grad_64x32_a, n);
-        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_64x32_a, a.grad_64x32_c, n);
-        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_64x32_c, a.grad_64x32_a, n);
+        ops.ActivationBackwardShuffle(a.stage1_block2_out, a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage1.block1
+        stage1_block2_bn3.Backward(ops, a.stage1_block2_c3, a.grad_64x32_b, a.grad_64x32_a, n);
+        stage1_block2_conv3.Backward(ops, a.stage1_block2_in3, a.grad_64x32_a, a.grad_64x32_b, n);
+        ops.ActivationBackwardShuffle(a.stage1_block2_in3, a.grad_64x32_b, a.grad_64x32_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
+        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_64x32_a, a.grad_64x32_b, n);
+        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_64x32_b, a.grad_64x32_a, n);
+        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_64x32_a, a.grad_64x32_b, n);
+        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_64x32_b, a.grad_64x32_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ReluBackward(a.stage1_block1_out, a.grad_64x32_a, a.grad_64x32_a, n);
-        ops.ChannelShuffle(a.grad_64x32_a, a.grad_64x32_c, n, 8);    // P_3^-1
-        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_64x32_c, a.grad_64x32_a, n);
-        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_64x32_a, a.grad_64x32_c, n);
-        ops.ChannelShuffle(a.grad_64x32_c, a.grad_64x32_a, n, 8);    // P_2^-1
-        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_64x32_a, a.grad_64x32_c, n);
-        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_64x32_c, a.grad_64x32_a, n);
-        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_64x32_a, a.grad_64x32_c, n);
-        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_64x32_c, a.grad_64x32_a, n);
-        ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
+        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_64x32_a, a.grad_64x32_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
+        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_64x32_b, a.grad_64x32_a, n);
+        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_64x32_a, a.grad_64x32_b, n);
+        ops.ActivationBackwardShuffle(a.stage1_block1_in3, a.grad_64x32_b, a.grad_64x32_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_64x32_a, a.grad_64x32_b, n);
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_64x32_b, a.grad_64x32_a, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_64x32_a, a.grad_64x32_b, n);
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_64x32_b, a.grad_64x32_a, n);
+        ops.Add(a.grad_64x32_a, a.grad_64x32_c, a.grad_64x32_a, n);    // plus the skip's share
 
         // stem
         ops.ReluBackward(a.stem_out, a.grad_64x32_a, a.grad_64x32_a, n);
-        stem_bn.Backward(ops, a.stem_c, a.grad_64x32_a, a.grad_64x32_b, n);
-        stem_conv.Backward(ops, a.Input!, a.grad_64x32_b, ComputeInputGradient ? a.input_grad : null, n);
+        stem_bn.Backward(ops, a.stem_c, a.grad_64x32_a, a.grad_64x32_c, n);
+        stem_conv.Backward(ops, a.Input!, a.grad_64x32_c, ComputeInputGradient ? a.input_grad : null, n);
         InputGradient = ComputeInputGradient ? a.input_grad : null;
     }
 
@@ -902,8 +933,8 @@ partial class Igcv2C64 : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage2_block1_in3;
         public readonly global::Igcv2.Tensor scratch_64x16;
         public readonly global::Igcv2.Tensor stage2_block1_c3;
-        public readonly global::Igcv2.Tensor stage2_block1_out;
         public readonly global::Igcv2.Tensor scratch_128x16;
+        public readonly global::Igcv2.Tensor stage2_block1_out;
         public readonly global::Igcv2.Tensor stage2_block2_c1;
         public readonly global::Igcv2.Tensor stage2_block2_in2;
         public readonly global::Igcv2.Tensor stage2_block2_c2;
@@ -940,8 +971,8 @@ partial class Igcv2C64 : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage3_block1_in3;
         public readonly global::Igcv2.Tensor scratch_128x8;
         public readonly global::Igcv2.Tensor stage3_block1_c3;
-        public readonly global::Igcv2.Tensor stage3_block1_out;
         public readonly global::Igcv2.Tensor scratch_256x8;
+        public readonly global::Igcv2.Tensor stage3_block1_out;
         public readonly global::Igcv2.Tensor stage3_block2_c1;
         public readonly global::Igcv2.Tensor stage3_block2_in2;
         public readonly global::Igcv2.Tensor stage3_block2_c2;
@@ -1038,8 +1069,8 @@ partial class Igcv2C64 : global::Igcv2.IModel
             stage2_block1_in3 = device.Allocate(n, 64, 16, 16);
             scratch_64x16 = device.Allocate(n, 64, 16, 16);
             stage2_block1_c3 = device.Allocate(n, 128, 16, 16);
-            stage2_block1_out = device.Allocate(n, 128, 16, 16);
             scratch_128x16 = device.Allocate(n, 128, 16, 16);
+            stage2_block1_out = device.Allocate(n, 128, 16, 16);
             stage2_block2_c1 = device.Allocate(n, 128, 16, 16);
             stage2_block2_in2 = device.Allocate(n, 128, 16, 16);
             stage2_block2_c2 = device.Allocate(n, 128, 16, 16);
@@ -1076,8 +1107,8 @@ partial class Igcv2C64 : global::Igcv2.IModel
             stage3_block1_in3 = device.Allocate(n, 128, 8, 8);
             scratch_128x8 = device.Allocate(n, 128, 8, 8);
             stage3_block1_c3 = device.Allocate(n, 256, 8, 8);
-            stage3_block1_out = device.Allocate(n, 256, 8, 8);
             scratch_256x8 = device.Allocate(n, 256, 8, 8);
+            stage3_block1_out = device.Allocate(n, 256, 8, 8);
             stage3_block2_c1 = device.Allocate(n, 256, 8, 8);
             stage3_block2_in2 = device.Allocate(n, 256, 8, 8);
             stage3_block2_c2 = device.Allocate(n, 256, 8, 8);
@@ -1174,8 +1205,8 @@ partial class Igcv2C64 : global::Igcv2.IModel
             stage2_block1_in3.Dispose();
             scratch_64x16.Dispose();
             stage2_block1_c3.Dispose();
-            stage2_block1_out.Dispose();
             scratch_128x16.Dispose();
+            stage2_block1_out.Dispose();
             stage2_block2_c1.Dispose();
             stage2_block2_in2.Dispose();
             stage2_block2_c2.Dispose();
@@ -1212,8 +1243,8 @@ partial class Igcv2C64 : global::Igcv2.IModel
             stage3_block1_in3.Dispose();
             scratch_128x8.Dispose();
             stage3_block1_c3.Dispose();
-            stage3_block1_out.Dispose();
             scratch_256x8.Dispose();
+            stage3_block1_out.Dispose();
             stage3_block2_c1.Dispose();
             stage3_block2_in2.Dispose();
             stage3_block2_c2.Dispose();

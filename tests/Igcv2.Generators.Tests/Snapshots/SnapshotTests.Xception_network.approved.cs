@@ -47,6 +47,10 @@ partial class XceptionSmall : global::Igcv2.IModel
 
     private readonly global::Igcv2.Models.ModelCore<Activations> core;
     private readonly global::Igcv2.Kernels.Ops ops;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stem_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block1_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block2_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage2_block1_folded;
     private readonly global::Igcv2.Models.Conv2dLayer stem_conv;
     private readonly global::Igcv2.Models.BatchNormLayer stem_bn;
     private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv1;
@@ -86,6 +90,10 @@ partial class XceptionSmall : global::Igcv2.IModel
         stage2_block1_conv2 = core.Conv("stage2.block1.conv2", Plan.Blocks[2].Convs[1]);
         stage2_block1_bn2 = core.BatchNorm("stage2.block1.bn2", 24);
         classifier = core.Linear("classifier", 24, 10);
+        stem_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForStem(Plan.Stem!, stem_conv, stem_bn);
+        stage1_block1_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[0], [stage1_block1_conv1, stage1_block1_conv2], [stage1_block1_bn1, stage1_block1_bn2]);
+        stage1_block2_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[1], [stage1_block2_conv1, stage1_block2_conv2], [stage1_block2_bn1, stage1_block2_bn2]);
+        stage2_block1_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[2], [stage2_block1_conv1, stage2_block1_conv2], [stage2_block1_bn1, stage2_block1_bn2]);
     }
 
     /// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>
@@ -104,6 +112,13 @@ partial class XceptionSmall : global::Igcv2.IModel
 
     public global::System.Collections.Generic.IReadOnlyList<global::Igcv2.Parameter> Buffers => core.Buffers;
 
+    /// <summary>
+    /// Whether Forward(training: false) runs each block fused (BN folded into the convolutions, the permutations
+    /// in the write index, skip and ReLU in the store) instead of one op per step: on by default on the CPU device
+    /// (IGCV2_FUSED=0 turns it off).
+    /// </summary>
+    public bool FusedInference { get => core.FusedInference; set => core.FusedInference = value; }
+
     /// <summary>When set, Backward also writes <see cref="InputGradient"/>, the loss gradient with respect to the input.</summary>
     public bool ComputeInputGradient { get; set; }
 
@@ -117,6 +132,7 @@ partial class XceptionSmall : global::Igcv2.IModel
         var a = core.BeginForward(input, training, 3, 8);
         var n = a.N;
         a.Input = input;
+        if (!training && core.FusedInference) return Infer(a, n);
 
         // stem: dense 3x3 conv 3 -> 12, stride 1, 8x8 -> 8x8, BN, ReLU
         stem_conv.Forward(ops, input, a.stem_c, n);
@@ -128,28 +144,44 @@ partial class XceptionSmall : global::Igcv2.IModel
         stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.stage1_block1_in2, n, training);
         // P_1: identity (one channel per branch)
         stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 1 branch x (12 -> 12)
-        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.stage1_block1_out, n, training);
-        // P_2: identity (one branch)
-        ops.Relu(a.stage1_block1_out, a.stage1_block1_out, n);
+        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_12x8, n, training);
+        ops.ShuffleAddActivation(a.scratch_12x8, null, a.stage1_block1_out, n, 1, global::Igcv2.Design.Activation.Relu);    // P_2: identity, then Relu
 
         // stage1.block2 (Igcv2Block): K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1)
         stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.stage1_block2_in2, n, training);
         // P_1: identity (one channel per branch)
         stage1_block2_conv2.Forward(ops, a.stage1_block2_in2, a.stage1_block2_c2, n);    // W_2: 1x1, 1 branch x (12 -> 12)
-        stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.stage1_block2_out, n, training);
-        // P_2: identity (one branch)
-        ops.Add(a.stage1_block2_out, a.stem_out, a.stage1_block2_out, n);    // identity skip from the input of stage1.block1
-        ops.Relu(a.stage1_block2_out, a.stage1_block2_out, n);
+        stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_12x8, n, training);
+        ops.ShuffleAddActivation(a.scratch_12x8, a.stem_out, a.stage1_block2_out, n, 1, global::Igcv2.Design.Activation.Relu);    // P_2: identity, + the identity skip from the input of stage1.block1, then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 12], L = 2, 12 -> 24 channels, 8x8 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1), stride 2
         stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.stage2_block1_in2, n, training);
         // P_1: identity (one channel per branch)
         stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 1 branch x (12 -> 24)
-        stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.stage2_block1_out, n, training);
-        // P_2: identity (one branch)
-        ops.Relu(a.stage2_block1_out, a.stage2_block1_out, n);
+        stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_24x4, n, training);
+        ops.ShuffleAddActivation(a.scratch_24x4, null, a.stage2_block1_out, n, 1, global::Igcv2.Design.Activation.Relu);    // P_2: identity, then Relu
+
+        return Head(a, n, training);
+    }
+
+    /// <summary>
+    /// The inference pass, one fused step per block: W_l with BN_l folded in, P_l in the write index, the skip and
+    /// the activation in the last store, computed per band of output rows in cache. Forward's unfused steps are its oracle.
+    /// </summary>
+    private global::Igcv2.Tensor Infer(Activations a, int n)
+    {
+        stem_folded.Run(a.Input!, a.stem_out, null, n);    // stem: W (3x3, 3 -> 12) + BN | ReLU
+        stage1_block1_folded.Run(a.stem_out, a.stage1_block1_out, null, n);    // stage1.block1: W_1 BN_1 | W_2 BN_2 | Relu
+        stage1_block2_folded.Run(a.stage1_block1_out, a.stage1_block2_out, a.stem_out, n);    // stage1.block2: W_1 BN_1 | W_2 BN_2 + skip | Relu
+        stage2_block1_folded.Run(a.stage1_block2_out, a.stage2_block1_out, null, n);    // stage2.block1: W_1 BN_1 | W_2 BN_2 | Relu
+        return Head(a, n, training: false);
+    }
+
+    /// <summary>Global average pooling and the classifier; returns the logits [n, classes].</summary>
+    private global::Igcv2.Tensor Head(Activations a, int n, bool training)
+    {
 
         // classifier: global average pool 4x4, FC 24 -> 10
         ops.GlobalAveragePool(a.stage2_block1_out, a.pooled, n);
@@ -168,32 +200,31 @@ partial class XceptionSmall : global::Igcv2.IModel
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_24x4_a, n);
 
         // stage2.block1 (Igcv2Block): K = [1, 12], L = 2
-        ops.ReluBackward(a.stage2_block1_out, a.grad_24x4_a, a.grad_24x4_a, n);
-        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_24x4_a, a.grad_24x4_b, n);
-        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_24x4_b, a.grad_12x4_a, n);
+        ops.ActivationBackwardShuffle(a.stage2_block1_out, a.grad_24x4_a, a.grad_24x4_b, null, n, 24, global::Igcv2.Design.Activation.Relu);    // Relu' and P_2^-1
+        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_24x4_b, a.grad_24x4_a, n);
+        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_24x4_a, a.grad_12x4_a, n);
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_12x4_a, a.grad_12x4_b, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_12x4_b, a.grad_12x8_a, n);
 
         // stage1.block2 (Igcv2Block): K = [1, 12], L = 2
-        ops.ReluBackward(a.stage1_block2_out, a.grad_12x8_a, a.grad_12x8_a, n);
-        ops.Copy(a.grad_12x8_a, a.grad_12x8_b);    // the skip's share, added at the input of stage1.block1
-        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_12x8_a, a.grad_12x8_c, n);
-        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_12x8_c, a.grad_12x8_a, n);
-        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_12x8_a, a.grad_12x8_c, n);
-        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_12x8_c, a.grad_12x8_a, n);
+        ops.ActivationBackwardShuffle(a.stage1_block2_out, a.grad_12x8_a, a.grad_12x8_b, a.grad_12x8_c, n, 12, global::Igcv2.Design.Activation.Relu);    // Relu' and P_2^-1; the skip's share, added at the input of stage1.block1
+        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_12x8_b, a.grad_12x8_a, n);
+        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_12x8_a, a.grad_12x8_b, n);
+        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_12x8_b, a.grad_12x8_a, n);
+        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_12x8_a, a.grad_12x8_b, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 12], L = 2
-        ops.ReluBackward(a.stage1_block1_out, a.grad_12x8_a, a.grad_12x8_a, n);
-        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_12x8_a, a.grad_12x8_c, n);
-        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_12x8_c, a.grad_12x8_a, n);
-        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_12x8_a, a.grad_12x8_c, n);
-        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_12x8_c, a.grad_12x8_a, n);
-        ops.Add(a.grad_12x8_a, a.grad_12x8_b, a.grad_12x8_a, n);    // plus the skip's share
+        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_12x8_b, a.grad_12x8_a, null, n, 12, global::Igcv2.Design.Activation.Relu);    // Relu' and P_2^-1
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_12x8_a, a.grad_12x8_b, n);
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_12x8_b, a.grad_12x8_a, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_12x8_a, a.grad_12x8_b, n);
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_12x8_b, a.grad_12x8_a, n);
+        ops.Add(a.grad_12x8_a, a.grad_12x8_c, a.grad_12x8_a, n);    // plus the skip's share
 
         // stem
         ops.ReluBackward(a.stem_out, a.grad_12x8_a, a.grad_12x8_a, n);
-        stem_bn.Backward(ops, a.stem_c, a.grad_12x8_a, a.grad_12x8_b, n);
-        stem_conv.Backward(ops, a.Input!, a.grad_12x8_b, ComputeInputGradient ? a.input_grad : null, n);
+        stem_bn.Backward(ops, a.stem_c, a.grad_12x8_a, a.grad_12x8_c, n);
+        stem_conv.Backward(ops, a.Input!, a.grad_12x8_c, ComputeInputGradient ? a.input_grad : null, n);
         InputGradient = ComputeInputGradient ? a.input_grad : null;
     }
 
@@ -207,6 +238,7 @@ partial class XceptionSmall : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage1_block1_c1;
         public readonly global::Igcv2.Tensor stage1_block1_in2;
         public readonly global::Igcv2.Tensor stage1_block1_c2;
+        public readonly global::Igcv2.Tensor scratch_12x8;
         public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor stage1_block2_c1;
         public readonly global::Igcv2.Tensor stage1_block2_in2;
@@ -215,6 +247,7 @@ partial class XceptionSmall : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage2_block1_c1;
         public readonly global::Igcv2.Tensor stage2_block1_in2;
         public readonly global::Igcv2.Tensor stage2_block1_c2;
+        public readonly global::Igcv2.Tensor scratch_24x4;
         public readonly global::Igcv2.Tensor stage2_block1_out;
         public readonly global::Igcv2.Tensor pooled;
         public readonly global::Igcv2.Tensor logits;
@@ -236,6 +269,7 @@ partial class XceptionSmall : global::Igcv2.IModel
             stage1_block1_c1 = device.Allocate(n, 12, 8, 8);
             stage1_block1_in2 = device.Allocate(n, 12, 8, 8);
             stage1_block1_c2 = device.Allocate(n, 12, 8, 8);
+            scratch_12x8 = device.Allocate(n, 12, 8, 8);
             stage1_block1_out = device.Allocate(n, 12, 8, 8);
             stage1_block2_c1 = device.Allocate(n, 12, 8, 8);
             stage1_block2_in2 = device.Allocate(n, 12, 8, 8);
@@ -244,6 +278,7 @@ partial class XceptionSmall : global::Igcv2.IModel
             stage2_block1_c1 = device.Allocate(n, 12, 4, 4);
             stage2_block1_in2 = device.Allocate(n, 12, 4, 4);
             stage2_block1_c2 = device.Allocate(n, 24, 4, 4);
+            scratch_24x4 = device.Allocate(n, 24, 4, 4);
             stage2_block1_out = device.Allocate(n, 24, 4, 4);
             pooled = device.Allocate(n, 24);
             logits = device.Allocate(n, 10);
@@ -265,6 +300,7 @@ partial class XceptionSmall : global::Igcv2.IModel
             stage1_block1_c1.Dispose();
             stage1_block1_in2.Dispose();
             stage1_block1_c2.Dispose();
+            scratch_12x8.Dispose();
             stage1_block1_out.Dispose();
             stage1_block2_c1.Dispose();
             stage1_block2_in2.Dispose();
@@ -273,6 +309,7 @@ partial class XceptionSmall : global::Igcv2.IModel
             stage2_block1_c1.Dispose();
             stage2_block1_in2.Dispose();
             stage2_block1_c2.Dispose();
+            scratch_24x4.Dispose();
             stage2_block1_out.Dispose();
             pooled.Dispose();
             logits.Dispose();

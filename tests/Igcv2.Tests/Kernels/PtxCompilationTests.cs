@@ -42,6 +42,23 @@ public sealed class PtxCompilationTests
         Assert.Contains(".target sm_80", compiled.PTXAssembly);
     }
 
+    /// <summary>The fused ops keep their kernels beside their host loops; every public static ending in "Kernel" is one.</summary>
+    public static TheoryData<string> FusedKernels() => new(typeof(Device).Assembly.GetType("Igcv2.Kernels.Fused.ShuffleActivation", throwOnError: true)!
+        .GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal)).Select(m => m.Name).ToArray());
+
+    [Theory]
+    [MemberData(nameof(FusedKernels))]
+    public void Fused_device_kernel_compiles_to_ptx(string name)
+    {
+        var method = typeof(Device).Assembly.GetType("Igcv2.Kernels.Fused.ShuffleActivation", throwOnError: true)!.GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
+        using var context = Context.Create(builder => builder.Default().EnableAlgorithms());
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_80),
+            CudaArchitecture.SM_80, CudaInstructionSet.ISA_80, nvvmAPI: null);
+        var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), new KernelSpecialization(null, null));
+        Assert.Contains(".entry", compiled.PTXAssembly);
+        Assert.Contains(".target sm_80", compiled.PTXAssembly);
+    }
+
     [Fact]
     public void Reflection_finds_the_kernels_ops_launches()
     {
@@ -51,5 +68,6 @@ public sealed class PtxCompilationTests
             Assert.Contains(expected, names);
         }
         Assert.Equal(24, names.Length);
+        Assert.Equal(2, FusedKernels().Count);
     }
 }
