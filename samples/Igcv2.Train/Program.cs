@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Igcv2;
 using Igcv2.Data;
 using Igcv2.Samples.Train;
@@ -21,6 +22,7 @@ var resume = new Option<bool>("--resume") { Description = "Continue from the che
 var format = new Option<string>("--format") { Description = "digits (bundled), mnist, cifar10, cifar100 or tinyimagenet.", DefaultValueFactory = _ => "digits" };
 var data = new Option<string?>("--data") { Description = "Dataset folder for --format mnist|cifar10|cifar100|tinyimagenet (the published layouts)." };
 var limit = new Option<int>("--limit") { Description = "Use only the first N training images (0: all), for quick runs." };
+var logEvery = new Option<int>("--log-every") { Description = "Without a terminal (output redirected), also print a progress line every N steps (0: only per epoch)." };
 var network = new Option<string>("--network")
 {
     Description = "The Table 1 network (D = 20) for cifar10|cifar100|tinyimagenet: igcv2-c64 (default), xception-c35, igcv1-c48 or igcv2star-c416. Digits and MNIST train DigitsNet.",
@@ -28,20 +30,40 @@ var network = new Option<string>("--network")
 
 var root = new RootCommand("Train a generated IGCV2 network (Xie et al., CVPR 2018).")
 {
-    epochs, batchSize, learningRate, weightDecay, schedule, seed, deviceOption, output, resume, format, data, limit, network,
+    epochs, batchSize, learningRate, weightDecay, schedule, seed, deviceOption, output, resume, format, data, limit, network, logEvery,
 };
 root.SetAction(parse => RunChecked(new Settings(
     parse.GetValue(format)!, parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
     parse.GetValue(weightDecay), parse.GetValue(schedule), parse.GetValue(seed), parse.GetValue(deviceOption)!, parse.GetValue(output)!,
-    parse.GetValue(resume), parse.GetValue(limit), parse.GetValue(network))));
+    parse.GetValue(resume), parse.GetValue(limit), parse.GetValue(network), parse.GetValue(logEvery))));
 return root.Parse(args).Invoke();
 
-// Bad options or data get one clear line and exit code 2, not a stack trace.
+// Bad options or data get one clear line and exit code 2, not a stack trace. Ctrl+C (SIGINT) and SIGTERM
+// stop training at the next step boundary and write a checkpoint of that position (exit 130 or 143); a
+// second one exits at once, leaving the last checkpoint on disk as it was.
 static int RunChecked(Settings s)
 {
+    using var stop = new CancellationTokenSource();
+    var received = 0;
+    PosixSignal? first = null;
+    void OnSignal(PosixSignalContext context)
+    {
+        if (Interlocked.Increment(ref received) > 1) return; // not cancelled: the default action ends the process
+        context.Cancel = true;
+        first = context.Signal;
+        Console.Error.WriteLine(context.Signal == PosixSignal.SIGINT
+            ? "Ctrl+C: stopping at the next step to write a checkpoint (Ctrl+C again exits at once)."
+            : $"{context.Signal}: stopping at the next step to write a checkpoint.");
+        stop.Cancel();
+    }
+    using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+    using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
     try
     {
-        return Run(s);
+        var result = Run(s, stop.Token);
+        if (result != TrainingOutcome.Cancelled) return result == TrainingOutcome.Completed ? 0 : 1;
+        Console.Error.WriteLine($"Interrupted by {first}: run the same command with --resume to continue exactly where it stopped.");
+        return first == PosixSignal.SIGTERM ? 143 : 130;
     }
     catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or InvalidDataException)
     {
@@ -50,7 +72,7 @@ static int RunChecked(Settings s)
     }
 }
 
-static int Run(Settings s)
+static TrainingOutcome Run(Settings s, CancellationToken stop)
 {
     CheckNetwork(s.Format, s.Network);
     var (train, test, augment, evaluate, defaultEpochs) = LoadData(s);
@@ -84,26 +106,25 @@ static int Run(Settings s)
     using var trainer = new Trainer(model, LossFunction.From(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect), options);
     if (s.Resume)
     {
-        if (!File.Exists(checkpoint))
-        {
-            Console.Error.WriteLine($"--resume: no checkpoint at {checkpoint}.");
-            return 2;
-        }
-        trainer.LoadCheckpoint(checkpoint);
-        Console.WriteLine($"Resumed from {checkpoint} at epoch {trainer.Epoch + 1}, step {trainer.Step}.");
+        if (!File.Exists(checkpoint)) throw new FileNotFoundException($"--resume: no checkpoint at {checkpoint}.", checkpoint);
+        // Verified (checksums, finite values, architecture, seed) before anything trains; a refused file stays as it is.
+        var loaded = trainer.LoadCheckpoint(checkpoint);
+        if (loaded.Note is { } note) Console.Error.WriteLine(note);
+        Console.WriteLine($"Resumed from {checkpoint} at epoch {trainer.Epoch + 1}, step {trainer.Step}" +
+            (trainer.Step > 0 ? $" of {trainLoader.BatchesPerEpoch} (mid-epoch)." : "."));
     }
-    using var progress = new ConsoleProgressObserver();
+    using var progress = new ConsoleProgressObserver { PlainStepInterval = s.LogEvery };
     trainer.Observe(progress)
         .Observe(new CsvLogObserver(Path.Combine(s.Output, "log.csv")))
         .Observe(new PlotObserver(Path.Combine(s.Output, "curves.png")));
 
     var clock = Stopwatch.StartNew();
-    var result = trainer.Run(epoch => trainLoader.Epoch(epoch), trainLoader.BatchesPerEpoch, testLoader.Epoch(0));
+    var result = trainer.Run((epoch, start) => trainLoader.Epoch(epoch, start), trainLoader.BatchesPerEpoch, testLoader.Epoch(0), stop);
     var last = result.History.LastOrDefault();
     Console.WriteLine($"{result.Outcome} in {clock.Elapsed.TotalSeconds:0.0} s. " +
         (last is null ? "" : $"Test accuracy {last.TestAccuracy * 100:0.00}% (loss {last.TestLoss:0.0000}). ") +
         $"Checkpoint, log.csv and curves.png in {Path.GetFullPath(s.Output)}.");
-    return result.Outcome is TrainingOutcome.Completed or TrainingOutcome.Cancelled ? 0 : 1;
+    return result.Outcome;
 }
 
 static (Dataset Train, Dataset Test, AugmentationPipeline Augment, AugmentationPipeline Evaluate, int Epochs) LoadData(Settings s)
@@ -192,4 +213,4 @@ static string Require(string? path) =>
 
 internal sealed record Settings(
     string Format, string? Data, int Epochs, int BatchSize, double LearningRate, double? WeightDecay, string? Schedule,
-    int Seed, string Device, string Output, bool Resume, int Limit, string? Network);
+    int Seed, string Device, string Output, bool Resume, int Limit, string? Network, int LogEvery);

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -9,12 +11,36 @@ namespace Igcv2;
 /// The safetensors format (Hugging Face), float32 only: an 8-byte little-endian header length N, N bytes
 /// of UTF-8 JSON <c>{"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ...,
 /// "__metadata__": {"key": "value"}}</c> (padded with spaces to a multiple of 8), then the tensors' raw
-/// little-endian bytes, offsets relative to the end of the header. Files are written atomically: to a
-/// temporary file in the same folder, then moved over the target, so a crash mid-save keeps the old file.
+/// little-endian bytes, offsets relative to the end of the header.
+/// <para>
+/// Integrity: every file written here carries, in <c>__metadata__</c>, <c>checksum_algorithm</c> =
+/// <c>xxh3_64</c>, one <c>checksum.&lt;tensor&gt;</c> per tensor (XxHash3-64 of the tensor's stored
+/// little-endian bytes, 16 lowercase hex digits, as Python's <c>xxhash.xxh3_64_hexdigest</c> prints it) and
+/// <c>checksum.__metadata__</c> (of every other metadata entry, see <see cref="MetadataChecksum"/>).
+/// <see cref="Load"/> verifies them and refuses a mismatch naming the tensor and its bytes; a file without
+/// checksums (older versions, other tools) loads with <see cref="SafeTensorsFile.ChecksumsVerified"/> false.
+/// </para>
+/// <para>
+/// Durability: a file is written to a temporary file in the same folder, flushed to disk, renamed over the
+/// target, and then the folder itself is flushed (Linux, macOS), so a crash or a power loss keeps either the
+/// old file or the new one whole.
+/// </para>
 /// </summary>
-public static class SafeTensors
+public static partial class SafeTensors
 {
     public const string MetadataKey = "__metadata__";
+
+    /// <summary>Metadata key naming the checksum algorithm; its presence means every tensor has a checksum.</summary>
+    public const string ChecksumAlgorithmKey = "checksum_algorithm";
+
+    /// <summary>The only checksum algorithm written and read: XxHash3, 64 bits, seed 0.</summary>
+    public const string ChecksumAlgorithm = "xxh3_64";
+
+    /// <summary>Prefix of the per-tensor checksum keys: <c>checksum.&lt;tensor name&gt;</c>.</summary>
+    public const string ChecksumPrefix = "checksum.";
+
+    /// <summary>The key of the checksum over the other metadata entries.</summary>
+    public const string MetadataChecksumKey = ChecksumPrefix + MetadataKey;
 
     /// <summary>A header larger than this is taken for a corrupt length, not read (the reference reader caps it at 100 MB).</summary>
     public const long MaxHeaderBytes = 100_000_000;
@@ -36,6 +62,14 @@ public static class SafeTensors
             if (count != data.Length)
             {
                 throw new ArgumentException($"{name}: shape [{string.Join(", ", shape)}] holds {count} values but {data.Length} were given.", nameof(tensors));
+            }
+        }
+
+        if (metadata is not null)
+        {
+            foreach (var key in metadata.Keys)
+            {
+                if (IsChecksumKey(key)) throw new ArgumentException($"Metadata key '{key}' is reserved for the checksums the writer adds.", nameof(metadata));
             }
         }
 
@@ -62,6 +96,8 @@ public static class SafeTensors
             try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
         }
+        // The rename lives in the folder's entries: until they reach the disk, a power loss may undo it.
+        FlushFolder(folder);
     }
 
     /// <summary>
@@ -106,12 +142,24 @@ public static class SafeTensors
         CheckNoOverlap(path, entries);
 
         var dataStart = 8 + (long)headerLength;
+        var checksums = ReadChecksums(path, metadata, entries);
         var tensors = new Dictionary<string, (int[] shape, float[] data)>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
             var values = new float[(entry.End - entry.Begin) / sizeof(float)];
             stream.Position = dataStart + entry.Begin;
-            stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+            var bytes = MemoryMarshal.AsBytes(values.AsSpan());
+            stream.ReadExactly(bytes);
+            if (checksums is not null)
+            {
+                var actual = Hex(XxHash3.HashToUInt64(bytes));
+                if (actual != checksums[entry.Name])
+                {
+                    throw new InvalidDataException(
+                        $"{path}: tensor '{entry.Name}' (file bytes {dataStart + entry.Begin}-{dataStart + entry.End}) fails its checksum " +
+                        $"({ChecksumAlgorithm} {actual}, the header says {checksums[entry.Name]}): the file is corrupt. Nothing was loaded from it and it is left as it is.");
+                }
+            }
             if (!BitConverter.IsLittleEndian)
             {
                 var ints = MemoryMarshal.Cast<float, int>(values.AsSpan());
@@ -119,25 +167,138 @@ public static class SafeTensors
             }
             tensors.Add(entry.Name, (entry.Shape, values));
         }
-        return new SafeTensorsFile(path, tensors, metadata);
+        return new SafeTensorsFile(path, tensors, metadata, checksums is not null);
+    }
+
+    /// <summary>
+    /// XxHash3-64 (hex) of the metadata entries other than the checksums, in ordinal key order, each as the
+    /// UTF-8 bytes of key, a zero byte, value, a zero byte.
+    /// </summary>
+    public static string MetadataChecksum(IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        var hash = new XxHash3();
+        byte[] zero = [0];
+        foreach (var (key, value) in metadata.Where(p => !IsChecksumKey(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            hash.Append(Encoding.UTF8.GetBytes(key));
+            hash.Append(zero);
+            hash.Append(Encoding.UTF8.GetBytes(value));
+            hash.Append(zero);
+        }
+        return Hex(hash.GetCurrentHashAsUInt64());
+    }
+
+    private static bool IsChecksumKey(string key) => key == ChecksumAlgorithmKey || key.StartsWith(ChecksumPrefix, StringComparison.Ordinal);
+
+    private static string Hex(ulong hash) => hash.ToString("x16", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The expected checksum of every tensor by name, or null when the file carries none. Checks the metadata
+    /// checksum and that the checksums and the tensors name each other exactly.
+    /// </summary>
+    private static Dictionary<string, string>? ReadChecksums(string path, Dictionary<string, string> metadata, List<Entry> entries)
+    {
+        if (!metadata.TryGetValue(ChecksumAlgorithmKey, out var algorithm))
+        {
+            var stray = metadata.Keys.FirstOrDefault(k => k.StartsWith(ChecksumPrefix, StringComparison.Ordinal));
+            if (stray is not null) throw Corrupt(path, $"metadata '{stray}' is a checksum but '{ChecksumAlgorithmKey}' is missing");
+            return null;
+        }
+        if (algorithm != ChecksumAlgorithm)
+        {
+            throw new InvalidDataException($"{path}: the checksums are {algorithm}; this library reads {ChecksumAlgorithm}.");
+        }
+        if (!metadata.TryGetValue(MetadataChecksumKey, out var expectedMetadata)) throw Corrupt(path, $"metadata '{MetadataChecksumKey}' is missing");
+        var actualMetadata = MetadataChecksum(metadata);
+        if (actualMetadata != expectedMetadata)
+        {
+            throw Corrupt(path, $"the metadata fails its checksum ({ChecksumAlgorithm} {actualMetadata}, the header says {expectedMetadata})");
+        }
+        var checksums = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (!metadata.TryGetValue(ChecksumPrefix + entry.Name, out var checksum)) throw Corrupt(path, $"tensor '{entry.Name}' has no checksum");
+            checksums.Add(entry.Name, checksum);
+        }
+        var orphan = metadata.Keys.FirstOrDefault(k =>
+            k.StartsWith(ChecksumPrefix, StringComparison.Ordinal) && k != MetadataChecksumKey && !checksums.ContainsKey(k[ChecksumPrefix.Length..]));
+        if (orphan is not null) throw Corrupt(path, $"metadata '{orphan}' is the checksum of a tensor the file does not hold");
+        return checksums;
+    }
+
+    private static InvalidDataException Corrupt(string path, string what) =>
+        new($"{path}: {what}: the file is corrupt. Nothing was loaded from it and it is left as it is.");
+
+    /// <summary>fsync on the folder, so that a rename into it survives a power loss (POSIX; Windows has no equivalent for folders).</summary>
+    private static void FlushFolder(string folder)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD()) return;
+        var descriptor = Posix.Open(folder, 0 /* O_RDONLY */);
+        if (descriptor < 0)
+        {
+            throw new IOException($"{folder}: cannot open the folder to flush it to disk (errno {Marshal.GetLastPInvokeError()}).");
+        }
+        try
+        {
+            if (Posix.Fsync(descriptor) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                // EINVAL/ENOTSUP: the file system cannot flush folders (some network and FUSE ones); nothing more can be done.
+                if (errno != Posix.EINVAL && errno != Posix.ENOTSUP && errno != Posix.EOPNOTSUPP)
+                {
+                    throw new IOException($"{folder}: flushing the folder to disk failed (errno {errno}); the file may not survive a power loss.");
+                }
+            }
+        }
+        finally
+        {
+            _ = Posix.Close(descriptor);
+        }
+    }
+
+    private static partial class Posix
+    {
+        public const int EINVAL = 22;
+        public static readonly int ENOTSUP = OperatingSystem.IsLinux() ? 95 : 45;
+        public static readonly int EOPNOTSUPP = OperatingSystem.IsLinux() ? 95 : 102;
+
+        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        public static partial int Open(string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        public static partial int Fsync(int descriptor);
+
+        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+        public static partial int Close(int descriptor);
     }
 
     private static byte[] WriteHeader(string[] names, IReadOnlyDictionary<string, (int[] shape, float[] data)> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
+        // One read of each tensor here (the data is read once more while writing).
+        var shapes = new List<(string Name, int[] Shape, long Bytes)>(names.Length);
+        var all = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+        {
+            [ChecksumAlgorithmKey] = ChecksumAlgorithm,
+        };
+        foreach (var name in names)
+        {
+            var (shape, data) = tensors[name];
+            shapes.Add((name, shape, (long)data.Length * sizeof(float)));
+            all[ChecksumPrefix + name] = Hex(XxHash3.HashToUInt64(LittleEndianBytes(data)));
+        }
+        all[MetadataChecksumKey] = MetadataChecksum(all);
+
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            if (metadata is { Count: > 0 })
-            {
-                json.WriteStartObject(MetadataKey);
-                foreach (var (key, value) in metadata.OrderBy(p => p.Key, StringComparer.Ordinal)) json.WriteString(key, value);
-                json.WriteEndObject();
-            }
+            json.WriteStartObject(MetadataKey);
+            foreach (var (key, value) in all.OrderBy(p => p.Key, StringComparer.Ordinal)) json.WriteString(key, value);
+            json.WriteEndObject();
             long offset = 0;
-            foreach (var name in names)
+            foreach (var (name, shape, bytes) in shapes)
             {
-                var (shape, data) = tensors[name];
                 json.WriteStartObject(name);
                 json.WriteString("dtype", "F32");
                 json.WriteStartArray("shape");
@@ -145,7 +306,7 @@ public static class SafeTensors
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                offset += (long)data.Length * sizeof(float);
+                offset += bytes;
                 json.WriteNumberValue(offset);
                 json.WriteEndArray();
                 json.WriteEndObject();
@@ -158,16 +319,15 @@ public static class SafeTensors
         return buffer.ToArray();
     }
 
-    private static void WriteFloats(Stream stream, float[] data)
+    private static void WriteFloats(Stream stream, float[] data) => stream.Write(LittleEndianBytes(data));
+
+    /// <summary>The bytes of <paramref name="data"/> as the file stores them (little-endian float32).</summary>
+    private static ReadOnlySpan<byte> LittleEndianBytes(float[] data)
     {
-        if (BitConverter.IsLittleEndian)
-        {
-            stream.Write(MemoryMarshal.AsBytes(data.AsSpan()));
-            return;
-        }
+        if (BitConverter.IsLittleEndian) return MemoryMarshal.AsBytes(data.AsSpan());
         var bytes = new byte[data.Length * sizeof(float)];
         for (var i = 0; i < data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), data[i]);
-        stream.Write(bytes);
+        return bytes;
     }
 
     private sealed record Entry(string Name, int[] Shape, long Begin, long End);
@@ -261,9 +421,16 @@ public static class SafeTensors
 public sealed class SafeTensorsFile(
     string path,
     IReadOnlyDictionary<string, (int[] shape, float[] data)> tensors,
-    IReadOnlyDictionary<string, string> metadata)
+    IReadOnlyDictionary<string, string> metadata,
+    bool checksumsVerified = false)
 {
     public string Path { get; } = path;
+
+    /// <summary>
+    /// True when the file carried checksums and every tensor and the metadata matched them; false for a file
+    /// without checksums (written before they were added, or by another tool), which loads unverified.
+    /// </summary>
+    public bool ChecksumsVerified { get; } = checksumsVerified;
 
     public IReadOnlyDictionary<string, (int[] shape, float[] data)> Tensors { get; } = tensors;
 

@@ -129,9 +129,23 @@ public sealed class ModelArchitecture
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
 
+/// <summary>What loading a weights file or a checkpoint found: whether its checksums were there and verified.</summary>
+/// <param name="Path">The file loaded.</param>
+/// <param name="ChecksumsVerified">False for a file without checksums (older, or another tool's), loaded unverified.</param>
+public sealed record LoadedFile(string Path, bool ChecksumsVerified)
+{
+    /// <summary>For a file without checksums, a sentence saying so; null when they were verified.</summary>
+    public string? Note => ChecksumsVerified
+        ? null
+        : $"note: {Path} carries no checksums (an older file, or another tool's): its bytes cannot be verified, only its shapes and values.";
+
+    internal static LoadedFile Of(SafeTensorsFile file) => new(file.Path, file.ChecksumsVerified);
+}
+
 /// <summary>
 /// A model's weights and BN running statistics in a safetensors file (no optimizer state): what the ONNX
-/// exporter and inference read. Loading checks names, shapes, dtype and the plan.
+/// exporter and inference read. Loading verifies the checksums, checks names, shapes, dtype and the plan,
+/// and refuses non-finite values; a refused file changes nothing in the model.
 /// </summary>
 public static class ModelWeights
 {
@@ -154,14 +168,48 @@ public static class ModelWeights
 
     /// <summary>
     /// Loads every parameter and buffer from <paramref name="path"/> (a weights file or a training
-    /// checkpoint); refuses, saying what differs, a file written for another architecture.
+    /// checkpoint); refuses, saying what differs, a file written for another architecture, a file whose bytes
+    /// fail their checksums and one holding a NaN or an infinity. Nothing is loaded from a refused file.
     /// </summary>
-    public static void LoadWeights(this IModel model, string path)
+    /// <returns>Whether the file's checksums were verified (a file without any still loads; see <see cref="LoadedFile.Note"/>).</returns>
+    public static LoadedFile LoadWeights(this IModel model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
         var file = SafeTensors.Load(path);
+        var tensors = model.Parameters.Concat(model.Buffers).ToList();
         ModelArchitecture.Of(model).EnsureMatches(file, requireSameClass: false, "optimizer.");
-        Restore(model.Parameters.Concat(model.Buffers), file);
+        EnsureFinite(file, tensors.Select(p => p.Name));
+        Restore(tensors, file);
+        return LoadedFile.Of(file);
+    }
+
+    /// <summary>
+    /// Throws <see cref="InvalidDataException"/> naming the first of <paramref name="names"/> in
+    /// <paramref name="file"/> that holds a NaN or an infinity, the index and how many values are not finite.
+    /// </summary>
+    internal static void EnsureFinite(SafeTensorsFile file, IEnumerable<string> names)
+    {
+        foreach (var name in names)
+        {
+            var data = file.Tensors[name].data;
+            var first = FirstNonFinite(data);
+            if (first < 0) continue;
+            var count = data.Count(v => !float.IsFinite(v));
+            throw new InvalidDataException(
+                $"{file.Path}: tensor '{name}' holds {data[first].ToString(CultureInfo.InvariantCulture)} at index {first} " +
+                $"({count} of its {data.Length} values are not finite): refused, since training or inference on it can only give NaN. " +
+                "Nothing was loaded from the file and it is left as it is.");
+        }
+    }
+
+    /// <summary>The index of the first NaN or infinity in <paramref name="data"/>, or -1.</summary>
+    internal static int FirstNonFinite(ReadOnlySpan<float> data)
+    {
+        for (var i = 0; i < data.Length; i++)
+        {
+            if (!float.IsFinite(data[i])) return i;
+        }
+        return -1;
     }
 
     internal static Dictionary<string, (int[] shape, float[] data)> Snapshot(IEnumerable<Parameter> tensors)

@@ -10,6 +10,12 @@ namespace Igcv2.Training;
 /// Everything that decides the numbers (weights, BN statistics, momentum, position, seed) is in the
 /// checkpoint, so <see cref="LoadCheckpoint"/> then <see cref="Run"/> continues exactly where it stopped:
 /// bit for bit on the CPU device when the loader orders data from (seed, epoch).
+/// <para>
+/// Cancelling the token stops at the next step boundary (or in the evaluation, between its batches) and,
+/// with <see cref="TrainerOptions.CheckpointOnCancel"/>, writes a checkpoint of that position. A checkpoint is
+/// never written from a state holding a NaN or an infinity: the run stops as
+/// <see cref="TrainingOutcome.Diverged"/> instead, and the checkpoint on disk stays the last good one.
+/// </para>
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -17,6 +23,8 @@ public sealed class Trainer : IDisposable
     private readonly List<EpochReport> history = [];
     private readonly List<ITrainingObserver> observers = [];
     private EpochProgress progress;
+    private (int Epoch, int Step, long Iteration)? savedAt;
+    private float lastLoss = float.NaN;
     private bool disposed;
 
     public Trainer(IModel model, ILossFunction loss, TrainerOptions? options = null)
@@ -77,6 +85,18 @@ public sealed class Trainer : IDisposable
     /// <param name="test">The test set, evaluated after every epoch; null skips evaluation.</param>
     public TrainingResult Run(Func<int, IEnumerable<Batch>> train, int stepsPerEpoch, IEnumerable<Batch>? test = null, CancellationToken cancellation = default)
     {
+        ArgumentNullException.ThrowIfNull(train);
+        return Run((epoch, start) => start > 0 ? train(epoch).Skip(start) : train(epoch), stepsPerEpoch, test, cancellation);
+    }
+
+    /// <summary>
+    /// As <see cref="Run(Func{int, IEnumerable{Batch}}, int, IEnumerable{Batch}?, CancellationToken)"/>, with a data
+    /// seam that starts an epoch at a given batch (a resume mid-epoch then skips no batches), e.g.
+    /// <c>(epoch, start) =&gt; loader.Epoch(epoch, start)</c>.
+    /// </summary>
+    /// <param name="train">The batches of a 0-based epoch from a 0-based batch on: the same batches its full order has from there.</param>
+    public TrainingResult Run(Func<int, int, IEnumerable<Batch>> train, int stepsPerEpoch, IEnumerable<Batch>? test = null, CancellationToken cancellation = default)
+    {
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentOutOfRangeException.ThrowIfLessThan(stepsPerEpoch, 1);
@@ -99,7 +119,7 @@ public sealed class Trainer : IDisposable
     /// <summary>The checkpoint this trainer wrote or loaded last (the last good one after a divergence).</summary>
     public string? LastCheckpoint { get; private set; }
 
-    private TrainingResult RunEpochs(Func<int, IEnumerable<Batch>> train, int stepsPerEpoch, IEnumerable<Batch>? test, CancellationToken cancellation)
+    private TrainingResult RunEpochs(Func<int, int, IEnumerable<Batch>> train, int stepsPerEpoch, IEnumerable<Batch>? test, CancellationToken cancellation)
     {
         while (Epoch < Options.Epochs)
         {
@@ -107,12 +127,12 @@ public sealed class Trainer : IDisposable
             var clock = Stopwatch.StartNew();
             var skip = Step;
             if (skip == 0) progress = default;
-            foreach (var batch in skip > 0 ? train(epoch).Skip(skip) : train(epoch))
+            foreach (var batch in train(epoch, skip))
             {
                 if (cancellation.IsCancellationRequested)
                 {
                     progress.TrainSeconds += clock.Elapsed.TotalSeconds;
-                    return Cancelled();
+                    return Cancelled(stepsPerEpoch);
                 }
                 var learningRate = Options.Schedule.At(epoch, Step, stepsPerEpoch);
                 if (Step == 0) progress.FirstRate = learningRate;
@@ -130,6 +150,7 @@ public sealed class Trainer : IDisposable
                     return new TrainingResult(TrainingOutcome.Diverged, history.ToArray(),
                         $"Training stopped: {divergence}; {kept}.", divergence, LastCheckpoint);
                 }
+                lastLoss = loss;
                 var correct = Loss.CountCorrect(logits, t.Labels, n);
                 Model.Backward(t.GradLogits);
                 Optimizer.Step(learningRate);
@@ -145,21 +166,22 @@ public sealed class Trainer : IDisposable
                 {
                     progress.TrainSeconds += clock.Elapsed.TotalSeconds;
                     clock.Restart();
-                    SaveCheckpoint(midPath);
+                    if (SaveDuringRun(midPath) is { } stopped) return stopped;
                 }
             }
             progress.TrainSeconds += clock.Elapsed.TotalSeconds;
             if (progress.Seen == 0) throw new InvalidOperationException($"Epoch {epoch + 1} yielded no batches.");
 
             clock.Restart();
-            var evaluation = test is null ? new Evaluation(double.NaN, double.NaN, 0) : Evaluate(test);
+            var evaluation = test is null ? new Evaluation(double.NaN, double.NaN, 0) : Evaluate(test, cancellation);
+            if (evaluation is null) return Cancelled(stepsPerEpoch);
             var report = new EpochReport(
                 epoch + 1,
                 progress.FirstRate,
                 progress.LossSum / progress.Seen,
                 (double)progress.Correct / progress.Seen,
-                evaluation.Loss,
-                evaluation.Accuracy,
+                evaluation.Value.Loss,
+                evaluation.Value.Accuracy,
                 progress.TrainSeconds + clock.Elapsed.TotalSeconds,
                 progress.TrainSeconds > 0 ? progress.Seen / progress.TrainSeconds : double.NaN);
             history.Add(report);
@@ -169,19 +191,48 @@ public sealed class Trainer : IDisposable
             foreach (var o in observers) o.EpochCompleted(report);
             if (Options.CheckpointPath is { } path && (Epoch % Options.CheckpointEveryEpochs == 0 || Epoch == Options.Epochs))
             {
-                SaveCheckpoint(path);
+                if (SaveDuringRun(path) is { } stopped) return stopped;
             }
-            if (cancellation.IsCancellationRequested) return Cancelled();
+            if (cancellation.IsCancellationRequested) return Cancelled(stepsPerEpoch);
         }
         return new TrainingResult(TrainingOutcome.Completed, history.ToArray(),
             $"Trained {Options.Epochs} epochs.", LastCheckpoint: LastCheckpoint);
     }
 
-    private TrainingResult Cancelled()
+    private TrainingResult Cancelled(int stepsPerEpoch)
     {
-        if (Options.CheckpointOnCancel && Options.CheckpointPath is { } path) SaveCheckpoint(path);
+        var where = Step == 0 ? $"at the start of epoch {Epoch + 1}"
+            : Step >= stepsPerEpoch ? $"in epoch {Epoch + 1} after its last step, before its evaluation"
+            : $"in epoch {Epoch + 1} after {Step} of its {stepsPerEpoch} steps";
+        var saved = "";
+        if (Options.CheckpointOnCancel && Options.CheckpointPath is { } path)
+        {
+            // At an epoch end the checkpoint of this very position may already be on disk.
+            if (savedAt != (Epoch, Step, Iteration) || LastCheckpoint != path)
+            {
+                if (SaveDuringRun(path) is { } stopped) return stopped;
+            }
+            saved = Step > 0 ? $"; the mid-epoch checkpoint {path} holds this position" : $"; the checkpoint {path} holds this position";
+        }
         return new TrainingResult(TrainingOutcome.Cancelled, history.ToArray(),
-            $"Cancelled in epoch {Epoch + 1} before step {Step}.", LastCheckpoint: LastCheckpoint);
+            $"Cancelled {where}{saved}.", LastCheckpoint: LastCheckpoint);
+    }
+
+    /// <summary>Saves, or returns the divergence when the state holds a NaN or an infinity (nothing is written then).</summary>
+    private TrainingResult? SaveDuringRun(string path)
+    {
+        try
+        {
+            SaveCheckpoint(path);
+            return null;
+        }
+        catch (NonFiniteStateException e)
+        {
+            var divergence = new Divergence(Epoch, Step, Iteration, lastLoss, e.Tensor);
+            var kept = LastCheckpoint is null ? "no checkpoint was written" : $"the last good checkpoint {LastCheckpoint} is kept";
+            return new TrainingResult(TrainingOutcome.Diverged, history.ToArray(),
+                $"Training stopped: {divergence} ({e.Tensor}[{e.Index}] = {e.Value}); {kept}.", divergence, LastCheckpoint);
+        }
     }
 
     /// <summary>Mean loss and top-1 accuracy of the model on <paramref name="data"/>, in inference mode (running BN statistics).</summary>
@@ -189,10 +240,17 @@ public sealed class Trainer : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(data);
+        return Evaluate(data, CancellationToken.None)!.Value;
+    }
+
+    /// <summary>As <see cref="Evaluate(IEnumerable{Batch})"/>; null when cancelled between two batches.</summary>
+    private Evaluation? Evaluate(IEnumerable<Batch> data, CancellationToken cancellation)
+    {
         double lossSum = 0;
         long correct = 0, seen = 0;
         foreach (var batch in data)
         {
+            if (cancellation.IsCancellationRequested) return null;
             var t = TensorsFor(batch.Count);
             Load(batch, t);
             var logits = Model.Forward(t.Input, training: false);
@@ -203,23 +261,30 @@ public sealed class Trainer : IDisposable
         return seen == 0 ? new Evaluation(double.NaN, double.NaN, 0) : new Evaluation(lossSum / seen, (double)correct / seen, seen);
     }
 
-    /// <summary>Writes the whole training state to <paramref name="path"/> atomically (see <see cref="TrainingCheckpoint"/>).</summary>
+    /// <summary>
+    /// Writes the whole training state to <paramref name="path"/> atomically and durably (see
+    /// <see cref="TrainingCheckpoint"/>); throws <see cref="NonFiniteStateException"/>, writing nothing, when a
+    /// weight, statistic or momentum is NaN or infinite.
+    /// </summary>
     public void SaveCheckpoint(string path)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         TrainingCheckpoint.Save(path, this, new TrainingCheckpoint.Position(Epoch, Step, Iteration, progress.LossSum, progress.Correct, progress.Seen, progress.TrainSeconds, progress.FirstRate), history);
         LastCheckpoint = path;
+        savedAt = (Epoch, Step, Iteration);
         foreach (var o in observers) o.CheckpointSaved(path, Epoch, Step);
     }
 
     /// <summary>
     /// Restores weights, BN statistics, momentum, position and history from <paramref name="path"/>;
-    /// refuses a checkpoint of another architecture or seed, saying what differs.
+    /// refuses, saying what is wrong and changing nothing, a checkpoint of another architecture or seed, one
+    /// whose bytes fail their checksums and one holding a NaN or an infinity.
     /// </summary>
-    public void LoadCheckpoint(string path)
+    /// <returns>Whether the file's checksums were verified (an older file without any still loads; see <see cref="LoadedFile.Note"/>).</returns>
+    public LoadedFile LoadCheckpoint(string path)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var (position, earlier) = TrainingCheckpoint.Load(path, this);
+        var (position, earlier, file) = TrainingCheckpoint.Load(path, this);
         Epoch = position.Epoch;
         Step = position.Step;
         Iteration = position.Iteration;
@@ -234,6 +299,8 @@ public sealed class Trainer : IDisposable
         history.Clear();
         history.AddRange(earlier);
         LastCheckpoint = path;
+        savedAt = (Epoch, Step, Iteration);
+        return file;
     }
 
     private void Notify(Action<ITrainingObserver> action)

@@ -10,7 +10,12 @@ namespace Igcv2.Training;
 /// and in <c>__metadata__</c>: the format and its version, the architecture (class, fingerprint, plan),
 /// the position (epoch, step, iteration: the schedule's input), the seed and shuffle algorithm that fix the
 /// data order, the optimizer, schedule and run options, the running sums of a half-finished epoch and the
-/// reports of the finished ones. Doubles are stored round-trip exact.
+/// reports of the finished ones. Doubles are stored round-trip exact. Like every file
+/// <see cref="SafeTensors"/> writes, it carries a checksum of each tensor and of the metadata.
+/// <para>
+/// A checkpoint is never written with a NaN or an infinity in it (<see cref="NonFiniteStateException"/>), and
+/// one that holds any, or fails its checksums, is refused on load before anything changes.
+/// </para>
 /// </summary>
 public static class TrainingCheckpoint
 {
@@ -36,6 +41,11 @@ public static class TrainingCheckpoint
         foreach (var p in trainer.Optimizer.Parameters)
         {
             tensors.Add(Sgd.StateName(p), (p.Shape, trainer.Optimizer.MomentumOf(p).ToArray()));
+        }
+        foreach (var (name, (_, data)) in tensors)
+        {
+            var first = ModelWeights.FirstNonFinite(data);
+            if (first >= 0) throw new NonFiniteStateException(name, first, data[first]);
         }
         var options = trainer.Options;
         var metadata = new Dictionary<string, string>(ModelArchitecture.Of(model).ToMetadata())
@@ -63,7 +73,7 @@ public static class TrainingCheckpoint
         SafeTensors.Save(path, tensors, metadata);
     }
 
-    internal static (Position Position, IReadOnlyList<EpochReport> History) Load(string path, Trainer trainer)
+    internal static (Position Position, IReadOnlyList<EpochReport> History, LoadedFile File) Load(string path, Trainer trainer)
     {
         var file = SafeTensors.Load(path);
         var format = file.Metadata.GetValueOrDefault(ModelWeights.FormatKey, "(none)");
@@ -128,9 +138,11 @@ public static class TrainingCheckpoint
             throw new InvalidDataException($"{path}: metadata 'history' is not a list of epoch reports ({e.Message}).", e);
         }
 
-        ModelWeights.Restore(model.Parameters.Concat(model.Buffers), file);
+        var modelTensors = model.Parameters.Concat(model.Buffers).ToList();
+        ModelWeights.EnsureFinite(file, modelTensors.Select(p => p.Name).Concat(expectedState.Keys));
+        ModelWeights.Restore(modelTensors, file);
         foreach (var (name, p) in expectedState) optimizer.MomentumOf(p).CopyFrom(file.Tensors[name].data);
-        return (position, history);
+        return (position, history, LoadedFile.Of(file));
     }
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
@@ -151,4 +163,18 @@ public static class TrainingCheckpoint
         double.TryParse(file.RequireMetadata(key), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw new InvalidDataException($"{file.Path}: metadata '{key}' = '{file.Metadata[key]}' is not a number.");
+}
+
+/// <summary>
+/// The training state holds a NaN or an infinity, so no checkpoint was written: the one on disk stays the
+/// last good one. Names the first such tensor and index.
+/// </summary>
+public sealed class NonFiniteStateException(string tensor, int index, float value)
+    : InvalidOperationException($"{tensor} holds {value.ToString(CultureInfo.InvariantCulture)} at index {index}: a checkpoint of it would be useless, so none was written.")
+{
+    public string Tensor { get; } = tensor;
+
+    public int Index { get; } = index;
+
+    public float Value { get; } = value;
 }

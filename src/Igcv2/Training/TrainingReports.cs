@@ -45,11 +45,17 @@ public sealed record EpochReport(
 /// <summary>A model's loss and top-1 accuracy on a data set, in inference mode.</summary>
 public readonly record struct Evaluation(double Loss, double Accuracy, long Images);
 
-/// <summary>Where and why the loss stopped being finite. The model still holds the weights of the step before.</summary>
-public sealed record Divergence(int Epoch, int Step, long Iteration, float Loss)
+/// <summary>
+/// Where and why training stopped being finite. Either the loss of step <see cref="Step"/> was NaN or
+/// infinite (the model still holds the weights of the step before), or, with <see cref="NonFiniteTensor"/>
+/// set, a weight, statistic or momentum was found non-finite when a checkpoint was due before that step
+/// (<see cref="Loss"/> is then the last step's, still finite, loss), and no checkpoint was written.
+/// </summary>
+public sealed record Divergence(int Epoch, int Step, long Iteration, float Loss, string? NonFiniteTensor = null)
 {
-    public override string ToString() =>
-        $"the loss became {Loss} in epoch {Epoch + 1} at step {Step} (iteration {Iteration})";
+    public override string ToString() => NonFiniteTensor is null
+        ? $"the loss became {Loss} in epoch {Epoch + 1} at step {Step} (iteration {Iteration})"
+        : $"{NonFiniteTensor} became non-finite by epoch {Epoch + 1} step {Step} (iteration {Iteration}), with the last loss still {Loss}";
 }
 
 /// <summary>How a run ended.</summary>

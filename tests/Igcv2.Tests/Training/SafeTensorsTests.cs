@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
+using System.IO.Hashing;
 using System.Text;
 
 namespace Igcv2.Tests.Training;
@@ -72,7 +73,14 @@ public sealed class SafeTensorsTests : IDisposable
         var headerLength = (int)BitConverter.ToUInt64(bytes, 0);
         var header = Encoding.UTF8.GetString(bytes, 8, headerLength).TrimEnd(' ');
 
-        Assert.Equal("""{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", header);
+        // The checksums, computed here from the raw bytes as any xxhash library would.
+        var data = bytes[(8 + headerLength)..];
+        var tensorChecksum = XxHash3.HashToUInt64(data).ToString("x16");
+        // No metadata but the checksums themselves, which the metadata checksum leaves out: it hashes nothing.
+        var metadataChecksum = XxHash3.HashToUInt64([]).ToString("x16");
+        Assert.Equal(
+            $$$"""{"__metadata__":{"checksum.__metadata__":"{{{metadataChecksum}}}","checksum.x":"{{{tensorChecksum}}}","checksum_algorithm":"xxh3_64"},"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""",
+            header);
         Assert.Equal(8 + headerLength + 8, bytes.Length);
         Assert.Equal(1.5f, BitConverter.ToSingle(bytes, 8 + headerLength));
         Assert.Equal(-1f, BitConverter.ToSingle(bytes, 8 + headerLength + 4));
@@ -134,6 +142,103 @@ public sealed class SafeTensorsTests : IDisposable
 
         Assert.Equal(before, File.ReadAllBytes(path));
         Assert.Equal([path], Directory.GetFiles(folder));
+    }
+
+    [Fact]
+    public void Checksums_round_trip_and_are_verified()
+    {
+        var path = Path.Combine(folder, "sum.safetensors");
+        SafeTensors.Save(path, new Dictionary<string, (int[] shape, float[] data)>
+        {
+            ["a"] = ([3], [1f, 2f, 3f]),
+            ["b"] = ([2, 2], [-1f, 0.5f, float.NaN, 4f]),
+            ["empty"] = ([0], []),
+        }, new Dictionary<string, string> { ["epoch"] = "3" });
+
+        var file = SafeTensors.Load(path);
+
+        Assert.True(file.ChecksumsVerified);
+        Assert.Equal(SafeTensors.ChecksumAlgorithm, file.Metadata[SafeTensors.ChecksumAlgorithmKey]);
+        Assert.Equal(XxHash3.HashToUInt64(ToBytes([1f, 2f, 3f])).ToString("x16"), file.Metadata["checksum.a"]);
+        Assert.Equal(XxHash3.HashToUInt64([]).ToString("x16"), file.Metadata["checksum.empty"]);
+        Assert.Equal(SafeTensors.MetadataChecksum(file.Metadata), file.Metadata[SafeTensors.MetadataChecksumKey]);
+        Assert.Equal([-1f, 0.5f, float.NaN, 4f], file.Tensors["b"].data);
+    }
+
+    [Fact]
+    public void Flipped_bytes_in_a_tensor_are_refused_naming_the_file_and_the_tensor_and_the_file_is_left_as_it_is()
+    {
+        var path = Path.Combine(folder, "flip.safetensors");
+        SafeTensors.Save(path, new Dictionary<string, (int[] shape, float[] data)>
+        {
+            ["first"] = ([64], Enumerable.Range(0, 64).Select(i => i * 0.25f).ToArray()),
+            ["second"] = ([64], Enumerable.Range(0, 64).Select(i => -i * 0.5f).ToArray()),
+        });
+        var bytes = File.ReadAllBytes(path);
+        var dataStart = 8 + (int)BitConverter.ToUInt64(bytes, 0);
+        // 64 bytes XORed in the middle of "second" (bytes 256..511 of the data).
+        for (var i = 0; i < 64; i++) bytes[dataStart + 300 + i] ^= 0x5A;
+        File.WriteAllBytes(path, bytes);
+
+        var error = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(path));
+
+        Assert.StartsWith(path + ": tensor 'second'", error.Message);
+        Assert.Contains($"file bytes {dataStart + 256}-{dataStart + 512}", error.Message);
+        Assert.Contains("fails its checksum", error.Message);
+        Assert.Equal(bytes, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void A_changed_metadata_value_or_a_missing_checksum_is_refused()
+    {
+        var path = Path.Combine(folder, "meta.safetensors");
+        SafeTensors.Save(path, new Dictionary<string, (int[] shape, float[] data)> { ["x"] = ([2], [1f, 2f]) },
+            new Dictionary<string, string> { ["epoch"] = "3" });
+        var original = File.ReadAllBytes(path);
+
+        // Same length, so only the checksum can tell: epoch 3 becomes epoch 9.
+        File.WriteAllBytes(path, Replace(original, "\"epoch\":\"3\"", "\"epoch\":\"9\""));
+        Assert.Contains("the metadata fails its checksum", Assert.Throws<InvalidDataException>(() => SafeTensors.Load(path)).Message);
+
+        File.WriteAllBytes(path, Replace(original, "\"checksum.x\"", "\"checksum.y\""));
+        var error = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(path));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("corrupt", error.Message);
+    }
+
+    [Fact]
+    public void A_file_without_checksums_loads_unverified_with_a_note()
+    {
+        var path = Path.Combine(folder, "old.safetensors");
+        WriteRaw(path, """{"__metadata__":{"format":"pt"},"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", 8);
+
+        var file = SafeTensors.Load(path);
+
+        Assert.False(file.ChecksumsVerified);
+        Assert.Equal([0f, 0f], file.Tensors["x"].data);
+        Assert.Contains("no checksums", LoadedFile.Of(file).Note);
+        Assert.Null(new LoadedFile(path, ChecksumsVerified: true).Note);
+    }
+
+    [Fact]
+    public void Checksum_keys_are_reserved_for_the_writer()
+    {
+        var path = Path.Combine(folder, "reserved.safetensors");
+        var tensors = new Dictionary<string, (int[] shape, float[] data)> { ["x"] = ([1], [1f]) };
+
+        Assert.Throws<ArgumentException>(() => SafeTensors.Save(path, tensors, new Dictionary<string, string> { ["checksum.x"] = "0" }));
+        Assert.Throws<ArgumentException>(() => SafeTensors.Save(path, tensors, new Dictionary<string, string> { [SafeTensors.ChecksumAlgorithmKey] = "crc32" }));
+        Assert.False(File.Exists(path));
+    }
+
+    private static byte[] ToBytes(float[] values) => values.SelectMany(BitConverter.GetBytes).ToArray();
+
+    private static byte[] Replace(byte[] bytes, string from, string to)
+    {
+        var text = Encoding.Latin1.GetString(bytes);
+        Assert.Contains(from, text);
+        Assert.Equal(from.Length, to.Length);
+        return Encoding.Latin1.GetBytes(text.Replace(from, to));
     }
 
     private static void WriteRaw(string path, string header, int dataBytes)
