@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Igcv2;
 using Igcv2.Data;
+using Igcv2.Distributed;
 using Igcv2.Samples.Train;
 using Igcv2.Training;
 
@@ -21,6 +22,11 @@ var resume = new Option<bool>("--resume") { Description = "Continue from the che
 var format = new Option<string>("--format") { Description = "digits (bundled), mnist, cifar10, cifar100 or tinyimagenet.", DefaultValueFactory = _ => "digits" };
 var data = new Option<string?>("--data") { Description = "Dataset folder for --format mnist|cifar10|cifar100|tinyimagenet (the published layouts)." };
 var limit = new Option<int>("--limit") { Description = "Use only the first N training images (0: all), for quick runs." };
+var batchNorm = new Option<string>("--bn")
+{
+    Description = "Under MPI (mpiexec -n P ...): sync (default) normalises with the global batch's statistics, so results do not depend on P; local uses each process's share (faster).",
+    DefaultValueFactory = _ => "sync",
+};
 var network = new Option<string>("--network")
 {
     Description = "The Table 1 network (D = 20) for cifar10|cifar100|tinyimagenet: igcv2-c64 (default), xception-c35, igcv1-c48 or igcv2star-c416. Digits and MNIST train DigitsNet.",
@@ -28,20 +34,38 @@ var network = new Option<string>("--network")
 
 var root = new RootCommand("Train a generated IGCV2 network (Xie et al., CVPR 2018).")
 {
-    epochs, batchSize, learningRate, weightDecay, schedule, seed, deviceOption, output, resume, format, data, limit, network,
+    epochs, batchSize, learningRate, weightDecay, schedule, seed, deviceOption, output, resume, format, data, limit, network, batchNorm,
 };
 root.SetAction(parse => RunChecked(new Settings(
     parse.GetValue(format)!, parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
     parse.GetValue(weightDecay), parse.GetValue(schedule), parse.GetValue(seed), parse.GetValue(deviceOption)!, parse.GetValue(output)!,
-    parse.GetValue(resume), parse.GetValue(limit), parse.GetValue(network))));
+    parse.GetValue(resume), parse.GetValue(limit), parse.GetValue(network)) { BatchNorm = parse.GetValue(batchNorm)! }));
 return root.Parse(args).Invoke();
 
-// Bad options or data get one clear line and exit code 2, not a stack trace.
+// Bad options or data get one clear line and exit code 2, not a stack trace. Started by mpiexec (PMI_RANK and
+// PMI_SIZE set), this is one process of a data-parallel job: any failure in any process ends the whole job
+// (MPI_Abort) with a message naming the process.
 static int RunChecked(Settings s)
 {
+    ICommunicator communicator;
     try
     {
-        return Run(s);
+        communicator = Communicator.FromEnvironment();
+    }
+    catch (Exception e) when (e is DllNotFoundException or PlatformNotSupportedException or MpiException)
+    {
+        Console.Error.WriteLine($"error: started by an MPI launcher, but MPI does not start: {e.Message}");
+        return 2;
+    }
+    using var _ = communicator;
+    try
+    {
+        return Run(s, communicator);
+    }
+    catch (Exception e) when (communicator.Size > 1)
+    {
+        communicator.Abort(e is ArgumentException or IOException or InvalidOperationException or InvalidDataException ? 2 : 1, $"{e.GetType().Name}: {e.Message}");
+        return 1;
     }
     catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or InvalidDataException)
     {
@@ -50,18 +74,33 @@ static int RunChecked(Settings s)
     }
 }
 
-static int Run(Settings s)
+static int Run(Settings s, ICommunicator communicator)
 {
     CheckNetwork(s.Format, s.Network);
+    var bn = s.BatchNorm.ToLowerInvariant() switch
+    {
+        "sync" => BatchNormMode.Synchronized,
+        "local" => BatchNormMode.Local,
+        _ => throw new ArgumentException($"--bn {s.BatchNorm}: use sync or local."),
+    };
+    var root = communicator.Rank == 0;
     var (train, test, augment, evaluate, defaultEpochs) = LoadData(s);
     var epochs = s.Epochs > 0 ? s.Epochs : defaultEpochs;
-    using var device = Device.Create(ParseDevice(s.Device));
-    using var model = CreateModel(s.Format, s.Network?.ToLowerInvariant() ?? "igcv2-c64", device, s.BatchSize, s.Seed);
-    Console.WriteLine($"Device: {device}. Network: {model.GetType().Name}, {model.Parameters.Sum(p => p.Length):N0} parameters.");
-    Console.WriteLine($"Data: {train.Name} ({train.Count:N0} train), {test.Name} ({test.Count:N0} test), {train.Channels}x{train.Height}x{train.Width}.");
-
-    var trainLoader = new DataLoader(train, s.BatchSize, new DataLoaderOptions { Seed = s.Seed, Augmentation = augment, Shuffle = true });
-    var testLoader = new DataLoader(test, s.BatchSize, new DataLoaderOptions { Seed = s.Seed, Augmentation = evaluate, Shuffle = false });
+    // --batch-size is the global batch: each process takes its share of every batch (and of the test set).
+    var trainLoader = new DataLoader(train, s.BatchSize, new DataLoaderOptions { Seed = s.Seed, Augmentation = augment, Shuffle = true, Rank = communicator.Rank, Processes = communicator.Size });
+    var testLoader = new DataLoader(test, s.BatchSize, new DataLoaderOptions { Seed = s.Seed, Augmentation = evaluate, Shuffle = false, Rank = communicator.Rank, Processes = communicator.Size });
+    // Each process of a node uses the GPU of its local rank.
+    using var device = Device.Create(ParseDevice(s.Device), Igcv2.Kernels.CpuLauncher.HostParallel, communicator.LocalRank);
+    using var model = CreateModel(s.Format, s.Network?.ToLowerInvariant() ?? "igcv2-c64", device, trainLoader.LocalBatchSize, s.Seed);
+    if (root)
+    {
+        Console.WriteLine($"Device: {device}. Network: {model.GetType().Name}, {model.Parameters.Sum(p => p.Length):N0} parameters.");
+        Console.WriteLine($"Data: {train.Name} ({train.Count:N0} train), {test.Name} ({test.Count:N0} test), {train.Channels}x{train.Height}x{train.Width}.");
+        if (communicator.Size > 1)
+        {
+            Console.WriteLine($"Processes: {communicator.Description}; global batch {s.BatchSize} ({trainLoader.LocalBatchSize} or fewer per process), BN {s.BatchNorm}.");
+        }
+    }
     var scheduleName = s.Schedule ?? (s.Format == "digits" || s.Format == "mnist" ? "cosine" : "multistep");
     LearningRateSchedule schedule = scheduleName switch
     {
@@ -80,8 +119,9 @@ static int Run(Settings s)
         Optimizer = new SgdOptions { WeightDecay = s.WeightDecay ?? (s.Format is "digits" or "mnist" ? 5e-4 : 1e-4) },
         Seed = s.Seed,
         CheckpointPath = checkpoint,
+        BatchNorm = bn,
     };
-    using var trainer = new Trainer(model, LossFunction.From(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect), options);
+    using var trainer = new Trainer(model, LossFunction.From(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect), options, communicator);
     if (s.Resume)
     {
         if (!File.Exists(checkpoint))
@@ -90,17 +130,21 @@ static int Run(Settings s)
             return 2;
         }
         trainer.LoadCheckpoint(checkpoint);
-        Console.WriteLine($"Resumed from {checkpoint} at epoch {trainer.Epoch + 1}, step {trainer.Step}.");
+        if (root) Console.WriteLine($"Resumed from {checkpoint} at epoch {trainer.Epoch + 1}, step {trainer.Step}.");
     }
-    using var progress = new ConsoleProgressObserver();
-    trainer.Observe(progress)
-        .Observe(new CsvLogObserver(Path.Combine(s.Output, "log.csv")))
-        .Observe(new PlotObserver(Path.Combine(s.Output, "curves.png")));
+    // Process 0 alone prints and writes the log and the plot (the trainer reports only there anyway).
+    using var progress = root ? new ConsoleProgressObserver() : null;
+    if (progress is not null)
+    {
+        trainer.Observe(progress)
+            .Observe(new CsvLogObserver(Path.Combine(s.Output, "log.csv")))
+            .Observe(new PlotObserver(Path.Combine(s.Output, "curves.png")));
+    }
 
     var clock = Stopwatch.StartNew();
     var result = trainer.Run(epoch => trainLoader.Epoch(epoch), trainLoader.BatchesPerEpoch, testLoader.Epoch(0));
     var last = result.History.LastOrDefault();
-    Console.WriteLine($"{result.Outcome} in {clock.Elapsed.TotalSeconds:0.0} s. " +
+    if (root) Console.WriteLine($"{result.Outcome} in {clock.Elapsed.TotalSeconds:0.0} s. " +
         (last is null ? "" : $"Test accuracy {last.TestAccuracy * 100:0.00}% (loss {last.TestLoss:0.0000}). ") +
         $"Checkpoint, log.csv and curves.png in {Path.GetFullPath(s.Output)}.");
     return result.Outcome is TrainingOutcome.Completed or TrainingOutcome.Cancelled ? 0 : 1;
@@ -192,4 +236,8 @@ static string Require(string? path) =>
 
 internal sealed record Settings(
     string Format, string? Data, int Epochs, int BatchSize, double LearningRate, double? WeightDecay, string? Schedule,
-    int Seed, string Device, string Output, bool Resume, int Limit, string? Network);
+    int Seed, string Device, string Output, bool Resume, int Limit, string? Network)
+{
+    /// <summary>--bn: sync or local (data-parallel runs only).</summary>
+    public string BatchNorm { get; init; } = "sync";
+}

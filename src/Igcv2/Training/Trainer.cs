@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Igcv2.Data;
+using Igcv2.Distributed;
 
 namespace Igcv2.Training;
 
@@ -11,7 +12,7 @@ namespace Igcv2.Training;
 /// checkpoint, so <see cref="LoadCheckpoint"/> then <see cref="Run"/> continues exactly where it stopped:
 /// bit for bit on the CPU device when the loader orders data from (seed, epoch).
 /// </summary>
-public sealed class Trainer : IDisposable
+public sealed partial class Trainer : IDisposable
 {
     private readonly Dictionary<int, BatchTensors> tensors = [];
     private readonly List<EpochReport> history = [];
@@ -32,6 +33,17 @@ public sealed class Trainer : IDisposable
         var spec = model.Plan.Spec;
         ImageShape = [spec.InputChannels, spec.InputSize, spec.InputSize];
         Classes = spec.Classes;
+    }
+
+    /// <summary>
+    /// A trainer that is one process of a data-parallel job over <paramref name="communicator"/> (see
+    /// <see cref="Communicator"/>); with a one-process communicator it is the trainer above.
+    /// </summary>
+    public Trainer(IModel model, ILossFunction loss, TrainerOptions? options, ICommunicator? communicator)
+        : this(model, loss, options)
+    {
+        Communicator = communicator ?? SingleProcessCommunicator.Instance;
+        if (Communicator.Size > 1) gradients = new GradientReducer(model, Communicator);
     }
 
     public IModel Model { get; }
@@ -81,16 +93,21 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(train);
         ArgumentOutOfRangeException.ThrowIfLessThan(stepsPerEpoch, 1);
         Notify(o => o.TrainingStarted(new TrainingStart(Options.Epochs, Epoch, Step, stepsPerEpoch, history.ToArray(),
-            $"{Model.GetType().Name}, batch {Model.BatchSize}, SGD {Options.Optimizer}, {Options.Schedule}, seed {Options.Seed}")));
+            $"{Model.GetType().Name}, batch {Model.BatchSize}, SGD {Options.Optimizer}, {Options.Schedule}, seed {Options.Seed}{DistributedDescription}")));
         TrainingResult result;
         try
         {
+            StartDistributed();
             result = RunEpochs(train, stepsPerEpoch, test, cancellation);
         }
         catch (Exception e)
         {
             Notify(o => o.TrainingStopped(new TrainingResult(TrainingOutcome.Failed, history.ToArray(), e.Message, LastCheckpoint: LastCheckpoint)));
             throw;
+        }
+        finally
+        {
+            StopDistributed();
         }
         Notify(o => o.TrainingStopped(result));
         return result;
@@ -109,7 +126,8 @@ public sealed class Trainer : IDisposable
             if (skip == 0) progress = default;
             foreach (var batch in skip > 0 ? train(epoch).Skip(skip) : train(epoch))
             {
-                if (cancellation.IsCancellationRequested)
+                // Several processes: they agree on every step (all have a batch, nobody was cancelled) first.
+                if (Distributed ? StartStep(batch.Count, cancellation) : cancellation.IsCancellationRequested)
                 {
                     progress.TrainSeconds += clock.Elapsed.TotalSeconds;
                     return Cancelled();
@@ -121,6 +139,9 @@ public sealed class Trainer : IDisposable
                 Load(batch, t);
                 var logits = Model.Forward(t.Input, training: true);
                 var loss = Loss.SoftmaxCrossEntropy(logits, t.Labels, t.GradLogits, n);
+                var correct = Loss.CountCorrect(logits, t.Labels, n);
+                // Several processes: from here on loss, correct and n are the global batch's.
+                if (Distributed) (loss, correct, n) = SynchronizeLoss(loss, correct, n, t.GradLogits);
                 if (!float.IsFinite(loss))
                 {
                     // Stop before the backward pass: the weights stay those of the last finite step, and
@@ -130,8 +151,8 @@ public sealed class Trainer : IDisposable
                     return new TrainingResult(TrainingOutcome.Diverged, history.ToArray(),
                         $"Training stopped: {divergence}; {kept}.", divergence, LastCheckpoint);
                 }
-                var correct = Loss.CountCorrect(logits, t.Labels, n);
                 Model.Backward(t.GradLogits);
+                gradients?.Sum();
                 Optimizer.Step(learningRate);
 
                 progress.LossSum += (double)loss * n;
@@ -140,7 +161,7 @@ public sealed class Trainer : IDisposable
                 var stepReport = new StepReport(epoch, Step, stepsPerEpoch, Iteration, learningRate, loss, correct, n);
                 Step++;
                 Iteration++;
-                foreach (var o in observers) o.StepCompleted(stepReport);
+                foreach (var o in Reporting) o.StepCompleted(stepReport);
                 if (Options.CheckpointEverySteps > 0 && Options.CheckpointPath is { } midPath && Iteration % Options.CheckpointEverySteps == 0)
                 {
                     progress.TrainSeconds += clock.Elapsed.TotalSeconds;
@@ -148,10 +169,12 @@ public sealed class Trainer : IDisposable
                     SaveCheckpoint(midPath);
                 }
             }
+            if (Distributed) EndEpoch(epoch, cancellation);
             progress.TrainSeconds += clock.Elapsed.TotalSeconds;
             if (progress.Seen == 0) throw new InvalidOperationException($"Epoch {epoch + 1} yielded no batches.");
 
             clock.Restart();
+            if (Distributed) ShareBatchNormBuffers();
             var evaluation = test is null ? new Evaluation(double.NaN, double.NaN, 0) : Evaluate(test);
             var report = new EpochReport(
                 epoch + 1,
@@ -166,12 +189,12 @@ public sealed class Trainer : IDisposable
             Epoch = epoch + 1;
             Step = 0;
             progress = default;
-            foreach (var o in observers) o.EpochCompleted(report);
+            foreach (var o in Reporting) o.EpochCompleted(report);
             if (Options.CheckpointPath is { } path && (Epoch % Options.CheckpointEveryEpochs == 0 || Epoch == Options.Epochs))
             {
                 SaveCheckpoint(path);
             }
-            if (cancellation.IsCancellationRequested) return Cancelled();
+            if (Distributed ? cancelAgreed : cancellation.IsCancellationRequested) return Cancelled();
         }
         return new TrainingResult(TrainingOutcome.Completed, history.ToArray(),
             $"Trained {Options.Epochs} epochs.", LastCheckpoint: LastCheckpoint);
@@ -193,6 +216,7 @@ public sealed class Trainer : IDisposable
         long correct = 0, seen = 0;
         foreach (var batch in data)
         {
+            if (Distributed && batch.Count == 0) continue;
             var t = TensorsFor(batch.Count);
             Load(batch, t);
             var logits = Model.Forward(t.Input, training: false);
@@ -200,6 +224,7 @@ public sealed class Trainer : IDisposable
             correct += Loss.CountCorrect(logits, t.Labels, batch.Count);
             seen += batch.Count;
         }
+        if (Distributed) (lossSum, correct, seen) = SumEvaluation(lossSum, correct, seen);
         return seen == 0 ? new Evaluation(double.NaN, double.NaN, 0) : new Evaluation(lossSum / seen, (double)correct / seen, seen);
     }
 
@@ -207,9 +232,15 @@ public sealed class Trainer : IDisposable
     public void SaveCheckpoint(string path)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        if (Communicator.Rank != 0)
+        {
+            // Process 0 writes; the state it writes is this process's too.
+            LastCheckpoint = path;
+            return;
+        }
         TrainingCheckpoint.Save(path, this, new TrainingCheckpoint.Position(Epoch, Step, Iteration, progress.LossSum, progress.Correct, progress.Seen, progress.TrainSeconds, progress.FirstRate), history);
         LastCheckpoint = path;
-        foreach (var o in observers) o.CheckpointSaved(path, Epoch, Step);
+        foreach (var o in Reporting) o.CheckpointSaved(path, Epoch, Step);
     }
 
     /// <summary>
@@ -238,7 +269,7 @@ public sealed class Trainer : IDisposable
 
     private void Notify(Action<ITrainingObserver> action)
     {
-        foreach (var o in observers) action(o);
+        foreach (var o in Reporting) action(o);
     }
 
     private BatchTensors TensorsFor(int n)
