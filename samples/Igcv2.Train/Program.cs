@@ -98,7 +98,8 @@ static int Run(Settings s, ICommunicator communicator)
         Console.WriteLine($"Data: {train.Name} ({train.Count:N0} train), {test.Name} ({test.Count:N0} test), {train.Channels}x{train.Height}x{train.Width}.");
         if (communicator.Size > 1)
         {
-            Console.WriteLine($"Processes: {communicator.Description}; global batch {s.BatchSize} ({trainLoader.LocalBatchSize} or fewer per process), BN {s.BatchNorm}.");
+            var ids = communicator is MpiCommunicator mpi ? $", process ids {string.Join(", ", mpi.ProcessIds)} by rank" : "";
+            Console.WriteLine($"Processes: {communicator.Description}{ids}; global batch {s.BatchSize} ({trainLoader.LocalBatchSize} or fewer per process), BN {s.BatchNorm}.");
         }
     }
     var scheduleName = s.Schedule ?? (s.Format == "digits" || s.Format == "mnist" ? "cosine" : "multistep");

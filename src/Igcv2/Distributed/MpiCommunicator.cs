@@ -39,6 +39,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     /// <summary>The machine this process runs on, as MPI names it.</summary>
     public string ProcessorName { get; private set; } = "";
 
+    /// <summary>The operating-system process id of every process, in rank order.</summary>
+    public IReadOnlyList<int> ProcessIds { get; private set; } = [];
+
     /// <summary>
     /// True when this process was started by an MPI launcher: Hydra's and Slurm's PMI (<c>PMI_RANK</c>,
     /// <c>PMI_SIZE</c>), PMIx (<c>PMIX_RANK</c>) or MPICH's <c>MPI_LOCALNRANKS</c>.
@@ -69,6 +72,11 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         Check(MPI_Comm_free(&node), "MPI_Comm_free");
         double machines = localRank == 0 ? 1 : 0;
         Check(MPI_Allreduce(InPlace, &machines, 1, MpiNative.Double, MpiNative.Sum, CommWorld), "MPI_Allreduce");
+        // Every process's id, in rank order: a process that is killed cannot say who it was, but its id is in the
+        // launcher's message.
+        var ids = new double[size];
+        ids[rank] = Environment.ProcessId;
+        fixed (double* p = ids) Check(MPI_Allreduce(InPlace, p, size, MpiNative.Double, MpiNative.Sum, CommWorld), "MPI_Allreduce");
         var name = stackalloc byte[MaxProcessorName + 1];
         int nameLength = 0;
         MPI_Get_processor_name(name, &nameLength);
@@ -78,6 +86,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         var communicator = new MpiCommunicator(initialized == 0, rank, size, localRank, localSize, description)
         {
             ProcessorName = Marshal.PtrToStringUTF8((nint)name, nameLength),
+            ProcessIds = ids.Select(v => (int)v).ToArray(),
         };
         AppDomain.CurrentDomain.UnhandledException += (_, e) =>
             communicator.Abort(70, $"unhandled {e.ExceptionObject.GetType().Name}: {(e.ExceptionObject as Exception)?.Message}");
