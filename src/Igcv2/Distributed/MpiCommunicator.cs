@@ -137,6 +137,8 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         Console.Error.WriteLine($"igcv2: process {Rank} of {Size}{(ProcessorName.Length > 0 ? $" on {ProcessorName}" : "")} failed: {message}");
         Console.Error.WriteLine("igcv2: aborting the MPI job (MPI_Abort).");
         Console.Error.Flush();
+        // Give the launcher's output forwarding a moment to pass the message on before the job is torn down.
+        Thread.Sleep(200);
         MPI_Abort(CommWorld, exitCode == 0 ? 1 : exitCode);
         Environment.Exit(exitCode == 0 ? 1 : exitCode);
     }

@@ -16,7 +16,7 @@ public sealed partial class Ops
     /// per-channel (count, sum) and then (sum of squared deviations) are summed across processes in the forward
     /// pass, (count, sum gy, sum gy (x - mean)) in the backward pass. Null (the default): local statistics.
     /// </summary>
-    public IStatisticsReducer? StatisticsReducer { get; set; }
+    internal IStatisticsReducer? StatisticsReducer { get; set; }
 
     private void SynchronizedBatchNormTraining(IStatisticsReducer reducer, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean,
         Tensor savedInvStd, Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon)
