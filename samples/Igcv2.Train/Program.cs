@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Igcv2;
 using Igcv2.Data;
+using Igcv2.Distributed;
 using Igcv2.Samples.Train;
 using Igcv2.Training;
 
@@ -23,6 +24,11 @@ var format = new Option<string>("--format") { Description = "digits (bundled), m
 var data = new Option<string?>("--data") { Description = "Dataset folder for --format mnist|cifar10|cifar100|tinyimagenet (the published layouts)." };
 var limit = new Option<int>("--limit") { Description = "Use only the first N training images (0: all), for quick runs." };
 var logEvery = new Option<int>("--log-every") { Description = "Without a terminal (output redirected), also print a progress line every N steps (0: only per epoch)." };
+var batchNorm = new Option<string>("--bn")
+{
+    Description = "Under MPI (mpiexec -n P ...): sync (default) normalises with the global batch's statistics, so results do not depend on P; local uses each process's share (faster).",
+    DefaultValueFactory = _ => "sync",
+};
 var network = new Option<string>("--network")
 {
     Description = "The Table 1 network (D = 20) for cifar10|cifar100|tinyimagenet: igcv2-c64 (default), xception-c35, igcv1-c48 or igcv2star-c416. Digits and MNIST train DigitsNet.",
@@ -30,19 +36,32 @@ var network = new Option<string>("--network")
 
 var root = new RootCommand("Train a generated IGCV2 network (Xie et al., CVPR 2018).")
 {
-    epochs, batchSize, learningRate, weightDecay, schedule, seed, deviceOption, output, resume, format, data, limit, network, logEvery,
+    epochs, batchSize, learningRate, weightDecay, schedule, seed, deviceOption, output, resume, format, data, limit, network, logEvery, batchNorm,
 };
 root.SetAction(parse => RunChecked(new Settings(
     parse.GetValue(format)!, parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
     parse.GetValue(weightDecay), parse.GetValue(schedule), parse.GetValue(seed), parse.GetValue(deviceOption)!, parse.GetValue(output)!,
-    parse.GetValue(resume), parse.GetValue(limit), parse.GetValue(network), parse.GetValue(logEvery))));
+    parse.GetValue(resume), parse.GetValue(limit), parse.GetValue(network), parse.GetValue(logEvery)) { BatchNorm = parse.GetValue(batchNorm)! }));
 return root.Parse(args).Invoke();
 
 // Bad options or data get one clear line and exit code 2, not a stack trace. Ctrl+C (SIGINT) and SIGTERM
 // stop training at the next step boundary and write a checkpoint of that position (exit 130 or 143); a
-// second one exits at once, leaving the last checkpoint on disk as it was.
+// second one exits at once, leaving the last checkpoint on disk as it was. Started by mpiexec (PMI_RANK and
+// PMI_SIZE set), this is one process of a data-parallel job: any failure in any process ends the whole job
+// (MPI_Abort) with a message naming the process.
 static int RunChecked(Settings s)
 {
+    ICommunicator communicator;
+    try
+    {
+        communicator = Communicator.FromEnvironment();
+    }
+    catch (Exception e) when (e is DllNotFoundException or PlatformNotSupportedException or MpiException)
+    {
+        Console.Error.WriteLine($"error: started by an MPI launcher, but MPI does not start: {e.Message}");
+        return 2;
+    }
+    using var _ = communicator;
     using var stop = new CancellationTokenSource();
     var received = 0;
     PosixSignal? first = null;
@@ -60,10 +79,15 @@ static int RunChecked(Settings s)
     using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
     try
     {
-        var result = Run(s, stop.Token);
+        var result = Run(s, communicator, stop.Token);
         if (result != TrainingOutcome.Cancelled) return result == TrainingOutcome.Completed ? 0 : 1;
         Console.Error.WriteLine($"Interrupted by {first}: run the same command with --resume to continue exactly where it stopped.");
         return first == PosixSignal.SIGTERM ? 143 : 130;
+    }
+    catch (Exception e) when (communicator.Size > 1)
+    {
+        communicator.Abort(e is ArgumentException or IOException or InvalidOperationException or InvalidDataException ? 2 : 1, $"{e.GetType().Name}: {e.Message}");
+        return 1;
     }
     catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or InvalidDataException)
     {
@@ -72,18 +96,34 @@ static int RunChecked(Settings s)
     }
 }
 
-static TrainingOutcome Run(Settings s, CancellationToken stop)
+static TrainingOutcome Run(Settings s, ICommunicator communicator, CancellationToken stop)
 {
     CheckNetwork(s.Format, s.Network);
+    var bn = s.BatchNorm.ToLowerInvariant() switch
+    {
+        "sync" => BatchNormMode.Synchronized,
+        "local" => BatchNormMode.Local,
+        _ => throw new ArgumentException($"--bn {s.BatchNorm}: use sync or local."),
+    };
+    var root = communicator.Rank == 0;
     var (train, test, augment, evaluate, defaultEpochs) = LoadData(s);
     var epochs = s.Epochs > 0 ? s.Epochs : defaultEpochs;
-    using var device = Device.Create(ParseDevice(s.Device));
-    using var model = CreateModel(s.Format, s.Network?.ToLowerInvariant() ?? "igcv2-c64", device, s.BatchSize, s.Seed);
-    Console.WriteLine($"Device: {device}. Network: {model.GetType().Name}, {model.Parameters.Sum(p => p.Length):N0} parameters.");
-    Console.WriteLine($"Data: {train.Name} ({train.Count:N0} train), {test.Name} ({test.Count:N0} test), {train.Channels}x{train.Height}x{train.Width}.");
-
-    var trainLoader = new DataLoader(train, s.BatchSize, new DataLoaderOptions { Seed = s.Seed, Augmentation = augment, Shuffle = true });
-    var testLoader = new DataLoader(test, s.BatchSize, new DataLoaderOptions { Seed = s.Seed, Augmentation = evaluate, Shuffle = false });
+    // --batch-size is the global batch: each process takes its share of every batch (and of the test set).
+    var trainLoader = new DataLoader(train, s.BatchSize, new DataLoaderOptions { Seed = s.Seed, Augmentation = augment, Shuffle = true, Rank = communicator.Rank, Processes = communicator.Size });
+    var testLoader = new DataLoader(test, s.BatchSize, new DataLoaderOptions { Seed = s.Seed, Augmentation = evaluate, Shuffle = false, Rank = communicator.Rank, Processes = communicator.Size });
+    // Each process of a node uses the GPU of its local rank.
+    using var device = Device.Create(ParseDevice(s.Device), Igcv2.Kernels.CpuLauncher.HostParallel, communicator.LocalRank);
+    using var model = CreateModel(s.Format, s.Network?.ToLowerInvariant() ?? "igcv2-c64", device, trainLoader.LocalBatchSize, s.Seed);
+    if (root)
+    {
+        Console.WriteLine($"Device: {device}. Network: {model.GetType().Name}, {model.Parameters.Sum(p => p.Length):N0} parameters.");
+        Console.WriteLine($"Data: {train.Name} ({train.Count:N0} train), {test.Name} ({test.Count:N0} test), {train.Channels}x{train.Height}x{train.Width}.");
+        if (communicator.Size > 1)
+        {
+            var ids = communicator is MpiCommunicator mpi ? $", process ids {string.Join(", ", mpi.ProcessIds)} by rank" : "";
+            Console.WriteLine($"Processes: {communicator.Description}{ids}; global batch {s.BatchSize} ({trainLoader.LocalBatchSize} or fewer per process), BN {s.BatchNorm}.");
+        }
+    }
     var scheduleName = s.Schedule ?? (s.Format == "digits" || s.Format == "mnist" ? "cosine" : "multistep");
     LearningRateSchedule schedule = scheduleName switch
     {
@@ -102,26 +142,34 @@ static TrainingOutcome Run(Settings s, CancellationToken stop)
         Optimizer = new SgdOptions { WeightDecay = s.WeightDecay ?? (s.Format is "digits" or "mnist" ? 5e-4 : 1e-4) },
         Seed = s.Seed,
         CheckpointPath = checkpoint,
+        BatchNorm = bn,
     };
-    using var trainer = new Trainer(model, LossFunction.From(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect), options);
+    using var trainer = new Trainer(model, LossFunction.From(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect), options, communicator);
     if (s.Resume)
     {
         if (!File.Exists(checkpoint)) throw new FileNotFoundException($"--resume: no checkpoint at {checkpoint}.", checkpoint);
         // Verified (checksums, finite values, architecture, seed) before anything trains; a refused file stays as it is.
         var loaded = trainer.LoadCheckpoint(checkpoint);
-        if (loaded.Note is { } note) Console.Error.WriteLine(note);
-        Console.WriteLine($"Resumed from {checkpoint} at epoch {trainer.Epoch + 1}, step {trainer.Step}" +
-            (trainer.Step > 0 ? $" of {trainLoader.BatchesPerEpoch} (mid-epoch)." : "."));
+        if (root && loaded.Note is { } note) Console.Error.WriteLine(note);
+        if (root)
+        {
+            Console.WriteLine($"Resumed from {checkpoint} at epoch {trainer.Epoch + 1}, step {trainer.Step}" +
+                (trainer.Step > 0 ? $" of {trainLoader.BatchesPerEpoch} (mid-epoch)." : "."));
+        }
     }
-    using var progress = new ConsoleProgressObserver { PlainStepInterval = s.LogEvery };
-    trainer.Observe(progress)
-        .Observe(new CsvLogObserver(Path.Combine(s.Output, "log.csv")))
-        .Observe(new PlotObserver(Path.Combine(s.Output, "curves.png")));
+    // Process 0 alone prints and writes the log and the plot (the trainer reports only there anyway).
+    using var progress = root ? new ConsoleProgressObserver { PlainStepInterval = s.LogEvery } : null;
+    if (progress is not null)
+    {
+        trainer.Observe(progress)
+            .Observe(new CsvLogObserver(Path.Combine(s.Output, "log.csv")))
+            .Observe(new PlotObserver(Path.Combine(s.Output, "curves.png")));
+    }
 
     var clock = Stopwatch.StartNew();
     var result = trainer.Run((epoch, start) => trainLoader.Epoch(epoch, start), trainLoader.BatchesPerEpoch, testLoader.Epoch(0), stop);
     var last = result.History.LastOrDefault();
-    Console.WriteLine($"{result.Outcome} in {clock.Elapsed.TotalSeconds:0.0} s. " +
+    if (root) Console.WriteLine($"{result.Outcome} in {clock.Elapsed.TotalSeconds:0.0} s. " +
         (last is null ? "" : $"Test accuracy {last.TestAccuracy * 100:0.00}% (loss {last.TestLoss:0.0000}). ") +
         $"Checkpoint, log.csv and curves.png in {Path.GetFullPath(s.Output)}.");
     return result.Outcome;
@@ -213,4 +261,8 @@ static string Require(string? path) =>
 
 internal sealed record Settings(
     string Format, string? Data, int Epochs, int BatchSize, double LearningRate, double? WeightDecay, string? Schedule,
-    int Seed, string Device, string Output, bool Resume, int Limit, string? Network, int LogEvery);
+    int Seed, string Device, string Output, bool Resume, int Limit, string? Network, int LogEvery)
+{
+    /// <summary>--bn: sync or local (data-parallel runs only).</summary>
+    public string BatchNorm { get; init; } = "sync";
+}

@@ -21,6 +21,17 @@ public sealed record DataLoaderOptions
     /// at most 2).
     /// </summary>
     public int Prefetch { get; init; } = 2;
+
+    /// <summary>
+    /// Data-parallel training: this process's index among <see cref="Processes"/>. Every batch stays the global
+    /// batch of <c>batchSize</c> images; the loader serves this process's share of it, the images
+    /// [N r / P, N (r + 1) / P) of a batch of N (<see cref="DataLoader.ShareOf"/>). Order and augmentation do not
+    /// depend on the process count, so P processes see exactly the images of the one-process batches.
+    /// </summary>
+    public int Rank { get; init; }
+
+    /// <summary>The number of processes the batches are shared among (1: the loader serves whole batches).</summary>
+    public int Processes { get; init; } = 1;
 }
 
 /// <summary>
@@ -42,6 +53,9 @@ public sealed class DataLoader
         options ??= new DataLoaderOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.Prefetch, nameof(options.Prefetch));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Prefetch, MaxPrefetch, nameof(options.Prefetch));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Processes, 1, nameof(options.Processes));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Rank, nameof(options.Rank));
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(options.Rank, options.Processes, nameof(options.Rank));
         Dataset = dataset;
         BatchSize = batchSize;
         Options = options;
@@ -168,10 +182,30 @@ public sealed class DataLoader
         }
     }
 
+    /// <summary>
+    /// The part of a global batch of <paramref name="count"/> images that process <paramref name="rank"/> of
+    /// <paramref name="processes"/> takes: offsets [count rank / P, count (rank + 1) / P), so shares differ by at most one.
+    /// </summary>
+    public static (int Start, int Count) ShareOf(int count, int rank, int processes)
+    {
+        int from = (int)((long)count * rank / processes), to = (int)((long)count * (rank + 1) / processes);
+        return (from, to - from);
+    }
+
+    /// <summary>The most images one process's share of a batch holds (the batch size its model needs).</summary>
+    public int LocalBatchSize => (BatchSize + Options.Processes - 1) / Options.Processes;
+
     private Batch Build(int[] order, int epoch, int batchIndex)
     {
         int start = batchIndex * BatchSize;
         int count = Math.Min(BatchSize, order.Length - start);
+        if (Options.Processes > 1)
+        {
+            // This process's share; each image keeps its position in the epoch, hence its augmentation.
+            var (offset, share) = ShareOf(count, Options.Rank, Options.Processes);
+            start += offset;
+            count = share;
+        }
         int sampleSize = SampleSize;
         var images = new float[count * sampleSize];
         var labels = new float[count];

@@ -13,7 +13,7 @@ namespace Igcv2.Kernels;
 /// loops over the accelerator's host buffers. Calls are asynchronous on CUDA except the two that return
 /// a value.
 /// </summary>
-public sealed class Ops
+public sealed partial class Ops
 {
     private readonly Device device;
     private readonly Accelerator accelerator;
@@ -202,6 +202,11 @@ public sealed class Ops
         }
         if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"{op}: epsilon must be positive.");
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"{op}: momentum must be in [0, 1].");
+        if (StatisticsReducer is { } reducer)
+        {
+            SynchronizedBatchNormTraining(reducer, x, gamma, beta, y, savedMean, savedInvStd, runningMean, runningVar, n, momentum, epsilon);
+            return;
+        }
         if ((long)n * plane < 2)
         {
             // One value per channel: the batch variance is 0, every output is beta and no gradient passes.
@@ -254,6 +259,11 @@ public sealed class Ops
         foreach (var (t, name) in new[] { (gamma, "gamma"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd"), (gGamma, "gGamma"), (gBeta, "gBeta") })
         {
             Exact(op, t, name, channels);
+        }
+        if (StatisticsReducer is { } reducer)
+        {
+            SynchronizedBatchNormBackward(reducer, x, gy, gamma, savedMean, savedInvStd, gx, gGamma, gBeta, n);
+            return;
         }
         if (host)
         {

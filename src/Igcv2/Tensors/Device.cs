@@ -57,8 +57,15 @@ public sealed class Device : IDisposable
     public static Device Create(DeviceKind kind = DeviceKind.Auto) => Create(kind, CpuLauncher.HostParallel);
 
     /// <summary>Creates a device whose CPU kernels run with <paramref name="cpuLauncher"/> (benchmarks, tests).</summary>
-    public static Device Create(DeviceKind kind, CpuLauncher cpuLauncher)
+    public static Device Create(DeviceKind kind, CpuLauncher cpuLauncher) => Create(kind, cpuLauncher, cudaDevice: 0);
+
+    /// <summary>
+    /// Creates a device on CUDA GPU <paramref name="cudaDevice"/> (modulo the GPUs present) when CUDA is picked: a
+    /// data-parallel process passes its local rank, so the processes of a node use its GPUs in turn.
+    /// </summary>
+    public static Device Create(DeviceKind kind, CpuLauncher cpuLauncher, int cudaDevice)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(cudaDevice);
         if (kind == DeviceKind.Auto) kind = ParseKind(Environment.GetEnvironmentVariable(EnvironmentVariable));
         CudaLibrary.EnsureResolver();
         var context = Context.Create(builder => builder.Default().EnableAlgorithms());
@@ -69,7 +76,7 @@ public sealed class Device : IDisposable
                 var cuda = context.GetCudaDevices();
                 if (cuda.Count > 0)
                 {
-                    return new Device(context, cuda[0].CreateAccelerator(context), DeviceKind.Cuda, cpuLauncher);
+                    return new Device(context, cuda[cudaDevice % cuda.Count].CreateAccelerator(context), DeviceKind.Cuda, cpuLauncher);
                 }
                 if (kind == DeviceKind.Cuda)
                 {

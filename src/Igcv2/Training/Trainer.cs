@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Igcv2.Data;
+using Igcv2.Distributed;
 
 namespace Igcv2.Training;
 
@@ -17,7 +18,7 @@ namespace Igcv2.Training;
 /// <see cref="TrainingOutcome.Diverged"/> instead, and the checkpoint on disk stays the last good one.
 /// </para>
 /// </summary>
-public sealed class Trainer : IDisposable
+public sealed partial class Trainer : IDisposable
 {
     private readonly Dictionary<int, BatchTensors> tensors = [];
     private readonly List<EpochReport> history = [];
@@ -40,6 +41,17 @@ public sealed class Trainer : IDisposable
         var spec = model.Plan.Spec;
         ImageShape = [spec.InputChannels, spec.InputSize, spec.InputSize];
         Classes = spec.Classes;
+    }
+
+    /// <summary>
+    /// A trainer that is one process of a data-parallel job over <paramref name="communicator"/> (see
+    /// <see cref="Communicator"/>); with a one-process communicator it is the trainer above.
+    /// </summary>
+    public Trainer(IModel model, ILossFunction loss, TrainerOptions? options, ICommunicator? communicator)
+        : this(model, loss, options)
+    {
+        Communicator = communicator ?? SingleProcessCommunicator.Instance;
+        if (Communicator.Size > 1) gradients = new GradientReducer(model, Communicator);
     }
 
     public IModel Model { get; }
@@ -101,16 +113,21 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(train);
         ArgumentOutOfRangeException.ThrowIfLessThan(stepsPerEpoch, 1);
         Notify(o => o.TrainingStarted(new TrainingStart(Options.Epochs, Epoch, Step, stepsPerEpoch, history.ToArray(),
-            $"{Model.GetType().Name}, batch {Model.BatchSize}, SGD {Options.Optimizer}, {Options.Schedule}, seed {Options.Seed}")));
+            $"{Model.GetType().Name}, batch {Model.BatchSize}, SGD {Options.Optimizer}, {Options.Schedule}, seed {Options.Seed}{DistributedDescription}")));
         TrainingResult result;
         try
         {
+            StartDistributed();
             result = RunEpochs(train, stepsPerEpoch, test, cancellation);
         }
         catch (Exception e)
         {
             Notify(o => o.TrainingStopped(new TrainingResult(TrainingOutcome.Failed, history.ToArray(), e.Message, LastCheckpoint: LastCheckpoint)));
             throw;
+        }
+        finally
+        {
+            StopDistributed();
         }
         Notify(o => o.TrainingStopped(result));
         return result;
@@ -129,7 +146,8 @@ public sealed class Trainer : IDisposable
             if (skip == 0) progress = default;
             foreach (var batch in train(epoch, skip))
             {
-                if (cancellation.IsCancellationRequested)
+                // Several processes: they agree on every step (all have a batch, nobody was cancelled) first.
+                if (Distributed ? StartStep(batch.Count, cancellation) : cancellation.IsCancellationRequested)
                 {
                     progress.TrainSeconds += clock.Elapsed.TotalSeconds;
                     return Cancelled(stepsPerEpoch);
@@ -141,6 +159,9 @@ public sealed class Trainer : IDisposable
                 Load(batch, t);
                 var logits = Model.Forward(t.Input, training: true);
                 var loss = Loss.SoftmaxCrossEntropy(logits, t.Labels, t.GradLogits, n);
+                var correct = Loss.CountCorrect(logits, t.Labels, n);
+                // Several processes: from here on loss, correct and n are the global batch's.
+                if (Distributed) (loss, correct, n) = SynchronizeLoss(loss, correct, n, t.GradLogits);
                 if (!float.IsFinite(loss))
                 {
                     // Stop before the backward pass: the weights stay those of the last finite step, and
@@ -151,8 +172,8 @@ public sealed class Trainer : IDisposable
                         $"Training stopped: {divergence}; {kept}.", divergence, LastCheckpoint);
                 }
                 lastLoss = loss;
-                var correct = Loss.CountCorrect(logits, t.Labels, n);
                 Model.Backward(t.GradLogits);
+                gradients?.Sum();
                 Optimizer.Step(learningRate);
 
                 progress.LossSum += (double)loss * n;
@@ -161,7 +182,7 @@ public sealed class Trainer : IDisposable
                 var stepReport = new StepReport(epoch, Step, stepsPerEpoch, Iteration, learningRate, loss, correct, n);
                 Step++;
                 Iteration++;
-                foreach (var o in observers) o.StepCompleted(stepReport);
+                foreach (var o in Reporting) o.StepCompleted(stepReport);
                 if (Options.CheckpointEverySteps > 0 && Options.CheckpointPath is { } midPath && Iteration % Options.CheckpointEverySteps == 0)
                 {
                     progress.TrainSeconds += clock.Elapsed.TotalSeconds;
@@ -169,11 +190,14 @@ public sealed class Trainer : IDisposable
                     if (SaveDuringRun(midPath) is { } stopped) return stopped;
                 }
             }
+            if (Distributed) EndEpoch(epoch, cancellation);
             progress.TrainSeconds += clock.Elapsed.TotalSeconds;
             if (progress.Seen == 0) throw new InvalidOperationException($"Epoch {epoch + 1} yielded no batches.");
 
             clock.Restart();
-            var evaluation = test is null ? new Evaluation(double.NaN, double.NaN, 0) : Evaluate(test, cancellation);
+            if (Distributed) ShareBatchNormBuffers();
+            // Under MPI every process must run the same collectives: a cancellation waits for the epoch's end there.
+            var evaluation = test is null ? new Evaluation(double.NaN, double.NaN, 0) : Evaluate(test, Distributed ? default : cancellation);
             if (evaluation is null) return Cancelled(stepsPerEpoch);
             var report = new EpochReport(
                 epoch + 1,
@@ -188,12 +212,12 @@ public sealed class Trainer : IDisposable
             Epoch = epoch + 1;
             Step = 0;
             progress = default;
-            foreach (var o in observers) o.EpochCompleted(report);
+            foreach (var o in Reporting) o.EpochCompleted(report);
             if (Options.CheckpointPath is { } path && (Epoch % Options.CheckpointEveryEpochs == 0 || Epoch == Options.Epochs))
             {
                 if (SaveDuringRun(path) is { } stopped) return stopped;
             }
-            if (cancellation.IsCancellationRequested) return Cancelled(stepsPerEpoch);
+            if (Distributed ? cancelAgreed : cancellation.IsCancellationRequested) return Cancelled(stepsPerEpoch);
         }
         return new TrainingResult(TrainingOutcome.Completed, history.ToArray(),
             $"Trained {Options.Epochs} epochs.", LastCheckpoint: LastCheckpoint);
@@ -251,6 +275,7 @@ public sealed class Trainer : IDisposable
         foreach (var batch in data)
         {
             if (cancellation.IsCancellationRequested) return null;
+            if (Distributed && batch.Count == 0) continue;
             var t = TensorsFor(batch.Count);
             Load(batch, t);
             var logits = Model.Forward(t.Input, training: false);
@@ -258,6 +283,7 @@ public sealed class Trainer : IDisposable
             correct += Loss.CountCorrect(logits, t.Labels, batch.Count);
             seen += batch.Count;
         }
+        if (Distributed) (lossSum, correct, seen) = SumEvaluation(lossSum, correct, seen);
         return seen == 0 ? new Evaluation(double.NaN, double.NaN, 0) : new Evaluation(lossSum / seen, (double)correct / seen, seen);
     }
 
@@ -269,10 +295,17 @@ public sealed class Trainer : IDisposable
     public void SaveCheckpoint(string path)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        if (Communicator.Rank != 0)
+        {
+            // Process 0 writes; the state it writes is this process's too.
+            LastCheckpoint = path;
+            savedAt = (Epoch, Step, Iteration);
+            return;
+        }
         TrainingCheckpoint.Save(path, this, new TrainingCheckpoint.Position(Epoch, Step, Iteration, progress.LossSum, progress.Correct, progress.Seen, progress.TrainSeconds, progress.FirstRate), history);
         LastCheckpoint = path;
         savedAt = (Epoch, Step, Iteration);
-        foreach (var o in observers) o.CheckpointSaved(path, Epoch, Step);
+        foreach (var o in Reporting) o.CheckpointSaved(path, Epoch, Step);
     }
 
     /// <summary>
@@ -305,7 +338,7 @@ public sealed class Trainer : IDisposable
 
     private void Notify(Action<ITrainingObserver> action)
     {
-        foreach (var o in observers) action(o);
+        foreach (var o in Reporting) action(o);
     }
 
     private BatchTensors TensorsFor(int n)

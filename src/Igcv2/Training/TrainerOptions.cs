@@ -28,4 +28,21 @@ public sealed record TrainerOptions
 
     /// <summary>Save a checkpoint when the run is cancelled, so that it can resume where it stopped.</summary>
     public bool CheckpointOnCancel { get; init; } = true;
+
+    /// <summary>
+    /// Data-parallel training (a trainer with a communicator of several processes): batch norm normalises with the
+    /// statistics of the global batch (<see cref="BatchNormMode.Synchronized"/>, the default, so results do not
+    /// depend on the process count) or of each process's share (<see cref="BatchNormMode.Local"/>, fewer collectives).
+    /// </summary>
+    public BatchNormMode BatchNorm { get; init; } = BatchNormMode.Synchronized;
+}
+
+/// <summary>Whose statistics batch norm uses in data-parallel training.</summary>
+public enum BatchNormMode
+{
+    /// <summary>The global batch's, summed across processes inside every BN layer (PyTorch's SyncBatchNorm).</summary>
+    Synchronized,
+
+    /// <summary>Each process's share of the batch (PyTorch DDP's default).</summary>
+    Local,
 }

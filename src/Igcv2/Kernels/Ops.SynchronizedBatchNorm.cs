@@ -1,0 +1,202 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Igcv2.Kernels;
+
+// Synchronised batch norm (data-parallel training): the path BatchNormTraining and BatchNormBackward take when a
+// StatisticsReducer is set. Each process computes per-channel partial sums of its share of the batch in double on
+// the host, the reducer sums them over the processes, and every process normalises (and back-propagates) with the
+// statistics of the global batch. Without a reducer none of this runs: the one-process path stays as it was.
+public sealed partial class Ops
+{
+    private readonly Dictionary<int, (Tensor GGamma, Tensor GBeta)> syncScratch = [];
+
+    /// <summary>
+    /// When set, batch norm in training mode uses the statistics of the global batch of a data-parallel job:
+    /// per-channel (count, sum) and then (sum of squared deviations) are summed across processes in the forward
+    /// pass, (count, sum gy, sum gy (x - mean)) in the backward pass. Null (the default): local statistics.
+    /// </summary>
+    internal IStatisticsReducer? StatisticsReducer { get; set; }
+
+    private void SynchronizedBatchNormTraining(IStatisticsReducer reducer, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean,
+        Tensor savedInvStd, Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon)
+    {
+        int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
+        var xs = HostValuesOf(x, n * channels * plane);
+        // Phase 1: count and per-channel sums, reduced.
+        var sums = new double[channels + 1];
+        sums[channels] = (double)n * plane;
+        Parallel.For(0, channels, c =>
+        {
+            double s = 0;
+            for (int i = 0; i < n; i++)
+            {
+                foreach (var v in xs.Slice((i * channels + c) * plane, plane)) s += v;
+            }
+            sums[c] = s;
+        });
+        reducer.SumStatistics(sums);
+        double m = sums[channels];
+        if (m < 2)
+        {
+            throw new ArgumentException($"{nameof(BatchNormTraining)}: synchronised batch statistics need more than one value per channel over all processes, got {m}.", nameof(n));
+        }
+        // Phase 2: squared deviations from the global mean, reduced.
+        var squares = new double[channels];
+        var means = new float[channels];
+        Parallel.For(0, channels, c =>
+        {
+            float mean = (float)(sums[c] / m);
+            means[c] = mean;
+            double s = 0;
+            for (int i = 0; i < n; i++)
+            {
+                foreach (var v in xs.Slice((i * channels + c) * plane, plane))
+                {
+                    double d = v - mean;
+                    s += d * d;
+                }
+            }
+            squares[c] = s;
+        });
+        reducer.SumStatistics(squares);
+        var invStd = new float[channels];
+        var rm = runningMean.ToArray();
+        var rv = runningVar.ToArray();
+        for (int c = 0; c < channels; c++)
+        {
+            double mean = sums[c] / m;
+            double shiftError = means[c] - mean;
+            double sq = Math.Max(0.0, squares[c] - m * shiftError * shiftError);
+            double variance = sq / m;
+            invStd[c] = (float)(1.0 / Math.Sqrt(variance + epsilon));
+            rm[c] = (float)((1.0 - momentum) * rm[c] + momentum * mean);
+            rv[c] = (float)((1.0 - momentum) * rv[c] + momentum * (sq / (m - 1)));
+        }
+        GC.KeepAlive(xs.Keep);
+        savedMean.CopyFrom(means);
+        savedInvStd.CopyFrom(invStd);
+        runningMean.CopyFrom(rm);
+        runningVar.CopyFrom(rv);
+        if (host)
+        {
+            var g = gamma.HostSpan.ToArray();
+            var b = beta.HostSpan.ToArray();
+            var xh = x.HostSpan;
+            var yh = y.HostSpan;
+            unsafe
+            {
+                fixed (float* px = xh, py = yh)
+                {
+                    nint xp = (nint)px, yp = (nint)py;
+                    Parallel.For(0, n * channels, item =>
+                    {
+                        int c = item % channels;
+                        float scale = g[c] * invStd[c];
+                        float shift = b[c] - means[c] * scale;
+                        var src = new ReadOnlySpan<float>((float*)xp + (long)item * plane, plane);
+                        var dst = new Span<float>((float*)yp + (long)item * plane, plane);
+                        for (int p = 0; p < plane; p++) dst[p] = src[p] * scale + shift;
+                    });
+                }
+            }
+            return;
+        }
+        int total = n * channels * plane;
+        bnNormalize ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormNormalize);
+        bnNormalize(Threads(total), total, Threads(total), channels, plane, x.Flat, gamma.Flat, beta.Flat, savedMean.Flat, savedInvStd.Flat, y.Flat);
+    }
+
+    private void SynchronizedBatchNormBackward(IStatisticsReducer reducer, Tensor x, Tensor gy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
+        Tensor gx, Tensor gGamma, Tensor gBeta, int n)
+    {
+        int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
+        int length = n * channels * plane;
+        var xs = HostValuesOf(x, length);
+        var gys = HostValuesOf(gy, length);
+        var mean = savedMean.ToArray();
+        var invStd = savedInvStd.ToArray();
+        // This process's sums: its own share of gGamma and gBeta (the gradient collective adds the shares) ...
+        var sums = new double[2 * channels + 1];
+        sums[2 * channels] = (double)n * plane;
+        Parallel.For(0, channels, c =>
+        {
+            double sg = 0, sgx = 0;
+            float mu = mean[c];
+            for (int i = 0; i < n; i++)
+            {
+                int b = (i * channels + c) * plane;
+                var g = gys.Slice(b, plane);
+                var v = xs.Slice(b, plane);
+                for (int p = 0; p < plane; p++)
+                {
+                    sg += g[p];
+                    sgx += (double)g[p] * (v[p] - mu);
+                }
+            }
+            sums[c] = sg;
+            sums[channels + c] = sgx * invStd[c];
+        });
+        gBeta.CopyFrom(sums.AsSpan(0, channels).ToArray().Select(v => (float)v).ToArray());
+        gGamma.CopyFrom(sums.AsSpan(channels, channels).ToArray().Select(v => (float)v).ToArray());
+        GC.KeepAlive(xs.Keep);
+        GC.KeepAlive(gys.Keep);
+        // ... and the global ones, which the input gradient needs.
+        reducer.SumStatistics(sums);
+        double m = sums[2 * channels];
+        if (host)
+        {
+            var gm = gamma.HostSpan.ToArray();
+            unsafe
+            {
+                fixed (float* pgy = gy.HostSpan, px = x.HostSpan, pgx = gx.HostSpan)
+                {
+                    nint gyp = (nint)pgy, xp = (nint)px, gxp = (nint)pgx;
+                    Parallel.For(0, n * channels, item =>
+                    {
+                        int c = item % channels;
+                        double k = gm[c] * (double)invStd[c];
+                        double sumGy = sums[c], sumGyXhat = sums[channels + c];
+                        float a = (float)k;
+                        float bx = (float)(-k * invStd[c] * sumGyXhat / m);
+                        float cc = (float)(k * (-sumGy / m + mean[c] * invStd[c] * sumGyXhat / m));
+                        var g = new ReadOnlySpan<float>((float*)gyp + (long)item * plane, plane);
+                        var v = new ReadOnlySpan<float>((float*)xp + (long)item * plane, plane);
+                        var dst = new Span<float>((float*)gxp + (long)item * plane, plane);
+                        for (int p = 0; p < plane; p++) dst[p] = a * g[p] + bx * v[p] + cc;
+                    });
+                }
+            }
+            return;
+        }
+        if (!syncScratch.TryGetValue(channels, out var scratchSums))
+        {
+            scratchSums = (device.Allocate(channels), device.Allocate(channels));
+            syncScratch.Add(channels, scratchSums);
+        }
+        scratchSums.GBeta.CopyFrom(sums.AsSpan(0, channels).ToArray().Select(v => (float)v).ToArray());
+        scratchSums.GGamma.CopyFrom(sums.AsSpan(channels, channels).ToArray().Select(v => (float)v).ToArray());
+        int total = length;
+        bnBackwardInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormBackwardInput);
+        bnBackwardInput(Threads(total), total, Threads(total), channels, plane, (float)m, x.Flat, gy.Flat, gamma.Flat, savedMean.Flat, savedInvStd.Flat,
+            scratchSums.GGamma.Flat, scratchSums.GBeta.Flat, gx.Flat);
+    }
+
+    // The first `length` values of t on the host: the memory itself on the CPU device (ILGPU's CPU buffers are
+    // native memory that does not move), a pinned copy elsewhere.
+    private static unsafe HostValues HostValuesOf(Tensor t, int length)
+    {
+        if (t.Device.IsCpu)
+        {
+            fixed (float* p = t.HostSpan) return new HostValues((nint)p, null);
+        }
+        var copy = GC.AllocateUninitializedArray<float>(checked((int)t.Length), pinned: true);
+        t.CopyTo(copy);
+        fixed (float* p = copy) return new HostValues((nint)p, copy);
+    }
+
+    private readonly unsafe record struct HostValues(nint Pointer, float[]? Keep)
+    {
+        public ReadOnlySpan<float> Slice(int start, int length) => new((float*)Pointer + start, length);
+    }
+}
