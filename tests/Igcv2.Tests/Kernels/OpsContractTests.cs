@@ -30,6 +30,8 @@ public sealed class OpsContractTests
         "Int32 CountCorrect(Tensor logits, Tensor labels, Int32 n)",
         "Void Fill(Tensor t, Single value)",
         "Void Copy(Tensor source, Tensor destination)",
+        "Void ShuffleAddActivation(Tensor x, Tensor skip, Tensor y, Int32 n, Int32 groups, Activation activation)",
+        "Void ActivationBackwardShuffle(Tensor y, Tensor gy, Tensor gx, Tensor gSkip, Int32 n, Int32 groups, Activation activation)",
     ];
 
     [Fact]

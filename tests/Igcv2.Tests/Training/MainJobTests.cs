@@ -64,21 +64,30 @@ public sealed class MainJobTests(MainJobReference reference) : IClassFixture<Mai
     [Fact]
     public void A_second_Ctrl_C_exits_at_once_and_leaves_the_last_checkpoint_as_it_was()
     {
-        var output = Path.Combine(folder, "twice");
-        Directory.CreateDirectory(output);
-        var checkpoint = Path.Combine(output, "checkpoint.safetensors");
-        File.Copy(reference.Checkpoint, checkpoint);
-        var before = File.ReadAllBytes(checkpoint);
-        using var run = MainJob.Start(output, "--resume", "--epochs", "3");
-        run.WaitForLine(l => l.Contains("epoch 3 step 5/", StringComparison.Ordinal));
-        run.Signal("INT");
-        run.Signal("INT");
-        run.WaitForExit();
+        // Two signals sent by two `kill` processes can land far apart on a loaded machine, after the first one's
+        // graceful stop already finished: such an attempt says nothing about the second Ctrl+C and is run again.
+        // A second Ctrl+C that does not exit at once makes every attempt graceful, and the test fails.
+        for (var attempt = 1; ; attempt++)
+        {
+            var output = Path.Combine(folder, $"twice{attempt}");
+            Directory.CreateDirectory(output);
+            var checkpoint = Path.Combine(output, "checkpoint.safetensors");
+            File.Copy(reference.Checkpoint, checkpoint);
+            var before = File.ReadAllBytes(checkpoint);
+            using var run = MainJob.Start(output, "--resume", "--epochs", "3");
+            run.WaitForLine(l => l.Contains("epoch 3 step 5/", StringComparison.Ordinal));
+            run.Signal("INT");
+            run.Signal("INT");
+            run.WaitForExit();
 
-        Assert.NotEqual(0, run.ExitCode);
-        Assert.DoesNotContain(run.Errors, l => l.StartsWith("Interrupted by", StringComparison.Ordinal));
-        Assert.DoesNotContain("mid-epoch checkpoint", run.Text);
-        Assert.Equal(before, File.ReadAllBytes(checkpoint));
+            Assert.NotEqual(0, run.ExitCode);
+            var graceful = run.Errors.Any(l => l.StartsWith("Interrupted by", StringComparison.Ordinal));
+            if (graceful && attempt < 3) continue;
+            Assert.False(graceful, "three times the first Ctrl+C finished its checkpoint before the second took effect");
+            Assert.DoesNotContain("mid-epoch checkpoint", run.Text);
+            Assert.Equal(before, File.ReadAllBytes(checkpoint));
+            return;
+        }
     }
 
     [Fact]
