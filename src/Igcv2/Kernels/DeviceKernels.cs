@@ -304,7 +304,8 @@ internal static class DeviceKernels
             float labelValue = labels[s];
             int label = (int)labelValue;
             bool valid = label >= 0 && label < classes && label == labelValue;
-            float invN = 1f / n;
+            // The same double scale as the host loop's, so both round the gradient alike.
+            double invN = 1.0 / n;
             for (int c = 0; c < classes; c++)
             {
                 double p = XMath.Exp((double)(logits[b + c] - max)) / sum;

@@ -120,7 +120,8 @@ public sealed class FoldedBlock
     private unsafe void RunBand(Window input, Window output, Window skip, bool hasSkip, int image, int r0, int rows)
     {
         var positions = rows * outSize;
-        var scratch = Scratch.For(3 * widest * positions + (rows * stride + 2) * (inSize + 2));
+        // Slack after the padded rows: the last vector of a narrow row reads a few floats past it.
+        var scratch = Scratch.For(3 * widest * positions + (rows * stride + 2) * (inSize + 2) + 16);
         fixed (float* basePointer = scratch)
         {
             float* a = basePointer, b = a + widest * positions, s = b + widest * positions, pad = s + widest * positions;
@@ -265,11 +266,26 @@ public sealed class FoldedBlock
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c + 2), w8, acc);
                 acc.Store(o + c);
             }
-            for (; c < size; c++)
+            if (c < size)
             {
-                o[c] += t[c] * w[0] + t[c + 1] * w[1] + t[c + 2] * w[2]
-                      + m[c] * w[3] + m[c + 1] * w[4] + m[c + 2] * w[5]
-                      + u[c] * w[6] + u[c + 1] * w[7] + u[c + 2] * w[8];
+                // The last columns (all of them on maps narrower than 8): one more vector, ending at the row's end
+                // when it can, storing only the lanes not done yet. Lanes past the row read and write back what
+                // is there: the scratch has slack and belongs to this thread.
+                var c0 = size >= 8 ? size - 8 : 0;
+                var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+                var store = Vector256.GreaterThanOrEqual(lane, Vector256.Create(c - c0)) & Vector256.LessThan(lane, Vector256.Create(size - c0));
+                var old = Vector256.Load(o + c0);
+                var acc = old;
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c0), w0, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c0 + 1), w1, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c0 + 2), w2, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0), w3, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0 + 1), w4, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0 + 2), w5, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0), w6, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 1), w7, acc);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 2), w8, acc);
+                Vector256.ConditionalSelect(store.AsSingle(), acc, old).Store(o + c0);
             }
         }
     }
@@ -413,7 +429,14 @@ public sealed class FoldedBlock
         for (var c = 0; c < outChannels; c++)
         {
             float* source = a + (long)c * aStride, target = y + (long)c * yStride, add = skip is null ? null : skip + (long)c * skipStride;
-            for (var p = 0; p < positions; p++) target[p] = Activate(add is null ? source[p] : source[p] + add[p], finalActivation);
+            var p = 0;
+            for (; p + 8 <= positions; p += 8)
+            {
+                var v = Vector256.Load(source + p);
+                if (add is not null) v += Vector256.Load(add + p);
+                Activate(v, finalActivation).Store(target + p);
+            }
+            for (; p < positions; p++) target[p] = Activate(add is null ? source[p] : source[p] + add[p], finalActivation);
         }
     }
 
