@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using ILGPU;
 using Igcv2.Design;
 
@@ -42,15 +43,8 @@ internal static class ShuffleActivation
             int o = item % channels, s = item / channels;
             var source = x.Slice((s * channels + Source(o, channels, groups)) * plane, plane);
             var target = y.Slice(item * plane, plane);
-            if (skip is { } add)
-            {
-                var extra = add.Slice(item * plane, plane);
-                for (var p = 0; p < plane; p++) target[p] = Activate(source[p] + extra[p], activation);
-            }
-            else
-            {
-                for (var p = 0; p < plane; p++) target[p] = Activate(source[p], activation);
-            }
+            if (skip is { } add) AddActivate(source, add.Slice(item * plane, plane), target, activation);
+            else Activate(source, target, activation);
         });
 
     public static void BackwardOnHost(int n, int channels, int groups, int plane, int activation, HostKernels.Buf y, HostKernels.Buf gy, HostKernels.Buf gx, HostKernels.Buf? gSkip) =>
@@ -58,17 +52,61 @@ internal static class ShuffleActivation
         {
             int o = item % channels, s = item / channels;
             var from = (s * channels + Source(o, channels, groups)) * plane;
-            ReadOnlySpan<float> ys = y.Slice(from, plane), gys = gy.Slice(from, plane);
-            var target = gx.Slice(item * plane, plane);
-            for (var p = 0; p < plane; p++) target[p] = Pass(ys[p], gys[p], activation);
-            if (gSkip is { } share)
-            {
-                // The skip's share is m itself (no permutation): written for the planes this item owns.
-                ReadOnlySpan<float> own = y.Slice(item * plane, plane), ownGy = gy.Slice(item * plane, plane);
-                var skipTarget = share.Slice(item * plane, plane);
-                for (var p = 0; p < plane; p++) skipTarget[p] = Pass(own[p], ownGy[p], activation);
-            }
+            Pass(y.Slice(from, plane), gy.Slice(from, plane), gx.Slice(item * plane, plane), activation);
+            // The skip's share is m itself (no permutation), for the planes this item owns.
+            if (gSkip is { } share) Pass(y.Slice(item * plane, plane), gy.Slice(item * plane, plane), share.Slice(item * plane, plane), activation);
         });
+
+    // The host loops: Vector256 bodies and scalar tails over the same Activate / Pass.
+
+    private static void Activate(ReadOnlySpan<float> x, Span<float> y, int activation)
+    {
+        var p = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; p + 8 <= x.Length; p += 8) Activate(Vector256.Create(x.Slice(p, 8)), activation).CopyTo(y.Slice(p, 8));
+        }
+        for (; p < x.Length; p++) y[p] = Activate(x[p], activation);
+    }
+
+    private static void AddActivate(ReadOnlySpan<float> x, ReadOnlySpan<float> skip, Span<float> y, int activation)
+    {
+        var p = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; p + 8 <= x.Length; p += 8) Activate(Vector256.Create(x.Slice(p, 8)) + Vector256.Create(skip.Slice(p, 8)), activation).CopyTo(y.Slice(p, 8));
+        }
+        for (; p < x.Length; p++) y[p] = Activate(x[p] + skip[p], activation);
+    }
+
+    private static void Pass(ReadOnlySpan<float> y, ReadOnlySpan<float> gy, Span<float> gx, int activation)
+    {
+        var p = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; p + 8 <= y.Length; p += 8) Pass(Vector256.Create(y.Slice(p, 8)), Vector256.Create(gy.Slice(p, 8)), activation).CopyTo(gx.Slice(p, 8));
+        }
+        for (; p < y.Length; p++) gx[p] = Pass(y[p], gy[p], activation);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Selects, not Max/Min, so that a NaN maps to 0 as in the scalar Activate the kernel runs.
+    private static Vector256<float> Activate(Vector256<float> v, int activation) => activation switch
+    {
+        (int)Activation.Relu => Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, Vector256<float>.Zero),
+        (int)Activation.Relu6 => Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero),
+            Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256.Create(6f)), v, Vector256.Create(6f)), Vector256<float>.Zero),
+        _ => v,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Pass(Vector256<float> y, Vector256<float> gy, int activation) => activation switch
+    {
+        (int)Activation.Relu => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), gy, Vector256<float>.Zero),
+        (int)Activation.Relu6 => Vector256.ConditionalSelect(
+            Vector256.GreaterThan(y, Vector256<float>.Zero) & Vector256.LessThan(y, Vector256.Create(6f)), gy, Vector256<float>.Zero),
+        _ => gy,
+    };
 
     public static void ForwardKernel(Index1D index, int total, int stride, int channels, int groups, int plane, int activation, int hasSkip,
         ArrayView<float> x, ArrayView<float> skip, ArrayView<float> y)
