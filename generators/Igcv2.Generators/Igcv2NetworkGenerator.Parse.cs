@@ -38,7 +38,17 @@ public sealed partial class Igcv2NetworkGenerator
             return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
         }
 
-        if (HasErrors(networkAttribute)) return new ParseResult(null, diagnostics.ToEquatableArray());
+        // A class the compiler accepts as a partial top-level class gets its members even when the declaration is
+        // rejected: they refuse to run, and the use sites compile, so the one error shown is the one that explains.
+        var ns = symbol.ContainingNamespace.IsGlobalNamespace ? null : symbol.ContainingNamespace.ToDisplayString();
+        var completable = diagnostics.Count == 0;
+        ParseResult Rejected(string reason) => new ParseResult(null, diagnostics.ToEquatableArray())
+        {
+            Rejected = completable ? new RejectedModel(ns, Identifier(symbol.Name), $"{symbol.Name} was not generated: {reason}") : null,
+        };
+        const string AttributeErrors = "its attributes do not compile (see the compiler's errors on them).";
+
+        if (HasErrors(networkAttribute)) return Rejected(AttributeErrors);
 
         var layers = new List<LayerSpec>();
         var layerLocations = new List<LocationInfo?>();
@@ -47,7 +57,7 @@ public sealed partial class Igcv2NetworkGenerator
             token.ThrowIfCancellationRequested();
             var name = attribute.AttributeClass?.ToDisplayString();
             if (name is not (StemAttribute or StageAttribute or Igcv3StageAttribute or ClassifierAttribute)) continue;
-            if (HasErrors(attribute)) return new ParseResult(null, diagnostics.ToEquatableArray());
+            if (HasErrors(attribute)) return Rejected(AttributeErrors);
             layers.Add(name switch
             {
                 StemAttribute => ReadStem(attribute),
@@ -72,10 +82,12 @@ public sealed partial class Igcv2NetworkGenerator
             diagnostics.Add(DiagnosticInfo.From(issue, location));
         }
 
-        var model = result.Plan is not null && !diagnostics.Any(d => d.IsError)
-            ? new NetworkModel(symbol.ContainingNamespace.IsGlobalNamespace ? null : symbol.ContainingNamespace.ToDisplayString(), Identifier(symbol.Name), result.Plan)
-            : null;
-        return new ParseResult(model, diagnostics.ToEquatableArray());
+        if (result.Plan is null || diagnostics.Any(d => d.IsError))
+        {
+            var errors = diagnostics.Where(d => d.IsError).Select(d => d.Id + ": " + d.Message);
+            return Rejected("the declaration is rejected. " + string.Join(" ", errors));
+        }
+        return new ParseResult(new NetworkModel(ns, Identifier(symbol.Name), result.Plan), diagnostics.ToEquatableArray());
     }
 
     private static DiagnosticInfo? FindOrphan(GeneratorAttributeSyntaxContext context, CancellationToken token)

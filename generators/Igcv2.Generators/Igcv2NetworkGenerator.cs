@@ -28,6 +28,7 @@ public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
         public const string Models = nameof(Models);
         public const string Diagnostics = nameof(Diagnostics);
         public const string Orphans = nameof(Orphans);
+        public const string Rejected = nameof(Rejected);
     }
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -55,6 +56,13 @@ public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
             .WithTrackingName(Steps.Models);
         // A hint name allows no '@': a keyword namespace or class name is escaped in source, not in the file name.
         context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.HintName.Replace("@", ""), Emit(model)));
+
+        // A rejected declaration still gets its members (each throwing why), so its uses compile.
+        var rejected = parsed
+            .Where(static result => result.Rejected is not null)
+            .Select(static (result, _) => result.Rejected!)
+            .WithTrackingName(Steps.Rejected);
+        context.RegisterSourceOutput(rejected, static (spc, model) => spc.AddSource(model.HintName.Replace("@", ""), EmitRejected(model)));
 
         // Layer attributes on a class without [Igcv2Network]: IGCV006 on the first of them.
         foreach (var layer in new[] { StemAttribute, StageAttribute, Igcv3StageAttribute, ClassifierAttribute })
