@@ -26,6 +26,7 @@ fi
 contents="$(unzip -Z1 "${packages[0]}")"
 echo "$contents" | sed 's/^/   /'
 grep -qx 'analyzers/dotnet/cs/Igcv2.Generators.dll' <<<"$contents" || { echo "FAIL: no analyzers/dotnet/cs/Igcv2.Generators.dll in the package" >&2; exit 1; }
+grep -qx 'analyzers/dotnet/cs/Igcv2.CodeFixes.dll' <<<"$contents" || { echo "FAIL: no analyzers/dotnet/cs/Igcv2.CodeFixes.dll (the code fixes) in the package" >&2; exit 1; }
 grep -qx 'lib/net10.0/Igcv2.dll' <<<"$contents" || { echo "FAIL: no lib/net10.0/Igcv2.dll in the package" >&2; exit 1; }
 
 echo "== consumer"

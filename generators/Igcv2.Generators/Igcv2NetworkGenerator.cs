@@ -3,6 +3,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 [assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Igcv2.Generators.Tests")]
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Igcv2.CodeFixes.Tests")]
 
 namespace Igcv2.Generators;
 
