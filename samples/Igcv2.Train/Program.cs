@@ -132,8 +132,8 @@ static (Dataset Train, Dataset Test, AugmentationPipeline Augment, AugmentationP
             epochs = 400;
             break;
         case "tinyimagenet":
-            train = TinyImageNet.Load(Require(s.Data), DatasetSplit.Train);
-            test = TinyImageNet.Load(Require(s.Data), DatasetSplit.Test);
+            train = TinyImageNet.Load(Require(s.Data), DatasetSplit.Train, SkiaJpegDecoder.Instance);
+            test = TinyImageNet.Load(Require(s.Data), DatasetSplit.Test, SkiaJpegDecoder.Instance);
             epochs = 200;
             break;
         default:
