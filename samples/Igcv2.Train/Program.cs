@@ -87,7 +87,7 @@ static int Run(Settings s)
         Seed = s.Seed,
         CheckpointPath = checkpoint,
     };
-    using var trainer = new Trainer(model, LossFunction.From(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect), options);
+    using var trainer = new Trainer(model, LossFunction.CrossEntropy(device), options);
     if (s.Resume)
     {
         if (!File.Exists(checkpoint))
