@@ -49,7 +49,8 @@ public sealed class SuggestedKCodeFixProvider : CodeFixProvider
         {
             var attribute = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true)
                 .AncestorsAndSelf().OfType<AttributeSyntax>().FirstOrDefault();
-            if (attribute is null) continue;
+            // K and Loose belong to the layer attributes; a finding reported elsewhere ([Variant]) has no fix here.
+            if (attribute is null || !IsLayer(attribute)) continue;
 
             if (ParseK(diagnostic) is { } k && !SameK(attribute, k))
             {
@@ -67,6 +68,19 @@ public sealed class SuggestedKCodeFixProvider : CodeFixProvider
                     diagnostic);
             }
         }
+    }
+
+    private static bool IsLayer(AttributeSyntax attribute)
+    {
+        var name = attribute.Name switch
+        {
+            QualifiedNameSyntax q => q.Right.Identifier.ValueText,
+            AliasQualifiedNameSyntax a => a.Name.Identifier.ValueText,
+            SimpleNameSyntax simple => simple.Identifier.ValueText,
+            _ => "",
+        };
+        if (name.EndsWith("Attribute", System.StringComparison.Ordinal)) name = name.Substring(0, name.Length - "Attribute".Length);
+        return name is "Stage" or "Igcv3Stage" or "Classifier";
     }
 
     private static int[]? ParseK(Diagnostic diagnostic)

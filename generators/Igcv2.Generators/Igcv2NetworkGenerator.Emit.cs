@@ -17,8 +17,9 @@ public sealed partial class Igcv2NetworkGenerator
         w.Line($"/// IGCV2 network: {plan.Spec.InputChannels}x{plan.Spec.InputSize}x{plan.Spec.InputSize} input, {plan.Blocks.Count} blocks, {plan.Spec.Classes} classes,");
         w.Line($"/// {plan.ParameterCount:N0} parameters, {plan.MultiplyAdds:N0} multiply-adds per image.");
         w.Line("/// </summary>");
+        if (model.VariantOf is not null) w.Line($"/// <remarks>A [Variant] of <see cref=\"{model.VariantOf}\"/>: its layers, these sizes.</remarks>");
         w.Line(GeneratedCodeAttribute);
-        using (w.Block($"partial class {model.ClassName} : global::Igcv2.IModel"))
+        using (w.Block($"{(model.Modifiers is null ? "" : model.Modifiers + " ")}partial class {model.ClassName} : global::Igcv2.IModel"))
         {
             EmitCounts(w, plan);
             w.Line();

@@ -15,7 +15,7 @@ public sealed partial class Igcv2NetworkGenerator
         WriteHeader(w, model.Namespace);
         w.Line("/// <summary>Not generated: the declaration is rejected (see the IGCV error on its attributes). Every member throws.</summary>");
         w.Line(GeneratedCodeAttribute);
-        using (w.Block($"partial class {model.ClassName} : global::Igcv2.IModel"))
+        using (w.Block($"{(model.Modifiers is null ? "" : model.Modifiers + " ")}partial class {model.ClassName} : global::Igcv2.IModel"))
         {
             // Named so that no network class (or its members) can clash with it.
             w.Line($"private const string __rejected = {SourceWriter.Literal(model.Reason)};");

@@ -120,6 +120,27 @@ public class SuggestedKCodeFixTests
     }
 
     [Fact]
+    public Task A_finding_reported_on_a_Variant_gets_no_fix_there()
+    {
+        // Only the 16-channel variant's first block is sparse (16 -> 8, each output reaches 8 inputs): IGCV001 on
+        // [Variant]. Loose and K belong to [Stage], which the 8-channel declaration shares, so nothing is written.
+        const string source = """
+            using Igcv2;
+
+            namespace Tests;
+
+            [Igcv2Network(InputChannels = 8, InputSize = 8, Classes = 10)]
+            [{|#0:Variant("Wide", InputChannels = 16)|}]
+            [Stage(8, K = [1, 4, 2])]
+            public partial class Net { }
+            """;
+        var test = new FixTest { TestCode = source, FixedCode = source };
+        test.ExpectedDiagnostics.Add(DiagnosticResult.CompilerError("IGCV001").WithLocation(0));
+        test.FixedState.ExpectedDiagnostics.Add(DiagnosticResult.CompilerError("IGCV001").WithLocation(0));
+        return test.RunAsync();
+    }
+
+    [Fact]
     public void The_fixer_reads_the_property_the_generator_writes() =>
         Assert.Equal(GeneratorDiagnosticInfo.SuggestedKProperty, SuggestedKCodeFixProvider.SuggestedKProperty);
 

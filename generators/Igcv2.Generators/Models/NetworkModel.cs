@@ -7,6 +7,12 @@ internal sealed record NetworkModel(string? Namespace, string ClassName, Network
 {
     public string HintName => Hint(Namespace, ClassName);
 
+    /// <summary>For a [Variant]: the declaring class's accessibility ("public"), since no user-written part declares this one.</summary>
+    public string? Modifiers { get; init; }
+
+    /// <summary>For a [Variant]: the class whose declaration it repeats.</summary>
+    public string? VariantOf { get; init; }
+
     public static string Hint(string? ns, string className) => (ns is null ? "" : ns + ".") + className + ".g.cs";
 }
 
@@ -18,6 +24,9 @@ internal sealed record NetworkModel(string? Namespace, string ClassName, Network
 internal sealed record RejectedModel(string? Namespace, string ClassName, string Reason)
 {
     public string HintName => NetworkModel.Hint(Namespace, ClassName);
+
+    /// <summary>For a [Variant]: the declaring class's accessibility.</summary>
+    public string? Modifiers { get; init; }
 }
 
 /// <summary>
@@ -27,4 +36,10 @@ internal sealed record RejectedModel(string? Namespace, string ClassName, string
 internal sealed record ParseResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics)
 {
     public RejectedModel? Rejected { get; init; }
+
+    /// <summary>The [Variant] classes that pass their checks.</summary>
+    public EquatableArray<NetworkModel> Variants { get; init; } = EquatableArray<NetworkModel>.Empty;
+
+    /// <summary>The [Variant] classes that fail theirs: completed with throwing members, as a rejected declaration.</summary>
+    public EquatableArray<RejectedModel> RejectedVariants { get; init; } = EquatableArray<RejectedModel>.Empty;
 }
