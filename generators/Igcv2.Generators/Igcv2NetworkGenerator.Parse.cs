@@ -38,7 +38,17 @@ public sealed partial class Igcv2NetworkGenerator
             return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
         }
 
-        if (HasErrors(networkAttribute)) return new ParseResult(null, diagnostics.ToEquatableArray());
+        // A class the compiler accepts as a partial top-level class gets its members even when the declaration is
+        // rejected: they refuse to run, and the use sites compile, so the one error shown is the one that explains.
+        var ns = symbol.ContainingNamespace.IsGlobalNamespace ? null : symbol.ContainingNamespace.ToDisplayString();
+        var completable = diagnostics.Count == 0;
+        ParseResult Rejected(string reason) => new ParseResult(null, diagnostics.ToEquatableArray())
+        {
+            Rejected = completable ? new RejectedModel(ns, Identifier(symbol.Name), $"{symbol.Name} was not generated: {reason}") : null,
+        };
+        const string AttributeErrors = "its attributes do not compile (see the compiler's errors on them).";
+
+        if (HasErrors(networkAttribute)) return Rejected(AttributeErrors);
 
         var layers = new List<LayerSpec>();
         var layerLocations = new List<LocationInfo?>();
@@ -47,7 +57,7 @@ public sealed partial class Igcv2NetworkGenerator
             token.ThrowIfCancellationRequested();
             var name = attribute.AttributeClass?.ToDisplayString();
             if (name is not (StemAttribute or StageAttribute or Igcv3StageAttribute or ClassifierAttribute)) continue;
-            if (HasErrors(attribute)) return new ParseResult(null, diagnostics.ToEquatableArray());
+            if (HasErrors(attribute)) return Rejected(AttributeErrors);
             layers.Add(name switch
             {
                 StemAttribute => ReadStem(attribute),
@@ -72,10 +82,80 @@ public sealed partial class Igcv2NetworkGenerator
             diagnostics.Add(DiagnosticInfo.From(issue, location));
         }
 
-        var model = result.Plan is not null && !diagnostics.Any(d => d.IsError)
-            ? new NetworkModel(symbol.ContainingNamespace.IsGlobalNamespace ? null : symbol.ContainingNamespace.ToDisplayString(), Identifier(symbol.Name), result.Plan)
-            : null;
-        return new ParseResult(model, diagnostics.ToEquatableArray());
+        var declarationFailed = result.Plan is null || diagnostics.Any(d => d.IsError);
+        var declarationErrors = diagnostics.Where(d => d.IsError).Select(d => d.Id + ": " + d.Message).ToList();
+        var (variants, rejectedVariants) = ReadVariants(symbol, spec, layerLocations, ns, completable, diagnostics, token);
+        if (declarationFailed)
+        {
+            return Rejected("the declaration is rejected. " + string.Join(" ", declarationErrors)) with
+            {
+                Variants = variants,
+                RejectedVariants = rejectedVariants,
+            };
+        }
+        return new ParseResult(new NetworkModel(ns, Identifier(symbol.Name), result.Plan!), diagnostics.ToEquatableArray())
+        {
+            Variants = variants,
+            RejectedVariants = rejectedVariants,
+        };
+    }
+
+    /// <summary>
+    /// Each [Variant]: the declaration's layers with the variant's sizes, validated on their own. A finding the
+    /// declaration already has is reported once; one that only the variant has goes on the [Variant] attribute,
+    /// named for it (without a K to apply there: the fix belongs on the layer, which the declaration shares).
+    /// </summary>
+    private static (EquatableArray<NetworkModel> Valid, EquatableArray<RejectedModel> Rejected) ReadVariants(
+        INamedTypeSymbol symbol, NetworkSpec spec, List<LocationInfo?> layerLocations, string? ns, bool completable,
+        List<DiagnosticInfo> diagnostics, CancellationToken token)
+    {
+        var valid = new List<NetworkModel>();
+        var rejected = new List<RejectedModel>();
+        var names = new HashSet<string>(System.StringComparer.Ordinal) { symbol.Name };
+        var modifiers = symbol.DeclaredAccessibility == Accessibility.Public ? "public" : "internal";
+        foreach (var attribute in symbol.GetAttributes())
+        {
+            token.ThrowIfCancellationRequested();
+            if (attribute.AttributeClass?.ToDisplayString() != VariantAttribute || HasErrors(attribute)) continue;
+            var location = LocationOf(attribute, token);
+            var name = attribute.ConstructorArguments.Length > 0 ? attribute.ConstructorArguments[0].Value as string : null;
+            if (name is null || !SyntaxFacts.IsValidIdentifier(name) || !names.Add(name))
+            {
+                diagnostics.Add(new DiagnosticInfo("IGCV006", true, location,
+                    $"[Variant(\"{name}\")] on '{symbol.Name}': a variant's name is the class it generates, so it must be a C# identifier that neither the declaration nor another variant uses."));
+                continue;
+            }
+
+            int Or(string property, int declared) => Named(attribute, property, 0) is var value && value != 0 ? value : declared;
+            var stemStride = Named(attribute, "StemStride", 0);
+            var layers = spec.Layers.Select(l => stemStride != 0 && l is StemSpec stem ? stem with { Stride = stemStride } : l).ToEquatableArray();
+            var variant = new NetworkSpec(Or("InputChannels", spec.InputChannels), Or("InputSize", spec.InputSize), Or("Classes", spec.Classes), layers);
+            var result = NetworkValidator.Validate(variant);
+            var errors = new List<string>();
+            if (stemStride != 0 && !spec.Layers.Any(l => l is StemSpec))
+            {
+                diagnostics.Add(new DiagnosticInfo("IGCV007", true, location, $"{name}: StemStride is {stemStride}, but '{symbol.Name}' has no [Stem]."));
+                errors.Add("IGCV007: StemStride without a [Stem].");
+            }
+            foreach (var issue in result.Issues)
+            {
+                if (issue.IsError) errors.Add(issue.Id + ": " + issue.Message);
+                var layerLocation = issue.LayerIndex >= 0 && issue.LayerIndex < layerLocations.Count ? layerLocations[issue.LayerIndex] : null;
+                var asDeclared = DiagnosticInfo.From(issue, layerLocation);
+                if (layerLocation is not null && diagnostics.Contains(asDeclared)) continue;
+                diagnostics.Add(new DiagnosticInfo(issue.Id, issue.IsError, location, name + ": " + issue.Message));
+            }
+
+            if (result.Plan is not null && errors.Count == 0)
+            {
+                valid.Add(new NetworkModel(ns, Identifier(name), result.Plan) { Modifiers = modifiers, VariantOf = Identifier(symbol.Name) });
+            }
+            else if (completable)
+            {
+                rejected.Add(new RejectedModel(ns, Identifier(name), $"{name} was not generated: the declaration is rejected. {string.Join(" ", errors)}") { Modifiers = modifiers });
+            }
+        }
+        return (valid.ToEquatableArray(), rejected.ToEquatableArray());
     }
 
     private static DiagnosticInfo? FindOrphan(GeneratorAttributeSyntaxContext context, CancellationToken token)

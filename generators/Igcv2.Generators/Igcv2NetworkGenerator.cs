@@ -3,6 +3,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 [assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Igcv2.Generators.Tests")]
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Igcv2.CodeFixes.Tests")]
 
 namespace Igcv2.Generators;
 
@@ -20,6 +21,7 @@ public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
     internal const string StageAttribute = "Igcv2.StageAttribute";
     internal const string Igcv3StageAttribute = "Igcv2.Igcv3StageAttribute";
     internal const string ClassifierAttribute = "Igcv2.ClassifierAttribute";
+    internal const string VariantAttribute = "Igcv2.VariantAttribute";
 
     /// <summary>Tracking names, asserted by the incrementality tests.</summary>
     internal static class Steps
@@ -28,6 +30,8 @@ public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
         public const string Models = nameof(Models);
         public const string Diagnostics = nameof(Diagnostics);
         public const string Orphans = nameof(Orphans);
+        public const string Rejected = nameof(Rejected);
+        public const string Variants = nameof(Variants);
     }
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -55,6 +59,23 @@ public sealed partial class Igcv2NetworkGenerator : IIncrementalGenerator
             .WithTrackingName(Steps.Models);
         // A hint name allows no '@': a keyword namespace or class name is escaped in source, not in the file name.
         context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.HintName.Replace("@", ""), Emit(model)));
+
+        // A rejected declaration still gets its members (each throwing why), so its uses compile.
+        var rejected = parsed
+            .Where(static result => result.Rejected is not null)
+            .Select(static (result, _) => result.Rejected!)
+            .WithTrackingName(Steps.Rejected);
+        context.RegisterSourceOutput(rejected, static (spc, model) => spc.AddSource(model.HintName.Replace("@", ""), EmitRejected(model)));
+
+        // [Variant] classes: the same emitters, one file each.
+        var variants = parsed
+            .SelectMany(static (result, _) => result.Variants)
+            .WithTrackingName(Steps.Variants);
+        context.RegisterSourceOutput(variants, static (spc, model) => spc.AddSource(model.HintName.Replace("@", ""), Emit(model)));
+        var rejectedVariants = parsed
+            .SelectMany(static (result, _) => result.RejectedVariants)
+            .WithTrackingName(Steps.Variants);
+        context.RegisterSourceOutput(rejectedVariants, static (spc, model) => spc.AddSource(model.HintName.Replace("@", ""), EmitRejected(model)));
 
         // Layer attributes on a class without [Igcv2Network]: IGCV006 on the first of them.
         foreach (var layer in new[] { StemAttribute, StageAttribute, Igcv3StageAttribute, ClassifierAttribute })

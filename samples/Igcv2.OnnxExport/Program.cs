@@ -2,26 +2,27 @@
 // ONNX and classifies test digits with both runtimes: the generated model on ILGPU and the exported graph
 // in ONNX Runtime (CPU). Pixels are scaled to [0, 1]; feed the ONNX model the same.
 //
-//   dotnet run --project samples/Igcv2.OnnxExport -c Release -- [--steps 500] [--weights w.safetensors] [--out digits.onnx]
+//   dotnet run --project samples/Igcv2.OnnxExport -c Release -- [--epochs 2] [--weights w.safetensors] [--out digits.onnx]
 using System.Diagnostics;
 using System.Globalization;
 using Igcv2;
 using Igcv2.Data;
 using Igcv2.Samples;
+using Igcv2.Training;
 using Microsoft.ML.OnnxRuntime;
 
-var steps = 500;
+var epochs = 2;
 var path = "digits.onnx";
 string? weights = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
-        case "--steps" when i + 1 < args.Length: steps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--epochs" when i + 1 < args.Length: epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--out" when i + 1 < args.Length: path = args[++i]; break;
         case "--weights" when i + 1 < args.Length: weights = args[++i]; break;
         default:
-            Console.Error.WriteLine("usage: Igcv2.OnnxExport [--steps N] [--weights model.safetensors] [--out model.onnx]");
+            Console.Error.WriteLine("usage: Igcv2.OnnxExport [--epochs N] [--weights model.safetensors] [--out model.onnx]");
             return 2;
     }
 }
@@ -34,53 +35,23 @@ using var device = Device.Create();
 using var model = new DigitsNet(device, batch, seed: 1);
 Console.WriteLine($"{nameof(DigitsNet)} on {device}: {DigitsNet.ParameterCount:N0} parameters, {DigitsNet.MultiplyAdds:N0} multiply-adds per image");
 
-// 1. Train: mini-batch SGD with momentum, the loss and its gradient from the Ops kernels, the update on the
-// host (Igcv2.Training.Trainer does this with schedules and checkpoints; a few lines keep the sample plain).
+// 1. Train: one call over a loader (Keras's fit). An empty augmentation pipeline only scales the bytes to
+// [0, 1], the preprocessing the ONNX model is fed below.
 var clock = Stopwatch.StartNew();
+var scale = new AugmentationPipeline();
 if (weights is not null)
 {
     model.LoadWeights(weights);
-    steps = 0;
+    epochs = 0;
     Console.WriteLine($"loaded {weights}");
 }
-var shuffle = new Random(1);
-var order = Enumerable.Range(0, train.Count).OrderBy(_ => shuffle.Next()).ToArray();
-var trainImages = new float[steps * batch * pixels];
-var trainLabels = new int[steps * batch];
-for (var s = 0; s < steps * batch; s++)
+if (epochs > 0)
 {
-    var index = order[s % order.Length];
-    Scale(train.Image(index), trainImages.AsSpan(s * pixels, pixels));
-    trainLabels[s] = train.Label(index);
+    var fit = model.Fit(
+        new DataLoader(train, batch, new DataLoaderOptions { Seed = 1, Augmentation = scale }),
+        new FitOptions { Epochs = epochs, Optimizer = new SgdOptions { WeightDecay = 5e-4 }, Observers = [new EpochLines()] });
+    Console.WriteLine($"trained {epochs} epochs of {train.Count:N0} digits in {clock.Elapsed.TotalSeconds:F1} s: {fit.Message}");
 }
-using (var x = device.Allocate(batch, 1, size, size))
-using (var labels = device.Allocate(batch))
-using (var gradLogits = device.Allocate(batch, DigitsNet.Spec.Classes))
-{
-    var velocity = model.Parameters.ToDictionary(p => p, p => new float[p.Length]);
-    for (var step = 0; step < steps; step++)
-    {
-        x.CopyFrom(trainImages.AsSpan(step * batch * pixels, batch * pixels));
-        labels.CopyFrom(trainLabels.AsSpan(step * batch, batch).ToArray().Select(l => (float)l).ToArray());
-        var logits = model.Forward(x, training: true);
-        var loss = device.Ops.SoftmaxCrossEntropy(logits, labels, gradLogits, batch);
-        model.Backward(gradLogits);
-        var rate = 0.1f * (1 - (float)step / steps);
-        foreach (var p in model.Parameters)
-        {
-            float[] w = p.GetValues(), g = p.GetGradient(), v = velocity[p];
-            var decay = p.IsWeight ? 5e-4f : 0f;
-            for (var j = 0; j < w.Length; j++)
-            {
-                v[j] = 0.9f * v[j] + g[j] + decay * w[j];
-                w[j] -= rate * v[j];
-            }
-            p.SetValues(w);
-        }
-        if (step % 50 == 0 || step == steps - 1) Console.WriteLine($"  step {step,4}  loss {loss:F4}");
-    }
-}
-if (steps > 0) Console.WriteLine($"trained {steps} steps of {batch} in {clock.Elapsed.TotalSeconds:F1} s");
 
 // 2. Export: the inference graph, BN with the running statistics, initializers named as model.Parameters.
 Onnx.Save(model, path);
@@ -143,4 +114,11 @@ static int ArgMax(ReadOnlySpan<float> values)
     var best = 0;
     for (var i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
     return best;
+}
+
+/// <summary>One line per epoch: the plain observer a sample needs (Igcv2.Training.Console has the progress bar).</summary>
+sealed class EpochLines : ITrainingObserver
+{
+    public void EpochCompleted(EpochReport e) =>
+        Console.WriteLine(FormattableString.Invariant($"  epoch {e.Epoch}  loss {e.TrainLoss:F4}  accuracy {100 * e.TrainAccuracy:F1}%"));
 }

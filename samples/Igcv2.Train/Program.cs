@@ -22,6 +22,11 @@ var output = new Option<string>("--output") { Description = "Folder for the chec
 var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --output (bit-exact on the CPU)." };
 var format = new Option<string>("--format") { Description = "digits (bundled), mnist, cifar10, cifar100 or tinyimagenet.", DefaultValueFactory = _ => "digits" };
 var data = new Option<string?>("--data") { Description = "Dataset folder for --format mnist|cifar10|cifar100|tinyimagenet (the published layouts)." };
+var augmentOption = new Option<string>("--augment")
+{
+    Description = "Training augmentation: auto (default: digits for digits and mnist, the paper's for cifar and tinyimagenet), digits (rotate/scale/shift), flipcrop (padded random crop + horizontal flip, e.g. Fashion-MNIST) or none.",
+    DefaultValueFactory = _ => "auto",
+};
 var limit = new Option<int>("--limit") { Description = "Use only the first N training images (0: all), for quick runs." };
 var logEvery = new Option<int>("--log-every") { Description = "Without a terminal (output redirected), also print a progress line every N steps (0: only per epoch)." };
 var batchNorm = new Option<string>("--bn")
@@ -36,12 +41,12 @@ var network = new Option<string>("--network")
 
 var root = new RootCommand("Train a generated IGCV2 network (Xie et al., CVPR 2018).")
 {
-    epochs, batchSize, learningRate, weightDecay, schedule, seed, deviceOption, output, resume, format, data, limit, network, logEvery, batchNorm,
+    epochs, batchSize, learningRate, weightDecay, schedule, seed, deviceOption, output, resume, format, data, limit, network, logEvery, batchNorm, augmentOption,
 };
 root.SetAction(parse => RunChecked(new Settings(
     parse.GetValue(format)!, parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
     parse.GetValue(weightDecay), parse.GetValue(schedule), parse.GetValue(seed), parse.GetValue(deviceOption)!, parse.GetValue(output)!,
-    parse.GetValue(resume), parse.GetValue(limit), parse.GetValue(network), parse.GetValue(logEvery)) { BatchNorm = parse.GetValue(batchNorm)! }));
+    parse.GetValue(resume), parse.GetValue(limit), parse.GetValue(network), parse.GetValue(logEvery), parse.GetValue(augmentOption)!) { BatchNorm = parse.GetValue(batchNorm)! }));
 return root.Parse(args).Invoke();
 
 // Bad options or data get one clear line and exit code 2, not a stack trace. Ctrl+C (SIGINT) and SIGTERM
@@ -106,7 +111,8 @@ static TrainingOutcome Run(Settings s, ICommunicator communicator, CancellationT
         _ => throw new ArgumentException($"--bn {s.BatchNorm}: use sync or local."),
     };
     var root = communicator.Rank == 0;
-    var (train, test, augment, evaluate, defaultEpochs) = LoadData(s);
+    var preset = ParseAugment(s.Augment);
+    var (train, test, augment, evaluate, defaultEpochs, augmentName) = LoadData(s, preset);
     var epochs = s.Epochs > 0 ? s.Epochs : defaultEpochs;
     // --batch-size is the global batch: each process takes its share of every batch (and of the test set).
     var trainLoader = new DataLoader(train, s.BatchSize, new DataLoaderOptions { Seed = s.Seed, Augmentation = augment, Shuffle = true, Rank = communicator.Rank, Processes = communicator.Size });
@@ -117,7 +123,7 @@ static TrainingOutcome Run(Settings s, ICommunicator communicator, CancellationT
     if (root)
     {
         Console.WriteLine($"Device: {device}. Network: {model.GetType().Name}, {model.Parameters.Sum(p => p.Length):N0} parameters.");
-        Console.WriteLine($"Data: {train.Name} ({train.Count:N0} train), {test.Name} ({test.Count:N0} test), {train.Channels}x{train.Height}x{train.Width}.");
+        Console.WriteLine($"Data: {train.Name} ({train.Count:N0} train), {test.Name} ({test.Count:N0} test), {train.Channels}x{train.Height}x{train.Width}, augmentation {augmentName}.");
         if (communicator.Size > 1)
         {
             var ids = communicator is MpiCommunicator mpi ? $", process ids {string.Join(", ", mpi.ProcessIds)} by rank" : "";
@@ -144,7 +150,7 @@ static TrainingOutcome Run(Settings s, ICommunicator communicator, CancellationT
         CheckpointPath = checkpoint,
         BatchNorm = bn,
     };
-    using var trainer = new Trainer(model, LossFunction.From(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect), options, communicator);
+    using var trainer = new Trainer(model, LossFunction.CrossEntropy(device), options, communicator);
     if (s.Resume)
     {
         if (!File.Exists(checkpoint)) throw new FileNotFoundException($"--resume: no checkpoint at {checkpoint}.", checkpoint);
@@ -175,7 +181,7 @@ static TrainingOutcome Run(Settings s, ICommunicator communicator, CancellationT
     return result.Outcome;
 }
 
-static (Dataset Train, Dataset Test, AugmentationPipeline Augment, AugmentationPipeline Evaluate, int Epochs) LoadData(Settings s)
+static (Dataset Train, Dataset Test, AugmentationPipeline Augment, AugmentationPipeline Evaluate, int Epochs, string AugmentName) LoadData(Settings s, AugmentationPreset? preset)
 {
     Dataset train, test;
     int epochs;
@@ -201,8 +207,8 @@ static (Dataset Train, Dataset Test, AugmentationPipeline Augment, AugmentationP
             epochs = 400;
             break;
         case "tinyimagenet":
-            train = TinyImageNet.Load(Require(s.Data), DatasetSplit.Train);
-            test = TinyImageNet.Load(Require(s.Data), DatasetSplit.Test);
+            train = TinyImageNet.Load(Require(s.Data), DatasetSplit.Train, SkiaJpegDecoder.Instance);
+            test = TinyImageNet.Load(Require(s.Data), DatasetSplit.Test, SkiaJpegDecoder.Instance);
             epochs = 200;
             break;
         default:
@@ -210,16 +216,33 @@ static (Dataset Train, Dataset Test, AugmentationPipeline Augment, AugmentationP
     }
     if (s.Limit > 0 && s.Limit < train.Count) train = train.Subset(0, s.Limit);
     var normalize = Normalize.From(train);
-    AugmentationPipeline augment = s.Format switch
+    var (augment, name) = preset is { } chosen
+        ? (AugmentationPipeline.From(chosen, normalize, train.Height), chosen.ToString().ToLowerInvariant())
+        : s.Format switch
+        {
+            "cifar10" or "cifar100" => (AugmentationPipeline.Cifar(normalize), "paper's CIFAR (pad 4, crop, flip)"),
+            "tinyimagenet" => (AugmentationPipeline.TinyImageNet(normalize), "paper's Tiny ImageNet (scale, crop, flip)"),
+            // Digits and other IDX data: 8,000 training images need augmentation, and rotations, scalings and shifts
+            // suit digits and clothes alike, where flips would turn a digit into no digit (--augment flipcrop for
+            // Fashion-MNIST).
+            _ => (AugmentationPipeline.Digits(normalize), "digits (rotate, scale, shift)"),
+        };
+    if (train.Height != train.Width && preset == AugmentationPreset.FlipCrop)
     {
-        "cifar10" or "cifar100" => AugmentationPipeline.Cifar(normalize),
-        "tinyimagenet" => AugmentationPipeline.TinyImageNet(normalize),
-        // Digits: 8,000 training images need augmentation: rotations up to 10 degrees, scaling by 0.9-1.1
-        // and shifts up to 2 pixels.
-        _ => new AugmentationPipeline(new RandomAffine(10, 0.9, 1.1, 2), normalize),
-    };
-    return (train, test, augment, AugmentationPipeline.Evaluation(normalize), epochs);
+        throw new ArgumentException($"--augment flipcrop crops square images; {train.Name} is {train.Height}x{train.Width}.");
+    }
+    return (train, test, augment, AugmentationPipeline.Evaluation(normalize), epochs, name);
 }
+
+// null: the format's own augmentation.
+static AugmentationPreset? ParseAugment(string value) => value.ToLowerInvariant() switch
+{
+    "auto" => null,
+    "digits" => AugmentationPreset.Digits,
+    "flipcrop" => AugmentationPreset.FlipCrop,
+    "none" => AugmentationPreset.None,
+    _ => throw new ArgumentException($"--augment {value}: use auto, digits, flipcrop or none."),
+};
 
 static IModel CreateModel(string format, string network, Device device, int batchSize, int seed) => (format, network) switch
 {
@@ -261,7 +284,7 @@ static string Require(string? path) =>
 
 internal sealed record Settings(
     string Format, string? Data, int Epochs, int BatchSize, double LearningRate, double? WeightDecay, string? Schedule,
-    int Seed, string Device, string Output, bool Resume, int Limit, string? Network, int LogEvery)
+    int Seed, string Device, string Output, bool Resume, int Limit, string? Network, int LogEvery, string Augment)
 {
     /// <summary>--bn: sync or local (data-parallel runs only).</summary>
     public string BatchNorm { get; init; } = "sync";

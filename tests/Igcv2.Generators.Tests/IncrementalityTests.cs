@@ -15,7 +15,7 @@ namespace Igcv2.Generators.Tests;
 /// </summary>
 public class IncrementalityTests
 {
-    private static readonly string[] OurSteps = [Steps.Parse, Steps.Models, Steps.Diagnostics, Steps.Orphans];
+    private static readonly string[] OurSteps = [Steps.Parse, Steps.Models, Steps.Diagnostics, Steps.Orphans, Steps.Rejected, Steps.Variants];
 
     private static (GeneratorRunResult First, GeneratorRunResult Second) RunTwice(string before, Func<Compilation, Compilation> edit)
     {
@@ -86,7 +86,8 @@ public class IncrementalityTests
         // Every step of ours, with a network, a faulty network and an orphan layer in play.
         var source = Sources.Igcv2C64 + """
 
-            [Igcv2Network] [Stage(64, K = [1, 4, 4])] public partial class Sparse { }
+            [Igcv2Network] [Stem(64)] [Stage(64, K = [1, 4, 4])] public partial class Sparse { }
+            [Igcv2Network] [Variant("Wider", Classes = 20)] [Stem(64)] [Stage(64, K = [1, 8, 8])] public partial class Varied { }
             [Stage(64, K = [1, 8, 8])] public partial class Orphan { }
             """;
         var (first, second) = RunTwice(source, c => c.AddSyntaxTrees(GeneratorHarness.Tree("class Unrelated { }", 1)));

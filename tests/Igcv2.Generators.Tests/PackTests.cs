@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace Igcv2.Generators.Tests;
 
 /// <summary>
-/// The shipped package carries the generator: .ci/pack-consumer.sh packs src/Igcv2, builds a console
+/// The shipped core package carries the generator and the code fixes, and none of the add-ons' libraries:
+/// .ci/pack-consumer.sh packs src/Igcv2 and its add-ons, builds a console
 /// project outside the repo that references only that package, and runs it.
 /// </summary>
 public class PackTests
@@ -38,5 +39,7 @@ public class PackTests
         Assert.True(process.ExitCode == 0, output);
         Assert.Contains("analyzers/dotnet/cs/Igcv2.Generators.dll", output);
         Assert.Contains("ParameterCount = 1370", output);
+        Assert.Contains("analyzers/dotnet/cs/Igcv2.CodeFixes.dll", output);
+        Assert.Contains("brings no console, plot or image library", output);
     }
 }

@@ -38,6 +38,21 @@ public class SnapshotTests
     [Fact]
     public void Network_in_the_global_namespace() => Verify(Sources.GlobalNamespace, "GlobalNet.g.cs");
 
+    [Fact]
+    public void Rejected_declaration() => Verify(RejectedSource, "Tests.Small.Rejected.g.cs", expectedError: "IGCV001");
+
+    /// <summary>Not dense (IGCV001): the members are written all the same, each throwing why.</summary>
+    private const string RejectedSource = """
+        using Igcv2;
+
+        namespace Tests.Small;
+
+        [Igcv2Network(InputChannels = 3, InputSize = 16, Classes = 10)]
+        [Stem(16)]
+        [Stage(16, Blocks = 2, K = [1, 2, 2])]
+        public partial class Rejected;
+        """;
+
     private const string Igcv3Source = """
         using Igcv2;
 
@@ -92,11 +107,12 @@ public class SnapshotTests
         public partial class PointwiseSmall;
         """;
 
-    private static void Verify(string source, string hintName)
+    private static void Verify(string source, string hintName, string? expectedError = null)
     {
         var run = GeneratorHarness.Run(source);
         run.AssertGeneratorDidNotThrow();
-        Assert.Empty(run.OutputErrors);
+        if (expectedError is null) Assert.Empty(run.OutputErrors);
+        else Assert.Equal(expectedError, Assert.Single(run.OutputErrors).Id);
         Approvals.VerifyWithExtension(run.GeneratedSource(hintName), ".cs");
     }
 }

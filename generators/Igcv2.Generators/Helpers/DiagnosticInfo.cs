@@ -1,4 +1,7 @@
 using System;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
 using Igcv2.Design;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
@@ -28,17 +31,28 @@ internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePosition
     }
 }
 
-/// <summary>A diagnostic as values, so the pipeline can cache it: descriptor id, severity, location, message.</summary>
+/// <summary>
+/// A diagnostic as values, so the pipeline can cache it: descriptor id, severity, location, message, and the
+/// K the message proposes (handed to the code fix in <see cref="Diagnostic.Properties"/>).
+/// </summary>
 internal sealed record DiagnosticInfo(string Id, bool IsError, LocationInfo? Location, string Message)
 {
+    /// <summary>The key of the proposed K in <see cref="Diagnostic.Properties"/>: its elements, comma-separated ("1,8,8").</summary>
+    public const string SuggestedKProperty = "SuggestedK";
+
+    public EquatableArray<int> SuggestedK { get; init; } = EquatableArray<int>.Empty;
+
     public Diagnostic ToDiagnostic(Compilation? compilation = null)
     {
         var descriptor = DiagnosticDescriptors.ById(Id) ?? throw new InvalidOperationException("Unknown diagnostic " + Id);
         var severity = IsError ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
         var location = Location is null ? null : compilation is null ? Location.ToLocation() : Location.ToLocation(compilation);
-        return Diagnostic.Create(descriptor, location, severity, additionalLocations: null, properties: null, Message);
+        var properties = SuggestedK.Count == 0
+            ? ImmutableDictionary<string, string?>.Empty
+            : ImmutableDictionary<string, string?>.Empty.Add(SuggestedKProperty, string.Join(",", SuggestedK.Select(k => k.ToString(CultureInfo.InvariantCulture))));
+        return Diagnostic.Create(descriptor, location, severity, additionalLocations: null, properties, Message);
     }
 
     public static DiagnosticInfo From(DesignIssue issue, LocationInfo? location) =>
-        new(issue.Id, issue.IsError, location, issue.Message);
+        new(issue.Id, issue.IsError, location, issue.Message) { SuggestedK = issue.SuggestedK };
 }

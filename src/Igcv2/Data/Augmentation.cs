@@ -235,7 +235,7 @@ public sealed class RandomAffine(double degrees, double minScale, double maxScal
 
     /// <summary>
     /// Output pixel (y, x) samples the input at the inverse transform of its position: rotate by
-    /// -<paramref name="angle"/> and divide by <paramref name="scale"/> about the centre, after undoing the shift.
+    /// -angle and divide by scale about the centre, after undoing the shift.
     /// </summary>
     private static double Pixel(ReadOnlySpan<float> plane, int height, int width, int y, int x) =>
         (uint)y < (uint)height && (uint)x < (uint)width ? plane[y * width + x] : 0.0;

@@ -27,6 +27,30 @@ public sealed class AugmentationPipeline
     /// <summary>MNIST training: normalisation only (the digits are centred; flips would change them).</summary>
     public static AugmentationPipeline Mnist(Normalize normalize) => new(normalize);
 
+    /// <summary>
+    /// Handwritten digits: rotations up to 10 degrees, scaling by 0.9-1.1 and shifts up to 2 pixels, normalise. No
+    /// flips: a mirrored 2 is no digit.
+    /// </summary>
+    public static AugmentationPipeline Digits(Normalize normalize) =>
+        new(new RandomAffine(10, 0.9, 1.1, 2), normalize);
+
+    /// <summary>
+    /// Photographs and other mirror-symmetric classes (Fashion-MNIST, CIFAR): zero-pad by <paramref name="padding"/>
+    /// (default: an eighth of the side, CIFAR's 4 at 32), random <paramref name="size"/> x <paramref name="size"/>
+    /// crop, horizontal flip, normalise.
+    /// </summary>
+    public static AugmentationPipeline FlipCrop(Normalize normalize, int size, int? padding = null) =>
+        new(new RandomCrop(size, padding ?? Math.Max(1, size / 8)), new HorizontalFlip(), normalize);
+
+    /// <summary>One of the presets for images of side <paramref name="size"/>: what a command-line option or a config file names.</summary>
+    public static AugmentationPipeline From(AugmentationPreset preset, Normalize normalize, int size) => preset switch
+    {
+        AugmentationPreset.Digits => Digits(normalize),
+        AugmentationPreset.FlipCrop => FlipCrop(normalize, size),
+        AugmentationPreset.None => new(normalize),
+        _ => throw new ArgumentOutOfRangeException(nameof(preset), preset, "Use Digits, FlipCrop or None."),
+    };
+
     /// <summary>Evaluation for any data set: normalisation only.</summary>
     public static AugmentationPipeline Evaluation(Normalize normalize) => new(normalize);
 
@@ -93,4 +117,17 @@ public sealed class AugmentationPipeline
             ArrayPool<float>.Shared.Return(b);
         }
     }
+}
+
+/// <summary>The training augmentations a data set of any origin can be given (IDX files hold digits, clothes, letters...).</summary>
+public enum AugmentationPreset
+{
+    /// <summary><see cref="AugmentationPipeline.Digits"/>: small rotations, scalings and shifts, no flips.</summary>
+    Digits,
+
+    /// <summary><see cref="AugmentationPipeline.FlipCrop"/>: padded random crops and horizontal flips.</summary>
+    FlipCrop,
+
+    /// <summary>Normalisation only.</summary>
+    None,
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using SkiaSharp;
 
 namespace Igcv2.Data;
 
@@ -17,11 +16,13 @@ public static class TinyImageNet
     /// <summary>
     /// Reads <paramref name="split"/> (Test = val) under <paramref name="root"/> (the extracted
     /// <c>tiny-imagenet-200</c>). Training images are ordered by class (wnids.txt order), then by file name;
-    /// validation images in annotation order. JPEGs are decoded in parallel; grayscale ones become RGB.
+    /// validation images in annotation order. <paramref name="decoder"/> decodes the JPEGs, in parallel
+    /// (<c>SkiaJpegDecoder.Instance</c> from the Igcv2.Data.Jpeg package; grayscale ones become RGB).
     /// </summary>
-    public static Dataset Load(string root, DatasetSplit split)
+    public static Dataset Load(string root, DatasetSplit split, IImageDecoder decoder)
     {
         ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(decoder);
         string[] wnids = ReadWnids(root);
         var classOf = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < wnids.Length; i++)
@@ -65,7 +66,7 @@ public static class TinyImageNet
         {
             try
             {
-                DecodeRgb(files[i].Path, pixels.AsSpan(i * Channels * Size * Size, Channels * Size * Size));
+                decoder.Decode(files[i].Path, File.ReadAllBytes(files[i].Path), pixels.AsSpan(i * Channels * Size * Size, Channels * Size * Size), Channels, Size, Size);
             }
             catch (Exception e) when (e is DataFormatException or IOException)
             {
@@ -114,48 +115,6 @@ public static class TinyImageNet
         return [.. wnids];
     }
 
-    /// <summary>
-    /// Decodes the JPEG (any format Skia reads) at <paramref name="path"/> into <paramref name="destination"/>
-    /// as 3 x 64 x 64 CHW bytes; the image must be 64x64.
-    /// </summary>
-    internal static void DecodeRgb(string path, Span<byte> destination)
-    {
-        byte[] bytes = File.ReadAllBytes(path);
-        using var data = SKData.CreateCopy(bytes);
-        using var codec = SKCodec.Create(data)
-            ?? throw new DataFormatException(path, 0, "not a decodable image (no JPEG/PNG signature Skia recognises)");
-        if (codec.Info.Width != Size || codec.Info.Height != Size)
-        {
-            throw new DataFormatException(path, 0, $"image is {codec.Info.Width}x{codec.Info.Height}, Tiny ImageNet images are {Size}x{Size}");
-        }
-
-        var info = new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var rgba = new byte[Size * Size * 4];
-        SKCodecResult result;
-        unsafe
-        {
-            fixed (byte* p = rgba)
-            {
-                result = codec.GetPixels(info, (IntPtr)p);
-            }
-        }
-
-        if (result != SKCodecResult.Success)
-        {
-            // Skia does not report where the data broke; a short file is the usual cause, so name its end.
-            long offset = result == SKCodecResult.IncompleteInput ? bytes.Length : 0;
-            throw new DataFormatException(path, offset, $"JPEG decoding failed: {result}");
-        }
-
-        const int plane = Size * Size;
-        for (int p = 0; p < plane; p++)
-        {
-            destination[p] = rgba[4 * p];
-            destination[plane + p] = rgba[4 * p + 1];
-            destination[2 * plane + p] = rgba[4 * p + 2];
-        }
-    }
-
     private static IEnumerable<(string File, string Wnid, long Offset, string AnnotationsPath)> ReadValAnnotations(string root)
     {
         string path = Path.Combine(root, "val", "val_annotations.txt");
@@ -201,4 +160,18 @@ public static class TinyImageNet
         string extension = Path.GetExtension(path);
         return extension.Equals(".jpeg", StringComparison.OrdinalIgnoreCase) || extension.Equals(".jpg", StringComparison.OrdinalIgnoreCase);
     }
+}
+
+/// <summary>
+/// Decodes one image file into CHW bytes. The core reads data-set layouts and leaves the codec to an add-on
+/// (Igcv2.Data.Jpeg's <c>SkiaJpegDecoder</c>), so a consumer that never reads JPEGs carries no image library.
+/// </summary>
+public interface IImageDecoder
+{
+    /// <summary>
+    /// Decodes <paramref name="bytes"/> (the file at <paramref name="path"/>, named in errors) into
+    /// <paramref name="destination"/>: <paramref name="channels"/> x <paramref name="height"/> x <paramref name="width"/>
+    /// bytes, CHW. An image of another size, or one that does not decode, is a <see cref="DataFormatException"/>.
+    /// </summary>
+    void Decode(string path, ReadOnlySpan<byte> bytes, Span<byte> destination, int channels, int height, int width);
 }

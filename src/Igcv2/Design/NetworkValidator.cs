@@ -9,7 +9,14 @@ namespace Igcv2.Design;
 /// A finding about a spec. <see cref="LayerIndex"/> is the index of the layer attribute it is about
 /// (-1: the network attribute). Ids and meanings are the generator's diagnostics (DESIGN.md).
 /// </summary>
-public sealed record DesignIssue(string Id, bool IsError, int LayerIndex, string Message);
+public sealed record DesignIssue(string Id, bool IsError, int LayerIndex, string Message)
+{
+    /// <summary>The K the message proposes (the IDE's code fix writes it into the attribute); empty when it proposes none.</summary>
+    public EquatableArray<int> SuggestedK { get; init; } = EquatableArray<int>.Empty;
+}
+
+/// <summary>Where the checks report an issue; <paramref name="suggestedK"/> is the K its message proposes, if any.</summary>
+internal delegate void IssueSink(string id, int layer, string message, int[]? suggestedK = null);
 
 /// <summary>The issues of a spec, and its plan when none of them is an error.</summary>
 public sealed record ValidationResult(EquatableArray<DesignIssue> Issues, NetworkPlan? Plan);
@@ -32,8 +39,10 @@ public static class NetworkValidator
     public static ValidationResult Validate(NetworkSpec spec)
     {
         var issues = new List<DesignIssue>();
-        void Error(string id, int layer, string message) => issues.Add(new DesignIssue(id, true, layer, message));
-        void Warning(string id, int layer, string message) => issues.Add(new DesignIssue(id, false, layer, message));
+        void Error(string id, int layer, string message, int[]? suggestedK = null) =>
+            issues.Add(new DesignIssue(id, true, layer, message) { SuggestedK = EquatableArray.Create(suggestedK ?? []) });
+        void Warning(string id, int layer, string message, int[]? suggestedK = null) =>
+            issues.Add(new DesignIssue(id, false, layer, message) { SuggestedK = EquatableArray.Create(suggestedK ?? []) });
 
         CheckRange(spec.InputChannels, "InputChannels", Shapes.MaxChannels, -1, Error);
         CheckRange(spec.InputSize, "InputSize", Shapes.MaxInputSize, -1, Error);
@@ -108,33 +117,33 @@ public static class NetworkValidator
     private static int NextSize(int size, int stride) =>
         size >= 1 && (stride == 1 || stride == 2) ? Shapes.ConvolvedSize(size, stride) : size;
 
-    private static void CheckRange(int value, string what, int max, int layer, Action<string, int, string> error)
+    private static void CheckRange(int value, string what, int max, int layer, IssueSink error)
     {
         if (value <= 0) error(BadSize, layer, Inv($"{what} is {value}: it must be positive."));
         else if (value > max) error(BadSize, layer, Inv($"{what} is {value}: at most {max} is supported."));
     }
 
-    private static void CheckStride(int stride, int layer, Action<string, int, string> error)
+    private static void CheckStride(int stride, int layer, IssueSink error)
     {
         if (stride != 1 && stride != 2) error(BadSize, layer, Inv($"Stride is {stride}: it must be 1 or 2."));
     }
 
     private static void CheckStage(
         StageSpec st, int stage, int index, int inChannels, int inSize,
-        Action<string, int, string> error, Action<string, int, string> warning)
+        IssueSink error, IssueSink warning)
     {
         var where = Inv($"Stage {stage} ({st.Channels} channels)");
         var errorsBefore = 0;
-        void Fail(string id, string message)
+        void Fail(string id, string message, int[]? suggestedK = null)
         {
             errorsBefore++;
-            error(id, index, message);
+            error(id, index, message, suggestedK);
         }
 
-        CheckRange(st.Channels, where + ": channels", Shapes.MaxChannels, index, (id, _, m) => Fail(id, m));
+        CheckRange(st.Channels, where + ": channels", Shapes.MaxChannels, index, (id, _, m, _) => Fail(id, m));
         if (st.Blocks <= 0) Fail(BadSize, Inv($"{where}: Blocks is {st.Blocks}: it must be positive."));
         else if (st.Blocks > Shapes.MaxBlocks) Fail(BadSize, Inv($"{where}: Blocks is {st.Blocks}: at most {Shapes.MaxBlocks} are supported."));
-        CheckStride(st.Stride, index, (id, _, m) => Fail(id, where + ": " + m));
+        CheckStride(st.Stride, index, (id, _, m, _) => Fail(id, where + ": " + m));
         if (st.SkipEvery < 0) Fail(BadSize, Inv($"{where}: SkipEvery is {st.SkipEvery}: use 0 for no skips, or n > 0 for a skip every n blocks."));
 
         var k = st.K;
@@ -158,10 +167,11 @@ public static class NetworkValidator
         var problems = Shapes.KProblems(inChannels, outChannels, st.Blocks, k, st.WidenFirst);
         if (problems.Count > 0)
         {
-            var hint = Balance.SuggestComplementary(inChannels, outChannels, k.Count, ChannelWise(st, inChannels), st.S, st.WidenFirst) is { } s
+            var fits = Balance.SuggestComplementary(inChannels, outChannels, k.Count, ChannelWise(st, inChannels), st.S, st.WidenFirst);
+            var hint = fits is { } s
                 ? Inv($" K = {EquatableArray.Create(s)} fits.")
                 : "";
-            Fail(BadK, Inv($"{where}, K = {k}: {string.Join("; ", problems)}.{hint}"));
+            Fail(BadK, Inv($"{where}, K = {k}: {string.Join("; ", problems)}.{hint}"), fits);
             return;
         }
         if (inSize <= 0) return;
@@ -172,7 +182,7 @@ public static class NetworkValidator
 
     private static void CheckConnectivity(
         StageSpec st, int stage, int index, int inChannels, int inSize,
-        Action<string, int, string> error, Action<string, int, string> warning)
+        IssueSink error, IssueSink warning)
     {
         var probe = st with { Blocks = 1, SkipEvery = 0 };
         var configs = new List<(string Blocks, int In, ConnectivityReport? Report)>();
@@ -203,8 +213,8 @@ public static class NetworkValidator
             var parts = sparse.Select(c => Inv(
                 $"{c.Blocks} ({c.In} -> {st.Channels}): each output channel reaches {Reached(c.Report!)} of {c.In} input channels (density {c.Report!.Density:0.00})"));
             var message = Inv($"Stage {stage} ({st.Channels} channels), K = {k}: prod(K) = {product} {Relation(product, st.Channels)} C = {st.Channels}, the composed kernel is not dense: {string.Join("; ", parts)}.{fix}");
-            if (st.Loose) warning(NotDense, index, message + " Accepted because Loose = true.");
-            else error(NotDense, index, message + " Set Loose = true to accept a sparse composed kernel.");
+            if (st.Loose) warning(NotDense, index, message + " Accepted because Loose = true.", suggestion);
+            else error(NotDense, index, message + " Set Loose = true to accept a sparse composed kernel.", suggestion);
             return;
         }
 
@@ -213,7 +223,7 @@ public static class NetworkValidator
         {
             var parts = redundant.Select(c => Inv(
                 $"{c.Blocks} ({c.In} -> {st.Channels}): some pairs are linked by {c.Report!.MaxPaths} paths where {c.Report.ComplementaryPaths} would do"));
-            warning(Redundant, index, Inv($"Stage {stage} ({st.Channels} channels), K = {k}: prod(K) = {product} {Relation(product, st.Channels)} C = {st.Channels}, the composed kernel is dense but not complementary: {string.Join("; ", parts)}.{fix}"));
+            warning(Redundant, index, Inv($"Stage {stage} ({st.Channels} channels), K = {k}: prod(K) = {product} {Relation(product, st.Channels)} C = {st.Channels}, the composed kernel is dense but not complementary: {string.Join("; ", parts)}.{fix}"), suggestion);
         }
     }
 
@@ -223,7 +233,7 @@ public static class NetworkValidator
     /// </summary>
     private static void CheckIgcv3Stage(
         Igcv3StageSpec st, int stage, int index, int inChannels, int inSize,
-        Action<string, int, string> error, Action<string, int, string> warning)
+        IssueSink error, IssueSink warning)
     {
         var where = Inv($"Stage {stage} (IGCV3, {st.Channels} channels)");
         var failed = false;
@@ -233,9 +243,9 @@ public static class NetworkValidator
             error(id, index, message);
         }
 
-        CheckRange(st.Channels, where + ": channels", Shapes.MaxChannels, index, (id, _, m) => Fail(id, m));
+        CheckRange(st.Channels, where + ": channels", Shapes.MaxChannels, index, (id, _, m, _) => Fail(id, m));
         if (st.Blocks <= 0 || st.Blocks > Shapes.MaxBlocks) Fail(BadSize, Inv($"{where}: Blocks is {st.Blocks}: it must be between 1 and {Shapes.MaxBlocks}."));
-        CheckStride(st.Stride, index, (id, _, m) => Fail(id, where + ": " + m));
+        CheckStride(st.Stride, index, (id, _, m, _) => Fail(id, where + ": " + m));
         if (st.Expansion <= 0) Fail(BadSize, Inv($"{where}: Expansion is {st.Expansion}: the expansion factor t must be at least 1."));
         if (st.G1 <= 0 || st.G2 <= 0) Fail(BadK, Inv($"{where}: G1 = {st.G1}, G2 = {st.G2}: branch counts must be positive."));
         if (failed || inChannels <= 0 || inChannels > Shapes.MaxChannels) return;
@@ -281,15 +291,16 @@ public static class NetworkValidator
     /// </summary>
     private static void CheckClassifier(
         ClassifierSpec head, int index, int channels, int classes,
-        Action<string, int, string> error, Action<string, int, string> warning)
+        IssueSink error, IssueSink warning)
     {
         if (!head.IsGrouped) return;
         var k = head.K;
         var where = Inv($"Classifier ({channels} -> {classes}), K = {k}");
+        int[]? suggested = null;
         string Fix()
         {
             var l = Math.Max(2, k.Count);
-            var suggestion = channels > 0 && classes > 0 ? Balance.SuggestComplementaryHead(channels, classes, l) : null;
+            var suggestion = suggested = channels > 0 && classes > 0 ? Balance.SuggestComplementaryHead(channels, classes, l) : null;
             return suggestion is null
                 ? Inv($" No complementary K with L = {l} exists for {channels} -> {classes}.")
                 : Inv($" K = {EquatableArray.Create(suggestion)} is complementary with the fewest weights.");
@@ -297,7 +308,7 @@ public static class NetworkValidator
 
         if (k.Count < 2)
         {
-            error(BadL, index, Inv($"{where}: a grouped head needs at least 2 group convolutions: one alone is either the fully connected layer (K = [{channels}]) or leaves each class blind to most channels. Leave K out for a fully connected layer.{Fix()}"));
+            error(BadL, index, Inv($"{where}: a grouped head needs at least 2 group convolutions: one alone is either the fully connected layer (K = [{channels}]) or leaves each class blind to most channels. Leave K out for a fully connected layer.{Fix()}"), suggested);
             return;
         }
         if (channels <= 0 || channels > Shapes.MaxChannels || classes <= 0 || classes > Shapes.MaxChannels) return;
@@ -314,7 +325,7 @@ public static class NetworkValidator
         }
         if (problems.Count > 0)
         {
-            error(BadK, index, Inv($"{where}: {string.Join("; ", problems)}.{Fix()}"));
+            error(BadK, index, Inv($"{where}: {string.Join("; ", problems)}.{Fix()}"), suggested);
             return;
         }
 
@@ -328,15 +339,15 @@ public static class NetworkValidator
         if (!report.IsDense)
         {
             var message = Inv($"{where}: each class reaches {Reached(report)} of {channels} pooled channels (density {report.Density:0.00}), the composed map is not dense.{Fix()}");
-            if (head.Loose) warning(NotDense, index, message + " Accepted because Loose = true.");
-            else error(NotDense, index, message + " Set Loose = true to accept a sparse head.");
+            if (head.Loose) warning(NotDense, index, message + " Accepted because Loose = true.", suggested);
+            else error(NotDense, index, message + " Set Loose = true to accept a sparse head.", suggested);
             return;
         }
         // Each class reads prod(K) paths in all, so complementary means exactly one per pair, even with more
         // classes than channels (no widening allowance as in a block).
         if (report.MaxPaths > 1)
         {
-            warning(Redundant, index, Inv($"{where}: the composed map is dense but not complementary: some pairs are linked by {report.MaxPaths} paths where 1 would do (the paper's loose condition).{Fix()}"));
+            warning(Redundant, index, Inv($"{where}: the composed map is dense but not complementary: some pairs are linked by {report.MaxPaths} paths where 1 would do (the paper's loose condition).{Fix()}"), suggested);
         }
     }
 
@@ -359,7 +370,7 @@ public static class NetworkValidator
         return Connectivity.Analyze(block.Convs, block.Permutations);
     }
 
-    private static void CheckBalance(StageSpec st, int stage, int index, int inChannels, Action<string, int, string> warning)
+    private static void CheckBalance(StageSpec st, int stage, int index, int inChannels, IssueSink warning)
     {
         var k = st.K;
         if (!Balance.IsFarFromBalance(k, st.S)) return;
@@ -369,7 +380,8 @@ public static class NetworkValidator
         var termText = (channelWise ? "K_2..K_L" : st.Spatial ? "S*K_1, K_2..K_L" : "K_1..K_L (all 1x1, S = 1)") + " = [" + string.Join(", ", terms.Select(t => t.ToString(CultureInfo.InvariantCulture))) + "]";
         var message = Inv($"Stage {stage} ({st.Channels} channels), K = {k}: far from the balance condition (paper eq. 11: {(channelWise ? "K_2 = ... = K_L" : "S*K_1 = K_2 = ... = K_L")}), {termText}, largest more than twice the smallest.");
 
-        if (Balance.SuggestComplementary(inChannels, st.Channels, k.Count, ChannelWise(st, inChannels), st.S, st.WidenFirst) is { } suggestion)
+        var balanced = Balance.SuggestComplementary(inChannels, st.Channels, k.Count, ChannelWise(st, inChannels), st.S, st.WidenFirst);
+        if (balanced is { } suggestion)
         {
             var saved = Balance.Weights(st.Channels, k, st.S) - Balance.Weights(st.Channels, suggestion, st.S);
             var best = EquatableArray.Create(suggestion);
@@ -383,7 +395,7 @@ public static class NetworkValidator
         {
             message += Inv($" The paper's optimal L (eq. 14) for C = {st.Channels} is about {optimalL:0.0}{(channelWise ? " (1 + ln C with a channel-wise first convolution)" : " (ln(S*C))")}; this stage has L = {k.Count}.");
         }
-        warning(Unbalanced, index, message);
+        warning(Unbalanced, index, message, balanced);
     }
 
     private static string Inv(FormattableString text) => FormattableString.Invariant(text);

@@ -107,7 +107,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         fixed (double* p = values) Check(MPI_Allreduce(InPlace, p, values.Length, MpiNative.Double, MpiNative.Sum, CommWorld), "MPI_Allreduce");
     }
 
-    /// <summary>Sums device memory in place: valid only where the MPI is CUDA-aware (<see cref="Gradients.CudaAware"/>).</summary>
+    /// <summary>Sums device memory in place: valid only where the MPI is CUDA-aware.</summary>
     internal void AllreduceSum(nint devicePointer, int count)
     {
         ObjectDisposedException.ThrowIf(disposed, this);

@@ -6,6 +6,8 @@ namespace Igcv2.Models;
 /// A group convolution W_l with its weight [C_out, K, k, k]: <see cref="Groups"/> branches, stride,
 /// padding k/2. Generated models call <see cref="Forward"/> and <see cref="Backward"/>.
 /// </summary>
+// Generated code's helper, hidden from IntelliSense: users never write it.
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class Conv2dLayer(Parameter weight, int groups, int stride)
 {
     public Parameter Weight { get; } = weight;
@@ -29,6 +31,8 @@ public sealed class Conv2dLayer(Parameter weight, int groups, int stride)
 /// (state). Training mode normalises with the batch statistics and updates the running ones
 /// (momentum <see cref="Momentum"/>, PyTorch's convention); inference mode uses the running ones.
 /// </summary>
+// Generated code's helper, hidden from IntelliSense: users never write it.
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class BatchNormLayer(Parameter gamma, Parameter beta, Parameter runningMean, Parameter runningVariance, Tensor savedMean, Tensor savedInvStd)
 {
     public const float Momentum = 0.1f;
@@ -60,6 +64,8 @@ public sealed class BatchNormLayer(Parameter gamma, Parameter beta, Parameter ru
 }
 
 /// <summary>The fully connected classifier: y = x W^T + b, W [classes, C].</summary>
+// Generated code's helper, hidden from IntelliSense: users never write it.
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class LinearLayer(Parameter weight, Parameter bias)
 {
     public Parameter Weight { get; } = weight;
@@ -76,6 +82,8 @@ public sealed class LinearLayer(Parameter weight, Parameter bias)
 /// The bias of the grouped IGCV2* head (paper Table 8), added to the logits its last 1x1 group convolution
 /// writes: y = x + b per class.
 /// </summary>
+// Generated code's helper, hidden from IntelliSense: users never write it.
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class BiasLayer(Parameter bias)
 {
     public Parameter Bias { get; } = bias;

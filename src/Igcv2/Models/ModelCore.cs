@@ -9,6 +9,8 @@ namespace Igcv2.Models;
 /// turn misuse into clear exceptions. A generated class holds one and writes only its passes.
 /// </summary>
 /// <typeparam name="TBuffers">The generated class's activation and gradient buffers for one batch size.</typeparam>
+// Generated code's helper, hidden from IntelliSense: users never write it.
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class ModelCore<TBuffers> : IDisposable
     where TBuffers : class, IDisposable
 {

@@ -34,8 +34,12 @@ public sealed class Device : IDisposable
     /// <summary>The accelerator's name, e.g. "NVIDIA H200" or "CPUAccelerator".</summary>
     public string Name => Accelerator.Name;
 
+    // ILGPU's own type, for kernels and benchmarks; hidden from IntelliSense, where users need Allocate and Ops.
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
     public Context Context { get; }
 
+    // ILGPU's own type, for kernels and benchmarks; hidden from IntelliSense, where users need Allocate and Ops.
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
     public Accelerator Accelerator { get; }
 
     public bool IsCpu => Kind == DeviceKind.Cpu;

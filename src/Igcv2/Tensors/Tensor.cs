@@ -54,6 +54,8 @@ public sealed class Tensor : IDisposable
     public bool IsView => owner is not null;
 
     /// <summary>The device memory, for kernels.</summary>
+    // ILGPU's own type, for kernels and benchmarks; hidden from IntelliSense, where users need Allocate and Ops.
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
     public ArrayView1D<float, Stride1D.Dense> View => IsWhole ? Buffer.View : Buffer.View.SubView(offset, Length);
 
     /// <summary>The device memory as a contiguous view, the form the kernels take.</summary>

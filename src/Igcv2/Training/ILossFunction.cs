@@ -26,6 +26,13 @@ public sealed class LossFunction(
     public static LossFunction From(Func<Tensor, Tensor, Tensor, int, float> softmaxCrossEntropy, Func<Tensor, Tensor, int, int> countCorrect) =>
         new(softmaxCrossEntropy, countCorrect);
 
+    /// <summary>The default loss: softmax cross-entropy and top-1 counting by <paramref name="device"/>'s own kernels.</summary>
+    public static LossFunction CrossEntropy(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return new(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect);
+    }
+
     public float SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor gradLogits, int n) => softmaxCrossEntropy(logits, labels, gradLogits, n);
 
     public int CountCorrect(Tensor logits, Tensor labels, int n) => countCorrect(logits, labels, n);

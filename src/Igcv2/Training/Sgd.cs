@@ -57,6 +57,7 @@ public sealed class Sgd : IDisposable
     private bool disposed;
 
     /// <param name="parameters">The model's parameters; only trainable ones (with a gradient) are updated.</param>
+    /// <param name="options">Learning rate, momentum and weight decay; the defaults when left out.</param>
     public Sgd(IReadOnlyList<Parameter> parameters, SgdOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);

@@ -149,6 +149,58 @@ public sealed class AugmentationTests
         Assert.Single(AugmentationPipeline.Mnist(new Normalize([0.13f], [0.31f])).Steps);
     }
 
+    [Fact]
+    public void The_presets_name_their_steps_and_keep_the_shape()
+    {
+        var gray = new Normalize([0.13f], [0.31f]);
+
+        var digits = AugmentationPipeline.From(AugmentationPreset.Digits, gray, 28);
+        Assert.Collection(digits.Steps, s => Assert.IsType<RandomAffine>(s), s => Assert.Same(gray, s));
+        var flipCrop = AugmentationPipeline.From(AugmentationPreset.FlipCrop, gray, 28);
+        Assert.Collection(flipCrop.Steps,
+            s => Assert.Equal((28, 3), (Assert.IsType<RandomCrop>(s).Size, ((RandomCrop)s).Padding)),
+            s => Assert.IsType<HorizontalFlip>(s),
+            s => Assert.Same(gray, s));
+        Assert.Equal([gray], AugmentationPipeline.From(AugmentationPreset.None, gray, 28).Steps);
+        Assert.All(new[] { digits, flipCrop }, p => Assert.Equal((1, 28, 28), p.OutputShape(1, 28, 28)));
+        // CIFAR's recipe is the flip-crop preset at 32 (pad 4).
+        Assert.Equal(4, ((RandomCrop)AugmentationPipeline.FlipCrop(gray, 32).Steps[0]).Padding);
+    }
+
+    [Fact]
+    public void Flip_crop_mirrors_some_images_and_digits_never_does()
+    {
+        // A 1 x 28 x 28 image bright only in its left half: a mirrored copy is bright on the right.
+        var image = new byte[28 * 28];
+        for (int y = 0; y < 28; y++)
+        {
+            for (int x = 0; x < 10; x++) image[y * 28 + x] = 255;
+        }
+        var none = new Normalize([0f], [1f]);
+        int Mirrored(AugmentationPipeline pipeline)
+        {
+            var random = new Random(5);
+            var output = new float[28 * 28];
+            var count = 0;
+            for (int i = 0; i < 200; i++)
+            {
+                pipeline.Apply(image, 1, 28, 28, output, random);
+                double left = 0, right = 0;
+                for (int y = 0; y < 28; y++)
+                {
+                    for (int x = 0; x < 14; x++) left += output[y * 28 + x];
+                    for (int x = 14; x < 28; x++) right += output[y * 28 + x];
+                }
+                if (right > left) count++;
+            }
+            return count;
+        }
+
+        Assert.InRange(Mirrored(AugmentationPipeline.From(AugmentationPreset.FlipCrop, none, 28)), 70, 130);
+        Assert.Equal(0, Mirrored(AugmentationPipeline.From(AugmentationPreset.Digits, none, 28)));
+        Assert.Equal(0, Mirrored(AugmentationPipeline.From(AugmentationPreset.None, none, 28)));
+    }
+
     [Theory]
     [InlineData("cifar", 32)]
     [InlineData("tiny", 64)]

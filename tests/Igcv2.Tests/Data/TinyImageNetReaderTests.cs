@@ -82,7 +82,7 @@ public sealed class TinyImageNetReaderTests : IDisposable
     {
         WriteLayout();
 
-        var train = TinyImageNet.Load(_dir.Path, DatasetSplit.Train);
+        var train = TinyImageNet.Load(_dir.Path, DatasetSplit.Train, SkiaJpegDecoder.Instance);
 
         Assert.Equal((6, 3, 64, 64, 3), (train.Count, train.Channels, train.Height, train.Width, train.Classes));
         Assert.Equal([0, 0, 1, 1, 2, 2], train.Labels.ToArray());
@@ -97,7 +97,7 @@ public sealed class TinyImageNetReaderTests : IDisposable
     {
         WriteLayout();
 
-        var val = TinyImageNet.Load(_dir.Path, DatasetSplit.Test);
+        var val = TinyImageNet.Load(_dir.Path, DatasetSplit.Test, SkiaJpegDecoder.Instance);
 
         Assert.Equal([2, 1, 0], val.Labels.ToArray());
         for (int i = 0; i < 3; i++)
@@ -112,7 +112,7 @@ public sealed class TinyImageNetReaderTests : IDisposable
         WriteLayout();
         _dir.Write($"train/{Wnids[0]}/images/{Wnids[0]}_0.JPEG", Jpeg(64, 64, (120, 120, 120), gray: true));
 
-        var train = TinyImageNet.Load(_dir.Path, DatasetSplit.Train);
+        var train = TinyImageNet.Load(_dir.Path, DatasetSplit.Train, SkiaJpegDecoder.Instance);
 
         AssertColour(train, 0, (120, 120, 120));
     }
@@ -123,7 +123,7 @@ public sealed class TinyImageNetReaderTests : IDisposable
         string first = $"val_0.JPEG\t{Wnids[2]}\t0\t0\t63\t63\n";
         WriteLayout(first + "val_1.JPEG\tn99999999\t0\t0\t1\t1\n");
 
-        var e = Assert.Throws<DataFormatException>(() => TinyImageNet.Load(_dir.Path, DatasetSplit.Test));
+        var e = Assert.Throws<DataFormatException>(() => TinyImageNet.Load(_dir.Path, DatasetSplit.Test, SkiaJpegDecoder.Instance));
 
         MnistReaderTests.AssertNames(e, _dir.File("val", "val_annotations.txt"), first.Length);
         Assert.Contains("n99999999", e.Message);
@@ -135,7 +135,7 @@ public sealed class TinyImageNetReaderTests : IDisposable
         string first = $"val_0.JPEG\t{Wnids[2]}\t0\t0\t63\t63\r\n";
         WriteLayout(first + "val_1.JPEG n01629819\n");
 
-        var e = Assert.Throws<DataFormatException>(() => TinyImageNet.Load(_dir.Path, DatasetSplit.Test));
+        var e = Assert.Throws<DataFormatException>(() => TinyImageNet.Load(_dir.Path, DatasetSplit.Test, SkiaJpegDecoder.Instance));
 
         MnistReaderTests.AssertNames(e, _dir.File("val", "val_annotations.txt"), first.Length);
     }
@@ -146,7 +146,7 @@ public sealed class TinyImageNetReaderTests : IDisposable
         WriteLayout();
         string path = _dir.Write($"train/{Wnids[1]}/images/{Wnids[1]}_1.JPEG", Jpeg(32, 48, Colours[1]));
 
-        var e = Assert.Throws<DataFormatException>(() => TinyImageNet.Load(_dir.Path, DatasetSplit.Train));
+        var e = Assert.Throws<DataFormatException>(() => TinyImageNet.Load(_dir.Path, DatasetSplit.Train, SkiaJpegDecoder.Instance));
 
         MnistReaderTests.AssertNames(e, path, 0);
         Assert.Contains("32x48", e.Message);
@@ -159,7 +159,7 @@ public sealed class TinyImageNetReaderTests : IDisposable
         byte[] jpeg = NoiseJpeg();
         string path = _dir.Write("val/images/val_1.JPEG", jpeg[..(jpeg.Length / 2)]);
 
-        var e = Assert.Throws<DataFormatException>(() => TinyImageNet.Load(_dir.Path, DatasetSplit.Test));
+        var e = Assert.Throws<DataFormatException>(() => TinyImageNet.Load(_dir.Path, DatasetSplit.Test, SkiaJpegDecoder.Instance));
 
         MnistReaderTests.AssertNames(e, path, jpeg.Length / 2);
     }
@@ -170,7 +170,7 @@ public sealed class TinyImageNetReaderTests : IDisposable
         WriteLayout();
         string path = _dir.Write($"train/{Wnids[2]}/images/{Wnids[2]}_0.JPEG", Encoding.ASCII.GetBytes("not an image"));
 
-        var e = Assert.Throws<DataFormatException>(() => TinyImageNet.Load(_dir.Path, DatasetSplit.Train));
+        var e = Assert.Throws<DataFormatException>(() => TinyImageNet.Load(_dir.Path, DatasetSplit.Train, SkiaJpegDecoder.Instance));
 
         MnistReaderTests.AssertNames(e, path, 0);
     }
@@ -182,7 +182,7 @@ public sealed class TinyImageNetReaderTests : IDisposable
         string text = string.Join("\n", Wnids) + "\n" + Wnids[0] + "\n";
         _dir.Write("wnids.txt", Encoding.ASCII.GetBytes(text));
 
-        var e = Assert.Throws<DataFormatException>(() => TinyImageNet.Load(_dir.Path, DatasetSplit.Train));
+        var e = Assert.Throws<DataFormatException>(() => TinyImageNet.Load(_dir.Path, DatasetSplit.Train, SkiaJpegDecoder.Instance));
 
         MnistReaderTests.AssertNames(e, _dir.File("wnids.txt"), 3 * 10);
     }

@@ -76,6 +76,10 @@ public sealed class TrainerTests : TrainingFixture
         Assert.Contains("epoch 1 step 10/13", text);
         Assert.Contains("Trained 2 epochs.", text);
         Assert.DoesNotContain("\u001b[", text);
+        // Spectre assumes 80 columns for a stream; each epoch's summary (longer than that) stays on one line.
+        var epochLines = text.Split('\n').Where(l => l.StartsWith("epoch ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, epochLines.Count);
+        Assert.All(epochLines, l => Assert.True(l.TrimEnd().Length > 80 && l.TrimEnd().EndsWith("img/s", StringComparison.Ordinal), l));
     }
 
     [Fact]
@@ -98,6 +102,28 @@ public sealed class TrainerTests : TrainingFixture
         var text = output.ToString();
         Assert.Contains("epoch 1/1", text);
         Assert.Contains("Trained 1 epochs.", text);
+        Assert.DoesNotContain("epoch 2/1", text);
+    }
+
+    [Fact]
+    public void The_live_display_shows_no_epoch_past_the_last()
+    {
+        var output = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Interactive = InteractionSupport.Yes,
+            Ansi = AnsiSupport.Yes,
+        });
+        using var model = Model();
+        using var trainer = new Trainer(model, new HostLossFunction(), Options(2));
+        using var progress = new ConsoleProgressObserver(console, interactive: true);
+
+        Run(trainer.Observe(progress));
+
+        var text = output.ToString();
+        Assert.Contains("epoch 2/2", text);
+        Assert.DoesNotContain("epoch 3/2", text);
     }
 
     [Fact]

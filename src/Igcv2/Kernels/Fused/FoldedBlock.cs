@@ -18,6 +18,8 @@ namespace Igcv2.Kernels.Fused;
 /// CPU device only (host memory). Vectorised over output positions (<see cref="Vector256{T}"/>), with the
 /// pointwise convolutions register-blocked four output channels at a time; stride-2 3x3 rows are scalar.
 /// </remarks>
+// Called by generated code; users reach it through the model's FusedInference.
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class FoldedBlock
 {
     /// <summary>Floats of one intermediate per band (64 KiB): two of them and the padded rows stay in L2.</summary>

@@ -7,7 +7,9 @@ namespace Igcv2.Training;
 /// Shows training on the console with Spectre.Console: on a terminal, a progress bar per run and per epoch
 /// whose label carries the epoch's running loss and accuracy and the learning rate, and one summary line
 /// per epoch above them. Where output is redirected or not interactive (CI, a log file) it prints plain
-/// lines instead: the start, every <see cref="PlainStepInterval"/>-th step when set, and each epoch's summary.
+/// lines instead: the start, every <see cref="PlainStepInterval"/>-th step when set, and each epoch's summary,
+/// each on one line however long (written past Spectre's layout, which would wrap them at the assumed
+/// 80 columns of a redirected stream).
 /// </summary>
 public sealed class ConsoleProgressObserver : ITrainingObserver, IDisposable
 {
@@ -36,10 +38,10 @@ public sealed class ConsoleProgressObserver : ITrainingObserver, IDisposable
     public void TrainingStarted(TrainingStart start)
     {
         epochs = start.Epochs;
-        console.MarkupLine(Markup.Escape(start.Description));
+        Line(start.Description);
         if (start.StartEpoch > 0 || start.StartStep > 0)
         {
-            console.MarkupLine(Markup.Escape(Invariant($"Resuming in epoch {start.StartEpoch + 1} at step {start.StartStep}.")));
+            Line(Invariant($"Resuming in epoch {start.StartEpoch + 1} at step {start.StartStep}."));
         }
         ResetEpoch();
         if (!interactive || start.StartEpoch >= start.Epochs) return;
@@ -76,20 +78,29 @@ public sealed class ConsoleProgressObserver : ITrainingObserver, IDisposable
         }
         else if (PlainStepInterval > 0 && (step.Step + 1) % PlainStepInterval == 0)
         {
-            console.WriteLine(Invariant($"  epoch {step.Epoch + 1} step {step.Step + 1}/{step.StepsPerEpoch}  loss {lossSum / seen:0.0000}  acc {100.0 * correct / seen:0.00}%  lr {step.LearningRate:G4}"));
+            Line(Invariant($"  epoch {step.Epoch + 1} step {step.Step + 1}/{step.StepsPerEpoch}  loss {lossSum / seen:0.0000}  acc {100.0 * correct / seen:0.00}%  lr {step.LearningRate:G4}"));
         }
     }
 
     public void EpochCompleted(EpochReport e)
     {
         var test = double.IsNaN(e.TestLoss) ? "" : Invariant($"  test loss {e.TestLoss:0.0000} acc {100 * e.TestAccuracy:0.00}%");
-        console.WriteLine(Invariant(
+        Line(Invariant(
             $"epoch {e.Epoch}/{epochs}  lr {e.LearningRate:G4}  train loss {e.TrainLoss:0.0000} acc {100 * e.TrainAccuracy:0.00}%{test}  {e.Seconds:0.0}s  {e.ImagesPerSecond:0} img/s"));
         ResetEpoch();
-        if (epochTask is not null)
+        if (epochTask is null) return;
+        if (e.Epoch < epochs)
         {
+            // e.Epoch counts from 1: the bar moves on to the next epoch, e.Epoch + 1 in its label.
             epochTask.Value = 0;
             epochTask.Description = EpochLabel(e.Epoch, 0, 0);
+        }
+        else
+        {
+            // The last epoch is done: the bar stays full on it rather than opening an epoch past the end.
+            epochTask.Description = Markup.Escape(Invariant($"epoch {e.Epoch}/{epochs}"));
+            epochTask.Value = epochTask.MaxValue;
+            epochTask.StopTask();
         }
     }
 
@@ -104,7 +115,8 @@ public sealed class ConsoleProgressObserver : ITrainingObserver, IDisposable
             TrainingOutcome.Cancelled => "yellow",
             _ => "red",
         };
-        console.MarkupLine($"[{color}]{Markup.Escape(result.Message)}[/]");
+        if (interactive) console.MarkupLine($"[{color}]{Markup.Escape(result.Message)}[/]");
+        else Line(result.Message);
     }
 
     public void Dispose() => StopDisplay();
@@ -124,6 +136,22 @@ public sealed class ConsoleProgressObserver : ITrainingObserver, IDisposable
         finished = null;
         display = null;
         runTask = epochTask = null;
+    }
+
+    /// <summary>
+    /// One line of text. With the live display Spectre lays it out above the bars; without it the line goes
+    /// straight to the console's writer, so a CI log or <c>| tee</c> gets it unwrapped and free of markup.
+    /// </summary>
+    private void Line(string text)
+    {
+        if (interactive)
+        {
+            console.WriteLine(text);
+            return;
+        }
+        var writer = console.Profile.Out.Writer;
+        writer.WriteLine(text);
+        writer.Flush();
     }
 
     private void ResetEpoch()
