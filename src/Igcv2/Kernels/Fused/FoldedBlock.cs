@@ -254,29 +254,13 @@ public sealed class FoldedBlock
         for (var r = 0; r < rows; r++)
         {
             float* t = pad + r * width, m = t + width, u = m + width, o = y + r * size;
-            var c = 0;
-            for (; c + 8 <= size; c += 8)
+            for (var c = 0; c < size; c += 8)
             {
-                var acc = Vector256.Load(o + c);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c), w0, acc);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c + 1), w1, acc);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c + 2), w2, acc);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c), w3, acc);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c + 1), w4, acc);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c + 2), w5, acc);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c), w6, acc);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c + 1), w7, acc);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c + 2), w8, acc);
-                acc.Store(o + c);
-            }
-            if (c < size)
-            {
-                // The last columns (all of them on maps narrower than 8): one more vector, ending at the row's end
-                // when it can, storing only the lanes not done yet. Lanes past the row read and write back what
-                // is there: the scratch has slack and belongs to this thread.
-                var c0 = size >= 8 ? size - 8 : 0;
-                var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-                var store = Vector256.GreaterThanOrEqual(lane, Vector256.Create(c - c0)) & Vector256.LessThan(lane, Vector256.Create(size - c0));
+                // The last columns (all of them on maps narrower than 8) take one more vector, ending at the row's
+                // end when it can, that stores only the lanes not done yet. Lanes past the row read and write back
+                // what is there: the scratch has slack and belongs to this thread.
+                var whole = c + 8 <= size;
+                var c0 = whole ? c : Math.Max(0, size - 8);
                 var old = Vector256.Load(o + c0);
                 var acc = old;
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c0), w0, acc);
@@ -288,9 +272,21 @@ public sealed class FoldedBlock
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0), w6, acc);
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 1), w7, acc);
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 2), w8, acc);
-                Vector256.ConditionalSelect(store.AsSingle(), acc, old).Store(o + c0);
+                if (whole)
+                {
+                    acc.Store(o + c0);
+                    continue;
+                }
+                Vector256.ConditionalSelect(LastLanes(c - c0, size - c0), acc, old).Store(o + c0);
             }
         }
+    }
+
+    /// <summary>The lanes [from, to) of a vector, as a mask.</summary>
+    private static Vector256<float> LastLanes(int from, int to)
+    {
+        var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        return (Vector256.GreaterThanOrEqual(lane, Vector256.Create(from)) & Vector256.LessThan(lane, Vector256.Create(to))).AsSingle();
     }
 
     private static unsafe void Accumulate3x3Strided(float* pad, int width, float* w, float* y, int rows, int size, int s)
@@ -321,14 +317,12 @@ public sealed class FoldedBlock
     private static unsafe void Accumulate3x3Stride2(float* pad, int width, float* w, float* y, int rows, int size)
     {
         var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-        var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
         for (var r = 0; r < rows; r++)
         {
             float* o = y + r * size;
             for (var c = 0; c < size; c += 8)
             {
                 var c0 = c + 8 <= size ? c : Math.Max(0, size - 8);
-                var store = Vector256.GreaterThanOrEqual(lane, Vector256.Create(c - c0)) & Vector256.LessThan(lane, Vector256.Create(size - c0));
                 var old = Vector256.Load(o + c0);
                 var acc = old;
                 for (var dy = 0; dy < 3; dy++)
@@ -346,8 +340,7 @@ public sealed class FoldedBlock
                     acc = Vector256.MultiplyAddEstimate(odds, Vector256.Create(w[dy * 3 + 1]), acc);
                     acc = Vector256.MultiplyAddEstimate(third, Vector256.Create(w[dy * 3 + 2]), acc);
                 }
-                Vector256.ConditionalSelect(store.AsSingle(), acc, old).Store(o + c0);
-                if (c0 < c) break;
+                Vector256.ConditionalSelect(LastLanes(c - c0, size - c0), acc, old).Store(o + c0);
             }
         }
     }
