@@ -78,9 +78,10 @@ public sealed partial class Igcv2NetworkGenerator
             free.Push(name);
         }
 
-        private string Scratch(int channels, int size)
+        /// <summary>A scratch buffer of a shape; <paramref name="kind"/> "scratch2" is a second one, for a value that lives beside the first (the projected skip).</summary>
+        private string Scratch(int channels, int size, string kind = "scratch")
         {
-            var name = "scratch_" + ShapeKey(channels, size);
+            var name = kind + "_" + ShapeKey(channels, size);
             if (!activations.Any(a => a.Name == name)) activations.Add((name, channels, size));
             return "a." + name;
         }
@@ -329,11 +330,9 @@ public sealed partial class Igcv2NetworkGenerator
         /// </summary>
         private string WriteStepForward(SourceWriter w, string prefix, int l, GroupConvPlan conv, PermutationPlan p, Activation activation, string input, string nextName)
         {
-            var c = Keep($"{prefix}_c{l}", conv.OutChannels, conv.OutputSize);
             var next = Keep(nextName, conv.OutChannels, conv.OutputSize);
             var normalized = p.IsIdentity ? next : Scratch(conv.OutChannels, conv.OutputSize);
-            w.Line($"{prefix}_conv{l}.Forward(ops, {input}, {c}, n);{Pad()}{ConvComment(l, conv)}");
-            w.Line($"{prefix}_bn{l}.Forward(ops, {c}, {normalized}, n, training);");
+            WriteConvNormForward(w, prefix, l, conv, input, normalized);
             if (p.IsIdentity)
             {
                 if (activation != Igcv2.Design.Activation.None) w.Line($"ops.{activation}({normalized}, {normalized}, n);");
@@ -347,15 +346,15 @@ public sealed partial class Igcv2NetworkGenerator
             return next;
         }
 
-        private static string ActivationName(Activation activation) => "global::Igcv2.Design.Activation." + activation;
-
-        /// <summary>A second scratch buffer of a shape, for a value that lives beside the first (the projected skip).</summary>
-        private string SecondScratch(int channels, int size)
+        /// <summary>W_l into <c>{prefix}_c{l}</c> (kept for BN's backward), then BN_l into <paramref name="normalized"/>.</summary>
+        private void WriteConvNormForward(SourceWriter w, string prefix, int l, GroupConvPlan conv, string input, string normalized)
         {
-            var name = "scratch2_" + ShapeKey(channels, size);
-            if (!activations.Any(a => a.Name == name)) activations.Add((name, channels, size));
-            return "a." + name;
+            var c = Keep($"{prefix}_c{l}", conv.OutChannels, conv.OutputSize);
+            w.Line($"{prefix}_conv{l}.Forward(ops, {input}, {c}, n);{Pad()}{ConvComment(l, conv)}");
+            w.Line($"{prefix}_bn{l}.Forward(ops, {c}, {normalized}, n, training);");
         }
+
+        private static string ActivationName(Activation activation) => "global::Igcv2.Design.Activation." + activation;
 
         /// <summary>"// W_2: 1x1, 4 branches x (8 -> 8)", with the stride when it is 2.</summary>
         private static string ConvComment(int l, GroupConvPlan conv) =>
@@ -378,11 +377,9 @@ public sealed partial class Igcv2NetworkGenerator
             // W_L and BN_L, then P_L, the skip and the final activation in one pass.
             var last = block.Convs[block.L - 1];
             var p = block.Permutations[block.L - 1];
-            var c = Keep($"{prefix}_c{block.L}", last.OutChannels, last.OutputSize);
             var normalized = Scratch(last.OutChannels, last.OutputSize);
             var output = Keep($"{prefix}_out", block.OutChannels, size);
-            w.Line($"{prefix}_conv{block.L}.Forward(ops, {input}, {c}, n);{Pad()}{ConvComment(block.L, last)}");
-            w.Line($"{prefix}_bn{block.L}.Forward(ops, {c}, {normalized}, n, training);");
+            WriteConvNormForward(w, prefix, block.L, last, input, normalized);
             var skip = "null";
             var skipText = "";
             if (block.HasSkip)
@@ -391,7 +388,7 @@ public sealed partial class Igcv2NetworkGenerator
                 if (block.Shortcut is { } sc)
                 {
                     var sum = Keep($"{prefix}_sc", sc.OutChannels, sc.OutputSize);
-                    skip = SecondScratch(sc.OutChannels, sc.OutputSize);
+                    skip = Scratch(sc.OutChannels, sc.OutputSize, "scratch2");
                     w.Line($"{prefix}_shortcut_conv.Forward(ops, {from}, {sum}, n);{Pad()}// projection shortcut: 1x1, {sc.InChannels} -> {sc.OutChannels}{(sc.Stride == 2 ? ", stride 2" : "")}");
                     w.Line($"{prefix}_shortcut_bn.Forward(ops, {sum}, {skip}, n, training);");
                     skipText = $", + the projected skip from the input of {plan.Blocks[block.SkipFrom].Name}";
@@ -514,26 +511,12 @@ public sealed partial class Igcv2NetworkGenerator
                 w.Line($"ops.ActivationBackwardShuffle(a.{prefix}_out, {g}, {gLast}, null, n, {lastP.PerBranch}, {ActivationName(block.FinalActivation)});{Pad()}// {final}P_{block.L}^-1");
             }
             ReturnGradient(g);
-            {
-                var gc = RentGradient(lastConv.OutChannels, lastConv.OutputSize);
-                w.Line($"{prefix}_bn{block.L}.Backward(ops, a.{prefix}_c{block.L}, {gLast}, {gc}, n);");
-                ReturnGradient(gLast);
-                var x = block.L == 1 ? BlockInput(plan, b) : $"a.{prefix}_in{block.L}";
-                var gx = block.L == 1 ? RentGradient(block.InChannels, block.InputSize) : RentGradient(lastConv.InChannels, lastConv.InputSize);
-                w.Line($"{prefix}_conv{block.L}.Backward(ops, {x}, {gc}, {gx}, n);");
-                ReturnGradient(gc);
-                g = gx;
-            }
+            g = WriteConvBackward(w, b, block.L, WriteNormBackward(w, prefix, block.L, lastConv, gLast));
 
             for (var l = block.L - 1; l >= 1; l--)
             {
                 var conv = block.Convs[l - 1];
-                var gc = WriteStepBackward(w, prefix, l, conv, block.Permutations[l - 1], block.Activations[l - 1], g);
-                var x = l == 1 ? BlockInput(plan, b) : $"a.{prefix}_in{l}";
-                var gx = l == 1 ? RentGradient(block.InChannels, block.InputSize) : RentGradient(conv.InChannels, conv.InputSize);
-                w.Line($"{prefix}_conv{l}.Backward(ops, {x}, {gc}, {gx}, n);");
-                ReturnGradient(gc);
-                g = gx;
+                g = WriteConvBackward(w, b, l, WriteStepBackward(w, prefix, l, conv, block.Permutations[l - 1], block.Activations[l - 1], g));
             }
 
             if (pendingSkips.TryGetValue(b, out var pending))
@@ -566,10 +549,29 @@ public sealed partial class Igcv2NetworkGenerator
                 w.Line($"ops.ActivationBackwardShuffle(a.{prefix}_in{l + 1}, {g}, {gNormalized}, null, n, {p.PerBranch}, {ActivationName(activation)});{Pad()}// {through}P_{l}^-1");
                 ReturnGradient(g);
             }
+            return WriteNormBackward(w, prefix, l, conv, gNormalized);
+        }
+
+        /// <summary>Back through BN_l: <paramref name="g"/> (returned to the pool) holds the gradient of its output; the result, that of W_l's output.</summary>
+        private string WriteNormBackward(SourceWriter w, string prefix, int l, GroupConvPlan conv, string g)
+        {
             var gc = RentGradient(conv.OutChannels, conv.OutputSize);
-            w.Line($"{prefix}_bn{l}.Backward(ops, a.{prefix}_c{l}, {gNormalized}, {gc}, n);");
-            ReturnGradient(gNormalized);
+            w.Line($"{prefix}_bn{l}.Backward(ops, a.{prefix}_c{l}, {g}, {gc}, n);");
+            ReturnGradient(g);
             return gc;
+        }
+
+        /// <summary>Back through W_l of block <paramref name="b"/>: its weight gradient, and the gradient of its input, which it returns.</summary>
+        private string WriteConvBackward(SourceWriter w, int b, int l, string gc)
+        {
+            var block = plan.Blocks[b];
+            var prefix = Field(block.Name);
+            var conv = block.Convs[l - 1];
+            var x = l == 1 ? BlockInput(plan, b) : $"a.{prefix}_in{l}";
+            var gx = l == 1 ? RentGradient(block.InChannels, block.InputSize) : RentGradient(conv.InChannels, conv.InputSize);
+            w.Line($"{prefix}_conv{l}.Backward(ops, {x}, {gc}, {gx}, n);");
+            ReturnGradient(gc);
+            return gx;
         }
 
         private void WriteActivations(SourceWriter w)

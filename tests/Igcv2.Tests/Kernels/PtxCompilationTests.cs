@@ -27,34 +27,33 @@ public sealed class PtxCompilationTests
     public void Device_kernel_compiles_to_ptx(string name)
     {
         var method = KernelsType.GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
-        using var context = Context.Create(builder => builder.Default().EnableAlgorithms());
-        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_80),
-            CudaArchitecture.SM_80, CudaInstructionSet.ISA_80, nvvmAPI: null);
         bool implicitlyGrouped = method.GetParameters()[0].ParameterType == typeof(Index1D);
         Assert.True(implicitlyGrouped || name.EndsWith("Grouped", StringComparison.Ordinal), $"{name}: neither Index1D-first nor *Grouped");
-        var entry = implicitlyGrouped
+        AssertCompilesToPtx(implicitlyGrouped
             ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
-            : EntryPointDescription.FromExplicitlyGroupedKernel(method);
-
-        var compiled = (PTXCompiledKernel)backend.Compile(entry, new KernelSpecialization(null, null));
-
-        Assert.Contains(".entry", compiled.PTXAssembly);
-        Assert.Contains(".target sm_80", compiled.PTXAssembly);
+            : EntryPointDescription.FromExplicitlyGroupedKernel(method));
     }
 
     /// <summary>The fused ops keep their kernels beside their host loops; every public static ending in "Kernel" is one.</summary>
-    public static TheoryData<string> FusedKernels() => new(typeof(Device).Assembly.GetType("Igcv2.Kernels.Fused.ShuffleActivation", throwOnError: true)!
+    private static Type FusedKernelsType => typeof(Device).Assembly.GetType("Igcv2.Kernels.Fused.ShuffleActivation", throwOnError: true)!;
+
+    public static TheoryData<string> FusedKernels() => new(FusedKernelsType
         .GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal)).Select(m => m.Name).ToArray());
 
     [Theory]
     [MemberData(nameof(FusedKernels))]
     public void Fused_device_kernel_compiles_to_ptx(string name)
     {
-        var method = typeof(Device).Assembly.GetType("Igcv2.Kernels.Fused.ShuffleActivation", throwOnError: true)!.GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
+        var method = FusedKernelsType.GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
+        AssertCompilesToPtx(EntryPointDescription.FromImplicitlyGroupedKernel(method));
+    }
+
+    private static void AssertCompilesToPtx(EntryPointDescription entry)
+    {
         using var context = Context.Create(builder => builder.Default().EnableAlgorithms());
         using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_80),
             CudaArchitecture.SM_80, CudaInstructionSet.ISA_80, nvvmAPI: null);
-        var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), new KernelSpecialization(null, null));
+        var compiled = (PTXCompiledKernel)backend.Compile(entry, new KernelSpecialization(null, null));
         Assert.Contains(".entry", compiled.PTXAssembly);
         Assert.Contains(".target sm_80", compiled.PTXAssembly);
     }

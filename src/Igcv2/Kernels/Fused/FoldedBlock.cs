@@ -42,13 +42,6 @@ public sealed class FoldedBlock
         this.finalActivation = finalActivation;
         Name = name;
         var first = steps[0].Plan;
-        for (var l = 1; l < steps.Length; l++)
-        {
-            if (steps[l].Plan.KernelSize != 1 || steps[l].Plan.Stride != 1)
-            {
-                throw new ArgumentException($"{name}: only the first convolution of a fused block may be spatial or strided; W_{l + 1} is {steps[l].Plan.KernelSize}x{steps[l].Plan.KernelSize}, stride {steps[l].Plan.Stride}.");
-            }
-        }
         inChannels = first.InChannels;
         inSize = first.InputSize;
         stride = first.Stride;
@@ -61,9 +54,6 @@ public sealed class FoldedBlock
 
     public string Name { get; }
 
-    /// <summary>Whether <see cref="ForBlock"/> can fuse <paramref name="block"/>: every convolution after the first is 1x1, stride 1.</summary>
-    public static bool CanFuse(BlockPlan block) => block.IsPointwiseAfterFirst;
-
     /// <summary>The stem: its dense 3x3 convolution, BN and ReLU.</summary>
     public static FoldedBlock ForStem(StemPlan stem, Conv2dLayer conv, BatchNormLayer norm) =>
         new([new FoldedConv(stem.Conv, conv, norm, null, Activation.None)], null, Activation.Relu, stem.Name);
@@ -71,7 +61,7 @@ public sealed class FoldedBlock
     /// <summary>An IGCV2 block with its layers, in plan order (W_l, BN_l), and the projection shortcut's when it has one.</summary>
     public static FoldedBlock ForBlock(BlockPlan block, Conv2dLayer[] convs, BatchNormLayer[] norms, Conv2dLayer? shortcutConv = null, BatchNormLayer? shortcutNorm = null)
     {
-        if (!CanFuse(block)) throw new ArgumentException($"{block.Name}: only blocks whose convolutions after the first are 1x1 can be fused.", nameof(block));
+        if (!block.IsPointwiseAfterFirst) throw new ArgumentException($"{block.Name}: only blocks whose convolutions after the first are 1x1 can be fused.", nameof(block));
         var steps = new FoldedConv[block.L];
         for (var l = 0; l < block.L; l++)
         {
@@ -103,9 +93,8 @@ public sealed class FoldedBlock
         }
         var x = new Window(input);
         var y = new Window(output);
-        var from = skip is null ? default : new Window(skip);
-        var hasSkip = skip is not null;
-        void Band(int item) => RunBand(x, y, from, hasSkip, item / bands, item % bands * rows, Math.Min(rows, outSize - item % bands * rows));
+        var from = new Window(skip);
+        void Band(int item) => RunBand(x, y, from, item / bands, item % bands * rows, Math.Min(rows, outSize - item % bands * rows));
         if (items == 1)
         {
             for (var item = 0; item < n * bands; item++) Band(item);
@@ -114,13 +103,13 @@ public sealed class FoldedBlock
         Parallel.For(0, n * bands, Band);
     }
 
-    /// <summary>A tensor's host memory as a pointer (the tensor outlives the call).</summary>
-    private readonly unsafe struct Window(Tensor t)
+    /// <summary>A tensor's host memory as a pointer (the tensor outlives the call); null for no tensor.</summary>
+    private readonly unsafe struct Window(Tensor? t)
     {
-        public readonly float* Pointer = (float*)Unsafe.AsPointer(ref t.HostSpan[0]);
+        public readonly float* Pointer = t is null ? null : (float*)Unsafe.AsPointer(ref t.HostSpan[0]);
     }
 
-    private unsafe void RunBand(Window input, Window output, Window skip, bool hasSkip, int image, int r0, int rows)
+    private unsafe void RunBand(Window input, Window output, Window skip, int image, int r0, int rows)
     {
         var positions = rows * outSize;
         // Slack after the padded rows: the last vector of a narrow row reads a few floats past it.
@@ -143,7 +132,7 @@ public sealed class FoldedBlock
                 skipRows = s;
                 skipStride = positions;
             }
-            else if (hasSkip)
+            else if (skip.Pointer != null)
             {
                 skipRows = skip.Pointer + (long)image * outChannels * outPlane + r0 * outSize;
             }
