@@ -49,12 +49,7 @@ public sealed class TrainerTests : TrainingFixture
         var csv = Path.Combine(Folder, "log", "train.csv");
         var png = Path.Combine(Folder, "curves.png");
         var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.No,
-            Ansi = AnsiSupport.No,
-        });
+        var console = Console(output, interactive: false);
         using var model = Model();
         using var trainer = new Trainer(model, new HostLossFunction(), Options(2));
         using var progress = new ConsoleProgressObserver(console) { PlainStepInterval = 5 };
@@ -86,12 +81,7 @@ public sealed class TrainerTests : TrainingFixture
     public void The_live_progress_display_runs_and_ends_with_the_run()
     {
         var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.Yes,
-            Ansi = AnsiSupport.Yes,
-        });
+        var console = Console(output, interactive: true);
         using var model = Model();
         using var trainer = new Trainer(model, new HostLossFunction(), Options(1));
         using var progress = new ConsoleProgressObserver(console, interactive: true);
@@ -109,12 +99,7 @@ public sealed class TrainerTests : TrainingFixture
     public void The_live_display_shows_no_epoch_past_the_last()
     {
         var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.Yes,
-            Ansi = AnsiSupport.Yes,
-        });
+        var console = Console(output, interactive: true);
         using var model = Model();
         using var trainer = new Trainer(model, new HostLossFunction(), Options(2));
         using var progress = new ConsoleProgressObserver(console, interactive: true);
@@ -160,4 +145,12 @@ public sealed class TrainerTests : TrainingFixture
 
         Assert.Contains("batch size 16", error.Message);
     }
+
+    /// <summary>A Spectre console writing to <paramref name="output"/>: a live terminal with ANSI, or plain redirected output.</summary>
+    private static IAnsiConsole Console(StringWriter output, bool interactive) => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(output),
+        Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
+        Ansi = interactive ? AnsiSupport.Yes : AnsiSupport.No,
+    });
 }
