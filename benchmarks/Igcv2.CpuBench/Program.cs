@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.Intrinsics;
 using Igcv2;
 using Igcv2.GpuBench;
+using Igcv2.Kernels;
 using Igcv2.Training;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -10,10 +11,11 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 // Side by side in one run, on the CPU: our fused inference, our unfused steps and ONNX Runtime on the model's own
 // exported graph (batch 64 and 1), the training step, peak memory, and the fraction of the machine's FMA peak.
 // Each round runs every contender once, in turn, so drift on a shared machine hits them alike; medians.
-// Usage: dotnet run -c Release --project benchmarks/Igcv2.CpuBench [-- --networks c64,c416,digits --runs 9 --threads 2]
+// --profile adds where a training step's time goes, per op and shape (Ops.Profiler).
+// Usage: dotnet run -c Release --project benchmarks/Igcv2.CpuBench [-- --networks c64,c416,digits --runs 9 --threads 2 --profile]
 string networks = "c64,c416,digits";
 int runs = 9, threads = 2, warmup = 2;
-bool train = true;
+bool train = true, profile = false;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -22,7 +24,8 @@ for (var i = 0; i < args.Length; i++)
         case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--no-train": train = false; break;
-        default: Console.Error.WriteLine($"Unknown option {args[i]}: use --networks c64,c416,digits --runs N --threads N --no-train"); return 2;
+        case "--profile": profile = true; break;
+        default: Console.Error.WriteLine($"Unknown option {args[i]}: use --networks c64,c416,digits --runs N --threads N --no-train --profile"); return 2;
     }
 }
 if (threads != Environment.ProcessorCount)
@@ -83,15 +86,29 @@ foreach (var key in networks.Split(',', StringSplitOptions.RemoveEmptyEntries | 
         labels.CopyFrom(Enumerable.Range(0, batch).Select(i => (float)(i % network.Classes)).ToArray());
         using var gradLogits = device.Allocate(batch, network.Classes);
         using var sgd = new Sgd(model.Parameters, new SgdOptions());
-        var step = Rounds(Math.Max(3, runs / 2), 1, () =>
+        void Step()
         {
             var logits = model.Forward(x, training: true);
             device.Ops.SoftmaxCrossEntropy(logits, labels, gradLogits, batch);
             model.Backward(gradLogits);
             sgd.Step(1e-3);
-        })[0];
+        }
+        var step = Rounds(Math.Max(3, runs / 2), 1, Step)[0];
         GC.Collect();
         var grown = (Environment.WorkingSet - before) / (1024.0 * 1024.0);
+        if (profile)
+        {
+            const int steps = 5;
+            var profiler = new OpProfiler();
+            device.Ops.Profiler = profiler;
+            var watch = Stopwatch.StartNew();
+            for (var s = 0; s < steps; s++) Step();
+            device.Ops.Profiler = null;
+            Console.WriteLine();
+            Console.WriteLine(Invariant($"Where a {network.ClassName} training step (batch {batch}) goes: {watch.Elapsed.TotalMilliseconds / steps:F1} ms a step, {profiler.Total.TotalMilliseconds / steps:F1} ms of it in ops, over {steps} steps"));
+            Console.WriteLine();
+            Console.Write(profiler.Format(top: 20, perCallOf: steps));
+        }
         trainRows.Add(Invariant($"| {network.ClassName} | {batch} | {step:F1} | {batch / (step / 1000):F0} | {grown:F0} |"));
     }
 }

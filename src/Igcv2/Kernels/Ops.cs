@@ -63,6 +63,7 @@ public sealed partial class Ops
     /// </summary>
     public void Conv2d(Tensor x, Tensor w, Tensor y, int n, int groups, int stride)
     {
+        using var timing = TimeConv(nameof(Conv2d), x, w, groups, stride);
         var g = ConvShape(nameof(Conv2d), x, "x", w, y, "y", n, groups, stride);
         NotSame(nameof(Conv2d), x, "x", y, "y");
         if (host) HostKernels.Conv2d(g, new Buf(x), new Buf(w), new Buf(y));
@@ -72,6 +73,7 @@ public sealed partial class Ops
     /// <summary>Writes gx, the gradient of <see cref="Conv2d"/> with respect to x.</summary>
     public void Conv2dBackwardInput(Tensor gy, Tensor w, Tensor gx, int n, int groups, int stride)
     {
+        using var timing = TimeConv(nameof(Conv2dBackwardInput), gx, w, groups, stride);
         var g = ConvShape(nameof(Conv2dBackwardInput), gx, "gx", w, gy, "gy", n, groups, stride);
         NotSame(nameof(Conv2dBackwardInput), gy, "gy", gx, "gx");
         if (host) HostKernels.Conv2dBackwardInput(g, new Buf(gy), new Buf(w), new Buf(gx));
@@ -81,6 +83,7 @@ public sealed partial class Ops
     /// <summary>Writes gw, the gradient of <see cref="Conv2d"/> with respect to w (one worker owns a weight).</summary>
     public void Conv2dBackwardWeight(Tensor x, Tensor gy, Tensor gw, int n, int groups, int stride)
     {
+        using var timing = TimeConv(nameof(Conv2dBackwardWeight), x, gw, groups, stride);
         var g = ConvShape(nameof(Conv2dBackwardWeight), x, "x", gw, gy, "gy", n, groups, stride);
         if (host) HostKernels.Conv2dBackwardWeight(g, new Buf(x), new Buf(gy), new Buf(gw));
         else
@@ -99,6 +102,7 @@ public sealed partial class Ops
     /// </summary>
     public void ChannelShuffle(Tensor x, Tensor y, int n, int groups)
     {
+        using var timing = Time(nameof(ChannelShuffle), x);
         const string op = nameof(ChannelShuffle);
         Image(op, x, "x", n);
         int channels = x.Dim(1);
@@ -126,6 +130,7 @@ public sealed partial class Ops
     /// </summary>
     public void ShuffleAddActivation(Tensor x, Tensor? skip, Tensor y, int n, int groups, Design.Activation activation)
     {
+        using var timing = Time(nameof(ShuffleAddActivation), x);
         const string op = nameof(ShuffleAddActivation);
         int channels = ShuffleShape(op, x, "x", y, "y", n, groups);
         if (skip is not null) Batched(op, skip, "skip", n, x.Dim(1), x.Dim(2), x.Dim(3));
@@ -147,6 +152,7 @@ public sealed partial class Ops
     /// </summary>
     public void ActivationBackwardShuffle(Tensor y, Tensor gy, Tensor gx, Tensor? gSkip, int n, int groups, Design.Activation activation)
     {
+        using var timing = Time(nameof(ActivationBackwardShuffle), gy);
         const string op = nameof(ActivationBackwardShuffle);
         int channels = ShuffleShape(op, gy, "gy", gx, "gx", n, groups);
         Batched(op, y, "y", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
@@ -192,6 +198,7 @@ public sealed partial class Ops
     public void BatchNormTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean, Tensor savedInvStd,
         Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon)
     {
+        using var timing = Time(nameof(BatchNormTraining), x);
         const string op = nameof(BatchNormTraining);
         Image(op, x, "x", n);
         int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
@@ -229,6 +236,7 @@ public sealed partial class Ops
     /// <summary>Batch norm with the running statistics: y = (x - runningMean) gamma / sqrt(runningVar + eps) + beta.</summary>
     public void BatchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, Tensor y, int n, float epsilon)
     {
+        using var timing = Time(nameof(BatchNormInference), x);
         const string op = nameof(BatchNormInference);
         Image(op, x, "x", n);
         int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
@@ -251,6 +259,7 @@ public sealed partial class Ops
     /// <summary>Gradients of <see cref="BatchNormTraining"/> (batch statistics): writes gx, gGamma and gBeta.</summary>
     public void BatchNormBackward(Tensor x, Tensor gy, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor gx, Tensor gGamma, Tensor gBeta, int n)
     {
+        using var timing = Time(nameof(BatchNormBackward), x);
         const string op = nameof(BatchNormBackward);
         Image(op, x, "x", n);
         int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
@@ -283,6 +292,7 @@ public sealed partial class Ops
     /// <summary>y = max(x, 0); x and y may be the same tensor.</summary>
     public void Relu(Tensor x, Tensor y, int n)
     {
+        using var timing = Time(nameof(Relu), x);
         int total = SameSamples(nameof(Relu), n, (x, "x"), (y, "y"));
         if (host) HostKernels.Relu(total, new Buf(x), new Buf(y));
         else
@@ -295,6 +305,7 @@ public sealed partial class Ops
     /// <summary>gx = y &gt; 0 ? gy : 0, from the ReLU's output y; gx may be the same tensor as gy.</summary>
     public void ReluBackward(Tensor y, Tensor gy, Tensor gx, int n)
     {
+        using var timing = Time(nameof(ReluBackward), gy);
         int total = SameSamples(nameof(ReluBackward), n, (y, "y"), (gy, "gy"), (gx, "gx"));
         if (host) HostKernels.ReluBackward(total, new Buf(y), new Buf(gy), new Buf(gx));
         else
@@ -307,6 +318,7 @@ public sealed partial class Ops
     /// <summary>ReLU6, min(max(x, 0), 6) (IGCV3, MobileNetV2); x and y may be the same tensor.</summary>
     public void Relu6(Tensor x, Tensor y, int n)
     {
+        using var timing = Time(nameof(Relu6), x);
         int total = SameSamples(nameof(Relu6), n, (x, "x"), (y, "y"));
         if (host) HostKernels.Relu6(total, new Buf(x), new Buf(y));
         else
@@ -319,6 +331,7 @@ public sealed partial class Ops
     /// <summary>gx = gy where 0 &lt; y &lt; 6, else 0 (y: the ReLU6 output); gx may alias gy.</summary>
     public void Relu6Backward(Tensor y, Tensor gy, Tensor gx, int n)
     {
+        using var timing = Time(nameof(Relu6Backward), gy);
         int total = SameSamples(nameof(Relu6Backward), n, (y, "y"), (gy, "gy"), (gx, "gx"));
         if (host) HostKernels.Relu6Backward(total, new Buf(y), new Buf(gy), new Buf(gx));
         else
@@ -331,6 +344,7 @@ public sealed partial class Ops
     /// <summary>y = a + b (the residual add); y may be a or b.</summary>
     public void Add(Tensor a, Tensor b, Tensor y, int n)
     {
+        using var timing = Time(nameof(Add), a);
         int total = SameSamples(nameof(Add), n, (a, "a"), (b, "b"), (y, "y"));
         if (host) HostKernels.Add(total, new Buf(a), new Buf(b), new Buf(y));
         else
@@ -345,6 +359,7 @@ public sealed partial class Ops
     /// <summary>x [N, C, H, W] -> y [N, C]: the mean over each plane.</summary>
     public void GlobalAveragePool(Tensor x, Tensor y, int n)
     {
+        using var timing = Time(nameof(GlobalAveragePool), x);
         const string op = nameof(GlobalAveragePool);
         Image(op, x, "x", n);
         Batched(op, y, "y", n, x.Dim(1));
@@ -360,6 +375,7 @@ public sealed partial class Ops
     /// <summary>gy [N, C] -> gx [N, C, H, W]: each plane receives gy / (H W).</summary>
     public void GlobalAveragePoolBackward(Tensor gy, Tensor gx, int n)
     {
+        using var timing = Time(nameof(GlobalAveragePoolBackward), gx);
         const string op = nameof(GlobalAveragePoolBackward);
         Image(op, gx, "gx", n);
         Batched(op, gy, "gy", n, gx.Dim(1));
@@ -376,6 +392,7 @@ public sealed partial class Ops
     /// <summary>x [N, In], w [Out, In], b [Out] -> y [N, Out] = x w^T + b.</summary>
     public void Linear(Tensor x, Tensor w, Tensor b, Tensor y, int n)
     {
+        using var timing = Time(nameof(Linear), w);
         const string op = nameof(Linear);
         var (inputs, outputs) = LinearShape(op, x, "x", w, b, n);
         Batched(op, y, "y", n, outputs);
@@ -392,6 +409,7 @@ public sealed partial class Ops
     /// <summary>Gradients of <see cref="Linear"/>: gx = gy w, gw = gy^T x, gb = column sums of gy (over n samples).</summary>
     public void LinearBackward(Tensor x, Tensor w, Tensor gy, Tensor gx, Tensor gw, Tensor gb, int n)
     {
+        using var timing = Time(nameof(LinearBackward), w);
         const string op = nameof(LinearBackward);
         var (inputs, outputs) = LinearShape(op, x, "x", w, null, n);
         Batched(op, gy, "gy", n, outputs);
@@ -419,6 +437,7 @@ public sealed partial class Ops
     /// </summary>
     public void AddBias(Tensor x, Tensor b, Tensor y, int n)
     {
+        using var timing = Time(nameof(AddBias), x);
         const string op = nameof(AddBias);
         int features = Features(op, x, "x", n);
         Exact(op, b, "b", features);
@@ -436,6 +455,7 @@ public sealed partial class Ops
     /// <summary>Gradient of <see cref="AddBias"/> with respect to b: gb [F] = the column sums of gy [N, F] over n samples (one worker owns a feature).</summary>
     public void BiasBackward(Tensor gy, Tensor gb, int n)
     {
+        using var timing = Time(nameof(BiasBackward), gy);
         const string op = nameof(BiasBackward);
         int features = Features(op, gy, "gy", n);
         Exact(op, gb, "gb", features);
@@ -495,6 +515,7 @@ public sealed partial class Ops
     /// <summary>Sets every element of <paramref name="t"/>.</summary>
     public void Fill(Tensor t, float value)
     {
+        using var timing = Time(nameof(Fill), t);
         Owned(nameof(Fill), t, "t");
         if (host)
         {
@@ -509,6 +530,7 @@ public sealed partial class Ops
     /// <summary>Copies every element; the tensors must have the same number of elements.</summary>
     public void Copy(Tensor source, Tensor destination)
     {
+        using var timing = Time(nameof(Copy), source);
         Owned(nameof(Copy), source, "source");
         Owned(nameof(Copy), destination, "destination");
         if (source.Length != destination.Length)
@@ -525,6 +547,28 @@ public sealed partial class Ops
     {
         scratch?.Dispose();
         scratch = null;
+    }
+
+    // ---------------------------------------------------------------- profiling
+
+    /// <summary>
+    /// While set, every operation records its time here under its name and shape (<see cref="OpProfiler"/>); on CUDA
+    /// each then waits for the device. Null (the default) records nothing.
+    /// </summary>
+    public OpProfiler? Profiler { get; set; }
+
+    private OpProfiler.Scope Time(string op, Tensor t) => Profiler is null ? default : Start(op, t.ShapeText);
+
+    /// <summary>A convolution's scope, named by its kernel, stride, groups, channels and input map: "3x3 s2 g64 64->128 28x28".</summary>
+    private OpProfiler.Scope TimeConv(string op, Tensor input, Tensor w, int groups, int stride) => Profiler is null ? default
+        : Start(op, input.Rank == 4 && w.Rank == 4
+            ? FormattableString.Invariant($"{w.Dim(2)}x{w.Dim(3)} s{stride} g{groups} {input.Dim(1)}->{w.Dim(0)} {input.Dim(2)}x{input.Dim(3)}")
+            : input.ShapeText);
+
+    private OpProfiler.Scope Start(string op, string shape)
+    {
+        if (!host) accelerator.Synchronize();
+        return new OpProfiler.Scope(Profiler, op, shape, System.Diagnostics.Stopwatch.GetTimestamp(), host ? null : accelerator);
     }
 
     // ---------------------------------------------------------------- launching
