@@ -115,7 +115,8 @@ internal static class DeviceKernels
         for (int i = index; i < total; i += stride)
         {
             int c = (i / plane) % channels;
-            y[i] = (x[i] - mean[c]) * invStd[c] * gamma[c] + beta[c];
+            float scale = gamma[c] * invStd[c];
+            y[i] = x[i] * scale + (beta[c] - mean[c] * scale);
         }
     }
 
@@ -131,7 +132,7 @@ internal static class DeviceKernels
         }
     }
 
-    // gx = gamma * invStd * (gy - gBeta/m - xhat * gGamma/m), the batch-statistics gradient.
+    // gx = gamma * invStd * (gy - gBeta/m - xhat * gGamma/m), the batch-statistics gradient, as A gy + B x + C (BatchNormStatistics).
     public static void BatchNormBackwardInput(Index1D index, int total, int stride, int channels, int plane, float m,
         ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gamma, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
         ArrayView<float> gGamma, ArrayView<float> gBeta, ArrayView<float> gx)
@@ -139,9 +140,8 @@ internal static class DeviceKernels
         for (int i = index; i < total; i += stride)
         {
             int c = (i / plane) % channels;
-            float invStd = savedInvStd[c];
-            float xhat = (x[i] - savedMean[c]) * invStd;
-            gx[i] = gamma[c] * invStd * (gy[i] - gBeta[c] / m - xhat * gGamma[c] / m);
+            var k = BatchNormStatistics.Backward(m, gamma[c], savedMean[c], savedInvStd[c], gBeta[c], gGamma[c]);
+            gx[i] = k.A * gy[i] + k.B * x[i] + k.C;
         }
     }
 
@@ -381,30 +381,27 @@ internal static class DeviceKernels
         ArrayView<float> x, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
         ArrayView<float> runningMean, ArrayView<float> runningVar)
     {
+        // One group per channel, one pass: the sums around the channel's first value (BatchNormStatistics).
         int count = n * plane;
         for (int c = Grid.IdxX; c < channels; c += Grid.DimX)
         {
-            double partial = 0.0;
+            float shift = x[c * plane];
+            double s1 = 0.0, s2 = 0.0;
             for (int r = Group.IdxX; r < count; r += Group.DimX)
             {
-                partial += x[((r / plane) * channels + c) * plane + r % plane];
+                double d = x[((r / plane) * channels + c) * plane + r % plane] - shift;
+                s1 += d;
+                s2 += d * d;
             }
-            double mean = GroupExtensions.AllReduce<double, AddDouble>(partial) / count;
-            double squares = 0.0;
-            for (int r = Group.IdxX; r < count; r += Group.DimX)
-            {
-                double d = x[((r / plane) * channels + c) * plane + r % plane] - mean;
-                squares += d * d;
-            }
-            double total = GroupExtensions.Reduce<double, AddDouble>(squares);
+            double sum = GroupExtensions.Reduce<double, AddDouble>(s1);
+            double squares = GroupExtensions.Reduce<double, AddDouble>(s2);
             if (Group.IsFirstThread)
             {
-                double variance = total / count;
-                double unbiased = count > 1 ? total / (count - 1) : variance;
-                savedMean[c] = (float)mean;
-                savedInvStd[c] = (float)(1.0 / XMath.Sqrt(variance + epsilon));
-                runningMean[c] = (float)((1.0 - momentum) * runningMean[c] + momentum * mean);
-                runningVar[c] = (float)((1.0 - momentum) * runningVar[c] + momentum * unbiased);
+                var moments = BatchNormStatistics.Finish(count, shift, sum, squares, momentum, epsilon, runningMean[c], runningVar[c]);
+                savedMean[c] = moments.Mean;
+                savedInvStd[c] = moments.InvStd;
+                runningMean[c] = moments.RunningMean;
+                runningVar[c] = moments.RunningVar;
             }
             Group.Barrier();
         }

@@ -196,20 +196,6 @@ internal static unsafe class HostKernels
         }
     }
 
-    /// <summary>acc[o] += a src[2o-1] + b src[2o] + c src[2o+1], terms outside src dropped (3x3, stride 2).</summary>
-    private static void Row3Stride2(Span<float> acc, ReadOnlySpan<float> src, float a, float b, float c)
-    {
-        int w = src.Length;
-        for (int o = 0; o < acc.Length; o++)
-        {
-            int i = 2 * o;
-            float sum = b * src[i];
-            if (i > 0) sum += a * src[i - 1];
-            if (i + 1 < w) sum += c * src[i + 1];
-            acc[o] += sum;
-        }
-    }
-
     /// <summary>
     /// The three horizontal taps of a 3x3 weight gradient from one row pair, in one pass:
     /// a += sum gy[i] x[i-1], b += sum gy[i] x[i], c += sum gy[i] x[i+1] (stride 1, terms outside x dropped).
@@ -290,29 +276,62 @@ internal static unsafe class HostKernels
         }
     }
 
-    /// <summary>Sum of (a[i] - shift)^2.</summary>
-    private static float SumSquaredDeviation(ReadOnlySpan<float> a, float shift)
+    /// <summary>s1 += sum (a[i] - shift), s2 += sum (a[i] - shift)^2, in one pass (float lanes per call, double across calls).</summary>
+    private static void ShiftedSums(ReadOnlySpan<float> a, float shift, ref double s1, ref double s2)
     {
         int i = 0;
-        float sum = 0f;
+        float sum = 0f, squares = 0f;
         if (Vector.IsHardwareAccelerated && a.Length >= Vector<float>.Count)
         {
-            var acc = Vector<float>.Zero;
+            Vector<float> acc = default, acc2 = default;
             var vs = new Vector<float>(shift);
             ref float ra = ref MemoryMarshal.GetReference(a);
             for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
                 var d = Vector.LoadUnsafe(ref ra, (nuint)i) - vs;
-                acc += d * d;
+                acc += d;
+                acc2 += d * d;
             }
             sum = Vector.Sum(acc);
+            squares = Vector.Sum(acc2);
         }
         for (; i < a.Length; i++)
         {
             float d = a[i] - shift;
-            sum += d * d;
+            sum += d;
+            squares += d * d;
         }
-        return sum;
+        s1 += sum;
+        s2 += squares;
+    }
+
+    /// <summary>sumGy += sum gy[i], sumGyXc += sum gy[i] (x[i] - mean), in one pass.</summary>
+    private static void CenteredSums(ReadOnlySpan<float> gy, ReadOnlySpan<float> x, float mean, ref double sumGy, ref double sumGyXc)
+    {
+        int i = 0;
+        float g = 0f, gx = 0f;
+        if (Vector.IsHardwareAccelerated && gy.Length >= Vector<float>.Count)
+        {
+            Vector<float> acc = default, acc2 = default;
+            var vm = new Vector<float>(mean);
+            ref float rg = ref MemoryMarshal.GetReference(gy);
+            ref float rx = ref MemoryMarshal.GetReference(x);
+            for (; i <= gy.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var v = Vector.LoadUnsafe(ref rg, (nuint)i);
+                acc += v;
+                acc2 += v * (Vector.LoadUnsafe(ref rx, (nuint)i) - vm);
+            }
+            g = Vector.Sum(acc);
+            gx = Vector.Sum(acc2);
+        }
+        for (; i < gy.Length; i++)
+        {
+            g += gy[i];
+            gx += gy[i] * (x[i] - mean);
+        }
+        sumGy += g;
+        sumGyXc += gx;
     }
 
     /// <summary>y = a * x + b, element-wise (x and y may be the same span).</summary>
@@ -340,6 +359,11 @@ internal static unsafe class HostKernels
         int planeIn = g.H * g.W;
         int planeOut = g.Ho * g.Wo;
         int k = g.K;
+        if (k == 3 && g.Stride == 2)
+        {
+            Conv3x3Stride2.Forward(g, x, w, y);
+            return;
+        }
         var zeros = new float[g.W];
         if (k == 1 && g.Stride == 1)
         {
@@ -374,24 +398,6 @@ internal static unsafe class HostKernels
                 if (k == 3 && g.Stride == 1)
                 {
                     Plane3x3(yp, xp, g.H, g.W, ws.Slice(wBase, 9), zeros);
-                    continue;
-                }
-                if (k == 3)
-                {
-                    // Stride 2: the three horizontal taps fused per row.
-                    for (int ky = 0; ky < 3; ky++)
-                    {
-                        int offY = ky - 1;
-                        int oy0 = ConvGeometry.RangeStart(offY, g.Stride);
-                        int oy1 = ConvGeometry.RangeEnd(offY, g.Stride, g.H, g.Ho);
-                        float a = ws[wBase + ky * 3], b = ws[wBase + ky * 3 + 1], c = ws[wBase + ky * 3 + 2];
-                        for (int oy = oy0; oy < oy1; oy++)
-                        {
-                            var xRow = xp.Slice((oy * g.Stride + offY) * g.W, g.W);
-                            var yRow = yp.Slice(oy * g.Wo, g.Wo);
-                            Row3Stride2(yRow, xRow, a, b, c);
-                        }
-                    }
                     continue;
                 }
                 for (int ky = 0; ky < k; ky++)
@@ -432,6 +438,11 @@ internal static unsafe class HostKernels
         int planeIn = g.H * g.W;
         int planeOut = g.Ho * g.Wo;
         int k = g.K;
+        if (k == 3 && g.Stride == 2)
+        {
+            Conv3x3Stride2.BackwardInput(g, gy, w, gx);
+            return;
+        }
         var zeros = new float[g.W];
         float[] flipped = [];
         if (k == 3 && g.Stride == 1)
@@ -528,6 +539,11 @@ internal static unsafe class HostKernels
         int planeIn = g.H * g.W;
         int planeOut = g.Ho * g.Wo;
         int k = g.K;
+        if (k == 3 && g.Stride == 2)
+        {
+            Conv3x3Stride2.BackwardWeight(g, x, gy, gw);
+            return;
+        }
         if (k == 1 && g.Stride == 1)
         {
             // One worker owns one branch's [Cog, Cig] block and walks samples and pixel chunks in a fixed
@@ -652,28 +668,21 @@ internal static unsafe class HostKernels
     public static void BatchNormTraining(int n, int channels, int plane, float momentum, float epsilon,
         Buf x, Buf gamma, Buf beta, Buf y, Buf savedMean, Buf savedInvStd, Buf runningMean, Buf runningVar)
     {
-        For(channels, (long)n * plane * 3, c =>
+        // One pass for the statistics, one to normalise (BatchNormStatistics: the sums around the channel's first value).
+        For(channels, (long)n * plane * 2, c =>
         {
-            double m = (double)n * plane;
-            double sum = 0.0;
-            for (int s = 0; s < n; s++) sum += Sum(x.Slice((s * channels + c) * plane, plane));
-            double mean = sum / m;
-            double squares = 0.0;
-            for (int s = 0; s < n; s++) squares += SumSquaredDeviation(x.Slice((s * channels + c) * plane, plane), (float)mean);
-            // Correct for rounding the shift to float: sum (x - mu)^2 = sum (x - mf)^2 - m (mf - mu)^2.
-            double shiftError = (float)mean - mean;
-            squares = Math.Max(0.0, squares - m * shiftError * shiftError);
-            double variance = squares / m;
-            double unbiased = m > 1 ? squares / (m - 1) : variance;
-            float invStd = (float)(1.0 / Math.Sqrt(variance + epsilon));
-            savedMean.Span[c] = (float)mean;
-            savedInvStd.Span[c] = invStd;
             var rm = runningMean.Span;
             var rv = runningVar.Span;
-            rm[c] = (float)((1.0 - momentum) * rm[c] + momentum * mean);
-            rv[c] = (float)((1.0 - momentum) * rv[c] + momentum * unbiased);
-            float scale = gamma.Span[c] * invStd;
-            float shift = beta.Span[c] - (float)mean * scale;
+            float r = x.Span[c * plane];
+            double s1 = 0.0, s2 = 0.0;
+            for (int s = 0; s < n; s++) ShiftedSums(x.Slice((s * channels + c) * plane, plane), r, ref s1, ref s2);
+            var moments = BatchNormStatistics.Finish((double)n * plane, r, s1, s2, momentum, epsilon, rm[c], rv[c]);
+            savedMean.Span[c] = moments.Mean;
+            savedInvStd.Span[c] = moments.InvStd;
+            rm[c] = moments.RunningMean;
+            rv[c] = moments.RunningVar;
+            float scale = gamma.Span[c] * moments.InvStd;
+            float shift = beta.Span[c] - moments.Mean * scale;
             for (int s = 0; s < n; s++)
             {
                 int b = (s * channels + c) * plane;
@@ -699,26 +708,17 @@ internal static unsafe class HostKernels
     {
         For(channels, (long)n * plane * 3, c =>
         {
-            double m = (double)n * plane;
-            double sumGy = 0.0;
-            double sumGyX = 0.0;
+            float mean = savedMean.Span[c], invStd = savedInvStd.Span[c];
+            double sumGy = 0.0, sumGyXc = 0.0;
             for (int s = 0; s < n; s++)
             {
                 int b = (s * channels + c) * plane;
-                var gyp = gy.Slice(b, plane);
-                sumGy += Sum(gyp);
-                sumGyX += Dot(gyp, x.Slice(b, plane));
+                CenteredSums(gy.Slice(b, plane), x.Slice(b, plane), mean, ref sumGy, ref sumGyXc);
             }
-            double mean = savedMean.Span[c];
-            double invStd = savedInvStd.Span[c];
-            double sumGyXhat = (sumGyX - mean * sumGy) * invStd;
+            double sumGyXhat = sumGyXc * invStd;
             gBeta.Span[c] = (float)sumGy;
             gGamma.Span[c] = (float)sumGyXhat;
-            // gx = k (gy - sumGy/m - xhat sumGyXhat/m), k = gamma invStd, written as A gy + B x + C.
-            double kk = gamma.Span[c] * invStd;
-            float a = (float)kk;
-            float bx = (float)(-kk * invStd * sumGyXhat / m);
-            float cc = (float)(kk * (-sumGy / m + mean * invStd * sumGyXhat / m));
+            var k = BatchNormStatistics.Backward((double)n * plane, gamma.Span[c], mean, invStd, sumGy, sumGyXhat);
             for (int s = 0; s < n; s++)
             {
                 int b = (s * channels + c) * plane;
@@ -728,16 +728,16 @@ internal static unsafe class HostKernels
                 int i = 0;
                 if (Vector.IsHardwareAccelerated)
                 {
-                    var va = new Vector<float>(a);
-                    var vb = new Vector<float>(bx);
-                    var vc = new Vector<float>(cc);
+                    var va = new Vector<float>(k.A);
+                    var vb = new Vector<float>(k.B);
+                    var vc = new Vector<float>(k.C);
                     for (; i <= plane - Vector<float>.Count; i += Vector<float>.Count)
                     {
                         var r = va * new Vector<float>(gyp.Slice(i)) + vb * new Vector<float>(xp.Slice(i)) + vc;
                         r.CopyTo(gxp.Slice(i));
                     }
                 }
-                for (; i < plane; i++) gxp[i] = a * gyp[i] + bx * xp[i] + cc;
+                for (; i < plane; i++) gxp[i] = k.A * gyp[i] + k.B * xp[i] + k.C;
             }
         });
     }

@@ -13,7 +13,7 @@ public sealed partial class Ops
 
     /// <summary>
     /// When set, batch norm in training mode uses the statistics of the global batch of a data-parallel job:
-    /// per-channel (count, sum) and then (sum of squared deviations) are summed across processes in the forward
+    /// per-channel (count, sum and sum of squares around the running mean) are summed across processes in the forward
     /// pass, (count, sum gy, sum gy (x - mean)) in the backward pass. Null (the default): local statistics.
     /// </summary>
     internal IStatisticsReducer? StatisticsReducer { get; set; }
@@ -23,55 +23,44 @@ public sealed partial class Ops
     {
         int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
         var xs = HostValuesOf(x, n * channels * plane);
-        // Phase 1: count and per-channel sums, reduced.
-        var sums = new double[channels + 1];
-        sums[channels] = (double)n * plane;
+        // One collective: per channel S1 and S2 around the running mean, the same number on every process
+        // (BatchNormStatistics), and the count.
+        var shifts = runningMean.ToArray();
+        var sums = new double[2 * channels + 1];
+        sums[2 * channels] = (double)n * plane;
         Parallel.For(0, channels, c =>
         {
-            double s = 0;
-            for (int i = 0; i < n; i++)
-            {
-                foreach (var v in xs.Slice((i * channels + c) * plane, plane)) s += v;
-            }
-            sums[c] = s;
-        });
-        reducer.SumStatistics(sums);
-        double m = sums[channels];
-        if (m < 2)
-        {
-            throw new ArgumentException($"{nameof(BatchNormTraining)}: synchronised batch statistics need more than one value per channel over all processes, got {m}.", nameof(n));
-        }
-        // Phase 2: squared deviations from the global mean, reduced.
-        var squares = new double[channels];
-        var means = new float[channels];
-        Parallel.For(0, channels, c =>
-        {
-            float mean = (float)(sums[c] / m);
-            means[c] = mean;
-            double s = 0;
+            double s1 = 0, s2 = 0;
+            float r = shifts[c];
             for (int i = 0; i < n; i++)
             {
                 foreach (var v in xs.Slice((i * channels + c) * plane, plane))
                 {
-                    double d = v - mean;
-                    s += d * d;
+                    double d = v - r;
+                    s1 += d;
+                    s2 += d * d;
                 }
             }
-            squares[c] = s;
+            sums[c] = s1;
+            sums[channels + c] = s2;
         });
-        reducer.SumStatistics(squares);
+        reducer.SumStatistics(sums);
+        double m = sums[2 * channels];
+        if (m < 2)
+        {
+            throw new ArgumentException($"{nameof(BatchNormTraining)}: synchronised batch statistics need more than one value per channel over all processes, got {m}.", nameof(n));
+        }
+        var means = new float[channels];
         var invStd = new float[channels];
-        var rm = runningMean.ToArray();
+        var rm = new float[channels];
         var rv = runningVar.ToArray();
         for (int c = 0; c < channels; c++)
         {
-            double mean = sums[c] / m;
-            double shiftError = means[c] - mean;
-            double sq = Math.Max(0.0, squares[c] - m * shiftError * shiftError);
-            double variance = sq / m;
-            invStd[c] = (float)(1.0 / Math.Sqrt(variance + epsilon));
-            rm[c] = (float)((1.0 - momentum) * rm[c] + momentum * mean);
-            rv[c] = (float)((1.0 - momentum) * rv[c] + momentum * (sq / (m - 1)));
+            var moments = BatchNormStatistics.Finish(m, shifts[c], sums[c], sums[channels + c], momentum, epsilon, shifts[c], rv[c]);
+            means[c] = moments.Mean;
+            invStd[c] = moments.InvStd;
+            rm[c] = moments.RunningMean;
+            rv[c] = moments.RunningVar;
         }
         GC.KeepAlive(xs.Keep);
         savedMean.CopyFrom(means);
@@ -155,15 +144,11 @@ public sealed partial class Ops
                     Parallel.For(0, n * channels, item =>
                     {
                         int c = item % channels;
-                        double k = gm[c] * (double)invStd[c];
-                        double sumGy = sums[c], sumGyXhat = sums[channels + c];
-                        float a = (float)k;
-                        float bx = (float)(-k * invStd[c] * sumGyXhat / m);
-                        float cc = (float)(k * (-sumGy / m + mean[c] * invStd[c] * sumGyXhat / m));
+                        var k = BatchNormStatistics.Backward(m, gm[c], mean[c], invStd[c], sums[c], sums[channels + c]);
                         var g = new ReadOnlySpan<float>((float*)gyp + (long)item * plane, plane);
                         var v = new ReadOnlySpan<float>((float*)xp + (long)item * plane, plane);
                         var dst = new Span<float>((float*)gxp + (long)item * plane, plane);
-                        for (int p = 0; p < plane; p++) dst[p] = a * g[p] + bx * v[p] + cc;
+                        for (int p = 0; p < plane; p++) dst[p] = k.A * g[p] + k.B * v[p] + k.C;
                     });
                 }
             }

@@ -22,6 +22,8 @@ public sealed class ConvTests(KernelFixture fixture)
         new("dense 3x3 stride 2 even size", 2, 2, 2, 6, 6, 3, 3, 1, 2),
         new("grouped 3x3 narrowing 6 -> 3, 1x1 map", 2, 2, 6, 1, 1, 3, 3, 3, 1),
         new("grouped 1x1 on a plane wider than the blocking chunks", 1, 1, 4, 23, 23, 6, 1, 2, 1),
+        new("depthwise 3x3 stride 2, odd rows of 33 (split-column vector path)", 2, 2, 2, 5, 33, 2, 3, 2, 2),
+        new("grouped 3x3 stride 2 widening 4 -> 8, rows of 20, n < N", 2, 1, 4, 4, 20, 8, 3, 2, 2),
     ];
 
     public static TheoryData<CpuLauncher, Case> All()
