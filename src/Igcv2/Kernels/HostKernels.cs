@@ -242,7 +242,9 @@ internal static unsafe class HostKernels
     /// <summary>
     /// A 1x1 group convolution branch over one sample, blocked over pixels so each output is stored once:
     /// dst[d][p] = sum_j m[d * srcCount + j] src[j][p] for srcCount contiguous source planes and dstCount
-    /// contiguous destination planes of length <paramref name="plane"/>.
+    /// contiguous destination planes of length <paramref name="plane"/>. Four destination planes at a time, so each
+    /// source vector loaded serves four multiply-adds; every output adds its terms in the order j = 0, 1, ...
+    /// whichever block computes it, so the blocking does not change a bit.
     /// </summary>
     private static void Mix(ReadOnlySpan<float> src, int srcCount, Span<float> dst, int dstCount, ReadOnlySpan<float> m, int plane)
     {
@@ -250,10 +252,40 @@ internal static unsafe class HostKernels
         int count = Vector<float>.Count;
         ref float rs = ref MemoryMarshal.GetReference(src);
         ref float rd = ref MemoryMarshal.GetReference(dst);
+        ref float rm = ref MemoryMarshal.GetReference(m);
         for (int p0 = 0; p0 < plane; p0 += Chunk)
         {
             int p1 = Math.Min(plane, p0 + Chunk);
-            for (int d = 0; d < dstCount; d++)
+            int d = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                for (; d + 4 <= dstCount; d += 4)
+                {
+                    ref float m0 = ref Unsafe.Add(ref rm, d * srcCount);
+                    ref float m1 = ref Unsafe.Add(ref m0, srcCount);
+                    ref float m2 = ref Unsafe.Add(ref m1, srcCount);
+                    ref float m3 = ref Unsafe.Add(ref m2, srcCount);
+                    int p = p0;
+                    for (; p <= p1 - count; p += count)
+                    {
+                        Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                        for (int j = 0; j < srcCount; j++)
+                        {
+                            var v = Vector.LoadUnsafe(ref rs, (nuint)(j * plane + p));
+                            a0 += new Vector<float>(Unsafe.Add(ref m0, j)) * v;
+                            a1 += new Vector<float>(Unsafe.Add(ref m1, j)) * v;
+                            a2 += new Vector<float>(Unsafe.Add(ref m2, j)) * v;
+                            a3 += new Vector<float>(Unsafe.Add(ref m3, j)) * v;
+                        }
+                        a0.StoreUnsafe(ref rd, (nuint)(d * plane + p));
+                        a1.StoreUnsafe(ref rd, (nuint)((d + 1) * plane + p));
+                        a2.StoreUnsafe(ref rd, (nuint)((d + 2) * plane + p));
+                        a3.StoreUnsafe(ref rd, (nuint)((d + 3) * plane + p));
+                    }
+                    for (int e = d; e < d + 4; e++) MixScalar(src, srcCount, dst, m, plane, e, p, p1);
+                }
+            }
+            for (; d < dstCount; d++)
             {
                 var md = m.Slice(d * srcCount, srcCount);
                 int p = p0;
@@ -266,13 +298,20 @@ internal static unsafe class HostKernels
                         acc.StoreUnsafe(ref rd, (nuint)(d * plane + p));
                     }
                 }
-                for (; p < p1; p++)
-                {
-                    float acc = 0f;
-                    for (int j = 0; j < srcCount; j++) acc += md[j] * src[j * plane + p];
-                    dst[d * plane + p] = acc;
-                }
+                MixScalar(src, srcCount, dst, m, plane, d, p, p1);
             }
+        }
+    }
+
+    /// <summary>The scalar tail of <see cref="Mix"/>: destination plane d over pixels [p, p1).</summary>
+    private static void MixScalar(ReadOnlySpan<float> src, int srcCount, Span<float> dst, ReadOnlySpan<float> m, int plane, int d, int p, int p1)
+    {
+        var md = m.Slice(d * srcCount, srcCount);
+        for (; p < p1; p++)
+        {
+            float acc = 0f;
+            for (int j = 0; j < srcCount; j++) acc += md[j] * src[j * plane + p];
+            dst[d * plane + p] = acc;
         }
     }
 
