@@ -24,6 +24,7 @@ public sealed class ConvTests(KernelFixture fixture)
         new("grouped 1x1 on a plane wider than the blocking chunks", 1, 1, 4, 23, 23, 6, 1, 2, 1),
         new("depthwise 3x3 stride 2, odd rows of 33 (split-column vector path)", 2, 2, 2, 5, 33, 2, 3, 2, 2),
         new("grouped 3x3 stride 2 widening 4 -> 8, rows of 20, n < N", 2, 1, 4, 4, 20, 8, 3, 2, 2),
+        new("grouped 1x1 with 5 inputs a branch (four at a time, then one), 9x9", 2, 2, 10, 9, 9, 4, 1, 2, 1),
     ];
 
     public static TheoryData<CpuLauncher, Case> All()
