@@ -749,9 +749,15 @@ internal static unsafe class HostKernels
         });
     }
 
+    /// <summary>
+    /// BN with batch statistics; y's plane for channel c is the one P_l (<paramref name="groups"/> branches; 1: the
+    /// identity) moves c to, where the skip plane is added and the activation applied in the same store.
+    /// </summary>
     public static void BatchNormTraining(int n, int channels, int plane, float momentum, float epsilon,
-        Buf x, Buf gamma, Buf beta, Buf y, Buf savedMean, Buf savedInvStd, Buf runningMean, Buf runningVar)
+        Buf x, Buf gamma, Buf beta, Buf y, Buf savedMean, Buf savedInvStd, Buf runningMean, Buf runningVar,
+        int groups, Buf? skip, int activation)
     {
+        bool plain = skip is null && activation == 0;
         // One pass for the statistics, one to normalise (BatchNormStatistics: the sums around the channel's first value).
         For(channels, (long)n * plane * 2, c =>
         {
@@ -767,10 +773,13 @@ internal static unsafe class HostKernels
             rv[c] = moments.RunningVar;
             float scale = gamma.Span[c] * moments.InvStd;
             float shift = beta.Span[c] - moments.Mean * scale;
+            int to = Fused.ShuffleActivation.Destination(c, channels, groups);
             for (int s = 0; s < n; s++)
             {
-                int b = (s * channels + c) * plane;
-                ScaleShift(x.Slice(b, plane), scale, shift, y.Slice(b, plane));
+                var source = x.Slice((s * channels + c) * plane, plane);
+                int target = (s * channels + to) * plane;
+                if (plain) ScaleShift(source, scale, shift, y.Slice(target, plane));
+                else Fused.ShuffleActivation.ScaleShiftAddActivate(source, scale, shift, skip is { } add ? add.Slice(target, plane) : default, skip is not null, y.Slice(target, plane), activation);
             }
         });
     }

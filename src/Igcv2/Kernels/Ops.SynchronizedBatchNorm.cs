@@ -19,7 +19,7 @@ public sealed partial class Ops
     internal IStatisticsReducer? StatisticsReducer { get; set; }
 
     private void SynchronizedBatchNormTraining(IStatisticsReducer reducer, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean,
-        Tensor savedInvStd, Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon)
+        Tensor savedInvStd, Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon, Epilogue epilogue)
     {
         int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
         var xs = HostValuesOf(x, n * channels * plane);
@@ -71,29 +71,22 @@ public sealed partial class Ops
         {
             var g = gamma.HostSpan.ToArray();
             var b = beta.HostSpan.ToArray();
-            var xh = x.HostSpan;
-            var yh = y.HostSpan;
-            unsafe
+            int groups = epilogue.Groups, activation = (int)epilogue.Activation;
+            var skip = epilogue.Skip is null ? (HostKernels.Buf?)null : new HostKernels.Buf(epilogue.Skip);
+            var xs2 = new HostKernels.Buf(x);
+            var ys = new HostKernels.Buf(y);
+            Parallel.For(0, n * channels, item =>
             {
-                fixed (float* px = xh, py = yh)
-                {
-                    nint xp = (nint)px, yp = (nint)py;
-                    Parallel.For(0, n * channels, item =>
-                    {
-                        int c = item % channels;
-                        float scale = g[c] * invStd[c];
-                        float shift = b[c] - means[c] * scale;
-                        var src = new ReadOnlySpan<float>((float*)xp + (long)item * plane, plane);
-                        var dst = new Span<float>((float*)yp + (long)item * plane, plane);
-                        for (int p = 0; p < plane; p++) dst[p] = src[p] * scale + shift;
-                    });
-                }
-            }
+                int c = item % channels, s = item / channels;
+                float scale = g[c] * invStd[c];
+                float shift = b[c] - means[c] * scale;
+                int target = (s * channels + Fused.ShuffleActivation.Destination(c, channels, groups)) * plane;
+                Fused.ShuffleActivation.ScaleShiftAddActivate(xs2.Slice(item * plane, plane), scale, shift,
+                    skip is { } add ? add.Slice(target, plane) : default, skip is not null, ys.Slice(target, plane), activation);
+            });
             return;
         }
-        int total = n * channels * plane;
-        bnNormalize ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormNormalize);
-        bnNormalize(Threads(total), total, Threads(total), channels, plane, x.Flat, gamma.Flat, beta.Flat, savedMean.Flat, savedInvStd.Flat, y.Flat);
+        Normalize(x, gamma, beta, savedMean, savedInvStd, y, n, epilogue);
     }
 
     private void SynchronizedBatchNormBackward(IStatisticsReducer reducer, Tensor x, Tensor gy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,

@@ -42,6 +42,7 @@ public sealed partial class Ops
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? countCorrect;
     private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? shuffleAddActivation;
     private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? activationBackwardShuffle;
+    private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnShuffleAddActivation;
 
     internal Ops(Device device)
     {
@@ -199,7 +200,37 @@ public sealed partial class Ops
         Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon)
     {
         using var timing = Time(nameof(BatchNormTraining), x);
-        const string op = nameof(BatchNormTraining);
+        BatchNormTraining(nameof(BatchNormTraining), x, gamma, beta, y, savedMean, savedInvStd, runningMean, runningVar, n, momentum, epsilon, Epilogue.None);
+    }
+
+    /// <summary>
+    /// BN_l with batch statistics, then P_l, the skip add and the activation, in one normalising pass:
+    /// y[:, o] = act(BN(x)[:, src(o)] + skip[:, o]) with src the <see cref="ChannelShuffle"/> of <paramref name="groups"/>
+    /// branches, BN_l's output written straight to its permuted place. The same numbers, bit for bit, as
+    /// <see cref="BatchNormTraining"/> into a scratch tensor followed by <see cref="ShuffleAddActivation"/>, without
+    /// writing and reading that tensor. <paramref name="skip"/> may be null (no add) and may be y's own memory.
+    /// </summary>
+    public void BatchNormShuffleAddActivation(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd,
+        Tensor runningMean, Tensor runningVar, Tensor? skip, Tensor y, int n, float momentum, float epsilon, int groups, Design.Activation activation)
+    {
+        using var timing = Time(nameof(BatchNormShuffleAddActivation), x);
+        const string op = nameof(BatchNormShuffleAddActivation);
+        ShuffleShape(op, x, "x", y, "y", n, groups);
+        if (skip is not null) Batched(op, skip, "skip", n, x.Dim(1), x.Dim(2), x.Dim(3));
+        BatchNormTraining(op, x, gamma, beta, y, savedMean, savedInvStd, runningMean, runningVar, n, momentum, epsilon, new Epilogue(groups, skip, activation));
+    }
+
+    /// <summary>What follows BN_l's normalisation in the same store: P_l (its branch count; 1 is the identity), the skip, the activation.</summary>
+    internal readonly record struct Epilogue(int Groups, Tensor? Skip, Design.Activation Activation)
+    {
+        public static Epilogue None => new(1, null, Design.Activation.None);
+
+        public bool IsNone => Groups == 1 && Skip is null && Activation == Design.Activation.None;
+    }
+
+    private void BatchNormTraining(string op, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean, Tensor savedInvStd,
+        Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon, Epilogue epilogue)
+    {
         Image(op, x, "x", n);
         int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
         Batched(op, y, "y", n, channels, x.Dim(2), x.Dim(3));
@@ -211,7 +242,7 @@ public sealed partial class Ops
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"{op}: momentum must be in [0, 1].");
         if (StatisticsReducer is { } reducer)
         {
-            SynchronizedBatchNormTraining(reducer, x, gamma, beta, y, savedMean, savedInvStd, runningMean, runningVar, n, momentum, epsilon);
+            SynchronizedBatchNormTraining(reducer, x, gamma, beta, y, savedMean, savedInvStd, runningMean, runningVar, n, momentum, epsilon, epilogue);
             return;
         }
         if ((long)n * plane < 2)
@@ -223,14 +254,28 @@ public sealed partial class Ops
         if (host)
         {
             HostKernels.BatchNormTraining(n, channels, plane, momentum, epsilon, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(y),
-                new Buf(savedMean), new Buf(savedInvStd), new Buf(runningMean), new Buf(runningVar));
+                new Buf(savedMean), new Buf(savedInvStd), new Buf(runningMean), new Buf(runningVar),
+                epilogue.Groups, epilogue.Skip is null ? null : new Buf(epilogue.Skip), (int)epilogue.Activation);
             return;
         }
         bnStatisticsGrouped ??= accelerator.LoadStreamKernel<int, int, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormStatisticsGrouped);
         bnStatisticsGrouped(Groups(channels), channels, n, plane, momentum, epsilon, x.Flat, savedMean.Flat, savedInvStd.Flat, runningMean.Flat, runningVar.Flat);
-        int total = n * channels * plane;
-        bnNormalize ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormNormalize);
-        bnNormalize(Threads(total), total, Threads(total), channels, plane, x.Flat, gamma.Flat, beta.Flat, savedMean.Flat, savedInvStd.Flat, y.Flat);
+        Normalize(x, gamma, beta, savedMean, savedInvStd, y, n, epilogue);
+    }
+
+    /// <summary>The device's normalising pass with the batch statistics in savedMean / savedInvStd, and the epilogue.</summary>
+    private void Normalize(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, Tensor y, int n, Epilogue epilogue)
+    {
+        int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3), total = n * channels * plane;
+        if (epilogue.IsNone)
+        {
+            bnNormalize ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormNormalize);
+            bnNormalize(Threads(total), total, Threads(total), channels, plane, x.Flat, gamma.Flat, beta.Flat, savedMean.Flat, savedInvStd.Flat, y.Flat);
+            return;
+        }
+        bnShuffleAddActivation ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Fused.ShuffleActivation.NormalizeKernel);
+        bnShuffleAddActivation(Threads(total), total, Threads(total), channels, epilogue.Groups, plane, (int)epilogue.Activation, epilogue.Skip is null ? 0 : 1,
+            x.Flat, gamma.Flat, beta.Flat, savedMean.Flat, savedInvStd.Flat, (epilogue.Skip ?? x).Flat, y.Flat);
     }
 
     /// <summary>Batch norm with the running statistics: y = (x - runningMean) gamma / sqrt(runningVar + eps) + beta.</summary>

@@ -59,6 +59,23 @@ public sealed class BatchNormLayer(Parameter gamma, Parameter beta, Parameter ru
         }
     }
 
+    /// <summary>
+    /// BN_l, then P_l (<paramref name="groups"/> branches), the skip add and the activation. Training: one normalising
+    /// pass that writes BN_l's output to its permuted place (<see cref="Ops.BatchNormShuffleAddActivation"/>);
+    /// inference: BN into <paramref name="scratch"/>, then <see cref="Ops.ShuffleAddActivation"/>.
+    /// </summary>
+    public void Forward(Ops ops, Tensor x, Tensor scratch, Tensor? skip, Tensor y, int n, bool training, int groups, Design.Activation activation)
+    {
+        if (training)
+        {
+            ops.BatchNormShuffleAddActivation(x, Gamma.Value, Beta.Value, savedMean, savedInvStd, RunningMean.Value, RunningVariance.Value, skip, y, n,
+                Momentum, Epsilon, groups, activation);
+            return;
+        }
+        ops.BatchNormInference(x, Gamma.Value, Beta.Value, RunningMean.Value, RunningVariance.Value, scratch, n, Epsilon);
+        ops.ShuffleAddActivation(scratch, skip, y, n, groups, activation);
+    }
+
     public void Backward(Ops ops, Tensor x, Tensor gy, Tensor gx, int n) =>
         ops.BatchNormBackward(x, gy, Gamma.Value, savedMean, savedInvStd, gx, Gamma.Gradient!, Beta.Gradient!, n);
 }

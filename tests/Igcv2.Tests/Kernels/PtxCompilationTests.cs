@@ -67,6 +67,6 @@ public sealed class PtxCompilationTests
             Assert.Contains(expected, names);
         }
         Assert.Equal(24, names.Length);
-        Assert.Equal(2, FusedKernels().Count);
+        Assert.Equal(3, FusedKernels().Count);
     }
 }

@@ -20,6 +20,10 @@ internal static class ShuffleActivation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Source(int o, int channels, int groups) => (o % groups) * (channels / groups) + o / groups;
 
+    /// <summary>The output channel P_l moves input channel <paramref name="c"/> to: the inverse of <see cref="Source"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Destination(int c, int channels, int groups) => Source(c, channels, channels / groups);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Activate(float v, int activation) => activation switch
     {
@@ -58,6 +62,33 @@ internal static class ShuffleActivation
         });
 
     // The host loops: Vector256 bodies and scalar tails over the same Activate / Pass.
+
+    /// <summary>
+    /// y = act(x * scale + shift + skip), BN's normalisation (as HostKernels' ScaleShift rounds it) and then the
+    /// skip and the activation as <see cref="ForwardOnHost"/> applies them, so the fused BN store matches the two
+    /// passes bit for bit. <paramref name="skip"/> is read only when <paramref name="hasSkip"/>.
+    /// </summary>
+    public static void ScaleShiftAddActivate(ReadOnlySpan<float> x, float scale, float shift, ReadOnlySpan<float> skip, bool hasSkip, Span<float> y, int activation)
+    {
+        var p = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var a = Vector256.Create(scale);
+            var b = Vector256.Create(shift);
+            for (; p + 8 <= x.Length; p += 8)
+            {
+                var v = Vector256.Create(x.Slice(p, 8)) * a + b;
+                if (hasSkip) v += Vector256.Create(skip.Slice(p, 8));
+                Activate(v, activation).CopyTo(y.Slice(p, 8));
+            }
+        }
+        for (; p < x.Length; p++)
+        {
+            float v = x[p] * scale + shift;
+            if (hasSkip) v += skip[p];
+            y[p] = Activate(v, activation);
+        }
+    }
 
     private static void Activate(ReadOnlySpan<float> x, Span<float> y, int activation)
     {
@@ -115,6 +146,25 @@ internal static class ShuffleActivation
         {
             int p = i % plane, t = i / plane, o = t % channels, s = t / channels;
             float v = x[(s * channels + Source(o, channels, groups)) * plane + p];
+            if (hasSkip != 0) v += skip[i];
+            y[i] = Activate(v, activation);
+        }
+    }
+
+    /// <summary>
+    /// The device's fused BN store: y[:, o] = act(BN(x)[:, src(o)] + skip[:, o]) with the batch statistics, each
+    /// term rounded as DeviceKernels.BatchNormNormalize and <see cref="ForwardKernel"/> round them.
+    /// </summary>
+    public static void NormalizeKernel(Index1D index, int total, int stride, int channels, int groups, int plane, int activation, int hasSkip,
+        ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> mean, ArrayView<float> invStd,
+        ArrayView<float> skip, ArrayView<float> y)
+    {
+        for (int i = index; i < total; i += stride)
+        {
+            int p = i % plane, t = i / plane, o = t % channels, s = t / channels;
+            int c = Source(o, channels, groups);
+            float scale = gamma[c] * invStd[c];
+            float v = x[(s * channels + c) * plane + p] * scale + (beta[c] - mean[c] * scale);
             if (hasSkip != 0) v += skip[i];
             y[i] = Activate(v, activation);
         }
