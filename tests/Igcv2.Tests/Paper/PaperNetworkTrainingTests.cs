@@ -52,10 +52,10 @@ public sealed class PaperNetworkTrainingTests(ITestOutputHelper output) : IDispo
         var spec = plan.Spec;
         var random = new Random(3);
         using var x = device.Allocate(n, spec.InputChannels, spec.InputSize, spec.InputSize);
-        using var labels = device.Allocate(n);
+        using var labels = device.AllocateLabels(n);
         using var gradLogits = device.Allocate(n, spec.Classes);
         x.CopyFrom(Enumerable.Range(0, (int)x.Length).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
-        labels.CopyFrom(Enumerable.Range(0, n).Select(_ => (float)random.Next(spec.Classes)).ToArray());
+        labels.CopyFrom(Enumerable.Range(0, n).Select(_ => random.Next(spec.Classes)).ToArray());
         using var sgd = new Sgd(model.Parameters, new SgdOptions { Momentum = 0, Nesterov = false, WeightDecay = 0 });
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
