@@ -20,7 +20,7 @@ internal static class TensorUtil
         return t;
     }
 
-    /// <summary>Class indices stored as floats, as the loss kernels read them.</summary>
+    /// <summary>n random class indices in [0, classes) on the device, as the loss and metric kernels read them.</summary>
     public static Labels Labels(Device device, int n, int classes, int seed)
     {
         var random = new Random(seed);
