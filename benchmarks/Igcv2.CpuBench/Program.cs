@@ -82,8 +82,8 @@ foreach (var key in networks.Split(',', StringSplitOptions.RemoveEmptyEntries | 
         using var model = network.Create(device, batch, 0);
         using var x = device.Allocate(batch, network.InputChannels, network.InputSize, network.InputSize);
         x.CopyFrom(Random((int)x.Length, 3));
-        using var labels = device.Allocate(batch);
-        labels.CopyFrom(Enumerable.Range(0, batch).Select(i => (float)(i % network.Classes)).ToArray());
+        using var labels = device.AllocateLabels(batch);
+        labels.CopyFrom(Enumerable.Range(0, batch).Select(i => i % network.Classes).ToArray());
         using var gradLogits = device.Allocate(batch, network.Classes);
         using var sgd = new Sgd(model.Parameters, new SgdOptions());
         void Step()

@@ -17,7 +17,7 @@ public sealed record OpKindTime(string Kind, int Calls, double Ms);
 /// </summary>
 public static class OpProfile
 {
-    private sealed record Call(string Kind, string Signature, Func<Device, (Action Run, Tensor[] Owned)> Build);
+    private sealed record Call(string Kind, string Signature, Func<Device, (Action Run, IDisposable[] Owned)> Build);
 
     public static List<OpKindTime> Run(Device device, BenchNetwork network, int n, int warmup, int runs)
     {
@@ -171,7 +171,7 @@ public static class OpProfile
             return (run, [a, b, y]);
         });
 
-    private static (Action, Tensor[]) Head(Device d, ClassifierPlan c, int n)
+    private static (Action, IDisposable[]) Head(Device d, ClassifierPlan c, int n)
     {
         var x = TensorUtil.Random(d, 1, n, c.InChannels, c.InputSize, c.InputSize);
         var gx = TensorUtil.Random(d, 2, n, c.InChannels, c.InputSize, c.InputSize);

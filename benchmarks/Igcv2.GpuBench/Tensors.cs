@@ -20,13 +20,13 @@ internal static class TensorUtil
         return t;
     }
 
-    /// <summary>Class indices stored as floats, as the loss kernels read them.</summary>
-    public static Tensor Labels(Device device, int n, int classes, int seed)
+    /// <summary>n random class indices in [0, classes) on the device, as the loss and metric kernels read them.</summary>
+    public static Labels Labels(Device device, int n, int classes, int seed)
     {
         var random = new Random(seed);
-        var t = device.Allocate(n);
-        t.CopyFrom(Enumerable.Range(0, n).Select(_ => (float)random.Next(classes)).ToArray());
-        return t;
+        var labels = device.AllocateLabels(n);
+        labels.CopyFrom(Enumerable.Range(0, n).Select(_ => random.Next(classes)).ToArray());
+        return labels;
     }
 
     /// <summary>

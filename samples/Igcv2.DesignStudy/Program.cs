@@ -94,7 +94,7 @@ internal static class Study
             Optimizer = new SgdOptions { WeightDecay = 5e-4 },
             Seed = seed,
         };
-        using var trainer = new Trainer(model, LossFunction.From(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect), options);
+        using var trainer = new Trainer(model, LossFunction.From(device.Ops.SoftmaxCrossEntropy), options);
         var clock = Stopwatch.StartNew();
         // The test set is evaluated once, after the last epoch: the study reports final accuracy only.
         var run = trainer.Run(epoch => trainLoader.Epoch(epoch), trainLoader.BatchesPerEpoch);

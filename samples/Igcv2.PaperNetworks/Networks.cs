@@ -36,13 +36,7 @@ namespace Igcv2.Samples.PaperNetworks;
 [Stage(140, Blocks = 2, K = [1, 140], Stride = 2, Projection = true)]
 public partial class XceptionC35D8;
 
-/// <summary>Xception (C35), D = 20: K = [1, C].</summary>
-[Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
-[Stem(35)]
-[Stage(35, Blocks = 6, K = [1, 35])]
-[Stage(70, Blocks = 6, K = [1, 70], Stride = 2, Projection = true)]
-[Stage(140, Blocks = 6, K = [1, 140], Stride = 2, Projection = true)]
-public partial class XceptionC35D20;
+// Xception (C35), D = 20: Table 1's XceptionC35 (samples/Igcv2.Table1/Table1Networks.cs, compiled in here).
 
 /// <summary>Xception (C35), D = 26: K = [1, C].</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
@@ -84,13 +78,7 @@ public partial class Igcv2C64D26;
 [Stage(256, Blocks = 2, K = [1, 32, 8], Stride = 2)]
 public partial class Igcv2C64ComplementaryD8;
 
-/// <summary>IGCV2 (C64), D = 20, complementary reading: K_2 = K_s, K_3 = C/K_s (prod K = C).</summary>
-[Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
-[Stem(64)]
-[Stage(64, Blocks = 6, K = [1, 8, 8])]
-[Stage(128, Blocks = 6, K = [1, 16, 8], Stride = 2)]
-[Stage(256, Blocks = 6, K = [1, 32, 8], Stride = 2)]
-public partial class Igcv2C64ComplementaryD20;
+// IGCV2 (C64), D = 20, complementary reading: Table 1's Igcv2C64 (samples/Igcv2.Table1/Table1Networks.cs).
 
 /// <summary>IGCV2 (C64), D = 26, complementary reading: K_2 = K_s, K_3 = C/K_s (prod K = C).</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
@@ -110,13 +98,7 @@ public partial class Igcv2C64ComplementaryD26;
 [Stage(192, Blocks = 2, K = [8, 24], Stride = 2, WidenFirst = true)]
 public partial class IgcV1C48D8;
 
-/// <summary>IGC-V1 (C48) = IGC-L24M2, D = 20: L = x/2 primary branches in every stage, M = 2, 4, 8 channels each, K = [M, x/2].</summary>
-[Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
-[Stem(48)]
-[Stage(48, Blocks = 6, K = [2, 24])]
-[Stage(96, Blocks = 6, K = [4, 24], Stride = 2, WidenFirst = true)]
-[Stage(192, Blocks = 6, K = [8, 24], Stride = 2, WidenFirst = true)]
-public partial class IgcV1C48D20;
+// IGC-V1 (C48), D = 20: Table 1's IgcV1C48 (samples/Igcv2.Table1/Table1Networks.cs).
 
 /// <summary>IGC-V1 (C48) = IGC-L24M2, D = 26: L = x/2 primary branches in every stage, M = 2, 4, 8 channels each, K = [M, x/2].</summary>
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
@@ -240,18 +222,7 @@ public partial class Igcv2StarC216;
 [Stage(1216, Blocks = 6, K = [1, 8, 8, 8, 8], Stride = 2)]
 public partial class Igcv2StarC304;
 
-/// <summary>IGCV2* (C416), D = 20: K = 8, L* = ceil(log_8 C) + 1 per stage width (4, 5, 5); a 64-channel first convolution.</summary>
-[Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
-[Stem(64)]
-[Stage(416, Blocks = 6, K = [1, 8, 8, 8])]
-[Stage(832, Blocks = 6, K = [1, 8, 8, 8, 8], Stride = 2)]
-[Stage(1664, Blocks = 6, K = [1, 8, 8, 8, 8], Stride = 2)]
-public partial class Igcv2StarC416;
+// IGCV2* (C416), D = 20, L* per stage width: Table 1's Igcv2StarC416 (samples/Igcv2.Table1/Table1Networks.cs).
 
-/// <summary>IGCV2* (C416), D = 20, L* = ceil(log_8 416) + 1 = 4 from the first stage width in every stage (Table 1 read literally): not dense in stages 2 and 3.</summary>
-[Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
-[Stem(64)]
-[Stage(416, Blocks = 6, K = [1, 8, 8, 8])]
-[Stage(832, Blocks = 6, K = [1, 8, 8, 8], Stride = 2, Loose = true)]
-[Stage(1664, Blocks = 6, K = [1, 8, 8, 8], Stride = 2, Loose = true)]
-public partial class Igcv2StarC416FirstStageL;
+// IGCV2* (C416), D = 20, L* of the first stage in every stage (not dense in stages 2 and 3):
+// Table 1's Igcv2StarC416FirstStageL (samples/Igcv2.Table1/Table1Networks.cs).

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Igcv2;
 using Igcv2.Design;
+using Igcv2.Samples;
 using Igcv2.Samples.PaperNetworks;
 
 // One table: every network of the paper's Tables 3, 4 and 6 as the generator counted it, beside the paper's
@@ -11,9 +12,9 @@ var rows = new List<PaperRow>
     Row<XceptionC35D8>("4", "Xception (C35)", 8, XceptionC35D8.Summary, XceptionC35D8.ParameterCount, XceptionC35D8.MultiplyAdds, 0.056, 0.095),
     Row<Igcv2C64D8>("4", "IGCV2 (C64)", 8, Igcv2C64D8.Summary, Igcv2C64D8.ParameterCount, Igcv2C64D8.MultiplyAdds, 0.047, 0.095),
     Row<Igcv2C64ComplementaryD8>("4", "IGCV2 (C64) compl.", 8, Igcv2C64ComplementaryD8.Summary, Igcv2C64ComplementaryD8.ParameterCount, Igcv2C64ComplementaryD8.MultiplyAdds, 0.047, 0.095),
-    Row<XceptionC35D20>("4", "Xception (C35)", 20, XceptionC35D20.Summary, XceptionC35D20.ParameterCount, XceptionC35D20.MultiplyAdds, 0.168, 0.268),
+    Row<XceptionC35>("4", "Xception (C35)", 20, XceptionC35.Summary, XceptionC35.ParameterCount, XceptionC35.MultiplyAdds, 0.168, 0.268),
     Row<Igcv2C64D20>("4", "IGCV2 (C64)", 20, Igcv2C64D20.Summary, Igcv2C64D20.ParameterCount, Igcv2C64D20.MultiplyAdds, 0.149, 0.262),
-    Row<Igcv2C64ComplementaryD20>("4", "IGCV2 (C64) compl.", 20, Igcv2C64ComplementaryD20.Summary, Igcv2C64ComplementaryD20.ParameterCount, Igcv2C64ComplementaryD20.MultiplyAdds, 0.149, 0.262),
+    Row<Igcv2C64>("4", "IGCV2 (C64) compl.", 20, Igcv2C64.Summary, Igcv2C64.ParameterCount, Igcv2C64.MultiplyAdds, 0.149, 0.262),
     Row<XceptionC35D26>("4", "Xception (C35)", 26, XceptionC35D26.Summary, XceptionC35D26.ParameterCount, XceptionC35D26.MultiplyAdds, 0.223, 0.355),
     Row<Igcv2C64D26>("4", "IGCV2 (C64)", 26, Igcv2C64D26.Summary, Igcv2C64D26.ParameterCount, Igcv2C64D26.MultiplyAdds, 0.200, 0.346),
     Row<Igcv2C64ComplementaryD26>("4", "IGCV2 (C64) compl.", 26, Igcv2C64ComplementaryD26.Summary, Igcv2C64ComplementaryD26.ParameterCount, Igcv2C64ComplementaryD26.MultiplyAdds, 0.200, 0.346),
@@ -22,7 +23,7 @@ var rows = new List<PaperRow>
     Row<IgcV1C48D8>("6", "IGC-V1 (C48)", 8, IgcV1C48D8.Summary, IgcV1C48D8.ParameterCount, IgcV1C48D8.MultiplyAdds, 0.046, 1.00),
     Row<Igcv2C80D8>("6", "IGCV2 (C80)", 8, Igcv2C80D8.Summary, Igcv2C80D8.ParameterCount, Igcv2C80D8.MultiplyAdds, 0.046, 1.18),
     Row<Igcv2C80ComplementaryD8>("6", "IGCV2 (C80) compl.", 8, Igcv2C80ComplementaryD8.Summary, Igcv2C80ComplementaryD8.ParameterCount, Igcv2C80ComplementaryD8.MultiplyAdds, 0.046, 1.18),
-    Row<IgcV1C48D20>("6", "IGC-V1 (C48)", 20, IgcV1C48D20.Summary, IgcV1C48D20.ParameterCount, IgcV1C48D20.MultiplyAdds, 0.151, 2.89),
+    Row<IgcV1C48>("6", "IGC-V1 (C48)", 20, IgcV1C48.Summary, IgcV1C48.ParameterCount, IgcV1C48.MultiplyAdds, 0.151, 2.89),
     Row<Igcv2C80D20>("6", "IGCV2 (C80)", 20, Igcv2C80D20.Summary, Igcv2C80D20.ParameterCount, Igcv2C80D20.MultiplyAdds, 0.144, 3.20),
     Row<Igcv2C80ComplementaryD20>("6", "IGCV2 (C80) compl.", 20, Igcv2C80ComplementaryD20.Summary, Igcv2C80ComplementaryD20.ParameterCount, Igcv2C80ComplementaryD20.MultiplyAdds, 0.144, 3.20),
     Row<IgcV1C48D26>("6", "IGC-V1 (C48)", 26, IgcV1C48D26.Summary, IgcV1C48D26.ParameterCount, IgcV1C48D26.MultiplyAdds, 0.203, 3.83),

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Igcv2;
 using Igcv2.Data;
 using Igcv2.Distributed;
+using Igcv2.Samples;
 using Igcv2.Samples.Train;
 using Igcv2.Training;
 
@@ -251,10 +252,10 @@ static IModel CreateModel(string format, string network, Device device, int batc
     ("cifar10", "xception-c35") => new XceptionC35Cifar10(device, batchSize, seed),
     ("cifar10", "igcv1-c48") => new IgcV1C48Cifar10(device, batchSize, seed),
     ("cifar10", "igcv2star-c416") => new Igcv2StarC416Cifar10(device, batchSize, seed),
-    ("cifar100", "igcv2-c64") => new Igcv2C64Cifar100(device, batchSize, seed),
-    ("cifar100", "xception-c35") => new XceptionC35Cifar100(device, batchSize, seed),
-    ("cifar100", "igcv1-c48") => new IgcV1C48Cifar100(device, batchSize, seed),
-    ("cifar100", "igcv2star-c416") => new Igcv2StarC416Cifar100(device, batchSize, seed),
+    ("cifar100", "igcv2-c64") => new Igcv2C64(device, batchSize, seed),
+    ("cifar100", "xception-c35") => new XceptionC35(device, batchSize, seed),
+    ("cifar100", "igcv1-c48") => new IgcV1C48(device, batchSize, seed),
+    ("cifar100", "igcv2star-c416") => new Igcv2StarC416(device, batchSize, seed),
     ("tinyimagenet", "igcv2-c64") => new Igcv2C64TinyImageNet(device, batchSize, seed),
     ("tinyimagenet", "xception-c35") => new XceptionC35TinyImageNet(device, batchSize, seed),
     ("tinyimagenet", "igcv1-c48") => new IgcV1C48TinyImageNet(device, batchSize, seed),

@@ -84,9 +84,9 @@ public sealed class ConsoleProgressObserver : ITrainingObserver, IDisposable
 
     public void EpochCompleted(EpochReport e)
     {
-        var test = double.IsNaN(e.TestLoss) ? "" : Invariant($"  test loss {e.TestLoss:0.0000} acc {100 * e.TestAccuracy:0.00}%");
+        var test = double.IsNaN(e.TestLoss) ? "" : Invariant($"  test loss {e.TestLoss:0.0000}{Metrics(e.TestMetrics)}");
         Line(Invariant(
-            $"epoch {e.Epoch}/{epochs}  lr {e.LearningRate:G4}  train loss {e.TrainLoss:0.0000} acc {100 * e.TrainAccuracy:0.00}%{test}  {e.Seconds:0.0}s  {e.ImagesPerSecond:0} img/s"));
+            $"epoch {e.Epoch}/{epochs}  lr {e.LearningRate:G4}  train loss {e.TrainLoss:0.0000}{Metrics(e.TrainMetrics)}{test}  {e.Seconds:0.0}s  {e.ImagesPerSecond:0} img/s"));
         ResetEpoch();
         if (epochTask is null) return;
         if (e.Epoch < epochs)
@@ -160,6 +160,13 @@ public sealed class ConsoleProgressObserver : ITrainingObserver, IDisposable
         correct = 0;
         seen = 0;
     }
+
+    /// <summary>
+    /// The metrics after a loss, as percentages (the accuracies are fractions): top-1 accuracy as "acc", the others by
+    /// name, e.g. " acc 98.10% top5_accuracy 99.90%" (the line reads as it did before metrics were apart from the loss).
+    /// </summary>
+    private static string Metrics(IReadOnlyList<MetricValue> metrics) => string.Concat(metrics.Select(m =>
+        Invariant($" {(m.Name == Accuracy.DefaultName ? "acc" : m.Name)} {100 * m.Value:0.00}%")));
 
     /// <summary>The epoch bar's label; Spectre reads task descriptions as markup, hence the escape.</summary>
     private string EpochLabel(int epoch, double learningRate, int steps) => Markup.Escape(seen == 0

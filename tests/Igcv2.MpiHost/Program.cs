@@ -41,7 +41,7 @@ static void Run(Options o, ICommunicator communicator)
         Seed = 3,
         BatchNorm = o.BatchNorm == "local" ? BatchNormMode.Local : BatchNormMode.Synchronized,
     };
-    using var trainer = new Trainer(model, LossFunction.From(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect), trainerOptions, communicator);
+    using var trainer = new Trainer(model, LossFunction.From(device.Ops.SoftmaxCrossEntropy), trainerOptions, communicator);
     var losses = new LossLog();
     trainer.Observe(losses);
     if (o.Resume) trainer.LoadCheckpoint(o.Checkpoint ?? throw new ArgumentException("--resume needs --checkpoint"));

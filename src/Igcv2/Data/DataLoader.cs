@@ -208,7 +208,7 @@ public sealed class DataLoader
         }
         int sampleSize = SampleSize;
         var images = new float[count * sampleSize];
-        var labels = new float[count];
+        var labels = new int[count];
         for (int i = 0; i < count; i++)
         {
             int index = order[start + i];

@@ -290,9 +290,10 @@ internal static class DeviceKernels
         }
     }
 
-    // One thread per sample: stable log-softmax; scratch[s] = loss, scratch[n + s] = 1 when the label is invalid.
+    // One thread per sample: stable log-softmax; scratch[s] = loss, scratch[n + s] = 1 when the label is not a
+    // class index (its row then reads class 0, so nothing is read out of bounds, and the host throws).
     public static void SoftmaxCrossEntropy(Index1D index, int n, int stride, int classes,
-        ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> grad, ArrayView<float> scratch)
+        ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> grad, ArrayView<float> scratch)
     {
         for (int s = index; s < n; s += stride)
         {
@@ -301,9 +302,9 @@ internal static class DeviceKernels
             for (int c = 1; c < classes; c++) max = XMath.Max(max, logits[b + c]);
             double sum = 0.0;
             for (int c = 0; c < classes; c++) sum += XMath.Exp((double)(logits[b + c] - max));
-            float labelValue = labels[s];
-            int label = (int)labelValue;
-            bool valid = label >= 0 && label < classes && label == labelValue;
+            int labelValue = labels[s];
+            bool valid = labelValue >= 0 && labelValue < classes;
+            int label = valid ? labelValue : 0;
             // The same double scale as the host loop's, so both round the gradient alike.
             double invN = 1.0 / n;
             for (int c = 0; c < classes; c++)
@@ -316,24 +317,29 @@ internal static class DeviceKernels
         }
     }
 
-    // scratch[s] = 1 when the first maximal logit is the label.
-    public static void CountCorrect(Index1D index, int n, int stride, int classes,
-        ArrayView<float> logits, ArrayView<float> labels, ArrayView<float> scratch)
+    // scratch[s] = 1 when the label is among the k highest logits (its rank: the classes with a higher logit and
+    // those before it with an equal one, below k; for k = 1 the first maximal logit), 0 when not, -1 when the
+    // label is not a class index. The rule is HostKernels.LabelRank's.
+    public static void CountTopK(Index1D index, int n, int stride, int classes, int k,
+        ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> scratch)
     {
         for (int s = index; s < n; s += stride)
         {
             int b = s * classes;
-            int best = 0;
-            float max = logits[b];
-            for (int c = 1; c < classes; c++)
+            int label = labels[s];
+            if (label < 0 || label >= classes)
             {
-                if (logits[b + c] > max)
-                {
-                    max = logits[b + c];
-                    best = c;
-                }
+                scratch[s] = -1f;
+                continue;
             }
-            scratch[s] = best == (int)labels[s] && (float)best == labels[s] ? 1f : 0f;
+            float target = logits[b + label];
+            int rank = 0;
+            for (int c = 0; c < classes && rank < k; c++)
+            {
+                float v = logits[b + c];
+                if (v > target || (c < label && v == target)) rank++;
+            }
+            scratch[s] = rank < k ? 1f : 0f;
         }
     }
 

@@ -980,10 +980,26 @@ internal static unsafe class HostKernels
         });
     }
 
-    /// <summary>Returns the summed (not yet averaged) loss; throws on a label that is not a class index.</summary>
-    public static double SoftmaxCrossEntropy(int n, int classes, Buf logits, Buf labels, Buf grad)
+    /// <summary>The labels of a <see cref="Labels"/> buffer on the CPU accelerator, for the loops below (a span cannot be captured).</summary>
+    internal readonly struct LabelBuf
     {
-        for (int s = 0; s < n; s++) CheckedLabel(labels.Span[s], classes);
+        private readonly nint pointer;
+        private readonly int length;
+
+        public LabelBuf(Labels labels)
+        {
+            var span = labels.HostSpan;
+            pointer = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span));
+            length = span.Length;
+        }
+
+        public Span<int> Span => new((void*)pointer, length);
+    }
+
+    /// <summary>Returns the summed (not yet averaged) loss; throws on the first label that is not a class index.</summary>
+    public static double SoftmaxCrossEntropy(string op, int n, int classes, Buf logits, LabelBuf labels, Buf grad)
+    {
+        CheckLabels(op, labels.Span[..n], classes);
         var losses = new double[n];
         For(n, classes * 4, s =>
         {
@@ -993,7 +1009,7 @@ internal static unsafe class HostKernels
             for (int c = 1; c < classes; c++) max = Math.Max(max, z[c]);
             double sum = 0.0;
             for (int c = 0; c < classes; c++) sum += Math.Exp(z[c] - max);
-            int label = (int)labels.Span[s];
+            int label = labels.Span[s];
             double invN = 1.0 / n;
             for (int c = 0; c < classes; c++)
             {
@@ -1007,31 +1023,45 @@ internal static unsafe class HostKernels
         return total;
     }
 
-    public static int CountCorrect(int n, int classes, Buf logits, Buf labels)
+    /// <summary>
+    /// How many of the first n samples have their label among the k highest logits: the label's rank (the classes
+    /// with a higher logit, and those before it with an equal one) is below k. For k = 1 that is the first maximal
+    /// logit. Throws on the first label that is not a class index.
+    /// </summary>
+    public static int CountTopK(string op, int n, int classes, int k, Buf logits, LabelBuf labels)
     {
+        var ls = labels.Span[..n];
+        CheckLabels(op, ls, classes);
         int hits = 0;
         var z = logits.Span;
-        var ls = labels.Span;
         for (int s = 0; s < n; s++)
         {
-            int b = s * classes;
-            int best = 0;
-            for (int c = 1; c < classes; c++)
-            {
-                if (z[b + c] > z[b + best]) best = c;
-            }
-            if (best == ls[s]) hits++;
+            if (LabelRank(z.Slice(s * classes, classes), ls[s], k) < k) hits++;
         }
         return hits;
     }
 
-    internal static int CheckedLabel(float value, int classes)
+    /// <summary>The label's rank among the logits of one sample, counted up to <paramref name="limit"/> (the device kernel's rule too).</summary>
+    internal static int LabelRank(ReadOnlySpan<float> z, int label, int limit)
     {
-        int label = (int)value;
-        if (label != value || label < 0 || label >= classes)
+        float target = z[label];
+        int rank = 0;
+        for (int c = 0; c < z.Length && rank < limit; c++)
         {
-            throw new ArgumentOutOfRangeException("labels", value, $"A label must be a class index in [0, {classes}).");
+            if (z[c] > target || (c < label && z[c] == target)) rank++;
         }
-        return label;
+        return rank;
     }
+
+    /// <summary>Throws, naming the first label outside [0, classes) and its index.</summary>
+    internal static void CheckLabels(string op, ReadOnlySpan<int> labels, int classes)
+    {
+        for (int s = 0; s < labels.Length; s++)
+        {
+            if ((uint)labels[s] >= (uint)classes) throw BadLabel(op, s, labels[s], classes);
+        }
+    }
+
+    internal static ArgumentOutOfRangeException BadLabel(string op, int index, int label, int classes) =>
+        new("labels", label, $"{op}: labels[{index}] = {label} is not a class index in [0, {classes}).");
 }

@@ -38,8 +38,8 @@ public sealed partial class Ops
     private Action<Index1D, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? linearBackwardParameters;
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? addBias;
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>? biasBackward;
-    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? softmaxCrossEntropy;
-    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? countCorrect;
+    private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>>? softmaxCrossEntropy;
+    private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<int>, ArrayView<float>>? countTopK;
     private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? shuffleAddActivation;
     private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? activationBackwardShuffle;
     private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnShuffleAddActivation;
@@ -516,10 +516,12 @@ public sealed partial class Ops
     // ---------------------------------------------------------------- loss and metrics
 
     /// <summary>
-    /// Mean softmax cross-entropy over n samples; labels [N] hold class indices as floats. Writes
-    /// gradLogits = (softmax - onehot) / n and returns the mean loss (synchronises).
+    /// Mean softmax cross-entropy over n samples of logits [N, classes] against their class indices
+    /// (<paramref name="labels"/>, N of them or more). Writes gradLogits = (softmax - onehot) / n and returns the
+    /// mean loss (synchronises).
     /// </summary>
-    public float SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor gradLogits, int n)
+    /// <exception cref="ArgumentOutOfRangeException">A label is not a class index: the message names the first and its index.</exception>
+    public float SoftmaxCrossEntropy(Tensor logits, Labels labels, Tensor gradLogits, int n)
     {
         const string op = nameof(SoftmaxCrossEntropy);
         int classes = Logits(op, logits, labels, n);
@@ -527,31 +529,47 @@ public sealed partial class Ops
         NotSame(op, logits, "logits", gradLogits, "gradLogits");
         if (host)
         {
-            return (float)(HostKernels.SoftmaxCrossEntropy(n, classes, new Buf(logits), new Buf(labels), new Buf(gradLogits)) / n);
+            return (float)(HostKernels.SoftmaxCrossEntropy(op, n, classes, new Buf(logits), new HostKernels.LabelBuf(labels), new Buf(gradLogits)) / n);
         }
         var view = Scratch(2 * n);
-        softmaxCrossEntropy ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.SoftmaxCrossEntropy);
+        softmaxCrossEntropy ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>>(DeviceKernels.SoftmaxCrossEntropy);
         softmaxCrossEntropy(Threads(n), n, Threads(n), classes, logits.Flat, labels.Flat, gradLogits.Flat, view);
         var values = ReadBack(view);
         double sum = 0.0;
         for (int s = 0; s < n; s++)
         {
-            if (values[n + s] != 0f) HostKernels.CheckedLabel(labels.ToArray()[s], classes);
+            if (values[n + s] != 0f) throw HostKernels.BadLabel(op, s, labels.ToArray()[s], classes);
             sum += values[s];
         }
         return (float)(sum / n);
     }
 
     /// <summary>Top-1 hits among the first n samples (the first maximal logit counts as the prediction).</summary>
-    public int CountCorrect(Tensor logits, Tensor labels, int n)
+    /// <exception cref="ArgumentOutOfRangeException">A label is not a class index: the message names the first and its index.</exception>
+    public int CountCorrect(Tensor logits, Labels labels, int n) => CountTopK(nameof(CountCorrect), logits, labels, n, 1);
+
+    /// <summary>
+    /// Top-k hits among the first n samples: samples whose label is among the k highest logits (ties go to the lower
+    /// class index, so k = 1 is <see cref="CountCorrect"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">k is not positive, or a label is not a class index (the message names the first and its index).</exception>
+    public int CountTopK(Tensor logits, Labels labels, int n, int k) => CountTopK(nameof(CountTopK), logits, labels, n, k);
+
+    private int CountTopK(string op, Tensor logits, Labels labels, int n, int k)
     {
-        int classes = Logits(nameof(CountCorrect), logits, labels, n);
-        if (host) return HostKernels.CountCorrect(n, classes, new Buf(logits), new Buf(labels));
+        int classes = Logits(op, logits, labels, n);
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, $"{op}: k must be at least 1.");
+        if (host) return HostKernels.CountTopK(op, n, classes, k, new Buf(logits), new HostKernels.LabelBuf(labels));
         var view = Scratch(n);
-        countCorrect ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.CountCorrect);
-        countCorrect(Threads(n), n, Threads(n), classes, logits.Flat, labels.Flat, view);
+        countTopK ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<int>, ArrayView<float>>(DeviceKernels.CountTopK);
+        countTopK(Threads(n), n, Threads(n), classes, k, logits.Flat, labels.Flat, view);
+        var values = ReadBack(view);
         int hits = 0;
-        foreach (var v in ReadBack(view)) hits += (int)v;
+        for (int s = 0; s < n; s++)
+        {
+            if (values[s] < 0f) throw HostKernels.BadLabel(op, s, labels.ToArray()[s], classes);
+            hits += (int)values[s];
+        }
         return hits;
     }
 
@@ -771,12 +789,15 @@ public sealed partial class Ops
         return t.Dim(1);
     }
 
-    private int Logits(string op, Tensor logits, Tensor labels, int n)
+    private int Logits(string op, Tensor logits, Labels labels, int n)
     {
         Owned(op, logits, "logits");
         if (logits.Rank != 2) throw new ArgumentException($"{op}: logits must be [N, Classes], got {logits.ShapeText}.", nameof(logits));
         CheckN(op, logits, "logits", n);
-        Batched(op, labels, "labels", n);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.IsDisposed) throw new ObjectDisposedException(nameof(labels), $"{op}: labels was disposed.");
+        if (!ReferenceEquals(labels.Device, device)) throw new ArgumentException($"{op}: labels lives on another device ({labels.Device}); this is {device}.", nameof(labels));
+        if (labels.Length < n) throw new ArgumentException($"{op}: labels holds {labels.Length} class indices, fewer than n = {n}.", nameof(labels));
         return logits.Dim(1);
     }
 }

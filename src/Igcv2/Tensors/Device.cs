@@ -105,6 +105,16 @@ public sealed class Device : IDisposable
         return new Tensor(this, shape);
     }
 
+    /// <summary>
+    /// Allocates room for <paramref name="count"/> class indices (int32), the labels the loss and the metrics read
+    /// beside logits [count, classes].
+    /// </summary>
+    public Labels AllocateLabels(int count)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return new Labels(this, count);
+    }
+
     /// <summary>Waits for every launched kernel to finish.</summary>
     public void Synchronize() => Accelerator.Synchronize();
 

@@ -20,8 +20,11 @@ public sealed record FitOptions
     /// <summary>SGD's settings (Nesterov momentum 0.9, weight decay 1e-4 on weights only by default).</summary>
     public SgdOptions Optimizer { get; init; } = new();
 
-    /// <summary>The loss and its accuracy count; null: softmax cross-entropy on the model's device (<see cref="LossFunction.CrossEntropy"/>).</summary>
+    /// <summary>The loss; null: softmax cross-entropy on the model's device (<see cref="LossFunction.CrossEntropy(Device)"/>).</summary>
     public ILossFunction? Loss { get; init; }
+
+    /// <summary>What is measured besides the loss and reported per epoch (Keras's <c>metrics</c>): top-1 <see cref="Accuracy"/> by default.</summary>
+    public IReadOnlyList<IMetric> Metrics { get; init; } = [new Accuracy()];
 
     /// <summary>Told of every step and epoch (Keras's callbacks): a CSV log, a progress bar, a plot.</summary>
     public IReadOnlyList<ITrainingObserver> Observers { get; init; } = [];
@@ -66,6 +69,7 @@ public static class ModelFitExtensions
             Epochs = options.Epochs,
             Schedule = options.Schedule ?? new CosineSchedule(0.1, options.Epochs),
             Optimizer = options.Optimizer,
+            Metrics = options.Metrics,
             Seed = train.Options.Seed,
             CheckpointPath = options.CheckpointPath,
         });

@@ -1,41 +1,40 @@
 namespace Igcv2.Training;
 
 /// <summary>
-/// The loss the trainer drives: softmax cross-entropy over integer class labels (stored as floats), and
-/// top-1 counting. The device kernels (<c>device.Ops</c>) implement it on the GPU;
-/// <see cref="HostLossFunction"/> is the plain host reference.
+/// The loss the trainer minimises: its mean over a batch and its gradient with respect to the logits. What else
+/// is measured (accuracy, top-k accuracy) are <see cref="IMetric"/>s, apart from the loss.
 /// </summary>
 public interface ILossFunction
 {
     /// <summary>
-    /// The mean softmax cross-entropy of the first <paramref name="n"/> rows of <paramref name="logits"/>
-    /// [>= n, classes] against <paramref name="labels"/> [>= n]; writes its gradient with respect to the
-    /// logits, <c>(softmax - onehot) / n</c>, into the first n rows of <paramref name="gradLogits"/>.
+    /// The mean loss of the first <paramref name="n"/> rows of <paramref name="logits"/> [>= n, classes] against
+    /// <paramref name="labels"/> (>= n class indices); writes its gradient with respect to the logits (for softmax
+    /// cross-entropy <c>(softmax - onehot) / n</c>) into the first n rows of <paramref name="gradLogits"/>.
     /// </summary>
-    float SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor gradLogits, int n);
-
-    /// <summary>How many of the first <paramref name="n"/> rows have their largest logit at the label (ties: the lowest index wins).</summary>
-    int CountCorrect(Tensor logits, Tensor labels, int n);
+    float Compute(Tensor logits, Labels labels, Tensor gradLogits, int n);
 }
 
-/// <summary>Adapts two delegates, e.g. <c>LossFunction.From(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect)</c>.</summary>
-public sealed class LossFunction(
-    Func<Tensor, Tensor, Tensor, int, float> softmaxCrossEntropy,
-    Func<Tensor, Tensor, int, int> countCorrect) : ILossFunction
+/// <summary>
+/// A loss from a delegate, e.g. <c>LossFunction.From(device.Ops.SoftmaxCrossEntropy)</c>; <see cref="CrossEntropy()"/>
+/// is the default every trainer and <see cref="ModelFitExtensions.Fit"/> use.
+/// </summary>
+public sealed class LossFunction(Func<Tensor, Labels, Tensor, int, float> compute) : ILossFunction
 {
-    public static LossFunction From(Func<Tensor, Tensor, Tensor, int, float> softmaxCrossEntropy, Func<Tensor, Tensor, int, int> countCorrect) =>
-        new(softmaxCrossEntropy, countCorrect);
+    private readonly Func<Tensor, Labels, Tensor, int, float> compute = compute ?? throw new ArgumentNullException(nameof(compute));
 
-    /// <summary>The default loss: softmax cross-entropy and top-1 counting by <paramref name="device"/>'s own kernels.</summary>
+    public static LossFunction From(Func<Tensor, Labels, Tensor, int, float> compute) => new(compute);
+
+    /// <summary>Softmax cross-entropy by the kernels of the device the logits live on (<c>device.Ops.SoftmaxCrossEntropy</c>).</summary>
+    public static LossFunction CrossEntropy() => new((logits, labels, gradLogits, n) => logits.Device.Ops.SoftmaxCrossEntropy(logits, labels, gradLogits, n));
+
+    /// <summary>Softmax cross-entropy by <paramref name="device"/>'s own kernels.</summary>
     public static LossFunction CrossEntropy(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        return new(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect);
+        return new(device.Ops.SoftmaxCrossEntropy);
     }
 
-    public float SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor gradLogits, int n) => softmaxCrossEntropy(logits, labels, gradLogits, n);
-
-    public int CountCorrect(Tensor logits, Tensor labels, int n) => countCorrect(logits, labels, n);
+    public float Compute(Tensor logits, Labels labels, Tensor gradLogits, int n) => compute(logits, labels, gradLogits, n);
 }
 
 /// <summary>
@@ -45,18 +44,19 @@ public sealed class LossFunction(
 /// </summary>
 public sealed class HostLossFunction : ILossFunction
 {
-    public float SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor gradLogits, int n)
+    public float Compute(Tensor logits, Labels labels, Tensor gradLogits, int n)
     {
         var classes = logits.Dim(logits.Rank - 1);
         var z = logits.ToArray();
         var y = labels.ToArray();
+        Kernels.HostKernels.CheckLabels(nameof(HostLossFunction), y.AsSpan(0, n), classes);
         var grad = new float[gradLogits.Length];
         if (!logits.Device.IsCpu) gradLogits.CopyTo(grad);
         double total = 0;
         for (var i = 0; i < n; i++)
         {
             var row = z.AsSpan(i * classes, classes);
-            var label = Label(y[i], classes);
+            var label = y[i];
             double max = double.NegativeInfinity;
             foreach (var v in row) max = Math.Max(max, v);
             double sum = 0;
@@ -72,33 +72,5 @@ public sealed class HostLossFunction : ILossFunction
         if (gradLogits.Device.IsCpu) grad.AsSpan(0, n * classes).CopyTo(gradLogits.HostSpan);
         else gradLogits.CopyFrom(grad);
         return (float)(total / n);
-    }
-
-    public int CountCorrect(Tensor logits, Tensor labels, int n)
-    {
-        var classes = logits.Dim(logits.Rank - 1);
-        var z = logits.ToArray();
-        var y = labels.ToArray();
-        var correct = 0;
-        for (var i = 0; i < n; i++)
-        {
-            var best = 0;
-            for (var c = 1; c < classes; c++)
-            {
-                if (z[i * classes + c] > z[i * classes + best]) best = c;
-            }
-            if (best == Label(y[i], classes)) correct++;
-        }
-        return correct;
-    }
-
-    private static int Label(float value, int classes)
-    {
-        var label = (int)value;
-        if (label != value || label < 0 || label >= classes)
-        {
-            throw new ArgumentException($"Label {value} is not a class index in [0, {classes}).");
-        }
-        return label;
     }
 }

@@ -75,14 +75,18 @@ public sealed partial class Trainer
         cancelAgreed = cancel[0] > 0;
     }
 
-    // The global batch's loss and correct count; scales this process's loss gradient by its share n / N.
-    private (float Loss, int Correct, int Count) SynchronizeLoss(float loss, int correct, int n, Tensor gradLogits)
+    // The global batch's loss and metric sums (in place); scales this process's loss gradient by its share n / N.
+    private (float Loss, int Count) SynchronizeLoss(float loss, double[] metricSums, int n, Tensor gradLogits)
     {
-        Span<double> sums = [(double)loss * n, correct, n];
+        var sums = new double[2 + metricSums.Length];
+        sums[0] = (double)loss * n;
+        sums[1] = n;
+        metricSums.CopyTo(sums, 2);
         Communicator.AllreduceSum(sums);
-        var total = (int)sums[2];
+        var total = (int)sums[1];
         if (total != n) Scale(gradLogits, n * Classes, (float)((double)n / total));
-        return ((float)(sums[0] / total), (int)sums[1], total);
+        sums.AsSpan(2).CopyTo(metricSums);
+        return ((float)(sums[0] / total), total);
     }
 
     private static void Scale(Tensor t, int count, float factor)
@@ -97,11 +101,16 @@ public sealed partial class Trainer
         t.CopyFrom(values);
     }
 
-    private (double LossSum, long Correct, long Seen) SumEvaluation(double lossSum, long correct, long seen)
+    // The global evaluation's loss sum and image count; the metric sums are summed in place.
+    private (double LossSum, long Seen) SumEvaluation(double lossSum, double[] metricSums, long seen)
     {
-        Span<double> sums = [lossSum, correct, seen];
+        var sums = new double[2 + metricSums.Length];
+        sums[0] = lossSum;
+        sums[1] = seen;
+        metricSums.CopyTo(sums, 2);
         Communicator.AllreduceSum(sums);
-        return (sums[0], (long)sums[1], (long)sums[2]);
+        sums.AsSpan(2).CopyTo(metricSums);
+        return (sums[0], (long)sums[1]);
     }
 
     // Local BN: each process's running statistics saw only its share; process 0's are everyone's from here on

@@ -23,6 +23,9 @@ public sealed partial class Trainer : IDisposable
     private readonly Dictionary<int, BatchTensors> tensors = [];
     private readonly List<EpochReport> history = [];
     private readonly List<ITrainingObserver> observers = [];
+    private readonly IMetric[] metrics;
+    // Where Accuracy sits in metrics (-1: not measured): it also feeds TrainAccuracy, TestAccuracy and StepReport.Correct.
+    private readonly int accuracy;
     private EpochProgress progress;
     private (int Epoch, int Step, long Iteration)? savedAt;
     private float lastLoss = float.NaN;
@@ -37,6 +40,9 @@ public sealed partial class Trainer : IDisposable
         Options = options ?? new TrainerOptions();
         if (Options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), Options.Epochs, "Epochs cannot be negative.");
         if (Options.CheckpointEveryEpochs < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.CheckpointEveryEpochs, "CheckpointEveryEpochs must be at least 1.");
+        metrics = CheckedMetrics(Options.Metrics);
+        accuracy = Array.FindIndex(metrics, m => m is Accuracy);
+        progress = NewProgress();
         Optimizer = new Sgd(model.Parameters, Options.Optimizer);
         var spec = model.Plan.Spec;
         ImageShape = [spec.InputChannels, spec.InputSize, spec.InputSize];
@@ -57,6 +63,9 @@ public sealed partial class Trainer : IDisposable
     public IModel Model { get; }
 
     public ILossFunction Loss { get; }
+
+    /// <summary>What is measured besides the loss (<see cref="TrainerOptions.Metrics"/>).</summary>
+    public IReadOnlyList<IMetric> Metrics => metrics;
 
     public TrainerOptions Options { get; }
 
@@ -113,7 +122,10 @@ public sealed partial class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(train);
         ArgumentOutOfRangeException.ThrowIfLessThan(stepsPerEpoch, 1);
         Notify(o => o.TrainingStarted(new TrainingStart(Options.Epochs, Epoch, Step, stepsPerEpoch, history.ToArray(),
-            $"{Model.GetType().Name}, batch {Model.BatchSize}, SGD {Options.Optimizer}, {Options.Schedule}, seed {Options.Seed}{DistributedDescription}")));
+            $"{Model.GetType().Name}, batch {Model.BatchSize}, SGD {Options.Optimizer}, {Options.Schedule}, seed {Options.Seed}{DistributedDescription}")
+        {
+            Metrics = Array.ConvertAll(metrics, m => m.Name),
+        }));
         TrainingResult result;
         try
         {
@@ -143,7 +155,7 @@ public sealed partial class Trainer : IDisposable
             var epoch = Epoch;
             var clock = Stopwatch.StartNew();
             var skip = Step;
-            if (skip == 0) progress = default;
+            if (skip == 0) progress = NewProgress();
             foreach (var batch in train(epoch, skip))
             {
                 // Several processes: they agree on every step (all have a batch, nobody was cancelled) first.
@@ -158,10 +170,10 @@ public sealed partial class Trainer : IDisposable
                 var t = TensorsFor(n);
                 Load(batch, t);
                 var logits = Model.Forward(t.Input, training: true);
-                var loss = Loss.SoftmaxCrossEntropy(logits, t.Labels, t.GradLogits, n);
-                var correct = Loss.CountCorrect(logits, t.Labels, n);
-                // Several processes: from here on loss, correct and n are the global batch's.
-                if (Distributed) (loss, correct, n) = SynchronizeLoss(loss, correct, n, t.GradLogits);
+                var loss = Loss.Compute(logits, t.Labels, t.GradLogits, n);
+                var sums = Measure(logits, t.Labels, n);
+                // Several processes: from here on loss, the metric sums and n are the global batch's.
+                if (Distributed) (loss, n) = SynchronizeLoss(loss, sums, n, t.GradLogits);
                 if (!float.IsFinite(loss))
                 {
                     // Stop before the backward pass: the weights stay those of the last finite step, and
@@ -177,9 +189,12 @@ public sealed partial class Trainer : IDisposable
                 Optimizer.Step(learningRate);
 
                 progress.LossSum += (double)loss * n;
-                progress.Correct += correct;
+                for (var m = 0; m < sums.Length; m++) progress.MetricSums[m] += sums[m];
                 progress.Seen += n;
-                var stepReport = new StepReport(epoch, Step, stepsPerEpoch, Iteration, learningRate, loss, correct, n);
+                var stepReport = new StepReport(epoch, Step, stepsPerEpoch, Iteration, learningRate, loss, accuracy < 0 ? 0 : (int)sums[accuracy], n)
+                {
+                    Metrics = Values(sums, n),
+                };
                 Step++;
                 Iteration++;
                 foreach (var o in Reporting) o.StepCompleted(stepReport);
@@ -199,19 +214,24 @@ public sealed partial class Trainer : IDisposable
             // Under MPI every process must run the same collectives: a cancellation waits for the epoch's end there.
             var evaluation = test is null ? new Evaluation(double.NaN, double.NaN, 0) : Evaluate(test, Distributed ? default : cancellation);
             if (evaluation is null) return Cancelled(stepsPerEpoch);
+            var trainMetrics = Values(progress.MetricSums, progress.Seen);
             var report = new EpochReport(
                 epoch + 1,
                 progress.FirstRate,
                 progress.LossSum / progress.Seen,
-                (double)progress.Correct / progress.Seen,
+                accuracy < 0 ? double.NaN : trainMetrics[accuracy].Value,
                 evaluation.Value.Loss,
                 evaluation.Value.Accuracy,
                 progress.TrainSeconds + clock.Elapsed.TotalSeconds,
-                progress.TrainSeconds > 0 ? progress.Seen / progress.TrainSeconds : double.NaN);
+                progress.TrainSeconds > 0 ? progress.Seen / progress.TrainSeconds : double.NaN)
+            {
+                TrainMetrics = trainMetrics,
+                TestMetrics = evaluation.Value.Metrics,
+            };
             history.Add(report);
             Epoch = epoch + 1;
             Step = 0;
-            progress = default;
+            progress = NewProgress();
             foreach (var o in Reporting) o.EpochCompleted(report);
             if (Options.CheckpointPath is { } path && (Epoch % Options.CheckpointEveryEpochs == 0 || Epoch == Options.Epochs))
             {
@@ -259,7 +279,7 @@ public sealed partial class Trainer : IDisposable
         }
     }
 
-    /// <summary>Mean loss and top-1 accuracy of the model on <paramref name="data"/>, in inference mode (running BN statistics).</summary>
+    /// <summary>Mean loss and metrics (<see cref="Metrics"/>) of the model on <paramref name="data"/>, in inference mode (running BN statistics).</summary>
     public Evaluation Evaluate(IEnumerable<Batch> data)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
@@ -271,7 +291,8 @@ public sealed partial class Trainer : IDisposable
     private Evaluation? Evaluate(IEnumerable<Batch> data, CancellationToken cancellation)
     {
         double lossSum = 0;
-        long correct = 0, seen = 0;
+        var metricSums = new double[metrics.Length];
+        long seen = 0;
         foreach (var batch in data)
         {
             if (cancellation.IsCancellationRequested) return null;
@@ -279,12 +300,15 @@ public sealed partial class Trainer : IDisposable
             var t = TensorsFor(batch.Count);
             Load(batch, t);
             var logits = Model.Forward(t.Input, training: false);
-            lossSum += (double)Loss.SoftmaxCrossEntropy(logits, t.Labels, t.GradLogits, batch.Count) * batch.Count;
-            correct += Loss.CountCorrect(logits, t.Labels, batch.Count);
+            lossSum += (double)Loss.Compute(logits, t.Labels, t.GradLogits, batch.Count) * batch.Count;
+            var sums = Measure(logits, t.Labels, batch.Count);
+            for (var m = 0; m < sums.Length; m++) metricSums[m] += sums[m];
             seen += batch.Count;
         }
-        if (Distributed) (lossSum, correct, seen) = SumEvaluation(lossSum, correct, seen);
-        return seen == 0 ? new Evaluation(double.NaN, double.NaN, 0) : new Evaluation(lossSum / seen, (double)correct / seen, seen);
+        if (Distributed) (lossSum, seen) = SumEvaluation(lossSum, metricSums, seen);
+        if (seen == 0) return new Evaluation(double.NaN, double.NaN, 0);
+        var values = Values(metricSums, seen);
+        return new Evaluation(lossSum / seen, accuracy < 0 ? double.NaN : values[accuracy].Value, seen) { Metrics = values };
     }
 
     /// <summary>
@@ -302,7 +326,7 @@ public sealed partial class Trainer : IDisposable
             savedAt = (Epoch, Step, Iteration);
             return;
         }
-        TrainingCheckpoint.Save(path, this, new TrainingCheckpoint.Position(Epoch, Step, Iteration, progress.LossSum, progress.Correct, progress.Seen, progress.TrainSeconds, progress.FirstRate), history);
+        TrainingCheckpoint.Save(path, this, new TrainingCheckpoint.Position(Epoch, Step, Iteration, progress.LossSum, MetricSumsByName(), progress.Seen, progress.TrainSeconds, progress.FirstRate), history);
         LastCheckpoint = path;
         savedAt = (Epoch, Step, Iteration);
         foreach (var o in Reporting) o.CheckpointSaved(path, Epoch, Step);
@@ -324,7 +348,8 @@ public sealed partial class Trainer : IDisposable
         progress = new EpochProgress
         {
             LossSum = position.LossSum,
-            Correct = position.Correct,
+            // A metric the checkpoint did not measure has no sum for the epoch's first steps: it reports NaN for this epoch.
+            MetricSums = Array.ConvertAll(metrics, m => position.MetricSums.TryGetValue(m.Name, out var sum) ? sum : position.Seen == 0 ? 0 : double.NaN),
             Seen = position.Seen,
             TrainSeconds = position.TrainSeconds,
             FirstRate = position.FirstRate,
@@ -334,6 +359,44 @@ public sealed partial class Trainer : IDisposable
         LastCheckpoint = path;
         savedAt = (Epoch, Step, Iteration);
         return file;
+    }
+
+    private static IMetric[] CheckedMetrics(IReadOnlyList<IMetric>? list)
+    {
+        if (list is null) throw new ArgumentNullException(nameof(TrainerOptions.Metrics), "TrainerOptions.Metrics is null: pass [] to measure nothing but the loss.");
+        var result = list.ToArray();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < result.Length; i++)
+        {
+            if (result[i] is null) throw new ArgumentException($"TrainerOptions.Metrics[{i}] is null.", nameof(TrainerOptions.Metrics));
+            if (string.IsNullOrWhiteSpace(result[i].Name)) throw new ArgumentException($"TrainerOptions.Metrics[{i}] ({result[i].GetType().Name}) has no name.", nameof(TrainerOptions.Metrics));
+            if (!names.Add(result[i].Name)) throw new ArgumentException($"TrainerOptions.Metrics names '{result[i].Name}' twice; each metric needs its own name.", nameof(TrainerOptions.Metrics));
+        }
+        return result;
+    }
+
+    private EpochProgress NewProgress() => new() { MetricSums = new double[metrics.Length] };
+
+    /// <summary>Each metric's sum over the first n rows, in <see cref="Metrics"/>' order.</summary>
+    private double[] Measure(Tensor logits, Labels labels, int n)
+    {
+        var sums = new double[metrics.Length];
+        for (var m = 0; m < sums.Length; m++) sums[m] = metrics[m].Sum(logits, labels, n);
+        return sums;
+    }
+
+    private MetricValue[] Values(double[] sums, long images)
+    {
+        var values = new MetricValue[metrics.Length];
+        for (var m = 0; m < values.Length; m++) values[m] = new MetricValue(metrics[m].Name, sums[m] / images);
+        return values;
+    }
+
+    private Dictionary<string, double> MetricSumsByName()
+    {
+        var byName = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (var m = 0; m < metrics.Length; m++) byName[metrics[m].Name] = progress.MetricSums[m];
+        return byName;
     }
 
     private void Notify(Action<ITrainingObserver> action)
@@ -352,7 +415,7 @@ public sealed partial class Trainer : IDisposable
             var device = Model.Device;
             t = new BatchTensors(
                 device.Allocate(n, ImageShape[0], ImageShape[1], ImageShape[2]),
-                device.Allocate(n),
+                device.AllocateLabels(n),
                 device.Allocate(n, Classes));
             tensors.Add(n, t);
         }
@@ -381,7 +444,7 @@ public sealed partial class Trainer : IDisposable
     }
 
     /// <summary>Input [n, C, H, W], labels [n], logit gradient [n, classes] for batches of n.</summary>
-    private sealed record BatchTensors(Tensor Input, Tensor Labels, Tensor GradLogits) : IDisposable
+    private sealed record BatchTensors(Tensor Input, Labels Labels, Tensor GradLogits) : IDisposable
     {
         public void Dispose()
         {
@@ -395,7 +458,8 @@ public sealed partial class Trainer : IDisposable
     private struct EpochProgress
     {
         public double LossSum;
-        public long Correct;
+        // One per metric, in Metrics' order.
+        public double[] MetricSums;
         public long Seen;
         public double TrainSeconds;
         public double FirstRate;

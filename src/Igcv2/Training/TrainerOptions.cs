@@ -12,6 +12,13 @@ public sealed record TrainerOptions
     public SgdOptions Optimizer { get; init; } = new();
 
     /// <summary>
+    /// What is measured besides the loss, on the training batches and the test set, and reported per step, per epoch
+    /// and to the observers: top-1 <see cref="Accuracy"/> by default; add e.g. <c>new TopKAccuracy(5)</c>, or pass
+    /// [] to measure nothing but the loss. Names must be unique.
+    /// </summary>
+    public IReadOnlyList<IMetric> Metrics { get; init; } = [new Accuracy()];
+
+    /// <summary>
     /// The seed the data loaders shuffle with (<see cref="EpochShuffle"/>): stored in checkpoints, and a
     /// checkpoint written under another seed is refused, since its data order would differ.
     /// </summary>

@@ -23,7 +23,7 @@ public static class TrainingCheckpoint
     public const string FormatVersion = "1";
 
     internal readonly record struct Position(
-        int Epoch, int Step, long Iteration, double LossSum, long Correct, long Seen, double TrainSeconds, double FirstRate);
+        int Epoch, int Step, long Iteration, double LossSum, IReadOnlyDictionary<string, double> MetricSums, long Seen, double TrainSeconds, double FirstRate);
 
     private static readonly JsonSerializerOptions HistoryJson = new()
     {
@@ -62,7 +62,7 @@ public static class TrainingCheckpoint
             ["optimizer"] = "sgd " + options.Optimizer,
             ["schedule"] = options.Schedule.ToString(),
             ["epoch_loss_sum"] = Text(position.LossSum),
-            ["epoch_correct"] = Text(position.Correct),
+            ["epoch_metric_sums"] = JsonSerializer.Serialize(position.MetricSums, HistoryJson),
             ["epoch_seen"] = Text(position.Seen),
             ["epoch_train_seconds"] = Text(position.TrainSeconds),
             ["epoch_first_rate"] = Text(position.FirstRate),
@@ -124,7 +124,7 @@ public static class TrainingCheckpoint
             Int(file, "step"),
             Long(file, "iteration"),
             Double(file, "epoch_loss_sum"),
-            Long(file, "epoch_correct"),
+            MetricSums(file),
             Long(file, "epoch_seen"),
             Double(file, "epoch_train_seconds"),
             Double(file, "epoch_first_rate"));
@@ -143,6 +143,24 @@ public static class TrainingCheckpoint
         ModelWeights.Restore(modelTensors, file);
         foreach (var (name, p) in expectedState) optimizer.MomentumOf(p).CopyFrom(file.Tensors[name].data);
         return (position, history, LoadedFile.Of(file));
+    }
+
+    // The running sum of each metric over the epoch so far; files written before metrics were apart from the loss
+    // hold the top-1 hits as epoch_correct, which is the Accuracy metric's sum.
+    private static IReadOnlyDictionary<string, double> MetricSums(SafeTensorsFile file)
+    {
+        if (file.Metadata.TryGetValue("epoch_metric_sums", out var json))
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<Dictionary<string, double>>(json, HistoryJson) ?? [];
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{file.Path}: metadata 'epoch_metric_sums' is not an object of metric sums ({e.Message}).", e);
+            }
+        }
+        return new Dictionary<string, double> { [Accuracy.DefaultName] = Long(file, "epoch_correct") };
     }
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);

@@ -13,9 +13,23 @@ public sealed record TrainingStart(
     int StartStep,
     int StepsPerEpoch,
     IReadOnlyList<EpochReport> History,
-    string Description);
+    string Description)
+{
+    /// <summary>The names of the metrics the run reports (<see cref="TrainerOptions.Metrics"/>), in order.</summary>
+    public IReadOnlyList<string> Metrics { get; init; } = [];
+}
 
-/// <summary>One optimizer step: <see cref="Epoch"/> and <see cref="Step"/> are 0-based, <see cref="Loss"/> is the batch mean.</summary>
+/// <summary>A metric's value (<see cref="IMetric"/>): its name and its mean over the images it saw.</summary>
+public readonly record struct MetricValue(string Name, double Value)
+{
+    public override string ToString() => $"{Name} {Value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}";
+}
+
+/// <summary>
+/// One optimizer step: <see cref="Epoch"/> and <see cref="Step"/> are 0-based, <see cref="Loss"/> is the batch mean,
+/// <see cref="Metrics"/> the batch's value of each metric. <see cref="Correct"/> is the batch's top-1 hits when
+/// <see cref="Accuracy"/> is among the metrics (the default), else 0.
+/// </summary>
 public readonly record struct StepReport(
     int Epoch,
     int Step,
@@ -24,13 +38,21 @@ public readonly record struct StepReport(
     double LearningRate,
     float Loss,
     int Correct,
-    int Count);
+    int Count)
+{
+    private readonly IReadOnlyList<MetricValue>? metrics;
+
+    /// <summary>Each metric's mean over this batch, in the order of <see cref="TrainerOptions.Metrics"/>.</summary>
+    public IReadOnlyList<MetricValue> Metrics { get => metrics ?? []; init => metrics = value; }
+}
 
 /// <summary>
 /// One finished epoch. <see cref="Epoch"/> counts from 1 (the first epoch is 1). Losses are means over
-/// images, accuracies top-1 fractions in [0, 1]; test values are NaN when no test set was given.
-/// <see cref="LearningRate"/> is the rate of the epoch's first step; <see cref="Seconds"/> includes the
-/// evaluation, <see cref="ImagesPerSecond"/> counts training only.
+/// images; <see cref="TrainMetrics"/> and <see cref="TestMetrics"/> hold each metric's mean, and
+/// <see cref="TrainAccuracy"/> and <see cref="TestAccuracy"/> the top-1 fractions in [0, 1] (NaN when
+/// <see cref="Accuracy"/> is not among the metrics); test values are NaN, and <see cref="TestMetrics"/> empty,
+/// when no test set was given. <see cref="LearningRate"/> is the rate of the epoch's first step;
+/// <see cref="Seconds"/> includes the evaluation, <see cref="ImagesPerSecond"/> counts training only.
 /// </summary>
 public sealed record EpochReport(
     int Epoch,
@@ -40,10 +62,35 @@ public sealed record EpochReport(
     double TestLoss,
     double TestAccuracy,
     double Seconds,
-    double ImagesPerSecond);
+    double ImagesPerSecond)
+{
+    private readonly IReadOnlyList<MetricValue> trainMetrics = [];
+    private readonly IReadOnlyList<MetricValue> testMetrics = [];
 
-/// <summary>A model's loss and top-1 accuracy on a data set, in inference mode.</summary>
-public readonly record struct Evaluation(double Loss, double Accuracy, long Images);
+    /// <summary>Each metric's mean over the epoch's training images, in the order of <see cref="TrainerOptions.Metrics"/>.</summary>
+    public IReadOnlyList<MetricValue> TrainMetrics { get => trainMetrics; init => trainMetrics = value ?? []; }
+
+    /// <summary>Each metric's mean over the test set (empty without one).</summary>
+    public IReadOnlyList<MetricValue> TestMetrics { get => testMetrics; init => testMetrics = value ?? []; }
+
+    // Value equality over the metric lists too (a resumed run's history equals an uninterrupted one's).
+    public bool Equals(EpochReport? other) =>
+        other is not null && Epoch == other.Epoch && LearningRate.Equals(other.LearningRate) && TrainLoss.Equals(other.TrainLoss)
+        && TrainAccuracy.Equals(other.TrainAccuracy) && TestLoss.Equals(other.TestLoss) && TestAccuracy.Equals(other.TestAccuracy)
+        && Seconds.Equals(other.Seconds) && ImagesPerSecond.Equals(other.ImagesPerSecond)
+        && TrainMetrics.SequenceEqual(other.TrainMetrics) && TestMetrics.SequenceEqual(other.TestMetrics);
+
+    public override int GetHashCode() => HashCode.Combine(Epoch, LearningRate, TrainLoss, TestLoss, Seconds, TrainMetrics.Count, TestMetrics.Count);
+}
+
+/// <summary>A model's loss and metrics on a data set, in inference mode (<see cref="Accuracy"/>: top-1, NaN when not measured).</summary>
+public readonly record struct Evaluation(double Loss, double Accuracy, long Images)
+{
+    private readonly IReadOnlyList<MetricValue>? metrics;
+
+    /// <summary>Each metric's mean over the images, in the order of <see cref="TrainerOptions.Metrics"/>.</summary>
+    public IReadOnlyList<MetricValue> Metrics { get => metrics ?? []; init => metrics = value; }
+}
 
 /// <summary>
 /// Where and why training stopped being finite. Either the loss of step <see cref="Step"/> was NaN or

@@ -42,7 +42,7 @@ public sealed class DataLoaderTests
             int[] served = batches.SelectMany(Indices).ToArray();
             Assert.Equal(Enumerable.Range(0, 1003), served.Order());
             Assert.Equal(loader.EpochOrder(epoch), served);
-            Assert.All(batches, b => Assert.Equal(Indices(b).Select(i => (float)(i % 10)), b.Labels));
+            Assert.All(batches, b => Assert.Equal(Indices(b).Select(i => i % 10), b.Labels));
         }
     }
 

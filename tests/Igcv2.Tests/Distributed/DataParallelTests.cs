@@ -220,7 +220,7 @@ public sealed class DataParallelShareTests
         {
             using var model = new MpiTestNet(device, 11, seed: 1);
             var options = new Igcv2.Training.TrainerOptions { Epochs = 2, Seed = 3 };
-            var loss = Igcv2.Training.LossFunction.From(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect);
+            var loss = Igcv2.Training.LossFunction.From(device.Ops.SoftmaxCrossEntropy);
             using var trainer = communicator is null ? new Igcv2.Training.Trainer(model, loss, options) : new Igcv2.Training.Trainer(model, loss, options, communicator);
             trainer.Run(e => loader.Epoch(e), loader.BatchesPerEpoch);
             Assert.Null(device.Ops.StatisticsReducer);

@@ -60,6 +60,13 @@ internal static class T
         return t;
     }
 
+    public static Labels Labels(Device device, params int[] values)
+    {
+        var labels = device.AllocateLabels(values.Length);
+        labels.CopyFrom(values);
+        return labels;
+    }
+
     public static double[] D(Tensor t) => Array.ConvertAll(t.ToArray(), v => (double)v);
 
     /// <summary>|actual - expected| &lt;= tolerance * (1 + |expected|) for the first <paramref name="count"/> values.</summary>

@@ -94,7 +94,7 @@ internal static class Reference
         return y;
     }
 
-    public static double SoftmaxCrossEntropy(double[] logits, double[] labels, int n, int classes)
+    public static double SoftmaxCrossEntropy(double[] logits, int[] labels, int n, int classes)
     {
         double total = 0;
         for (int s = 0; s < n; s++)
@@ -103,7 +103,7 @@ internal static class Reference
             for (int c = 0; c < classes; c++) max = Math.Max(max, logits[s * classes + c]);
             double sum = 0;
             for (int c = 0; c < classes; c++) sum += Math.Exp(logits[s * classes + c] - max);
-            total += Math.Log(sum) + max - logits[s * classes + (int)labels[s]];
+            total += Math.Log(sum) + max - logits[s * classes + labels[s]];
         }
         return total / n;
     }

@@ -16,7 +16,7 @@ public sealed class FusedInferenceTests : IDisposable
     {
         nameof(TinyWideningNet), nameof(TinyGroupedNet), nameof(TinyStemlessNet), nameof(TinyPointwiseNet), nameof(TinyHeadNet),
         nameof(TinyProjectionNet), nameof(TinyWidenFirstNet), nameof(TinyStemlessProjectionNet), nameof(TinyNarrowingNet),
-        nameof(Igcv2C64), nameof(Igcv2StarC416), nameof(XceptionC35), nameof(IgcV1C48), nameof(Igcv2.GpuBench.DigitsNet),
+        nameof(Igcv2C64), nameof(Igcv2StarC416FirstStageL), nameof(XceptionC35), nameof(IgcV1C48), nameof(Igcv2.GpuBench.DigitsNet),
     };
 
     private IModel Create(string name, int batchSize) => name switch
@@ -31,7 +31,7 @@ public sealed class FusedInferenceTests : IDisposable
         nameof(TinyStemlessProjectionNet) => new TinyStemlessProjectionNet(device, batchSize, 3),
         nameof(TinyNarrowingNet) => new TinyNarrowingNet(device, batchSize, 3),
         nameof(Igcv2C64) => new Igcv2C64(device, batchSize, 3),
-        nameof(Igcv2StarC416) => new Igcv2StarC416(device, batchSize, 3),
+        nameof(Igcv2StarC416FirstStageL) => new Igcv2StarC416FirstStageL(device, batchSize, 3),
         nameof(XceptionC35) => new XceptionC35(device, batchSize, 3),
         nameof(IgcV1C48) => new IgcV1C48(device, batchSize, 3),
         nameof(Igcv2.GpuBench.DigitsNet) => new Igcv2.GpuBench.DigitsNet(device, batchSize, 3),

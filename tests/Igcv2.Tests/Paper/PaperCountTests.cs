@@ -15,7 +15,7 @@ public sealed class PaperCountTests
     public void Declared_networks_are_the_specs_of_the_table()
     {
         Assert.Equal(PaperSpecs.Named("Xception (C35) D8").Spec, PaperXceptionC35D8.Spec);
-        Assert.Equal(PaperSpecs.Named("Xception (C35) D20").Spec, PaperXceptionC35D20.Spec);
+        Assert.Equal(PaperSpecs.Named("Xception (C35) D20").Spec, Igcv2.Samples.XceptionC35.Spec);
         Assert.Equal(PaperSpecs.Named("Xception (C35) D26").Spec, PaperXceptionC35D26.Spec);
         Assert.Equal(PaperSpecs.Named("Xception (C83) D20").Spec, PaperXceptionC83.Spec);
         Assert.Equal(PaperSpecs.Named("IGCV2 (C80) complementary D20").Spec, PaperIgcv2C80ComplementaryD20.Spec);
@@ -25,7 +25,7 @@ public sealed class PaperCountTests
     public void Declared_networks_have_the_closed_form_counts()
     {
         Check("Xception (C35) D8", PaperXceptionC35D8.ParameterCount, PaperXceptionC35D8.MultiplyAdds, PaperXceptionC35D8.Summary);
-        Check("Xception (C35) D20", PaperXceptionC35D20.ParameterCount, PaperXceptionC35D20.MultiplyAdds, PaperXceptionC35D20.Summary);
+        Check("Xception (C35) D20", Igcv2.Samples.XceptionC35.ParameterCount, Igcv2.Samples.XceptionC35.MultiplyAdds, Igcv2.Samples.XceptionC35.Summary);
         Check("Xception (C35) D26", PaperXceptionC35D26.ParameterCount, PaperXceptionC35D26.MultiplyAdds, PaperXceptionC35D26.Summary);
         Check("Xception (C83) D20", PaperXceptionC83.ParameterCount, PaperXceptionC83.MultiplyAdds, PaperXceptionC83.Summary);
         Check("IGCV2 (C80) complementary D20", PaperIgcv2C80ComplementaryD20.ParameterCount, PaperIgcv2C80ComplementaryD20.MultiplyAdds,
@@ -69,7 +69,7 @@ public sealed class PaperCountTests
         // 0.168M). Classifier 140*100.
         var counts = PaperArithmetic.Count(PaperSpecs.Named("Xception (C35) D20"));
         Assert.Equal(155_330 + 12_250, counts.ConvWeights);
-        Assert.Equal(155_330 + 12_250 + 14_000, PaperXceptionC35D20.Summary.Weights);
+        Assert.Equal(155_330 + 12_250 + 14_000, Igcv2.Samples.XceptionC35.Summary.Weights);
         Assert.Equal((12_250L, 1_254_400L), PaperArithmetic.Projections(PaperSpecs.Named("Xception (C35) D20")));
     }
 

@@ -3,7 +3,8 @@
 // the generator's findings on purpose (IGCV002 for IGCV2 (Cx) read literally and IGCV2*, IGCV005 for IGC-V1,
 // IGCV001 under Loose) and are counted from their specs in PaperSpecs: NetworkPlan runs the same Design code the
 // generator compiles in. The samples' own declarations, findings and all, are compiled by the sample projects
-// this project references, and PaperNetworkTrainingTests trains each of them for a step.
+// this project references, and PaperNetworkTrainingTests trains each of them for a step. Table 1's networks at D = 20
+// are samples/Igcv2.Table1's own (Table1Networks.cs, visible here), not declared again.
 
 namespace Igcv2.Tests.Paper;
 
@@ -13,13 +14,6 @@ namespace Igcv2.Tests.Paper;
 [Stage(70, Blocks = 2, K = [1, 70], Stride = 2, Projection = true)]
 [Stage(140, Blocks = 2, K = [1, 140], Stride = 2, Projection = true)]
 public partial class PaperXceptionC35D8;
-
-[Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
-[Stem(35)]
-[Stage(35, Blocks = 6, K = [1, 35])]
-[Stage(70, Blocks = 6, K = [1, 70], Stride = 2, Projection = true)]
-[Stage(140, Blocks = 6, K = [1, 140], Stride = 2, Projection = true)]
-public partial class PaperXceptionC35D20;
 
 [Igcv2Network(InputChannels = 3, InputSize = 32, Classes = 100)]
 [Stem(35)]

@@ -103,7 +103,7 @@ public sealed class EndToEndTests(Xunit.Abstractions.ITestOutputHelper output) :
     private static DataLoader Loader(Dataset data, bool shuffle = true) =>
         new(data, 32, new DataLoaderOptions { Seed = 3, Shuffle = shuffle, Augmentation = AugmentationPipeline.Mnist(new Normalize([0.13f], [0.31f])) });
 
-    private ILossFunction Loss() => LossFunction.From(device.Ops.SoftmaxCrossEntropy, device.Ops.CountCorrect);
+    private ILossFunction Loss() => LossFunction.From(device.Ops.SoftmaxCrossEntropy);
 
     private static TrainerOptions Options(int epochs, string? checkpoint) => new()
     {

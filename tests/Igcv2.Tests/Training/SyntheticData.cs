@@ -10,7 +10,7 @@ namespace Igcv2.Tests.Training;
 internal sealed class SyntheticData
 {
     private readonly float[] images;
-    private readonly float[] labels;
+    private readonly int[] labels;
 
     public SyntheticData(int count, int features, int classes, int seed, float noise = 0.5f)
     {
@@ -19,7 +19,7 @@ internal sealed class SyntheticData
         var random = new Random(seed);
         var centres = Enumerable.Range(0, classes * features).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray();
         images = new float[count * features];
-        labels = new float[count];
+        labels = new int[count];
         for (var i = 0; i < count; i++)
         {
             var label = i % classes;
@@ -50,7 +50,7 @@ internal sealed class SyntheticData
         {
             var n = Math.Min(batchSize, Count - start);
             var x = new float[n * Features];
-            var y = new float[n];
+            var y = new int[n];
             for (var i = 0; i < n; i++)
             {
                 var source = order[start + i];

@@ -139,7 +139,7 @@ public sealed class TrainerTests : TrainingFixture
     {
         using var model = Model();
         using var trainer = new Trainer(model, new HostLossFunction(), Options(1));
-        var big = new global::Igcv2.Data.Batch(new float[17 * 32], new float[17], 17);
+        var big = new global::Igcv2.Data.Batch(new float[17 * 32], new int[17], 17);
 
         var error = Assert.Throws<ArgumentException>(() => trainer.Run(_ => [big], 1));
 

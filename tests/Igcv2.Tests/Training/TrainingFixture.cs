@@ -67,11 +67,9 @@ internal sealed class PoisonedLoss(int epoch, int step) : ILossFunction
 
     public Trainer? Trainer { get; set; }
 
-    public float SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor gradLogits, int n)
+    public float Compute(Tensor logits, Labels labels, Tensor gradLogits, int n)
     {
-        var loss = inner.SoftmaxCrossEntropy(logits, labels, gradLogits, n);
+        var loss = inner.Compute(logits, labels, gradLogits, n);
         return Trainer is { } t && t.Epoch == epoch && t.Step == step ? float.NaN : loss;
     }
-
-    public int CountCorrect(Tensor logits, Tensor labels, int n) => inner.CountCorrect(logits, labels, n);
 }
