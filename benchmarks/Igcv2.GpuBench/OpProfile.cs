@@ -9,8 +9,8 @@ public sealed record OpKindTime(string Kind, int Calls, double Ms);
 
 /// <summary>
 /// Where a training step's time goes, without instrumenting the generated code: the step's device.Ops calls are
-/// listed from the model's plan (the same walk the generator emits: per conv W_l, BN_l, P_l, the Figure 5 ReLU,
-/// the skip's add, the block's ReLU; backward in reverse with the skip's copy and add), each distinct call
+/// listed from the model's lowered steps (the list the generator prints: per conv W_l, BN_l, the Figure 5 ReLU, P_l,
+/// the skip's add through its projection when it has one, the block's ReLU; backward in reverse), each distinct call
 /// (kind and shapes) is timed alone on its own buffers (median of runs after warm-up), and the times are summed
 /// per kind. The sum is compared with the measured step: the difference is what isolation misses (cache effects
 /// between ops, launch gaps).
@@ -50,57 +50,53 @@ public static class OpProfile
         return result.OrderByDescending(r => r.Ms).ToList();
     }
 
+    /// <summary>
+    /// The step's ops, forward in the lowered steps' order (<see cref="NetworkSteps"/>), backward in reverse: W_l (and the
+    /// projection shortcut's 1x1) backward is input and weight gradient, BN's its backward, the activation's its derivative,
+    /// P_l's the inverse shuffle, the skip's add a copy of its share and its add at the source. The fully connected head,
+    /// with pooling and the loss, is one call; a grouped head's convolutions and BN are timed as steps.
+    /// </summary>
     private static List<Call> Calls(NetworkPlan plan, int n)
     {
+        var lowered = NetworkSteps.Lower(plan);
         var forward = new List<Call>();
         var backward = new List<Call>();
-        if (plan.Stem is { } stem)
+        foreach (var step in lowered.Steps)
         {
-            forward.Add(Conv(stem.Conv, n, "forward"));
-            forward.Add(BatchNorm(stem.Conv.OutChannels, stem.Conv.OutputSize, n, backward: false));
-            forward.Add(Elementwise("relu", stem.Conv.OutChannels, stem.Conv.OutputSize, n));
-            backward.Add(Elementwise("relu backward", stem.Conv.OutChannels, stem.Conv.OutputSize, n));
-            backward.Add(BatchNorm(stem.Conv.OutChannels, stem.Conv.OutputSize, n, backward: true));
-            backward.Add(Conv(stem.Conv, n, "backward weight"));
+            var value = step.Output >= 0 ? lowered.Value(step.Output) : null;
+            var stepBackward = new List<Call>();
+            switch (step.Kind)
+            {
+                case StepKind.Convolution:
+                    forward.Add(Conv(step.Conv!, n, "forward"));
+                    stepBackward.Add(Conv(step.Conv!, n, "backward input"));
+                    stepBackward.Add(Conv(step.Conv!, n, "backward weight"));
+                    break;
+                case StepKind.BatchNorm:
+                    forward.Add(BatchNorm(value!.Channels, value.Size, n, backward: false));
+                    stepBackward.Add(BatchNorm(value.Channels, value.Size, n, backward: true));
+                    break;
+                case StepKind.Activation:
+                    // ReLU6 costs what ReLU does: one elementwise pass each way.
+                    forward.Add(Elementwise("relu", value!.Channels, value.Size, n));
+                    stepBackward.Add(Elementwise("relu backward", value.Channels, value.Size, n));
+                    break;
+                case StepKind.Permutation when !step.Permutation!.IsIdentity:
+                    forward.Add(Shuffle(step.Permutation, value!.Size, n));
+                    stepBackward.Add(Shuffle(step.Permutation, value.Size, n));
+                    break;
+                case StepKind.SkipAdd:
+                    forward.Add(Elementwise("add (skip)", value!.Channels, value.Size, n));
+                    stepBackward.Add(Elementwise("copy (skip share)", value.Channels, value.Size, n));
+                    stepBackward.Add(Elementwise("add (skip)", value.Channels, value.Size, n));
+                    break;
+                case StepKind.GlobalAveragePool when !plan.Classifier.IsGrouped:
+                    var c = plan.Classifier;
+                    forward.Add(new Call("pool + classifier + loss", $"head {c.InChannels} {c.InputSize} {c.Classes} {n}", d => Head(d, c, n)));
+                    break;
+            }
+            backward.InsertRange(0, stepBackward);
         }
-        foreach (var block in plan.Blocks)
-        {
-            var blockBackward = new List<Call>();
-            for (var l = 0; l < block.Convs.Count; l++)
-            {
-                var conv = block.Convs[l];
-                var permutation = block.Permutations[l];
-                forward.Add(Conv(conv, n, "forward"));
-                forward.Add(BatchNorm(conv.OutChannels, conv.OutputSize, n, backward: false));
-                var step = new List<Call> { Conv(conv, n, "backward input"), Conv(conv, n, "backward weight"), BatchNorm(conv.OutChannels, conv.OutputSize, n, backward: true) };
-                // ReLU6 costs what ReLU does: one elementwise pass each way.
-                if (l < block.Convs.Count - 1 && block.Activations[l] != Igcv2.Design.Activation.None)
-                {
-                    forward.Add(Elementwise("relu", conv.OutChannels, conv.OutputSize, n));
-                    step.Add(Elementwise("relu backward", conv.OutChannels, conv.OutputSize, n));
-                }
-                if (!permutation.IsIdentity)
-                {
-                    forward.Add(Shuffle(permutation, conv.OutputSize, n));
-                    step.Add(Shuffle(permutation, conv.OutputSize, n));
-                }
-                blockBackward.AddRange(step);
-            }
-            if (block.HasSkip)
-            {
-                forward.Add(Elementwise("add (skip)", block.OutChannels, block.OutputSize, n));
-                blockBackward.Add(Elementwise("copy (skip share)", block.OutChannels, block.OutputSize, n));
-                blockBackward.Add(Elementwise("add (skip)", block.OutChannels, block.OutputSize, n));
-            }
-            if (block.FinalActivation != Igcv2.Design.Activation.None)
-            {
-                forward.Add(Elementwise("relu", block.OutChannels, block.OutputSize, n));
-                blockBackward.Add(Elementwise("relu backward", block.OutChannels, block.OutputSize, n));
-            }
-            backward.AddRange(blockBackward);
-        }
-        var c = plan.Classifier;
-        forward.Add(new Call("pool + classifier + loss", $"head {c.InChannels} {c.InputSize} {c.Classes} {n}", d => Head(d, c, n)));
         return [.. forward, .. backward];
     }
 

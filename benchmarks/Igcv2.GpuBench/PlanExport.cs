@@ -6,13 +6,15 @@ namespace Igcv2.GpuBench;
 
 /// <summary>
 /// What the PyTorch side (benchmarks/gpu/igcv2_torch.py) needs to rebuild a network without a second copy of
-/// the layout logic: the weights (<c>model.SaveWeights</c>), the forward pass as a flat list of steps in the
-/// generated model's order (the ONNX exporter's walk: W_l, BN_l, the Figure 5 ReLU, P_l; the skip's add before
-/// the block's ReLU), and a fixed input with the logits this program computed for it in inference mode.
+/// the layout logic: the weights (<c>model.SaveWeights</c>), the forward pass as the lowered steps
+/// (<see cref="NetworkSteps"/>, the list the generator prints and the ONNX export writes: W_l, BN_l, the activation,
+/// P_l, the skip's add, through the projection shortcut when it has one, pooling and the real head, fully connected or
+/// grouped), each reading and writing values by id, and a fixed input with the logits this program computed for it in
+/// inference mode.
 /// </summary>
 public static class PlanExport
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
     public const int ReferenceBatch = 8;
 
     public static string WeightsPath(string dir, BenchNetwork network) => Path.Combine(dir, network.ClassName + ".safetensors");
@@ -44,35 +46,43 @@ public static class PlanExport
         SafeTensors.Save(ReferencePath(dir, network), io, new Dictionary<string, string> { ["device"] = device.ToString(), ["mode"] = "inference" });
     }
 
-    /// <summary>The forward pass as steps: conv, bn, relu, shuffle, save (a block's input), add (a saved input), pool, linear.</summary>
+    /// <summary>
+    /// The forward pass as steps: conv, bn, relu, relu6, shuffle, add, global_avg_pool (to [n, C, 1, 1]), linear, bias
+    /// (the grouped head's, which also flattens the 1x1 logits). Each reads <c>in</c> (and an add <c>skip</c>) and writes
+    /// <c>out</c>, value ids; value 0 is the input, <c>output</c> the logits. Identity permutations are left out (their
+    /// output is their input); so is the loss, which the script computes itself.
+    /// </summary>
     public static JsonObject ToJson(string className, NetworkPlan plan)
     {
+        var lowered = NetworkSteps.Lower(plan);
+        var id = Enumerable.Range(0, lowered.Values.Count).ToArray();
         var steps = new JsonArray();
-        if (plan.Stem is { } stem)
+        foreach (var step in lowered.Steps)
         {
-            steps.Add(Conv(stem.Conv));
-            steps.Add(Bn(stem.Name + ".bn", stem.Conv.OutChannels));
-            steps.Add(new JsonObject { ["op"] = "relu" });
-        }
-        var saved = plan.Blocks.Where(b => b.HasSkip).Select(b => b.SkipFrom).ToHashSet();
-        for (var i = 0; i < plan.Blocks.Count; i++)
-        {
-            var block = plan.Blocks[i];
-            if (saved.Contains(i)) steps.Add(new JsonObject { ["op"] = "save", ["slot"] = i });
-            for (var l = 0; l < block.Convs.Count; l++)
+            if (step.Kind == StepKind.Loss) continue;
+            if (step.Permutation is { IsIdentity: true })
             {
-                var conv = block.Convs[l];
-                steps.Add(Conv(conv));
-                steps.Add(Bn($"{block.Name}.bn{l + 1}", conv.OutChannels));
-                if (l < block.Convs.Count - 1 && Op(block.Activations[l]) is { } activation) steps.Add(new JsonObject { ["op"] = activation });
-                var p = block.Permutations[l];
-                if (!p.IsIdentity) steps.Add(new JsonObject { ["op"] = "shuffle", ["channels"] = p.Channels, ["groups"] = p.Branches });
+                id[step.Output] = id[step.Input];
+                continue;
             }
-            if (block.HasSkip) steps.Add(new JsonObject { ["op"] = "add", ["slot"] = block.SkipFrom });
-            if (Op(block.FinalActivation) is { } final) steps.Add(new JsonObject { ["op"] = final });
+            var output = lowered.Value(step.Output);
+            var json = step.Kind switch
+            {
+                StepKind.Convolution => Conv(step.Conv!),
+                StepKind.BatchNorm => new JsonObject { ["op"] = "bn", ["name"] = step.Prefix, ["channels"] = output.Channels },
+                StepKind.Activation => new JsonObject { ["op"] = Op(step.Activation) },
+                StepKind.Permutation => new JsonObject { ["op"] = "shuffle", ["channels"] = step.Permutation!.Channels, ["groups"] = step.Permutation.Branches },
+                StepKind.SkipAdd => new JsonObject { ["op"] = "add", ["skip"] = id[step.Skip] },
+                StepKind.GlobalAveragePool => new JsonObject { ["op"] = "global_avg_pool" },
+                StepKind.Linear => new JsonObject { ["op"] = "linear", ["name"] = step.Prefix, ["in_features"] = lowered.Value(step.Input).Channels, ["out_features"] = output.Channels },
+                StepKind.Bias => new JsonObject { ["op"] = "bias", ["name"] = step.Prefix, ["channels"] = output.Channels },
+                _ => throw new NotSupportedException($"The plan export has no op for a {step.Kind} step."),
+            };
+            json["step"] = step.Name;
+            json["in"] = id[step.Input];
+            json["out"] = id[step.Output];
+            steps.Add(json);
         }
-        steps.Add(new JsonObject { ["op"] = "global_avg_pool" });
-        steps.Add(new JsonObject { ["op"] = "linear", ["name"] = "classifier", ["in_features"] = plan.Classifier.InChannels, ["out_features"] = plan.Classifier.Classes });
         return new JsonObject
         {
             ["format"] = "igcv2.plan",
@@ -84,6 +94,7 @@ public static class PlanExport
             ["multiply_adds"] = plan.MultiplyAdds,
             ["bn_epsilon"] = Igcv2.Models.BatchNormLayer.Epsilon,
             ["bn_momentum"] = Igcv2.Models.BatchNormLayer.Momentum,
+            ["output"] = id[lowered.Logits.Id],
             ["steps"] = steps,
         };
     }
@@ -102,11 +113,11 @@ public static class PlanExport
 
     private static JsonObject Bn(string name, int channels) => new() { ["op"] = "bn", ["name"] = name, ["channels"] = channels };
 
-    /// <summary>The step name of an activation: "relu", "relu6", or none.</summary>
-    private static string? Op(Igcv2.Design.Activation activation) => activation switch
+    /// <summary>The op of an activation step: "relu" or "relu6".</summary>
+    private static string Op(Igcv2.Design.Activation activation) => activation switch
     {
         Igcv2.Design.Activation.Relu => "relu",
         Igcv2.Design.Activation.Relu6 => "relu6",
-        _ => null,
+        _ => throw new NotSupportedException($"No op for the activation {activation}."),
     };
 }

@@ -3,7 +3,8 @@
 
 Igcv2.GpuBench writes, per network, into its export folder:
   <Net>.safetensors     every parameter and BN running statistic (model.SaveWeights)
-  <Net>.plan.json       the forward pass as a flat list of steps, in the generated model's order
+  <Net>.plan.json       the forward pass as the lowered steps (the list the generator prints and the ONNX export
+                        writes), each reading and writing values by id: projection shortcuts and the real head included
   <Net>.io.safetensors  a fixed input and the logits our model computed for it in inference mode
 and results.json with our timings. This script rebuilds each network from the plan (no second copy of the
 layout logic: one interpreter, run_steps, drives both a pure-Python backend and the torch module), checks the
@@ -37,7 +38,7 @@ except ImportError:  # pragma: no cover - depends on the machine
     F = None
 
 PLAN_FORMAT = "igcv2.plan"
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 CHECK_TOLERANCE = 1e-3
 
 # ----------------------------------------------------------------------------------------------- safetensors
@@ -132,12 +133,14 @@ def expected_tensors(plan):
         elif s["op"] == "linear":
             names[s["name"] + ".weight"] = [s["out_features"], s["in_features"]]
             names[s["name"] + ".bias"] = [s["out_features"]]
+        elif s["op"] == "bias":
+            names[s["name"] + ".bias"] = [s["channels"]]
     return names
 
 
 def validate_plan(plan, tensors):
     """Checks that the weights file holds exactly the plan's tensors with the plan's shapes, and that the
-    steps are well formed (a shuffle's groups divide its channels, every add has its save before it)."""
+    steps are well formed (a shuffle's groups divide its channels, every value is written before it is read)."""
     problems = []
     expected = expected_tensors(plan)
     for name, shape in expected.items():
@@ -148,50 +151,71 @@ def validate_plan(plan, tensors):
     for name in tensors:
         if name not in expected:
             problems.append(f"the plan does not use {name}")
-    saved = set()
+    written = {0}
     for i, s in enumerate(plan["steps"]):
         op = s["op"]
+        for field in ("in", "skip"):
+            if field in s and s[field] not in written:
+                problems.append(f"step {i}: reads value {s[field]} before it is written")
         if op == "shuffle" and (s["groups"] <= 0 or s["channels"] % s["groups"] != 0):
             problems.append(f"step {i}: shuffle groups {s['groups']} do not divide {s['channels']} channels")
         elif op == "conv" and (s["in_channels"] % s["groups"] or s["out_channels"] % s["groups"]):
             problems.append(f"step {i}: {s['name']} groups {s['groups']} do not divide its channels")
-        elif op == "save":
-            saved.add(s["slot"])
-        elif op == "add" and s["slot"] not in saved:
-            problems.append(f"step {i}: add from slot {s['slot']} before it is saved")
-        elif op not in ("conv", "bn", "relu", "relu6", "shuffle", "save", "add", "global_avg_pool", "linear"):
+        elif op == "add" and "skip" not in s:
+            problems.append(f"step {i}: add without a skip")
+        elif op not in ("conv", "bn", "relu", "relu6", "shuffle", "add", "global_avg_pool", "linear", "bias"):
             problems.append(f"step {i}: unknown op {op}")
+        if "out" in s:
+            written.add(s["out"])
+    if "output" in plan and plan["output"] not in written:
+        problems.append(f"the output, value {plan['output']}, is never written")
     if problems:
         raise ValueError(f"{plan.get('network')}: " + "; ".join(problems))
 
 
-def run_steps(steps, x, backend):
-    """The forward pass: one interpreter for every backend. A block's identity skip adds the saved input of an
-    earlier block before the block's final ReLU; shuffles follow the conv+BN they belong to."""
-    saved = {}
-    for s in steps:
-        op = s["op"]
+def last_reads(steps):
+    """value id -> index of the last step that reads it (so the interpreter can drop dead values)."""
+    last = {}
+    for i, s in enumerate(steps):
+        last[s["in"]] = i
+        if "skip" in s:
+            last[s["skip"]] = i
+    return last
+
+
+def run_steps(steps, x, backend, output=None, last=None):
+    """The forward pass: one interpreter for every backend. Each step reads value s["in"] (an add also s["skip"], the
+    block's identity skip or its projection's BN) and writes s["out"]; value 0 is the input. Returns value `output`
+    (default: the last step's). A value is dropped after its last read."""
+    last = last_reads(steps) if last is None else last
+    values = {0: x}
+    for i, s in enumerate(steps):
+        op, v = s["op"], values[s["in"]]
         if op == "conv":
-            x = backend.conv(x, s)
+            y = backend.conv(v, s)
         elif op == "bn":
-            x = backend.bn(x, s)
+            y = backend.bn(v, s)
         elif op == "relu":
-            x = backend.relu(x)
+            y = backend.relu(v)
         elif op == "relu6":
-            x = backend.relu6(x)
+            y = backend.relu6(v)
         elif op == "shuffle":
-            x = backend.shuffle(x, s["groups"])
-        elif op == "save":
-            saved[s["slot"]] = x
+            y = backend.shuffle(v, s["groups"])
         elif op == "add":
-            x = backend.add(x, saved[s["slot"]])
+            y = backend.add(v, values[s["skip"]])
         elif op == "global_avg_pool":
-            x = backend.pool(x)
+            y = backend.pool(v)
         elif op == "linear":
-            x = backend.linear(x, s)
+            y = backend.linear(v, s)
+        elif op == "bias":
+            y = backend.bias(v, s)
         else:
             raise ValueError(f"unknown step {op}")
-    return x
+        for read in (s["in"], s.get("skip")):
+            if read is not None and last.get(read) == i and read != output:
+                values.pop(read, None)
+        values[s["out"]] = y
+    return values[steps[-1]["out"] if output is None else output]
 
 
 def shuffle_source(channels, groups):
@@ -275,12 +299,17 @@ class PyBackend:
     def pool(self, x):
         (n, c, h, w), xs = x
         plane = h * w
-        return (n, c), [sum(xs[(b * c + ch) * plane:(b * c + ch + 1) * plane]) / plane for b in range(n) for ch in range(c)]
+        return (n, c, 1, 1), [sum(xs[(b * c + ch) * plane:(b * c + ch + 1) * plane]) / plane for b in range(n) for ch in range(c)]
 
     def linear(self, x, s):
-        (n, f), xs = x
+        (n, f, _, _), xs = x
         wt, bias, o = self.t[s["name"] + ".weight"], self.t[s["name"] + ".bias"], s["out_features"]
         return (n, o), [bias[j] + sum(xs[b * f + i] * wt[j * f + i] for i in range(f)) for b in range(n) for j in range(o)]
+
+    def bias(self, x, s):
+        (n, c, _, _), xs = x
+        bias = self.t[s["name"] + ".bias"]
+        return (n, c), [xs[b * c + j] + bias[j] for b in range(n) for j in range(c)]
 
 
 def relative_error(actual, reference):
@@ -309,7 +338,7 @@ def python_reference_check(export_dir, network="CheckNet", images=2):
     n = min(images, x.shape[0])
     per_image = x.count // x.shape[0]
     xs = [float(v) for v in x.values()[:n * per_image]]
-    (_, classes), ys = run_steps(plan["steps"], ((n, *x.shape[1:]), xs), PyBackend(tensors, plan["bn_epsilon"]))
+    (_, classes), ys = run_steps(plan["steps"], ((n, *x.shape[1:]), xs), PyBackend(tensors, plan["bn_epsilon"]), plan.get("output"))
     return relative_error(ys, list(logits.values())[:n * classes])
 
 
@@ -318,12 +347,21 @@ def python_reference_check(export_dir, network="CheckNet", images=2):
 
 if torch is not None:
 
+    class Bias(nn.Module):
+        """The grouped head's bias on the logits (its W_L has none)."""
+
+        def __init__(self, channels):
+            super().__init__()
+            self.bias = nn.Parameter(torch.zeros(channels))
+
     class Igcv2Torch(nn.Module):
         """The network as torch modules, run by run_steps with this module as the backend."""
 
         def __init__(self, plan):
             super().__init__()
             self.steps = plan["steps"]
+            self.output = plan.get("output")
+            self.last = last_reads(self.steps)
             self.layers = nn.ModuleDict()
             for s in self.steps:
                 if s["op"] == "conv":
@@ -332,6 +370,8 @@ if torch is not None:
                     self.layers[key(s["name"])] = nn.BatchNorm2d(s["channels"], eps=plan["bn_epsilon"], momentum=plan["bn_momentum"])
                 elif s["op"] == "linear":
                     self.layers[key(s["name"])] = nn.Linear(s["in_features"], s["out_features"])
+                elif s["op"] == "bias":
+                    self.layers[key(s["name"])] = Bias(s["channels"])
 
         def load(self, tensors):
             with torch.no_grad():
@@ -342,7 +382,7 @@ if torch is not None:
             return self
 
         def forward(self, x):
-            return run_steps(self.steps, x, self)
+            return run_steps(self.steps, x, self, self.output, self.last)
 
         def conv(self, x, s):
             return self.layers[key(s["name"])](x)
@@ -364,10 +404,13 @@ if torch is not None:
             return x + skip
 
         def pool(self, x):
-            return x.mean(dim=(2, 3))
+            return x.mean(dim=(2, 3), keepdim=True)
 
         def linear(self, x, s):
-            return self.layers[key(s["name"])](x)
+            return self.layers[key(s["name"])](x.flatten(1))
+
+        def bias(self, x, s):
+            return x.flatten(1) + self.layers[key(s["name"])].bias
 
 
 def key(name):
@@ -592,12 +635,11 @@ class SelfTest(unittest.TestCase):
         self.assertEqual(y, [10, 13, 11, 14, 12, 15])
 
     def test_grouped_conv_and_skip(self):
-        # Two groups of a 1x1 conv: each output sees only its group's input; the skip adds the saved input.
+        # Two groups of a 1x1 conv: each output sees only its group's input; the skip adds the input, value 0.
         plan = {"steps": [
-            {"op": "save", "slot": 0},
-            {"op": "conv", "name": "c", "in_channels": 2, "out_channels": 2, "kernel": 1, "stride": 1, "padding": 0, "groups": 2},
-            {"op": "add", "slot": 0},
-            {"op": "relu"},
+            {"op": "conv", "name": "c", "in_channels": 2, "out_channels": 2, "kernel": 1, "stride": 1, "padding": 0, "groups": 2, "in": 0, "out": 1},
+            {"op": "add", "skip": 0, "in": 1, "out": 2},
+            {"op": "relu", "in": 2, "out": 3},
         ]}
         tensors = {"c.weight": StoredTensor([2, 1, 1, 1], array.array("f", [2, -3]).tobytes())}
         validate_plan(plan, tensors)
@@ -606,12 +648,13 @@ class SelfTest(unittest.TestCase):
         self.assertEqual(y, [3.0, 6.0, 0.0, 0.0])  # [1,2]*2 + [1,2]; [1,1]*-3 + [1,1] -> relu 0
 
     def test_validate_plan_names_what_is_wrong(self):
-        plan = {"network": "X", "steps": [{"op": "linear", "name": "classifier", "in_features": 3, "out_features": 2}, {"op": "add", "slot": 4}]}
+        plan = {"network": "X", "steps": [{"op": "linear", "name": "classifier", "in_features": 3, "out_features": 2, "in": 0, "out": 1},
+                                          {"op": "add", "skip": 4, "in": 1, "out": 2}]}
         tensors = {"classifier.weight": StoredTensor([3, 2], b"\0" * 24), "extra": StoredTensor([1], b"\0" * 4)}
         with self.assertRaises(ValueError) as caught:
             validate_plan(plan, tensors)
         message = str(caught.exception)
-        for part in ("missing classifier.bias", "classifier.weight is [3, 2]", "does not use extra", "before it is saved"):
+        for part in ("missing classifier.bias", "classifier.weight is [3, 2]", "does not use extra", "reads value 4 before it is written"):
             self.assertIn(part, message)
 
     def test_exported_plans_match_their_weights(self):
@@ -629,9 +672,22 @@ class SelfTest(unittest.TestCase):
             self.assertEqual(sum(t.count for n, t in tensors.items() if not n.endswith(("running_mean", "running_var"))), plan["parameters"])
 
     def test_python_forward_matches_our_logits(self):
-        if not self.export_dir or not os.path.exists(export_paths(self.export_dir, "CheckNet")[0]):
-            self.skipTest("no exported CheckNet")
-        self.assertLess(python_reference_check(self.export_dir), CHECK_TOLERANCE)
+        # Every small exported network with reference logits (CheckNet; the tests add a projection and a grouped-head net).
+        if not self.export_dir:
+            self.skipTest("no export folder given")
+        checked = []
+        for f in sorted(os.listdir(self.export_dir)):
+            network = f[:-len(".plan.json")] if f.endswith(".plan.json") else None
+            if network is None or not os.path.exists(export_paths(self.export_dir, network)[2]):
+                continue
+            if load_plan(export_paths(self.export_dir, network)[0])["multiply_adds"] > 2_000_000:
+                continue  # too slow for plain Python
+            with self.subTest(network=network):
+                self.assertLess(python_reference_check(self.export_dir, network), CHECK_TOLERANCE)
+            checked.append(network)
+        if not checked:
+            self.skipTest("no small exported network")
+        print("checked: " + ", ".join(checked), file=sys.stderr)
 
 
 def main(argv=None):

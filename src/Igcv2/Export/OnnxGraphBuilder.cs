@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Igcv2.Design;
@@ -62,22 +61,7 @@ internal sealed class OnnxGraphBuilder
         graph.DocString = Invariant($"IGCV2 network (Xie et al., CVPR 2018): {spec.InputChannels}x{spec.InputSize}x{spec.InputSize} input, {plan.Blocks.Count} blocks, {spec.Classes} classes, {plan.ParameterCount} parameters, {plan.MultiplyAdds} multiply-adds per image. Inference graph: BN uses the running statistics.");
         graph.Input.Add(FloatValue(InputName, spec.InputChannels, spec.InputSize, spec.InputSize));
 
-        var x = InputName;
-        if (plan.Stem is { } stem)
-        {
-            x = Conv(x, stem.Conv, stem.Name + ".conv");
-            x = BatchNorm(x, stem.Name + ".bn");
-            x = Relu(x, stem.Name + ".relu");
-        }
-
-        var blockInputs = new List<string>(plan.Blocks.Count);
-        foreach (var block in plan.Blocks)
-        {
-            blockInputs.Add(x);
-            x = Block(x, block, block.HasSkip ? blockInputs[block.SkipFrom] : null);
-        }
-
-        x = Classifier(x, plan.Classifier);
+        Steps(NetworkSteps.Lower(plan));
         graph.Output.Add(FloatValue(OutputName, spec.Classes));
 
         var unused = tensors.Keys.Where(name => !exported.Contains(name)).ToList();
@@ -104,64 +88,75 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>
-    /// h = x; for l: h = P_l(act_l(BN_l(W_l h))); h += skip; final activation: paper eq. 5 with the Figure 5
-    /// block's BN placement (IGCV2: ReLU after BN_1 when nonlinear, ReLU at the end; IGCV3, Figure 6: ReLU6
-    /// after the channel-wise convolution, linear at the end).
+    /// One node (or a few standard ones) per lowered step, in the steps' order: W_l as Conv, BN_l as
+    /// BatchNormalization with the running statistics, ReLU, ReLU6 as Clip, P_l as Reshape/Transpose/Reshape (or
+    /// Gather; none for the identity), the skip as Add, GlobalAveragePool, then Flatten and Gemm for the fully
+    /// connected head, or the grouped head's last Conv with the bias as its B. The loss is not part of the inference graph.
     /// </summary>
-    private string Block(string x, BlockPlan block, string? skip)
+    private void Steps(NetworkSteps lowered)
     {
-        var first = graph.Node.Count;
-        for (var l = 0; l < block.Convs.Count; l++)
+        var plan = model.Plan;
+        var tensorOf = new string[lowered.Values.Count];
+        tensorOf[NetworkSteps.InputValue] = InputName;
+        string? layer = null;
+        for (var i = 0; i < lowered.Steps.Count; i++)
         {
-            var n = (l + 1).ToString(CultureInfo.InvariantCulture);
-            x = Conv(x, block.Convs[l], block.Name + ".conv" + n);
-            x = BatchNorm(x, block.Name + ".bn" + n);
-            if (l < block.Convs.Count - 1) x = Activate(x, block.Activations[l], block.Name + ".act" + n);
-            x = Shuffle(x, block.Permutations[l], block.Convs[l].OutputSize, block.Name + ".shuffle" + n);
-        }
-        if (skip is not null && block.Shortcut is { } shortcut)
-        {
-            skip = BatchNorm(Conv(skip, shortcut, shortcut.Name), block.Name + ".shortcut.bn");
-        }
-        if (skip is not null) x = Node("Add", block.Name + ".add", [x, skip]);
-        x = Activate(x, block.FinalActivation, block.Name + ".relu");
-        graph.Node[first].DocString = Describe(model.Plan, block);
-        return x;
-    }
-
-    private string Classifier(string x, ClassifierPlan classifier)
-    {
-        x = Node("GlobalAveragePool", "classifier.pool", [x]);
-        if (classifier.IsGrouped) return GroupedClassifier(x, classifier);
-        x = Node("Flatten", "classifier.flatten", [x], Int("axis", 1));
-        var weight = Initializer("classifier.weight", classifier.Classes, classifier.InChannels);
-        var bias = Initializer("classifier.bias", classifier.Classes);
-        return Node("Gemm", "classifier.fc", [x, weight, bias], OutputName, Float("alpha", 1f), Float("beta", 1f), Int("transB", 1));
-    }
-
-    /// <summary>
-    /// The IGCV2* head (Table 8) on the pooled [N, C, 1, 1]: W_l, BN_l, P_l for l &lt; L, then W_L with the
-    /// classes' bias as the Conv's B, flattened to the logits.
-    /// </summary>
-    private string GroupedClassifier(string x, ClassifierPlan classifier)
-    {
-        var first = graph.Node.Count;
-        for (var l = 0; l < classifier.L; l++)
-        {
-            var conv = classifier.Convs[l];
-            var n = (l + 1).ToString(CultureInfo.InvariantCulture);
-            if (l == classifier.L - 1)
+            var step = lowered.Steps[i];
+            var x = tensorOf[step.Input];
+            var first = graph.Node.Count;
+            string y;
+            switch (step.Kind)
             {
-                x = Conv(x, conv, "classifier.conv" + n, Initializer("classifier.bias", classifier.Classes));
-                break;
+                case StepKind.Convolution:
+                    // The grouped head's W_L takes the classes' bias as its B (Table 8: the bias in BN_L's place).
+                    var bias = i + 1 < lowered.Steps.Count && lowered.Steps[i + 1] is { Kind: StepKind.Bias } next && next.Input == step.Output
+                        ? Initializer(next.Prefix + ".bias", lowered.Value(next.Output).Channels)
+                        : null;
+                    y = Conv(x, step.Conv!, step.Name, bias);
+                    break;
+                case StepKind.BatchNorm:
+                    y = BatchNorm(x, step.Prefix!);
+                    break;
+                case StepKind.Activation:
+                    y = Activate(x, step.Activation, step.Name);
+                    break;
+                case StepKind.Permutation:
+                    y = Shuffle(x, step.Permutation!, lowered.Value(step.Output).Size, step.Name);
+                    break;
+                case StepKind.SkipAdd:
+                    y = Node("Add", step.Name, [x, tensorOf[step.Skip]]);
+                    break;
+                case StepKind.GlobalAveragePool:
+                    y = Node("GlobalAveragePool", step.Name, [x]);
+                    break;
+                case StepKind.Linear:
+                    var flat = Node("Flatten", step.Layer + ".flatten", [x], Int("axis", 1));
+                    var weight = Initializer(step.Prefix + ".weight", lowered.Value(step.Output).Channels, lowered.Value(step.Input).Channels);
+                    var b = Initializer(step.Prefix + ".bias", lowered.Value(step.Output).Channels);
+                    y = Node("Gemm", step.Name, [flat, weight, b], OutputName, Float("alpha", 1f), Float("beta", 1f), Int("transB", 1));
+                    break;
+                case StepKind.Bias:
+                    y = Node("Flatten", step.Layer + ".flatten", [x], OutputName, Int("axis", 1));
+                    break;
+                case StepKind.Loss:
+                    continue;
+                default:
+                    throw new NotSupportedException($"The ONNX exporter has no node for a {step.Kind} step.");
             }
-            x = Conv(x, conv, "classifier.conv" + n);
-            x = BatchNorm(x, "classifier.bn" + n);
-            x = Shuffle(x, classifier.Permutations[l], 1, "classifier.shuffle" + n);
+            tensorOf[step.Output] = y;
+            if (step.Layer != layer && graph.Node.Count > first)
+            {
+                // Each block's first node says what the block is.
+                layer = step.Layer;
+                if (plan.Blocks.FirstOrDefault(bl => bl.Name == layer) is { } block) graph.Node[first].DocString = Describe(plan, block);
+            }
+            if (step.Kind == StepKind.Convolution && step.Layer == plan.Classifier.Name && step.L == 1)
+            {
+                var head = plan.Classifier;
+                graph.Node[first].DocString = Invariant($"classifier (IGCV2*, Table 8): {head.Heading}, 1x1 group convolutions {head.InChannels} -> {head.Classes}; ") +
+                    string.Join(", ", head.Permutations.Select((p, l) => Invariant($"P_{l + 1}: {p.Formula}")));
+            }
         }
-        graph.Node[first].DocString = Invariant($"classifier (IGCV2*, Table 8): {classifier.Heading}, 1x1 group convolutions {classifier.InChannels} -> {classifier.Classes}; ") +
-            string.Join(", ", classifier.Permutations.Select((p, l) => Invariant($"P_{l + 1}: {p.Formula}")));
-        return Node("Flatten", "classifier.flatten", [x], OutputName, Int("axis", 1));
     }
 
     private string Conv(string x, GroupConvPlan conv, string name, string? bias = null)
@@ -192,12 +187,10 @@ internal sealed class OnnxGraphBuilder
         return Node("BatchNormalization", name, inputs, Float("epsilon", BatchNormEpsilon));
     }
 
-    private string Relu(string x, string name) => Node("Relu", name, [x]);
-
     /// <summary>Relu, or ReLU6 as Clip(x, 0, 6) (opset 11+ takes the bounds as inputs), or nothing.</summary>
     private string Activate(string x, Activation activation, string name) => activation switch
     {
-        Activation.Relu => Relu(x, name),
+        Activation.Relu => Node("Relu", name, [x]),
         Activation.Relu6 => Node("Clip", name, [x, Constant(name + ".min", FloatScalar(0f)), Constant(name + ".max", FloatScalar(6f))]),
         _ => x,
     };

@@ -20,20 +20,35 @@ internal sealed class ReferenceModel : IModel
         BatchSize = batchSize;
         var random = new Random(seed);
 
-        if (plan.Stem is { } stem) AddConvBn(stem.Conv, "stem.conv", "stem.bn", random);
-        foreach (var block in plan.Blocks)
+        // Every tensor the lowered steps name, in their order.
+        var lowered = NetworkSteps.Lower(plan);
+        foreach (var step in lowered.Steps)
         {
-            for (var l = 0; l < block.Convs.Count; l++) AddConvBn(block.Convs[l], block.Convs[l].Name, $"{block.Name}.bn{l + 1}", random);
-            if (block.Shortcut is { } shortcut) AddConvBn(shortcut, shortcut.Name, $"{block.Name}.shortcut.bn", random);
+            var channels = step.Output >= 0 ? lowered.Value(step.Output).Channels : 0;
+            switch (step.Kind)
+            {
+                case StepKind.Convolution:
+                    var conv = step.Conv!;
+                    var fanIn = conv.K * conv.KernelSize * conv.KernelSize;
+                    Add(step.Prefix + ".weight", ParameterKind.ConvWeight, random, conv.WeightShape, lowered.Steps.Any(s => s.Kind == StepKind.Bias && s.Input == step.Output) ? 1 / Math.Sqrt(conv.K) : Math.Sqrt(2.0 / fanIn), 0);
+                    break;
+                case StepKind.BatchNorm:
+                    Add(step.Prefix + ".weight", ParameterKind.BatchNormGamma, random, [channels], 0.5, 1.0);
+                    Add(step.Prefix + ".bias", ParameterKind.BatchNormBeta, random, [channels], 0.2, 0);
+                    Add(step.Prefix + ".running_mean", ParameterKind.RunningMean, random, [channels], 0.3, 0);
+                    Add(step.Prefix + ".running_var", ParameterKind.RunningVariance, random, [channels], 0.5, 1.0);
+                    break;
+                case StepKind.Linear:
+                    var inChannels = lowered.Value(step.Input).Channels;
+                    Add(step.Prefix + ".weight", ParameterKind.LinearWeight, random, [channels, inChannels], 1 / Math.Sqrt(inChannels), 0);
+                    Add(step.Prefix + ".bias", ParameterKind.LinearBias, random, [channels], 0.1, 0);
+                    break;
+                case StepKind.Bias:
+                    Add(step.Prefix + ".bias", ParameterKind.LinearBias, random, [channels], 0.1, 0);
+                    break;
+            }
         }
         var c = plan.Classifier;
-        for (var l = 0; l < c.L; l++)
-        {
-            if (l < c.L - 1) AddConvBn(c.Convs[l], c.Convs[l].Name, $"classifier.bn{l + 1}", random);
-            else Add(c.Convs[l].Name + ".weight", ParameterKind.ConvWeight, random, c.Convs[l].WeightShape, 1 / Math.Sqrt(c.Convs[l].K), 0);
-        }
-        if (!c.IsGrouped) Add("classifier.weight", ParameterKind.LinearWeight, random, [c.Classes, c.InChannels], 1 / Math.Sqrt(c.InChannels), 0);
-        Add("classifier.bias", ParameterKind.LinearBias, random, [c.Classes], 0.1, 0);
         logits = device.Allocate(batchSize, c.Classes);
     }
 
@@ -75,16 +90,6 @@ internal sealed class ReferenceModel : IModel
     {
         foreach (var p in parameters.Concat(buffers)) p.Value.Dispose();
         logits.Dispose();
-    }
-
-    private void AddConvBn(GroupConvPlan conv, string convName, string bn, Random random)
-    {
-        var fanIn = conv.K * conv.KernelSize * conv.KernelSize;
-        Add(convName + ".weight", ParameterKind.ConvWeight, random, conv.WeightShape, Math.Sqrt(2.0 / fanIn), 0);
-        Add(bn + ".weight", ParameterKind.BatchNormGamma, random, [conv.OutChannels], 0.5, 1.0);
-        Add(bn + ".bias", ParameterKind.BatchNormBeta, random, [conv.OutChannels], 0.2, 0);
-        Add(bn + ".running_mean", ParameterKind.RunningMean, random, [conv.OutChannels], 0.3, 0);
-        Add(bn + ".running_var", ParameterKind.RunningVariance, random, [conv.OutChannels], 0.5, 1.0);
     }
 
     /// <summary>A tensor of uniform values in [centre - spread, centre + spread].</summary>

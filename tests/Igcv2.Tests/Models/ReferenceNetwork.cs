@@ -8,65 +8,70 @@ namespace Igcv2.Tests.Models;
 /// </summary>
 internal sealed class ReferenceNetwork(NetworkPlan plan, IReadOnlyDictionary<string, float[]> values)
 {
+    /// <summary>Runs the lowered steps (<see cref="NetworkSteps"/>) one by one; returns the logits [n, classes].</summary>
     public double[] Forward(float[] input, int n, bool training)
     {
         var spec = plan.Spec;
-        var x = new Act(n, spec.InputChannels, spec.InputSize, input.Select(v => (double)v).ToArray());
-        if (plan.Stem is { } stem)
+        var lowered = NetworkSteps.Lower(plan);
+        var value = new Act?[lowered.Values.Count];
+        value[NetworkSteps.InputValue] = new Act(n, spec.InputChannels, spec.InputSize, input.Select(v => (double)v).ToArray());
+        foreach (var step in lowered.Steps)
         {
-            x = Relu(BatchNorm(Conv(x, stem.Conv, "stem.conv"), "stem.bn", training));
-        }
-
-        var inputs = new List<Act>();
-        foreach (var block in plan.Blocks)
-        {
-            inputs.Add(x);
-            var h = x;
-            for (var l = 1; l <= block.L; l++)
+            var x = value[step.Input]!;
+            switch (step.Kind)
             {
-                h = BatchNorm(Conv(h, block.Convs[l - 1], $"{block.Name}.conv{l}"), $"{block.Name}.bn{l}", training);
-                if (l < block.L) h = Activate(h, block.Activations[l - 1]);
-                h = Shuffle(h, block.Permutations[l - 1]);
+                case StepKind.Convolution: value[step.Output] = Conv(x, step.Conv!, step.Prefix!); break;
+                case StepKind.BatchNorm: value[step.Output] = BatchNorm(x, step.Prefix!, training); break;
+                case StepKind.Activation: value[step.Output] = Activate(x, step.Activation); break;
+                case StepKind.Permutation: value[step.Output] = Shuffle(x, step.Permutation!); break;
+                case StepKind.SkipAdd: value[step.Output] = Add(x, value[step.Skip]!); break;
+                case StepKind.GlobalAveragePool: value[step.Output] = Pool(x); break;
+                case StepKind.Linear: value[step.Output] = Linear(x, step.Prefix!, lowered.Value(step.Output).Channels); break;
+                case StepKind.Bias: value[step.Output] = Bias(x, step.Prefix!); break;
+                case StepKind.Loss: return x.Data;
+                default: throw new NotSupportedException($"No reference for a {step.Kind} step.");
             }
-            if (block.Shortcut is { } shortcut) h = Add(h, BatchNorm(Conv(inputs[block.SkipFrom], shortcut, shortcut.Name), $"{block.Name}.shortcut.bn", training));
-            else if (block.HasSkip) h = Add(h, inputs[block.SkipFrom]);
-            x = Activate(h, block.FinalActivation);
         }
+        throw new InvalidOperationException("The lowered network has no loss step.");
+    }
 
-        var c = plan.Classifier;
-        var pooled = new Act(n, c.InChannels, 1);
-        for (var i = 0; i < n; i++)
-        for (var ch = 0; ch < c.InChannels; ch++)
+    private static Act Pool(Act x)
+    {
+        var pooled = new Act(x.N, x.Channels, 1);
+        for (var i = 0; i < x.N; i++)
+        for (var ch = 0; ch < x.Channels; ch++)
         {
             double sum = 0;
             for (var p = 0; p < x.Size * x.Size; p++) sum += x[i, ch, p];
             pooled[i, ch, 0] = sum / (x.Size * x.Size);
         }
+        return pooled;
+    }
 
-        var b = values["classifier.bias"];
-        var logits = new double[n * c.Classes];
-        if (c.IsGrouped)
+    /// <summary>The fully connected layer on the pooled [n, C, 1, 1]: [n, classes] (as a 1x1 map, the same memory).</summary>
+    private Act Linear(Act pooled, string prefix, int classes)
+    {
+        var w = values[prefix + ".weight"];
+        var b = values[prefix + ".bias"];
+        var logits = new Act(pooled.N, classes, 1);
+        for (var i = 0; i < pooled.N; i++)
+        for (var o = 0; o < classes; o++)
         {
-            // The IGCV2* head: W_l, BN_l, P_l on the 1x1 map for l < L; W_L plus the bias.
-            var h = pooled;
-            for (var l = 1; l < c.L; l++) h = Shuffle(BatchNorm(Conv(h, c.Convs[l - 1], $"classifier.conv{l}"), $"classifier.bn{l}", training), c.Permutations[l - 1]);
-            h = Conv(h, c.Convs[c.L - 1], $"classifier.conv{c.L}");
-            for (var i = 0; i < n; i++)
-            for (var o = 0; o < c.Classes; o++) logits[i * c.Classes + o] = h[i, o, 0] + b[o];
-            return logits;
-        }
-
-        var w = values["classifier.weight"];
-        for (var i = 0; i < n; i++)
-        {
-            for (var o = 0; o < c.Classes; o++)
-            {
-                double sum = b[o];
-                for (var ch = 0; ch < c.InChannels; ch++) sum += w[o * c.InChannels + ch] * pooled[i, ch, 0];
-                logits[i * c.Classes + o] = sum;
-            }
+            double sum = b[o];
+            for (var ch = 0; ch < pooled.Channels; ch++) sum += w[o * pooled.Channels + ch] * pooled[i, ch, 0];
+            logits[i, o, 0] = sum;
         }
         return logits;
+    }
+
+    /// <summary>The grouped head's bias on W_L's 1x1 output.</summary>
+    private Act Bias(Act x, string prefix)
+    {
+        var b = values[prefix + ".bias"];
+        var y = new Act(x.N, x.Channels, x.Size);
+        for (var i = 0; i < x.N; i++)
+        for (var o = 0; o < x.Channels; o++) y[i, o, 0] = x[i, o, 0] + b[o];
+        return y;
     }
 
     private Act Conv(Act x, GroupConvPlan conv, string name)

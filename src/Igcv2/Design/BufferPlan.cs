@@ -1,0 +1,454 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
+namespace Igcv2.Design;
+
+/// <summary>How the steps of one <see cref="Pass"/> run.</summary>
+public enum PassKind
+{
+    /// <summary>One step, its own kernel (a convolution, BN, pooling, the classifier, the bias, the loss).</summary>
+    Step,
+
+    /// <summary>
+    /// The activation, P_l and the skip's add after a BN as one pass from a scratch buffer into the output (a block's
+    /// output is always written so, even when P_L is the identity); backward, the mirror image in one pass.
+    /// </summary>
+    Epilogue,
+
+    /// <summary>Activations (and identity permutations) only: BN writes the output, the activation runs in place.</summary>
+    InPlace,
+}
+
+/// <summary>What a buffer holds.</summary>
+public enum BufferRole
+{
+    /// <summary>A forward value that backward reads again (a convolution's output for BN's backward, a step's output for W_l's and the activation's).</summary>
+    Activation,
+
+    /// <summary>A forward value that dies within its pass group (BN's output before the epilogue): one per shape, shared.</summary>
+    Scratch,
+
+    /// <summary>A gradient: reused by shape once the value it held is dead.</summary>
+    Gradient,
+
+    /// <summary>Another buffer's memory as a 1x1 map ([n, C] as [n, C, 1, 1]).</summary>
+    View,
+}
+
+/// <summary>
+/// One buffer, [n, <see cref="Channels"/>, <see cref="Size"/>, <see cref="Size"/>] or [n, <see cref="Channels"/>] when
+/// <see cref="Size"/> is 0. It is live from schedule position <see cref="Start"/> (its first write) to <see cref="End"/>
+/// (its last read): forward pass i is position i, its backward position 2P - 1 - i (<see cref="BufferPlan.Backward"/>).
+/// </summary>
+public sealed record PlannedBuffer(string Name, int Channels, int Size, BufferRole Role, string? ViewOf, int Start, int End);
+
+/// <summary>
+/// Steps <see cref="First"/> .. <see cref="First"/> + <see cref="Count"/> - 1 run as one pass: forward from
+/// <see cref="Input"/> (and <see cref="Skip"/>) into <see cref="Output"/>; backward from the gradient of the output
+/// (<see cref="GradOutput"/>) into that of the input (<see cref="GradInput"/>) and of the skip (<see cref="GradSkip"/>).
+/// When the input already holds a gradient from its other consumer (the skip), <see cref="Accumulate"/> names that
+/// earlier share, added into <see cref="GradInput"/> after the pass. Buffer names are <see cref="BufferPlan.Buffers"/>'
+/// names, "Input" (the model's input), "gradLogits" (the loss gradient Backward is given) and "gradLogitsMap" (its 1x1 map).
+/// </summary>
+public sealed record Pass(
+    PassKind Kind,
+    int First,
+    int Count,
+    string Input,
+    string? Skip,
+    string Output,
+    string? GradOutput,
+    string? GradInput,
+    string? GradSkip,
+    string? Accumulate)
+{
+    public int Last => First + Count - 1;
+}
+
+/// <summary>
+/// Buffer planning, a pass over the lowered steps: which steps run as one pass, which buffer holds each value, how
+/// gradients reuse buffers by shape once dead, and every buffer's lifetime. The generator prints from it; tests
+/// check that no two live values share a buffer.
+/// </summary>
+public sealed record BufferPlan(
+    EquatableArray<Pass> Passes,
+    EquatableArray<PlannedBuffer> Buffers,
+    EquatableArray<string> ValueBuffers,
+    string InputGradient,
+    bool InputGradientDirect)
+{
+    public const string ModelInput = "Input";
+    public const string LossGradient = "gradLogits";
+    public const string LossGradientMap = "gradLogitsMap";
+    public const string InputGradientBuffer = "input_grad";
+
+    /// <summary>The schedule position of pass <paramref name="pass"/>'s backward.</summary>
+    public int Backward(int pass) => 2 * Passes.Count - 1 - pass;
+
+    public PlannedBuffer Buffer(string name) => Buffers.First(b => b.Name == name);
+
+    public static BufferPlan For(NetworkSteps steps) => new Planner(steps).Plan();
+
+    /// <summary>"stage1.block1" -> "stage1_block1": a layer's name as a C# identifier.</summary>
+    public static string Field(string name) => name.Replace('.', '_');
+
+    private static string Key(int channels, int size) =>
+        channels.ToString(CultureInfo.InvariantCulture) + "x" + size.ToString(CultureInfo.InvariantCulture);
+
+    private static bool IsElementwise(StepKind kind) => kind is StepKind.Activation or StepKind.Permutation or StepKind.SkipAdd;
+
+    private sealed class Planner
+    {
+        private readonly NetworkSteps lowered;
+        private readonly EquatableArray<Step> steps;
+        private readonly List<(PassKind Kind, int First, int Count)> groups = new();
+        private readonly string[] valueBuffer;
+        private readonly List<string> order = new();
+        private readonly Dictionary<string, (int Channels, int Size, BufferRole Role, string? ViewOf, int Start, int End)> buffers = new();
+        private readonly Dictionary<string, Stack<string>> free = new();
+        private readonly Dictionary<string, int> rented = new();
+
+        public Planner(NetworkSteps lowered)
+        {
+            this.lowered = lowered;
+            steps = lowered.Steps;
+            valueBuffer = new string[lowered.Values.Count];
+        }
+
+        public BufferPlan Plan()
+        {
+            Group();
+            valueBuffer[NetworkSteps.InputValue] = ModelInput;
+            for (var p = 0; p < groups.Count; p++) AssignForward(p);
+
+            var passes = new Pass[groups.Count];
+            var gradOf = new string?[lowered.Values.Count];
+            gradOf[lowered.Logits.Id] = LossGradient;
+            for (var p = groups.Count - 1; p >= 0; p--) passes[p] = AssignBackward(p, gradOf);
+
+            var input = gradOf[NetworkSteps.InputValue] ?? throw new InvalidOperationException("The input gets no gradient.");
+            var direct = input == InputGradientBuffer;
+            if (!direct)
+            {
+                var value = lowered.Value(NetworkSteps.InputValue);
+                Declare(InputGradientBuffer, value.Channels, value.Size, BufferRole.Gradient, null, Backward(0));
+            }
+            return new BufferPlan(
+                passes.ToEquatableArray(),
+                order.Select(name => { var b = buffers[name]; return new PlannedBuffer(name, b.Channels, b.Size, b.Role, b.ViewOf, b.Start, b.End); }).ToEquatableArray(),
+                valueBuffer.Select(b => b ?? "").ToEquatableArray(),
+                input,
+                direct);
+        }
+
+        private int Backward(int pass) => 2 * groups.Count - 1 - pass;
+
+        /// <summary>Runs of elementwise steps, each reading the one before, form one pass; every other step is its own.</summary>
+        private void Group()
+        {
+            for (var i = 0; i < steps.Count; i++)
+            {
+                var first = steps[i];
+                if (!IsElementwise(first.Kind))
+                {
+                    groups.Add((PassKind.Step, i, 1));
+                    continue;
+                }
+                var last = i;
+                while (last + 1 < steps.Count && IsElementwise(steps[last + 1].Kind) && steps[last + 1].Input == steps[last].Output) last++;
+                var run = Enumerable.Range(i, last - i + 1).Select(j => steps[j]).ToList();
+                var endsBlock = run.Any(s => s.Kind == StepKind.Permutation) && (last + 1 == steps.Count || steps[last + 1].Layer != first.Layer);
+                var moves = endsBlock || run.Any(s => s.Kind == StepKind.SkipAdd || s.Permutation is { IsIdentity: false });
+                groups.Add((moves ? PassKind.Epilogue : PassKind.InPlace, i, run.Count));
+                i = last;
+            }
+        }
+
+        private int GroupReading(int value)
+        {
+            for (var p = 0; p < groups.Count; p++)
+            {
+                for (var i = groups[p].First; i < groups[p].First + groups[p].Count; i++)
+                {
+                    if (steps[i].Input == value || steps[i].Skip == value) return p;
+                }
+            }
+            return -1;
+        }
+
+        private Step First(int p) => steps[groups[p].First];
+
+        private Step LastStep(int p) => steps[groups[p].First + groups[p].Count - 1];
+
+        /// <summary>The value a pass adds as its skip, or -1.</summary>
+        private int SkipOf(int p)
+        {
+            for (var i = groups[p].First; i < groups[p].First + groups[p].Count; i++)
+            {
+                if (steps[i].Skip >= 0) return steps[i].Skip;
+            }
+            return -1;
+        }
+
+        /// <summary>The buffer an epilogue writes: the block's output, or the next step's input.</summary>
+        private string RunOutput(int p)
+        {
+            var last = groups[p].First + groups[p].Count - 1;
+            var step = steps[last];
+            var endsLayer = last + 1 == steps.Count || steps[last + 1].Layer != step.Layer;
+            return Field(step.Layer) + (endsLayer ? "_out" : "_in" + (step.L + 1).ToString(CultureInfo.InvariantCulture));
+        }
+
+        private void AssignForward(int p)
+        {
+            var (kind, firstIndex, count) = groups[p];
+            var s = First(p);
+            var output = LastStep(p).Output;
+            var value = output >= 0 ? lowered.Value(output) : null;
+            Read(valueBuffer[s.Input], p);
+            if (SkipOf(p) is var skip && skip >= 0) Read(valueBuffer[skip], p);
+            switch (kind)
+            {
+                case PassKind.Epilogue:
+                case PassKind.InPlace:
+                {
+                    var name = RunOutput(p);
+                    if (kind == PassKind.InPlace)
+                    {
+                        // BN wrote the output already (see the BatchNorm case): every value of the run lives there.
+                        for (var i = firstIndex; i < firstIndex + count; i++) valueBuffer[steps[i].Output] = name;
+                        Write(name, p);
+                    }
+                    else
+                    {
+                        Declare(name, value!.Channels, value.Size, BufferRole.Activation, null, p);
+                        valueBuffer[output] = name;
+                    }
+                    return;
+                }
+            }
+            switch (s.Kind)
+            {
+                case StepKind.Convolution:
+                {
+                    var reader = GroupReading(output);
+                    if (reader >= 0 && First(reader).Kind == StepKind.Bias)
+                    {
+                        Declare("logits", value!.Channels, 0, BufferRole.Activation, null, p);
+                        Declare("logits_map", value.Channels, 1, BufferRole.View, "logits", p);
+                        valueBuffer[output] = "logits_map";
+                        return;
+                    }
+                    var field = Field(s.Layer);
+                    var name = s.OnSkipPath ? field + "_sc" : s.L == 0 ? field + "_c" : field + "_c" + s.L.ToString(CultureInfo.InvariantCulture);
+                    Declare(name, value!.Channels, value.Size, BufferRole.Activation, null, p);
+                    valueBuffer[output] = name;
+                    return;
+                }
+                case StepKind.BatchNorm:
+                {
+                    var reader = GroupReading(output);
+                    string name;
+                    if (reader >= 0 && groups[reader].Kind == PassKind.InPlace)
+                    {
+                        name = RunOutput(reader);
+                        Declare(name, value!.Channels, value.Size, BufferRole.Activation, null, p);
+                    }
+                    else
+                    {
+                        // Read only by the epilogue pass right after it; the projected skip's BN lives beside the main one.
+                        name = (s.OnSkipPath ? "scratch2_" : "scratch_") + Key(value!.Channels, value.Size);
+                        Declare(name, value.Channels, value.Size, BufferRole.Scratch, null, p);
+                    }
+                    valueBuffer[output] = name;
+                    return;
+                }
+                case StepKind.GlobalAveragePool:
+                {
+                    Declare("pooled", value!.Channels, 0, BufferRole.Activation, null, p);
+                    var reader = GroupReading(output);
+                    if (reader >= 0 && First(reader).Kind == StepKind.Convolution)
+                    {
+                        Declare("pooled_map", value.Channels, 1, BufferRole.View, "pooled", p);
+                        valueBuffer[output] = "pooled_map";
+                    }
+                    else
+                    {
+                        valueBuffer[output] = "pooled";
+                    }
+                    return;
+                }
+                case StepKind.Linear:
+                    Declare("logits", value!.Channels, 0, BufferRole.Activation, null, p);
+                    valueBuffer[output] = "logits";
+                    return;
+                case StepKind.Bias:
+                    Write("logits", p);
+                    valueBuffer[output] = "logits";
+                    return;
+                case StepKind.Loss:
+                    return;
+                default:
+                    throw new NotSupportedException("No buffer rule for a " + s.Kind + " step.");
+            }
+        }
+
+        private Pass AssignBackward(int p, string?[] gradOf)
+        {
+            var (kind, firstIndex, count) = groups[p];
+            var s = First(p);
+            var output = LastStep(p).Output;
+            var at = Backward(p);
+            var forwardInput = valueBuffer[s.Input];
+            var skip = SkipOf(p);
+            var forwardSkip = skip >= 0 ? valueBuffer[skip] : null;
+            var forwardOutput = output >= 0 ? valueBuffer[output] : "";
+            Pass Result(string? gOut, string? gIn, string? gSkip = null, string? accumulate = null) =>
+                new(kind, firstIndex, count, forwardInput, forwardSkip, forwardOutput, gOut, gIn, gSkip, accumulate);
+
+            if (s.Kind == StepKind.Loss) return Result(null, gradOf[s.Input]);
+            var gradOutput = gradOf[output] ?? throw new InvalidOperationException($"No gradient reaches {lowered.Value(output).Name}.");
+            Read(gradOutput, at);
+
+            if (kind == PassKind.InPlace)
+            {
+                // The activation's derivative reads the output; the gradient is rewritten where it is.
+                if (Enumerable.Range(firstIndex, count).Any(i => steps[i].Kind == StepKind.Activation)) Read(forwardOutput, at);
+                gradOf[s.Input] = gradOutput;
+                return Result(gradOutput, gradOutput);
+            }
+            if (kind == PassKind.Epilogue)
+            {
+                Read(forwardOutput, at);
+                var gIn = Rent(s.Input, at);
+                var gSkip = skip >= 0 ? Rent(skip, at) : null;
+                Return(gradOutput);
+                var accumulate = Contribute(gradOf, s.Input, gIn);
+                if (gSkip is not null) accumulate ??= Contribute(gradOf, skip, gSkip);
+                return Result(gradOutput, gIn, gSkip, accumulate);
+            }
+
+            switch (s.Kind)
+            {
+                case StepKind.Linear:
+                {
+                    Read(forwardInput, at);
+                    var value = lowered.Value(s.Input);
+                    Declare("grad_pooled", value.Channels, 0, BufferRole.Gradient, null, at);
+                    gradOf[s.Input] = "grad_pooled";
+                    return Result(gradOutput, "grad_pooled");
+                }
+                case StepKind.Bias:
+                    gradOf[s.Input] = LossGradientMap;
+                    return Result(gradOutput, LossGradientMap);
+                case StepKind.GlobalAveragePool:
+                {
+                    var source = buffers.ContainsKey(gradOutput) && buffers[gradOutput].ViewOf is { } of ? of : gradOutput;
+                    var gIn = Rent(s.Input, at);
+                    return Result(source, gIn, accumulate: Contribute(gradOf, s.Input, gIn));
+                }
+                case StepKind.Convolution:
+                {
+                    Read(forwardInput, at);
+                    string gIn;
+                    var inputProducer = steps.FirstOrDefault(x => x.Output == s.Input);
+                    if (s.Input == NetworkSteps.InputValue && s.Layer == "stem")
+                    {
+                        // Written only when asked (ComputeInputGradient): the stem's convolution writes it directly.
+                        var value = lowered.Value(s.Input);
+                        gIn = InputGradientBuffer;
+                        Declare(gIn, value.Channels, value.Size, BufferRole.Gradient, null, at);
+                    }
+                    else if (inputProducer is { Kind: StepKind.GlobalAveragePool })
+                    {
+                        var value = lowered.Value(s.Input);
+                        Declare("grad_pooled", value.Channels, 0, BufferRole.Gradient, null, at);
+                        Declare("grad_pooled_map", value.Channels, 1, BufferRole.View, "grad_pooled", at);
+                        gIn = "grad_pooled_map";
+                    }
+                    else
+                    {
+                        gIn = Rent(s.Input, at);
+                    }
+                    Return(gradOutput);
+                    return Result(gradOutput, gIn, accumulate: Contribute(gradOf, s.Input, gIn));
+                }
+                case StepKind.BatchNorm:
+                {
+                    Read(forwardInput, at);
+                    var gIn = Rent(s.Input, at);
+                    Return(gradOutput);
+                    return Result(gradOutput, gIn, accumulate: Contribute(gradOf, s.Input, gIn));
+                }
+                default:
+                    throw new NotSupportedException("No backward rule for a " + s.Kind + " step.");
+            }
+        }
+
+        /// <summary>
+        /// <paramref name="gradient"/> is a share of <paramref name="value"/>'s gradient. The first share is the gradient;
+        /// a second (the value is also a skip's source) is added into the first one's pending buffer: returns that buffer.
+        /// </summary>
+        private string? Contribute(string?[] gradOf, int value, string gradient)
+        {
+            var pending = gradOf[value];
+            gradOf[value] = gradient;
+            if (pending is null) return null;
+            Return(pending);
+            return pending;
+        }
+
+        /// <summary>A gradient buffer of the value's shape that holds no live gradient (the pool grows as needed).</summary>
+        private string Rent(int value, int at)
+        {
+            var v = lowered.Value(value);
+            var key = Key(v.Channels, v.Size);
+            string name;
+            if (free.TryGetValue(key, out var stack) && stack.Count > 0)
+            {
+                name = stack.Pop();
+                Write(name, at);
+            }
+            else
+            {
+                rented.TryGetValue(key, out var n);
+                rented[key] = n + 1;
+                name = "grad_" + key + "_" + (char)('a' + n);
+                Declare(name, v.Channels, v.Size, BufferRole.Gradient, null, at);
+            }
+            return name;
+        }
+
+        private void Return(string name)
+        {
+            if (!buffers.ContainsKey(name) || buffers[name].Role != BufferRole.Gradient || !name.StartsWith("grad_", StringComparison.Ordinal) || name == "grad_pooled") return;
+            var key = name.Substring("grad_".Length, name.LastIndexOf('_') - "grad_".Length);
+            if (!free.TryGetValue(key, out var stack)) free[key] = stack = new Stack<string>();
+            stack.Push(name);
+        }
+
+        private void Declare(string name, int channels, int size, BufferRole role, string? viewOf, int at)
+        {
+            if (buffers.ContainsKey(name))
+            {
+                Write(name, at);
+                return;
+            }
+            order.Add(name);
+            buffers[name] = (channels, size, role, viewOf, at, at);
+        }
+
+        private void Write(string name, int at) => Touch(name, at);
+
+        private void Read(string? name, int at) => Touch(name, at);
+
+        private void Touch(string? name, int at)
+        {
+            if (name is null || !buffers.TryGetValue(name, out var b)) return;
+            buffers[name] = (b.Channels, b.Size, b.Role, b.ViewOf, Math.Min(b.Start, at), Math.Max(b.End, at));
+            if (b.ViewOf is { } source) Touch(source, at);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using Igcv2.Design;
+
+namespace Igcv2.Tests.Design;
+
+/// <summary>Buffer planning: passes, which buffer holds which value, gradient reuse and lifetimes.</summary>
+public sealed class BufferPlanTests
+{
+    [Theory]
+    [MemberData(nameof(NetworkStepsTests.All), MemberType = typeof(NetworkStepsTests))]
+    public void No_buffer_is_overwritten_while_a_later_pass_still_reads_its_value(string network)
+    {
+        // Runs the schedule symbolically: every buffer holds the id of the value last written into it; each pass,
+        // forward then backward, must find there the value (or the gradient of the value) it reads.
+        var lowered = NetworkSteps.Lower(NetworkStepsTests.ByName(network));
+        var plan = BufferPlan.For(lowered);
+        var holds = new Dictionary<string, int> { [BufferPlan.ModelInput] = NetworkSteps.InputValue };
+        string Memory(string name) => plan.Buffers.FirstOrDefault(b => b.Name == name)?.ViewOf ?? name;
+        void Expect(string buffer, int value, string what) =>
+            Assert.True(holds.TryGetValue(Memory(buffer), out var held) && held == value,
+                $"{network}: {what} reads {buffer} for value {value} ({lowered.Value(value).Name}) but it holds {(holds.TryGetValue(Memory(buffer), out var h) ? h.ToString() : "nothing")}");
+
+        foreach (var pass in plan.Passes)
+        {
+            var first = lowered.Steps[pass.First];
+            var last = lowered.Steps[pass.Last];
+            if (first.Kind == StepKind.Loss) continue;
+            Expect(pass.Input, first.Input, first.Name);
+            if (pass.Kind != PassKind.InPlace && first.Kind != StepKind.Bias) Assert.NotEqual(Memory(pass.Input), Memory(pass.Output));
+            var skip = Skip(lowered, pass);
+            if (skip >= 0) Expect(pass.Skip!, skip, first.Name + " (skip)");
+            holds[Memory(pass.Output)] = last.Output;
+        }
+
+        // Gradients: -1 - v stands for "the gradient of value v".
+        holds[BufferPlan.LossGradient] = -1 - lowered.Logits.Id;
+        for (var i = plan.Passes.Count - 1; i >= 0; i--)
+        {
+            var pass = plan.Passes[i];
+            var first = lowered.Steps[pass.First];
+            var last = lowered.Steps[pass.Last];
+            if (first.Kind == StepKind.Loss) continue;
+            if (pass.Kind != PassKind.InPlace)
+            {
+                // A pass's kernel reads one buffer and writes others: no gradient in place but the activation's.
+                Assert.NotEqual(Memory(pass.GradOutput!), Memory(pass.GradInput!));
+                if (pass.GradSkip is not null) Assert.DoesNotContain(Memory(pass.GradSkip), new[] { Memory(pass.GradOutput!), Memory(pass.GradInput!) });
+            }
+            Assert.True(holds.TryGetValue(Memory(pass.GradOutput!), out var g) && g == -1 - last.Output,
+                $"{network}: backward of {last.Name} reads {pass.GradOutput} for its gradient but it holds {g}");
+            // What backward reads of the forward: the input for W_l's weights and BN, the output for the activation.
+            if (first.Kind is StepKind.Convolution or StepKind.BatchNorm or StepKind.Linear) Expect(pass.Input, first.Input, first.Name + " backward");
+            if (pass.Kind == PassKind.Epilogue) Expect(pass.Output, last.Output, last.Name + " backward");
+            if (pass.Accumulate is { } share)
+            {
+                Assert.True(holds[Memory(share)] == -1 - first.Input, $"{network}: {share} no longer holds the skip's share of {lowered.Value(first.Input).Name}");
+            }
+            if (pass.GradSkip is { } gSkip) holds[Memory(gSkip)] = -1 - Skip(lowered, pass);
+            holds[Memory(pass.GradInput!)] = -1 - first.Input;
+        }
+        Assert.Equal(-1 - NetworkSteps.InputValue, holds[Memory(plan.InputGradient)]);
+    }
+
+    [Theory]
+    [MemberData(nameof(NetworkStepsTests.All), MemberType = typeof(NetworkStepsTests))]
+    public void Scratch_dies_in_the_forward_pass_convolution_outputs_live_until_BN_backward_gradients_only_in_backward(string network)
+    {
+        var lowered = NetworkSteps.Lower(NetworkStepsTests.ByName(network));
+        var plan = BufferPlan.For(lowered);
+        var forward = plan.Passes.Count;
+        foreach (var buffer in plan.Buffers)
+        {
+            Assert.True(buffer.Start <= buffer.End, buffer.Name);
+            switch (buffer.Role)
+            {
+                case BufferRole.Scratch:
+                    Assert.True(buffer.End < forward, $"{network}: {buffer.Name} is read in backward ({buffer.End})");
+                    break;
+                case BufferRole.Gradient:
+                    Assert.True(buffer.Start >= forward, $"{network}: {buffer.Name} is written in forward ({buffer.Start})");
+                    break;
+            }
+        }
+        // Every convolution's output BN reads is kept for BN's backward.
+        foreach (var (pass, index) in plan.Passes.Select((p, i) => (p, i)))
+        {
+            if (lowered.Steps[pass.First].Kind != StepKind.Convolution) continue;
+            var buffer = plan.Buffer(pass.Output);
+            if (buffer.Role == BufferRole.View) continue; // the grouped head's W_L writes the logits, which the bias's backward does not read
+            Assert.True(buffer.Start <= index && buffer.End >= forward, $"{network}: {buffer.Name} [{buffer.Start}, {buffer.End}]");
+        }
+    }
+
+    [Fact]
+    public void Table1_C64_passes_fuse_each_epilogue_and_share_scratch_and_gradients_by_shape()
+    {
+        var lowered = NetworkSteps.Lower(NetworkStepsTests.C64);
+        var plan = BufferPlan.For(lowered);
+
+        // Per block: W_1, BN_1, the identity P_1 in place, W_2, BN_2, P_2 in one pass, W_3, BN_3, P_3 + skip + ReLU in one.
+        var block2 = plan.Passes.Where(p => lowered.Steps[p.First].Layer == "stage1.block2").ToList();
+        Assert.Equal(
+            [PassKind.Step, PassKind.Step, PassKind.InPlace, PassKind.Step, PassKind.Step, PassKind.Epilogue, PassKind.Step, PassKind.Step, PassKind.Epilogue],
+            block2.Select(p => p.Kind));
+        Assert.Equal(3, block2[^1].Count);
+        Assert.Equal(("scratch_64x32", "stem_out", "stage1_block2_out"), (block2[^1].Input, block2[^1].Skip, block2[^1].Output));
+        // BN_1 writes W_2's input directly; the identity P_1 moves nothing.
+        Assert.Equal("stage1_block2_in2", block2[1].Output);
+        Assert.Equal("stage1_block2_in2", block2[2].Output);
+
+        // One scratch per shape for the whole network, and a handful of gradient buffers per shape.
+        Assert.Equal(new[] { "scratch_128x16", "scratch_256x8", "scratch_64x16", "scratch_64x32", "scratch_128x8" }.Order(),
+            plan.Buffers.Where(b => b.Role == BufferRole.Scratch).Select(b => b.Name).Order());
+        var gradients = plan.Buffers.Where(b => b.Role == BufferRole.Gradient && b.Name.StartsWith("grad_", StringComparison.Ordinal) && b.Size > 0)
+            .GroupBy(b => (b.Channels, b.Size)).ToList();
+        Assert.All(gradients, g => Assert.True(g.Count() <= 3, $"{g.Count()} gradient buffers of {g.Key}"));
+
+        // The skip's share from stage1.block2 is added at the input of stage1.block1 after its W_1's backward.
+        var w1 = plan.Passes.Single(p => lowered.Steps[p.First].Name == "stage1.block1.conv1");
+        Assert.NotNull(w1.Accumulate);
+        Assert.Equal(plan.Passes.Single(p => lowered.Steps[p.First].Name == "stage1.block2.shuffle3").GradSkip, w1.Accumulate);
+        Assert.True(plan.InputGradientDirect);
+        Assert.Equal(BufferPlan.InputGradientBuffer, plan.InputGradient);
+    }
+
+    [Fact]
+    public void The_projected_skip_has_its_own_scratch_and_its_gradient_reuses_the_dead_output_gradient()
+    {
+        var lowered = NetworkSteps.Lower(NetworkStepsTests.Projection);
+        var plan = BufferPlan.For(lowered);
+        var end = plan.Passes.Single(p => lowered.Steps[p.First].Name == "stage2.block2.shuffle2");
+        Assert.Equal(PassKind.Epilogue, end.Kind);
+        Assert.Equal(("scratch_16x4", "scratch2_16x4"), (end.Input, end.Skip));
+        var shortcutBn = plan.Passes.Single(p => lowered.Steps[p.First].Name == "stage2.block2.shortcut.bn");
+        // The block output's gradient is dead once the epilogue's backward has read it: the projection's BN reuses it.
+        Assert.Equal(end.GradOutput, shortcutBn.GradInput);
+        Assert.Equal(end.GradSkip, shortcutBn.GradOutput);
+    }
+
+    [Fact]
+    public void Without_a_stem_the_input_gradient_is_gathered_in_a_buffer_and_copied()
+    {
+        var plan = BufferPlan.For(NetworkSteps.Lower(NetworkStepsTests.Stemless));
+        Assert.False(plan.InputGradientDirect);
+        Assert.StartsWith("grad_4x4_", plan.InputGradient, StringComparison.Ordinal);
+        Assert.Equal(BufferPlan.ModelInput, plan.Passes[0].Input);
+        Assert.Contains(plan.Buffers, b => b.Name == BufferPlan.InputGradientBuffer);
+    }
+
+    [Fact]
+    public void The_grouped_head_writes_pooling_and_W_L_through_1x1_views()
+    {
+        var lowered = NetworkSteps.Lower(NetworkStepsTests.GroupedHead);
+        var plan = BufferPlan.For(lowered);
+        Assert.Equal("pooled", plan.Buffer("pooled_map").ViewOf);
+        Assert.Equal("logits", plan.Buffer("logits_map").ViewOf);
+        Assert.Equal("grad_pooled", plan.Buffer("grad_pooled_map").ViewOf);
+        var bias = plan.Passes.Single(p => lowered.Steps[p.First].Kind == StepKind.Bias);
+        Assert.Equal(("logits_map", "logits", BufferPlan.LossGradientMap), (bias.Input, bias.Output, bias.GradInput));
+        Assert.Equal(0, plan.Buffer("logits").Size);
+    }
+
+    private static int Skip(NetworkSteps lowered, Pass pass) =>
+        Enumerable.Range(pass.First, pass.Count).Select(i => lowered.Steps[i].Skip).FirstOrDefault(s => s >= 0, -1);
+}
