@@ -209,8 +209,10 @@ public sealed partial class Igcv2NetworkGenerator
         private void WritePassesForward(SourceWriter w, bool body)
         {
             string? layer = null;
-            foreach (var pass in buffers.Passes)
+            var passes = buffers.Passes;
+            for (var i = 0; i < passes.Count; i++)
             {
+                var pass = passes[i];
                 var step = StepAt(pass.First);
                 if (step.Kind == StepKind.Loss || (step.Layer == plan.Classifier.Name) == body) continue;
                 if (step.Layer != layer)
@@ -219,8 +221,34 @@ public sealed partial class Igcv2NetworkGenerator
                     w.Line();
                     w.Line(ForwardHeading(layer));
                 }
+                if (i + 1 < passes.Count && NormalizesIntoEpilogue(pass, passes[i + 1]))
+                {
+                    WriteNormEpilogueForward(w, pass, passes[++i]);
+                    continue;
+                }
                 WritePassForward(w, pass);
             }
+        }
+
+        /// <summary>BN_l's pass, straight followed by the epilogue that reads its output (P_l, the skip, the activation).</summary>
+        private bool NormalizesIntoEpilogue(Pass norm, Pass next) =>
+            norm.Kind == PassKind.Step && StepAt(norm.First).Kind == StepKind.BatchNorm && !StepAt(norm.First).OnSkipPath
+            && next.Kind == PassKind.Epilogue && next.Input == norm.Output;
+
+        /// <summary>
+        /// BN_l and its epilogue as one call: in training one normalising pass writes BN_l's output where P_l moves it,
+        /// with the skip and the activation in the same store (<c>Ops.BatchNormShuffleAddActivation</c>); at inference
+        /// BN into the scratch buffer, then the epilogue.
+        /// </summary>
+        private void WriteNormEpilogueForward(SourceWriter w, Pass norm, Pass epilogue)
+        {
+            var bn = StepAt(norm.First);
+            var p = StepsOf(epilogue).First(s => s.Kind == StepKind.Permutation);
+            var activation = StepsOf(epilogue).FirstOrDefault(s => s.Kind == StepKind.Activation)?.Activation ?? Activation.None;
+            var then = activation == Activation.None ? "" : $", then {activation}";
+            var skip = epilogue.Skip is null ? "null" : Ref(epilogue.Skip);
+            w.Line($"{LayerField(bn)}.Forward(ops, {Ref(norm.Input)}, {Ref(norm.Output)}, {skip}, {Ref(epilogue.Output)}, n, training, {p.Permutation!.Branches}, {ActivationName(activation)});{Pad()}" +
+                $"// BN_{bn.L} | P_{p.L}: {p.Permutation.Formula}{SkipText(p.Layer, epilogue)}{then}");
         }
 
         private string ForwardHeading(string layer)

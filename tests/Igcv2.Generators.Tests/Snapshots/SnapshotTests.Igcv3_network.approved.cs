@@ -156,32 +156,27 @@ partial class Igcv3Small : global::Igcv2.IModel
         ops.Relu6(a.stage1_block1_in3, a.stage1_block1_in3, n);
         // P_2: identity (one channel per branch)
         stage1_block1_conv3.Forward(ops, a.stage1_block1_in3, a.stage1_block1_c3, n);    // W_3: 1x1, 2 branches x (8 -> 8)
-        stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_16x16, n, training);
-        ops.ShuffleAddActivation(a.scratch_16x16, a.stem_out, a.stage1_block1_out, n, 2, global::Igcv2.Design.Activation.None);    // P_3: out[j*2 + g] = in[g*8 + j], + the identity skip from the input of stage1.block1
+        stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_16x16, a.stem_out, a.stage1_block1_out, n, training, 2, global::Igcv2.Design.Activation.None);    // BN_3 | P_3: out[j*2 + g] = in[g*8 + j], + the identity skip from the input of stage1.block1
 
         // stage2.block1 (Igcv3Block): t=6, g1=2, g2=2, 16 -> 24 channels, 16x16 -> 8x8
         stage2_block1_conv1.Forward(ops, a.stage1_block1_out, a.stage2_block1_c1, n);    // W_1: 1x1, 2 branches x (8 -> 48)
-        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.scratch_96x16, n, training);
-        ops.ShuffleAddActivation(a.scratch_96x16, null, a.stage2_block1_in2, n, 2, global::Igcv2.Design.Activation.None);    // P_1: out[j*2 + g] = in[g*48 + j]
+        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.scratch_96x16, null, a.stage2_block1_in2, n, training, 2, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*2 + g] = in[g*48 + j]
         stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 3x3, 96 branches x (1 -> 1), stride 2
         stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.stage2_block1_in3, n, training);
         ops.Relu6(a.stage2_block1_in3, a.stage2_block1_in3, n);
         // P_2: identity (one channel per branch)
         stage2_block1_conv3.Forward(ops, a.stage2_block1_in3, a.stage2_block1_c3, n);    // W_3: 1x1, 2 branches x (48 -> 12)
-        stage2_block1_bn3.Forward(ops, a.stage2_block1_c3, a.scratch_24x8, n, training);
-        ops.ShuffleAddActivation(a.scratch_24x8, null, a.stage2_block1_out, n, 2, global::Igcv2.Design.Activation.None);    // P_3: out[j*2 + g] = in[g*12 + j]
+        stage2_block1_bn3.Forward(ops, a.stage2_block1_c3, a.scratch_24x8, null, a.stage2_block1_out, n, training, 2, global::Igcv2.Design.Activation.None);    // BN_3 | P_3: out[j*2 + g] = in[g*12 + j]
 
         // stage2.block2 (Igcv3Block): t=6, g1=2, g2=2, 24 -> 24 channels, 8x8 -> 8x8
         stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 1x1, 2 branches x (12 -> 72)
-        stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.scratch_144x8, n, training);
-        ops.ShuffleAddActivation(a.scratch_144x8, null, a.stage2_block2_in2, n, 2, global::Igcv2.Design.Activation.None);    // P_1: out[j*2 + g] = in[g*72 + j]
+        stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.scratch_144x8, null, a.stage2_block2_in2, n, training, 2, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*2 + g] = in[g*72 + j]
         stage2_block2_conv2.Forward(ops, a.stage2_block2_in2, a.stage2_block2_c2, n);    // W_2: 3x3, 144 branches x (1 -> 1)
         stage2_block2_bn2.Forward(ops, a.stage2_block2_c2, a.stage2_block2_in3, n, training);
         ops.Relu6(a.stage2_block2_in3, a.stage2_block2_in3, n);
         // P_2: identity (one channel per branch)
         stage2_block2_conv3.Forward(ops, a.stage2_block2_in3, a.stage2_block2_c3, n);    // W_3: 1x1, 2 branches x (72 -> 12)
-        stage2_block2_bn3.Forward(ops, a.stage2_block2_c3, a.scratch_24x8, n, training);
-        ops.ShuffleAddActivation(a.scratch_24x8, a.stage2_block1_out, a.stage2_block2_out, n, 2, global::Igcv2.Design.Activation.None);    // P_3: out[j*2 + g] = in[g*12 + j], + the identity skip from the input of stage2.block2
+        stage2_block2_bn3.Forward(ops, a.stage2_block2_c3, a.scratch_24x8, a.stage2_block1_out, a.stage2_block2_out, n, training, 2, global::Igcv2.Design.Activation.None);    // BN_3 | P_3: out[j*2 + g] = in[g*12 + j], + the identity skip from the input of stage2.block2
 
         return Head(a, n, training);
     }
