@@ -93,7 +93,8 @@ foreach (var key in networks.Split(',', StringSplitOptions.RemoveEmptyEntries | 
             model.Backward(gradLogits);
             sgd.Step(1e-3);
         }
-        var step = Rounds(Math.Max(3, runs / 2), 1, Step)[0];
+        // Ten warm-up steps: the kernels' loops must reach tiered JIT's optimised code first (a 4-step run measured 3x the step).
+        var step = Rounds(Math.Max(5, runs), 10, Step)[0];
         GC.Collect();
         var grown = (Environment.WorkingSet - before) / (1024.0 * 1024.0);
         if (profile)

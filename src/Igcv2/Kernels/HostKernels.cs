@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -38,13 +39,27 @@ internal static unsafe class HostKernels
 
     private static void For(int count, long workPerItem, Action<int> body)
     {
-        if (count == 1 || count * workPerItem < 16_384)
+        if (count == 1 || count * workPerItem < MinimumParallelWork)
         {
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        Parallel.For(0, count, body);
+        // Small items (a 7x7 or 14x14 plane each) go in ranges of about MinimumParallelWork, still at least four
+        // ranges a core: one delegate call and one scheduling decision per item cost as much as the item itself.
+        long perRange = Math.Min(MinimumParallelWork / Math.Max(1, workPerItem), count / (4L * Environment.ProcessorCount));
+        if (perRange <= 1)
+        {
+            Parallel.For(0, count, body);
+            return;
+        }
+        Parallel.ForEach(Partitioner.Create(0, count, (int)perRange), range =>
+        {
+            for (int i = range.Item1; i < range.Item2; i++) body(i);
+        });
     }
+
+    /// <summary>Work (in elements or multiply-adds) below which a loop runs on one thread, and the size of a range.</summary>
+    private const long MinimumParallelWork = 16_384;
 
     /// <summary>Splits [0, total) into chunks for element-wise operations.</summary>
     private static void ForChunks(int total, Action<int, int> body)
