@@ -19,38 +19,29 @@ internal static class Conv3x3Stride2
     public static void Forward(ConvGeometry g, Buf x, Buf w, Buf y)
     {
         int planeOut = g.Ho * g.Wo, rowWidth = 2 * g.Wo + 1, splitPlane = g.H * rowWidth;
-        var split = ArrayPool<float>.Shared.Rent(g.N * g.Cin * splitPlane);
-        try
+        WithSplitInput(g, x, split => HostParallel(g.N * g.Cout, (long)g.Cig * 9 * planeOut, item =>
         {
-            SplitAll(g, x, split);
-            HostParallel(g.N * g.Cout, (long)g.Cig * 9 * planeOut, item =>
+            int co = item % g.Cout, s = item / g.Cout, branch = co / g.Cog;
+            var yp = y.Slice(item * planeOut, planeOut);
+            yp.Clear();
+            var ws = w.Span;
+            for (int cil = 0; cil < g.Cig; cil++)
             {
-                int co = item % g.Cout, s = item / g.Cout, branch = co / g.Cog;
-                var yp = y.Slice(item * planeOut, planeOut);
-                yp.Clear();
-                var ws = w.Span;
-                for (int cil = 0; cil < g.Cig; cil++)
+                var sp = split.AsSpan((s * g.Cin + branch * g.Cig + cil) * splitPlane, splitPlane);
+                int wBase = (co * g.Cig + cil) * 9;
+                for (int ky = 0; ky < 3; ky++)
                 {
-                    var sp = split.AsSpan((s * g.Cin + branch * g.Cig + cil) * splitPlane, splitPlane);
-                    int wBase = (co * g.Cig + cil) * 9;
-                    for (int ky = 0; ky < 3; ky++)
+                    float a = ws[wBase + ky * 3], b = ws[wBase + ky * 3 + 1], c = ws[wBase + ky * 3 + 2];
+                    for (int oy = 0; oy < g.Ho; oy++)
                     {
-                        float a = ws[wBase + ky * 3], b = ws[wBase + ky * 3 + 1], c = ws[wBase + ky * 3 + 2];
-                        for (int oy = 0; oy < g.Ho; oy++)
-                        {
-                            int r = 2 * oy + ky - 1;
-                            if ((uint)r >= (uint)g.H) continue;
-                            var row = sp.Slice(r * rowWidth, rowWidth);
-                            Taps(yp.Slice(oy * g.Wo, g.Wo), row[..g.Wo], row[g.Wo..], a, b, c);
-                        }
+                        int r = 2 * oy + ky - 1;
+                        if ((uint)r >= (uint)g.H) continue;
+                        var row = sp.Slice(r * rowWidth, rowWidth);
+                        Taps(yp.Slice(oy * g.Wo, g.Wo), row[..g.Wo], row[g.Wo..], a, b, c);
                     }
                 }
-            });
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(split);
-        }
+            }
+        }));
     }
 
     /// <summary>gx = W^T gy: each gx plane gathers into its split form, then merges back to columns.</summary>
@@ -100,42 +91,48 @@ internal static class Conv3x3Stride2
     public static void BackwardWeight(ConvGeometry g, Buf x, Buf gy, Buf gw)
     {
         int planeOut = g.Ho * g.Wo, rowWidth = 2 * g.Wo + 1, splitPlane = g.H * rowWidth;
-        var split = ArrayPool<float>.Shared.Rent(g.N * g.Cin * splitPlane);
+        WithSplitInput(g, x, split => HostParallel(g.Cout * g.Cig, (long)g.N * 9 * planeOut, item =>
+        {
+            int cil = item % g.Cig, co = item / g.Cig, ci = (co / g.Cog) * g.Cig + cil;
+            var gws = gw.Slice(item * 9, 9);
+            for (int ky = 0; ky < 3; ky++)
+            {
+                double a = 0, b = 0, c = 0;
+                for (int s = 0; s < g.N; s++)
+                {
+                    var sp = split.AsSpan((s * g.Cin + ci) * splitPlane, splitPlane);
+                    var gyp = gy.Slice((s * g.Cout + co) * planeOut, planeOut);
+                    float sa = 0f, sb = 0f, sc = 0f;
+                    for (int oy = 0; oy < g.Ho; oy++)
+                    {
+                        int r = 2 * oy + ky - 1;
+                        if ((uint)r >= (uint)g.H) continue;
+                        var gyRow = gyp.Slice(oy * g.Wo, g.Wo);
+                        var row = sp.Slice(r * rowWidth, rowWidth);
+                        var odd = row[g.Wo..];
+                        sa += HostKernels.Dot(gyRow, odd[..g.Wo]);
+                        sb += HostKernels.Dot(gyRow, row[..g.Wo]);
+                        sc += HostKernels.Dot(gyRow, odd[1..]);
+                    }
+                    a += sa;
+                    b += sb;
+                    c += sc;
+                }
+                gws[ky * 3] = (float)a;
+                gws[ky * 3 + 1] = (float)b;
+                gws[ky * 3 + 2] = (float)c;
+            }
+        }));
+    }
+
+    /// <summary>Runs <paramref name="body"/> with every input plane of x split, in pooled memory returned afterwards.</summary>
+    private static void WithSplitInput(ConvGeometry g, Buf x, Action<float[]> body)
+    {
+        var split = ArrayPool<float>.Shared.Rent(g.N * g.Cin * g.H * (2 * g.Wo + 1));
         try
         {
             SplitAll(g, x, split);
-            HostParallel(g.Cout * g.Cig, (long)g.N * 9 * planeOut, item =>
-            {
-                int cil = item % g.Cig, co = item / g.Cig, ci = (co / g.Cog) * g.Cig + cil;
-                var gws = gw.Slice(item * 9, 9);
-                for (int ky = 0; ky < 3; ky++)
-                {
-                    double a = 0, b = 0, c = 0;
-                    for (int s = 0; s < g.N; s++)
-                    {
-                        var sp = split.AsSpan((s * g.Cin + ci) * splitPlane, splitPlane);
-                        var gyp = gy.Slice((s * g.Cout + co) * planeOut, planeOut);
-                        float sa = 0f, sb = 0f, sc = 0f;
-                        for (int oy = 0; oy < g.Ho; oy++)
-                        {
-                            int r = 2 * oy + ky - 1;
-                            if ((uint)r >= (uint)g.H) continue;
-                            var gyRow = gyp.Slice(oy * g.Wo, g.Wo);
-                            var row = sp.Slice(r * rowWidth, rowWidth);
-                            var odd = row[g.Wo..];
-                            sa += HostKernels.Dot(gyRow, odd[..g.Wo]);
-                            sb += HostKernels.Dot(gyRow, row[..g.Wo]);
-                            sc += HostKernels.Dot(gyRow, odd[1..]);
-                        }
-                        a += sa;
-                        b += sb;
-                        c += sc;
-                    }
-                    gws[ky * 3] = (float)a;
-                    gws[ky * 3 + 1] = (float)b;
-                    gws[ky * 3 + 2] = (float)c;
-                }
-            });
+            body(split);
         }
         finally
         {
