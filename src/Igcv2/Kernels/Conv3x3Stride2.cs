@@ -32,10 +32,9 @@ internal static class Conv3x3Stride2
                 for (int ky = 0; ky < 3; ky++)
                 {
                     float a = ws[wBase + ky * 3], b = ws[wBase + ky * 3 + 1], c = ws[wBase + ky * 3 + 2];
-                    for (int oy = 0; oy < g.Ho; oy++)
+                    for (int oy = ConvGeometry.RangeStart(ky - 1, 2); oy < ConvGeometry.RangeEnd(ky - 1, 2, g.H, g.Ho); oy++)
                     {
                         int r = 2 * oy + ky - 1;
-                        if ((uint)r >= (uint)g.H) continue;
                         var row = sp.Slice(r * rowWidth, rowWidth);
                         Taps(yp.Slice(oy * g.Wo, g.Wo), row[..g.Wo], row[g.Wo..], a, b, c);
                     }
@@ -65,10 +64,9 @@ internal static class Conv3x3Stride2
                     for (int ky = 0; ky < 3; ky++)
                     {
                         float a = ws[wBase + ky * 3], b = ws[wBase + ky * 3 + 1], c = ws[wBase + ky * 3 + 2];
-                        for (int oy = 0; oy < g.Ho; oy++)
+                        for (int oy = ConvGeometry.RangeStart(ky - 1, 2); oy < ConvGeometry.RangeEnd(ky - 1, 2, g.H, g.Ho); oy++)
                         {
                             int r = 2 * oy + ky - 1;
-                            if ((uint)r >= (uint)g.H) continue;
                             var gyRow = gyp.Slice(oy * g.Wo, g.Wo);
                             var row = sp.Slice(r * rowWidth, rowWidth);
                             var odd = row[g.Wo..];
@@ -103,10 +101,9 @@ internal static class Conv3x3Stride2
                     var sp = split.AsSpan((s * g.Cin + ci) * splitPlane, splitPlane);
                     var gyp = gy.Slice((s * g.Cout + co) * planeOut, planeOut);
                     float sa = 0f, sb = 0f, sc = 0f;
-                    for (int oy = 0; oy < g.Ho; oy++)
+                    for (int oy = ConvGeometry.RangeStart(ky - 1, 2); oy < ConvGeometry.RangeEnd(ky - 1, 2, g.H, g.Ho); oy++)
                     {
                         int r = 2 * oy + ky - 1;
-                        if ((uint)r >= (uint)g.H) continue;
                         var gyRow = gyp.Slice(oy * g.Wo, g.Wo);
                         var row = sp.Slice(r * rowWidth, rowWidth);
                         var odd = row[g.Wo..];
