@@ -14,7 +14,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 // --profile adds where a training step's time goes, per op and shape (Ops.Profiler).
 // Usage: dotnet run -c Release --project benchmarks/Igcv2.CpuBench [-- --networks c64,c416,digits --runs 9 --threads 2 --profile]
 string networks = "c64,c416,digits";
-int runs = 9, threads = 2, warmup = 2;
+int runs = 9, threads = 2, warmup = 20;
 bool train = true, profile = false;
 for (var i = 0; i < args.Length; i++)
 {
@@ -41,6 +41,7 @@ Console.WriteLine();
 Console.WriteLine("| network | batch | fused ms | unfused ms | ORT ms | fused / ORT (throughput) | fused / unfused | of FMA peak |");
 Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 var trainRows = new List<string>();
+var inferenceProfiles = new Dictionary<string, string>();
 foreach (var key in networks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
 {
     var network = BenchNetwork.Find(key);
@@ -68,6 +69,7 @@ foreach (var key in networks.Split(',', StringSplitOptions.RemoveEmptyEntries | 
             var times = Rounds(runs, warmup, () => Ours(true), () => Ours(false), () => session.Run(feeds).Dispose());
             var flops = 2.0 * network.Plan.MultiplyAdds * batch;
             Console.WriteLine(Invariant($"| {network.ClassName} | {batch} | {times[0]:F2} | {times[1]:F2} | {times[2]:F2} | {times[2] / times[0]:F2}x | {times[1] / times[0]:F2}x | {flops / (times[0] / 1000) / 1e9 / peak:P1} |"));
+            if (profile) inferenceProfiles.Add(Invariant($"{network.ClassName}, batch {batch}"), Profile(device, 5, () => Ours(true)));
         }
         finally
         {
@@ -113,6 +115,13 @@ foreach (var key in networks.Split(',', StringSplitOptions.RemoveEmptyEntries | 
         trainRows.Add(Invariant($"| {network.ClassName} | {batch} | {step:F1} | {batch / (step / 1000):F0} | {grown:F0} |"));
     }
 }
+foreach (var (name, table) in inferenceProfiles)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Where fused inference ({name}) goes, per forward:");
+    Console.WriteLine();
+    Console.Write(table);
+}
 if (trainRows.Count > 0)
 {
     Console.WriteLine();
@@ -123,6 +132,16 @@ if (trainRows.Count > 0)
 return 0;
 
 static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+// The per-op table of `runs` calls of an already warm action.
+static string Profile(Device device, int runs, Action action)
+{
+    var profiler = new OpProfiler();
+    device.Ops.Profiler = profiler;
+    for (var r = 0; r < runs; r++) action();
+    device.Ops.Profiler = null;
+    return profiler.Format(top: 12, perCallOf: runs);
+}
 
 // Median milliseconds of each contender over the rounds; every round runs each once, in turn.
 static double[] Rounds(int rounds, int warmup, params Action[] contenders)

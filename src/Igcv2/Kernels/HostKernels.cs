@@ -28,6 +28,8 @@ internal static unsafe class HostKernels
 
         public Span<float> Span => new((void*)pointer, length);
 
+        public float* Pointer => (float*)pointer;
+
         public Span<float> Slice(int start, int count) => new((float*)pointer + start, count);
     }
 

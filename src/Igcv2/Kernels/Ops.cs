@@ -622,6 +622,9 @@ public sealed partial class Ops
 
     private OpProfiler.Scope Time(string op, Tensor t) => Profiler is null ? default : Start(op, t.ShapeText);
 
+    /// <summary>A fused step's scope (the fused kernels live beside Ops, not in it), named by the step.</summary>
+    internal OpProfiler.Scope TimeFused(string op, string name, Tensor t) => Profiler is null ? default : Start(op, name + " " + t.ShapeText);
+
     /// <summary>A convolution's scope, named by its kernel, stride, groups, channels and input map: "3x3 s2 g64 64->128 28x28".</summary>
     private OpProfiler.Scope TimeConv(string op, Tensor input, Tensor w, int groups, int stride) => Profiler is null ? default
         : Start(op, input.Rank == 4 && w.Rank == 4

@@ -25,6 +25,8 @@ public sealed class ConvTests(KernelFixture fixture)
         new("depthwise 3x3 stride 2, odd rows of 33 (split-column vector path)", 2, 2, 2, 5, 33, 2, 3, 2, 2),
         new("grouped 3x3 stride 2 widening 4 -> 8, rows of 20, n < N", 2, 1, 4, 4, 20, 8, 3, 2, 2),
         new("grouped 1x1 with 5 inputs a branch (four at a time, then one), 9x9", 2, 2, 10, 9, 9, 4, 1, 2, 1),
+        new("depthwise 3x3 stride 2, rows of 16 (8 outputs: one whole vector, O[8] in the next)", 2, 2, 2, 5, 16, 2, 3, 2, 2),
+        new("grouped 3x3 stride 2, rows of 15 (8 outputs, odd edge), n < N", 3, 2, 4, 6, 15, 4, 3, 2, 2),
     ];
 
     public static TheoryData<CpuLauncher, Case> All()

@@ -80,6 +80,7 @@ public sealed class FoldedBlock
     public void Run(Tensor input, Tensor output, Tensor? skip, int n)
     {
         if (!input.Device.IsCpu) throw new InvalidOperationException($"{Name}: fused blocks run on the CPU device only.");
+        using var time = input.Device.Ops.TimeFused("FoldedBlock", Name, input);
         foreach (var s in steps) s.Fold();
         shortcut?.Fold();
         var rows = Math.Clamp(BandFloats / (widest * outSize), 1, outSize);
