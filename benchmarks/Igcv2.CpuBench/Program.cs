@@ -12,7 +12,8 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 // exported graph (batch 64 and 1), the training step, peak memory, and the fraction of the machine's FMA peak.
 // Each round runs every contender once, in turn, so drift on a shared machine hits them alike; medians.
 // --profile adds where a training step's time goes, per op and shape (Ops.Profiler).
-// Usage: dotnet run -c Release --project benchmarks/Igcv2.CpuBench [-- --networks c64,c416,digits --runs 9 --threads 2 --profile]
+// Usage: dotnet run -c Release --project benchmarks/Igcv2.CpuBench [-- --networks c64,c416,digits --runs 9 --threads 2 --warmup 20 --profile]
+// --warmup: inference calls of each contender before timing (20: past tiered JIT's first tiers; 0-2 shows cold calls).
 string networks = "c64,c416,digits";
 int runs = 9, threads = 2, warmup = 20;
 bool train = true, profile = false;
@@ -24,8 +25,9 @@ for (var i = 0; i < args.Length; i++)
         case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--no-train": train = false; break;
+        case "--warmup": warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--profile": profile = true; break;
-        default: Console.Error.WriteLine($"Unknown option {args[i]}: use --networks c64,c416,digits --runs N --threads N --no-train --profile"); return 2;
+        default: Console.Error.WriteLine($"Unknown option {args[i]}: use --networks c64,c416,digits --runs N --threads N --warmup N --no-train --profile"); return 2;
     }
 }
 if (threads != Environment.ProcessorCount)

@@ -17,7 +17,9 @@ namespace Igcv2.Kernels.Fused;
 /// </summary>
 /// <remarks>
 /// CPU device only (host memory). Vectorised over output positions (<see cref="Vector256{T}"/>), with the
-/// pointwise convolutions register-blocked four output channels at a time; stride-2 3x3 rows are scalar.
+/// pointwise convolutions register-blocked four output channels at a time. The loops are compiled fully optimised on
+/// their first call (<see cref="MethodImplOptions.AggressiveOptimization"/>): inference is often a few calls (a
+/// Predict over a test set), and tiered compilation ran the first ones at several times the steady time.
 /// </remarks>
 // Called by generated code; users reach it through the model's FusedInference.
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
@@ -110,6 +112,7 @@ public sealed class FoldedBlock
         public readonly float* Pointer = t is null ? null : (float*)Unsafe.AsPointer(ref t.HostSpan[0]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void RunBand(Window input, Window output, Window skip, int image, int r0, int rows)
     {
         var positions = rows * outSize;
@@ -179,6 +182,7 @@ public sealed class FoldedBlock
     /// W_1 as a 3x3 group convolution (channel-wise when K_1 = 1) over output rows [r0, r0 + rows), with BN folded
     /// and P_1 in the write index, into <paramref name="y"/> [C_out, positions].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void Spatial3x3(float* x, FoldedConv conv, int r0, int rows, float* y, int positions, float* pad)
     {
         var p = conv.Plan;
@@ -218,6 +222,7 @@ public sealed class FoldedBlock
     }
 
     /// <summary>Copies input rows [top, top + count) of one channel into rows of inSize + 2 with a zero border (and zero rows outside the map).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void PadRows(float* channel, int top, int count, float* pad)
     {
         var width = inSize + 2;
@@ -236,6 +241,7 @@ public sealed class FoldedBlock
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Accumulate3x3(float* pad, int width, float* w, float* y, int rows, int size)
     {
         var w0 = Vector256.Create(w[0]); var w1 = Vector256.Create(w[1]); var w2 = Vector256.Create(w[2]);
@@ -279,6 +285,7 @@ public sealed class FoldedBlock
         return (Vector256.GreaterThanOrEqual(lane, Vector256.Create(from)) & Vector256.LessThan(lane, Vector256.Create(to))).AsSingle();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Accumulate3x3Strided(float* pad, int width, float* w, float* y, int rows, int size, int s)
     {
         if (s == 2 && Avx2.IsSupported)
@@ -304,6 +311,7 @@ public sealed class FoldedBlock
     /// into their even and odd lanes give the first two taps of eight outputs, and the evens of the load two columns
     /// on give the third. The last vector is masked as in <see cref="Accumulate3x3"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Accumulate3x3Stride2(float* pad, int width, float* w, float* y, int rows, int size)
     {
         var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
@@ -336,6 +344,7 @@ public sealed class FoldedBlock
     }
 
     /// <summary>The positions a strided 1x1 convolution reads, rows [r0, r0 + rows) of the output, as [channels, rows * outSize].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Gather(float* x, int channels, int size, int s, int r0, int rows, int outSize, float* into)
     {
         var positions = rows * outSize;
@@ -358,6 +367,7 @@ public sealed class FoldedBlock
     /// destination and applying <paramref name="activation"/> in the store. Four output channels at a time, so
     /// each input vector loaded serves four FMAs.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Pointwise(float* x, int xStride, FoldedConv conv, float* y, int yStride, int positions,
         float* skip, int skipStride, Activation activation)
     {
@@ -386,6 +396,7 @@ public sealed class FoldedBlock
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Pointwise4(float* x, int xStride, int k, float* w, float* bias, int* destination, float* y, int yStride,
         int positions, float* skip, int skipStride, Activation activation)
     {
@@ -432,6 +443,7 @@ public sealed class FoldedBlock
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Pointwise1(float* x, int xStride, int k, float* w, float bias, float* y, int positions, float* skip, Activation activation)
     {
         var p = 0;
@@ -454,6 +466,7 @@ public sealed class FoldedBlock
     }
 
     /// <summary>The last step when it is W_1 itself (the stem): y = activation(a + skip), a already in P order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void Epilogue(float* a, int aStride, float* y, int yStride, int positions, float* skip, int skipStride)
     {
         for (var c = 0; c < outChannels; c++)
@@ -470,6 +483,7 @@ public sealed class FoldedBlock
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Activate(float* row, int count, Activation activation)
     {
         for (var p = 0; p < count; p++) row[p] = Activate(row[p], activation);
