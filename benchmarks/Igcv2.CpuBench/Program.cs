@@ -71,7 +71,7 @@ foreach (var key in networks.Split(',', StringSplitOptions.RemoveEmptyEntries | 
             var times = Rounds(runs, warmup, () => Ours(true), () => Ours(false), () => session.Run(feeds).Dispose());
             var flops = 2.0 * network.Plan.MultiplyAdds * batch;
             Console.WriteLine(Invariant($"| {network.ClassName} | {batch} | {times[0]:F2} | {times[1]:F2} | {times[2]:F2} | {times[2] / times[0]:F2}x | {times[1] / times[0]:F2}x | {flops / (times[0] / 1000) / 1e9 / peak:P1} |"));
-            if (profile) inferenceProfiles.Add(Invariant($"{network.ClassName}, batch {batch}"), Profile(device, 5, () => Ours(true)));
+            if (profile) inferenceProfiles.Add(Invariant($"{network.ClassName}, batch {batch}"), Profile(device, 5, () => Ours(true)).Format(top: 12, perCallOf: 5));
         }
         finally
         {
@@ -104,11 +104,8 @@ foreach (var key in networks.Split(',', StringSplitOptions.RemoveEmptyEntries | 
         if (profile)
         {
             const int steps = 5;
-            var profiler = new OpProfiler();
-            device.Ops.Profiler = profiler;
             var watch = Stopwatch.StartNew();
-            for (var s = 0; s < steps; s++) Step();
-            device.Ops.Profiler = null;
+            var profiler = Profile(device, steps, Step);
             Console.WriteLine();
             Console.WriteLine(Invariant($"Where a {network.ClassName} training step (batch {batch}) goes: {watch.Elapsed.TotalMilliseconds / steps:F1} ms a step, {profiler.Total.TotalMilliseconds / steps:F1} ms of it in ops, over {steps} steps"));
             Console.WriteLine();
@@ -135,14 +132,14 @@ return 0;
 
 static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-// The per-op table of `runs` calls of an already warm action.
-static string Profile(Device device, int runs, Action action)
+// The ops of `runs` calls of an already warm action, recorded by a profiler set for those calls only.
+static OpProfiler Profile(Device device, int runs, Action action)
 {
     var profiler = new OpProfiler();
     device.Ops.Profiler = profiler;
     for (var r = 0; r < runs; r++) action();
     device.Ops.Profiler = null;
-    return profiler.Format(top: 12, perCallOf: runs);
+    return profiler;
 }
 
 // Median milliseconds of each contender over the rounds; every round runs each once, in turn.

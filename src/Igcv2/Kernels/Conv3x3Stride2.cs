@@ -46,7 +46,7 @@ internal static unsafe class Conv3x3Stride2
         HostKernels.ForPlanes(g.N * g.Cout, (long)g.Cig * 9 * planeOut, item =>
         {
             int co = item % g.Cout, s = item / g.Cout, branch = co / g.Cog;
-            var scratch = Scratch.For(g.Ho * padded + layout.Plane + 2 * padded);
+            var scratch = ThreadScratch.For(g.Ho * padded + layout.Plane + 2 * padded);
             fixed (float* acc = scratch)
             {
                 float* sp = acc + g.Ho * padded, rowBuffer = sp + layout.Plane;
@@ -101,7 +101,7 @@ internal static unsafe class Conv3x3Stride2
         HostKernels.ForPlanes(g.N * g.Cin, (long)g.Cog * 9 * planeOut, item =>
         {
             int ci = item % g.Cin, s = item / g.Cin, branch = ci / g.Cig, cil = ci - branch * g.Cig;
-            var scratch = Scratch.For(layout.Plane + g.Ho * gyStride + 2 * padded);
+            var scratch = ThreadScratch.For(layout.Plane + g.Ho * gyStride + 2 * padded);
             fixed (float* scratchBase = scratch)
             {
                 float* sp = scratchBase, gyPad = sp + layout.Plane, row = gyPad + g.Ho * gyStride;
@@ -147,7 +147,7 @@ internal static unsafe class Conv3x3Stride2
             int cil = item % g.Cig, co = item / g.Cig, ci = (co / g.Cog) * g.Cig + cil;
             Span<double> sums = stackalloc double[9];
             sums.Clear();
-            var scratch = Scratch.For(g.Ho * padded + layout.Plane + 2 * padded);
+            var scratch = ThreadScratch.For(g.Ho * padded + layout.Plane + 2 * padded);
             fixed (float* gyPad = scratch)
             {
                 float* sp = gyPad + g.Ho * padded, row = sp + layout.Plane;
@@ -251,16 +251,4 @@ internal static unsafe class Conv3x3Stride2
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int RoundUp(int count) => (count + Lanes - 1) / Lanes * Lanes;
-
-    /// <summary>One growing scratch array per thread, so a plane allocates nothing.</summary>
-    private static class Scratch
-    {
-        [ThreadStatic] private static float[]? buffer;
-
-        public static float[] For(int length)
-        {
-            if (buffer is null || buffer.Length < length) buffer = new float[length];
-            return buffer;
-        }
-    }
 }

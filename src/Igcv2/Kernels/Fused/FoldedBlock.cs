@@ -117,7 +117,7 @@ public sealed class FoldedBlock
     {
         var positions = rows * outSize;
         // Slack after the padded rows: the last vector of a narrow row reads a few floats past it.
-        var scratch = Scratch.For(3 * widest * positions + (rows * stride + 2) * (inSize + 2) + 32);
+        var scratch = ThreadScratch.For(3 * widest * positions + (rows * stride + 2) * (inSize + 2) + 32);
         fixed (float* basePointer = scratch)
         {
             float* a = basePointer, b = a + widest * positions, s = b + widest * positions, pad = s + widest * positions;
@@ -504,16 +504,4 @@ public sealed class FoldedBlock
         Activation.Relu6 => MathF.Min(MathF.Max(v, 0f), 6f),
         _ => v,
     };
-
-    /// <summary>One growing scratch array per thread, so a band allocates nothing.</summary>
-    private static class Scratch
-    {
-        [ThreadStatic] private static float[]? buffer;
-
-        public static float[] For(int length)
-        {
-            if (buffer is null || buffer.Length < length) buffer = new float[length];
-            return buffer;
-        }
-    }
 }
