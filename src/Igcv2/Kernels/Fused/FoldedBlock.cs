@@ -116,11 +116,15 @@ public sealed class FoldedBlock
     private unsafe void RunBand(Window input, Window output, Window skip, int image, int r0, int rows)
     {
         var positions = rows * outSize;
+        // Intermediates are [channels, positions] with each channel rounded up to whole vectors and the first one
+        // 32-byte aligned, so no vector load of a channel crosses a cache line; the tail lanes are never read.
+        var channelStride = (positions + 7) & ~7;
+        var intermediate = widest * channelStride;
         // Slack after the padded rows: the last vector of a narrow row reads a few floats past it.
-        var scratch = ThreadScratch.For(3 * widest * positions + (rows * stride + 2) * (inSize + 2) + 32);
-        fixed (float* basePointer = scratch)
+        var scratch = ThreadScratch.For(3 * intermediate + (rows * stride + 2) * (inSize + 2) + 48);
+        fixed (float* unaligned = scratch)
         {
-            float* a = basePointer, b = a + widest * positions, s = b + widest * positions, pad = s + widest * positions;
+            float* a = (float*)(((nint)unaligned + 31) & ~(nint)31), b = a + intermediate, s = b + intermediate, pad = s + intermediate;
             var x = input.Pointer + (long)image * inChannels * inSize * inSize;
             var outPlane = outSize * outSize;
             var y = output.Pointer + (long)image * outChannels * outPlane + r0 * outSize;
@@ -131,10 +135,10 @@ public sealed class FoldedBlock
             {
                 // The projection: a 1x1 (strided) convolution and BN of the skip's source, into s.
                 var source = skip.Pointer + (long)image * shortcut.Plan.InChannels * shortcut.Plan.InputSize * shortcut.Plan.InputSize;
-                Gather(source, shortcut.Plan.InChannels, shortcut.Plan.InputSize, shortcut.Plan.Stride, r0, rows, outSize, b);
-                Pointwise(b, positions, shortcut, s, positions, positions, null, 0, Activation.None);
+                Gather(source, shortcut.Plan.InChannels, shortcut.Plan.InputSize, shortcut.Plan.Stride, r0, rows, outSize, b, channelStride);
+                Pointwise(b, channelStride, shortcut, s, channelStride, positions, null, 0, Activation.None);
                 skipRows = s;
-                skipStride = positions;
+                skipStride = channelStride;
             }
             else if (skip.Pointer != null)
             {
@@ -142,48 +146,53 @@ public sealed class FoldedBlock
             }
 
             var first = steps[0];
-            float* current;
+            if (steps.Length == 1 && first.Plan.KernelSize == 3 && skipRows == null && outSize >= 8)
+            {
+                // The stem: W_1 + BN + the activation straight into the output (rows of 8 or more: no vector of a
+                // row touches the next one, which may be another band's).
+                Spatial3x3(x, first, r0, rows, y, outPlane, pad, finalActivation);
+                return;
+            }
+            float* current = a;
             if (first.Plan.KernelSize == 3)
             {
-                Spatial3x3(x, first, r0, rows, a, positions, pad);
-                current = a;
+                Spatial3x3(x, first, r0, rows, a, channelStride, pad, steps.Length == 1 ? Activation.None : first.Activation);
             }
             else if (stride == 1)
             {
                 // A 1x1 first convolution (the starred blocks) reads the input rows in place.
-                Pointwise(x + r0 * inSize, inSize * inSize, first, a, positions, positions, null, 0, first.Activation);
-                current = a;
+                Pointwise(x + r0 * inSize, inSize * inSize, first, a, channelStride, positions, null, 0, first.Activation);
             }
             else
             {
-                Gather(x, inChannels, inSize, stride, r0, rows, outSize, b);
-                Pointwise(b, positions, first, a, positions, positions, null, 0, first.Activation);
-                current = a;
+                Gather(x, inChannels, inSize, stride, r0, rows, outSize, b, channelStride);
+                Pointwise(b, channelStride, first, a, channelStride, positions, null, 0, first.Activation);
             }
 
             if (steps.Length == 1)
             {
-                Epilogue(current, positions, y, outPlane, positions, skipRows, skipStride);
+                Epilogue(current, channelStride, y, outPlane, positions, skipRows, skipStride);
                 return;
             }
             var next = b;
             for (var l = 1; l < steps.Length - 1; l++)
             {
-                Pointwise(current, positions, steps[l], next, positions, positions, null, 0, steps[l].Activation);
+                Pointwise(current, channelStride, steps[l], next, channelStride, positions, null, 0, steps[l].Activation);
                 var done = current;
                 current = next;
                 next = done;
             }
-            Pointwise(current, positions, steps[^1], y, outPlane, positions, skipRows, skipStride, finalActivation);
+            Pointwise(current, channelStride, steps[^1], y, outPlane, positions, skipRows, skipStride, finalActivation);
         }
     }
 
     /// <summary>
-    /// W_1 as a 3x3 group convolution (channel-wise when K_1 = 1) over output rows [r0, r0 + rows), with BN folded
-    /// and P_1 in the write index, into <paramref name="y"/> [C_out, positions].
+    /// W_1 as a 3x3 group convolution (channel-wise when K_1 = 1) over output rows [r0, r0 + rows), with BN folded,
+    /// P_1 in the write index and <paramref name="activation"/> in the last input channel's store, into
+    /// <paramref name="y"/> [C_out, rows * outSize] (channels <paramref name="yStride"/> apart).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void Spatial3x3(float* x, FoldedConv conv, int r0, int rows, float* y, int positions, float* pad)
+    private unsafe void Spatial3x3(float* x, FoldedConv conv, int r0, int rows, float* y, int yStride, float* pad, Activation activation)
     {
         var p = conv.Plan;
         int k = p.K, perBranch = p.OutPerBranch, s = p.Stride, width = inSize + 2, padRows = (rows - 1) * s + 3;
@@ -193,33 +202,26 @@ public sealed class FoldedBlock
         {
             for (var g = 0; g < p.Branches; g++)
             {
-                for (var j = 0; j < perBranch; j++)
-                {
-                    var o = g * perBranch + j;
-                    new Span<float>(y + destination[o] * positions, positions).Fill(bias[o]);
-                }
                 for (var i = 0; i < k; i++)
                 {
                     PadRows(x + (long)(g * k + i) * inSize * inSize, r0 * s - 1, padRows, pad);
+                    // The first input channel starts each output at its bias, the last applies the activation.
+                    var tap = new Taps(i == 0, i == k - 1 ? activation : Activation.None);
                     for (var j = 0; j < perBranch; j++)
                     {
                         var o = g * perBranch + j;
                         var w = weights + (o * k + i) * 9;
-                        var row = y + destination[o] * positions;
-                        if (s == 1) Accumulate3x3(pad, width, w, row, rows, outSize);
-                        else Accumulate3x3Strided(pad, width, w, row, rows, outSize, s);
-                    }
-                }
-                if (conv.Activation != Activation.None)
-                {
-                    for (var j = 0; j < perBranch; j++)
-                    {
-                        Activate(y + destination[g * perBranch + j] * positions, positions, conv.Activation);
+                        var row = y + (long)destination[o] * yStride;
+                        if (s == 1) Accumulate3x3(pad, width, w, bias[o], tap, row, rows, outSize);
+                        else Accumulate3x3Strided(pad, width, w, bias[o], tap, row, rows, outSize, s);
                     }
                 }
             }
         }
     }
+
+    /// <summary>How one input channel's taps meet the output: start from the bias (the first) or add to it, and the activation in the store (the last).</summary>
+    private readonly record struct Taps(bool First, Activation Activation);
 
     /// <summary>Copies input rows [top, top + count) of one channel into rows of inSize + 2 with a zero border (and zero rows outside the map).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -228,46 +230,145 @@ public sealed class FoldedBlock
         var width = inSize + 2;
         for (var r = 0; r < count; r++)
         {
-            var row = new Span<float>(pad + r * width, width);
+            var row = pad + r * width;
             var source = top + r;
             if (source < 0 || source >= inSize)
             {
-                row.Clear();
+                Fill(row, width, 0f);
                 continue;
             }
             row[0] = 0;
-            row[^1] = 0;
-            new ReadOnlySpan<float>(channel + source * inSize, inSize).CopyTo(row[1..]);
+            row[width - 1] = 0;
+            Copy(channel + source * inSize, row + 1, inSize);
         }
     }
 
+    /// <summary>A short copy in whole vectors, the last one ending at the end (rows are a few vectors: a call to memmove cost more than the copy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Copy(float* from, float* to, int count)
+    {
+        if (count < 8)
+        {
+            for (var i = 0; i < count; i++) to[i] = from[i];
+            return;
+        }
+        var j = 0;
+        for (; j + 8 <= count; j += 8) Vector256.Load(from + j).Store(to + j);
+        if (j < count) Vector256.Load(from + count - 8).Store(to + count - 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Fill(float* to, int count, float value)
+    {
+        if (count < 8)
+        {
+            for (var i = 0; i < count; i++) to[i] = value;
+            return;
+        }
+        var v = Vector256.Create(value);
+        var j = 0;
+        for (; j + 8 <= count; j += 8) v.Store(to + j);
+        if (j < count) v.Store(to + count - 8);
+    }
+
+    /// <summary>
+    /// One input channel's 3x3 taps (stride 1) into one output channel over <paramref name="rows"/> rows, two
+    /// output rows at a time: they share two of the four padded rows they read, so twelve loads feed eighteen
+    /// FMAs in two independent chains.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Accumulate3x3(float* pad, int width, float* w, float* y, int rows, int size)
+    private static unsafe void Accumulate3x3(float* pad, int width, float* w, float bias, Taps taps, float* y, int rows, int size)
     {
         var w0 = Vector256.Create(w[0]); var w1 = Vector256.Create(w[1]); var w2 = Vector256.Create(w[2]);
         var w3 = Vector256.Create(w[3]); var w4 = Vector256.Create(w[4]); var w5 = Vector256.Create(w[5]);
         var w6 = Vector256.Create(w[6]); var w7 = Vector256.Create(w[7]); var w8 = Vector256.Create(w[8]);
-        for (var r = 0; r < rows; r++)
+        var start = Vector256.Create(bias);
+        var r = 0;
+        for (; r + 2 <= rows; r += 2)
         {
-            float* t = pad + r * width, m = t + width, u = m + width, o = y + r * size;
+            float* p0 = pad + r * width, p1 = p0 + width, p2 = p1 + width, p3 = p2 + width, o0 = y + r * size, o1 = o0 + size;
             for (var c = 0; c < size; c += 8)
             {
                 // The last columns (all of them on maps narrower than 8) take one more vector, ending at the row's
                 // end when it can, that stores only the lanes not done yet. Lanes past the row read and write back
-                // what is there: the scratch has slack and belongs to this thread.
+                // what is there: the scratch has slack and belongs to this thread. On rows under 8 the first row's
+                // vector reaches into the second, which is stored after it.
                 var whole = c + 8 <= size;
                 var c0 = whole ? c : Math.Max(0, size - 8);
-                var old = Vector256.Load(o + c0);
-                var acc = old;
+                Vector256<float> old0 = default, old1 = default;
+                if (!taps.First || !whole)
+                {
+                    old0 = Vector256.Load(o0 + c0);
+                    old1 = Vector256.Load(o1 + c0);
+                }
+                // Each row sums in two chains of four or five FMAs, not one of nine: the FMA latency times a nine-long
+                // chain was longer than the out-of-order window could cover.
+                var acc0 = taps.First ? start : old0;
+                var acc1 = taps.First ? start : old1;
+                var v = Vector256.Load(p0 + c0);
+                acc0 = Vector256.MultiplyAddEstimate(v, w0, acc0);
+                v = Vector256.Load(p0 + c0 + 1);
+                acc0 = Vector256.MultiplyAddEstimate(v, w1, acc0);
+                v = Vector256.Load(p0 + c0 + 2);
+                acc0 = Vector256.MultiplyAddEstimate(v, w2, acc0);
+                v = Vector256.Load(p1 + c0);
+                acc0 = Vector256.MultiplyAddEstimate(v, w3, acc0);
+                acc1 = Vector256.MultiplyAddEstimate(v, w0, acc1);
+                v = Vector256.Load(p1 + c0 + 1);
+                var more0 = v * w4;
+                acc1 = Vector256.MultiplyAddEstimate(v, w1, acc1);
+                v = Vector256.Load(p1 + c0 + 2);
+                more0 = Vector256.MultiplyAddEstimate(v, w5, more0);
+                acc1 = Vector256.MultiplyAddEstimate(v, w2, acc1);
+                v = Vector256.Load(p2 + c0);
+                more0 = Vector256.MultiplyAddEstimate(v, w6, more0);
+                acc1 = Vector256.MultiplyAddEstimate(v, w3, acc1);
+                v = Vector256.Load(p2 + c0 + 1);
+                more0 = Vector256.MultiplyAddEstimate(v, w7, more0);
+                var more1 = v * w4;
+                v = Vector256.Load(p2 + c0 + 2);
+                more0 = Vector256.MultiplyAddEstimate(v, w8, more0);
+                more1 = Vector256.MultiplyAddEstimate(v, w5, more1);
+                v = Vector256.Load(p3 + c0);
+                more1 = Vector256.MultiplyAddEstimate(v, w6, more1);
+                v = Vector256.Load(p3 + c0 + 1);
+                more1 = Vector256.MultiplyAddEstimate(v, w7, more1);
+                v = Vector256.Load(p3 + c0 + 2);
+                more1 = Vector256.MultiplyAddEstimate(v, w8, more1);
+                acc0 += more0;
+                acc1 += more1;
+                acc0 = Activate(acc0, taps.Activation);
+                acc1 = Activate(acc1, taps.Activation);
+                if (whole)
+                {
+                    acc0.Store(o0 + c0);
+                    acc1.Store(o1 + c0);
+                    continue;
+                }
+                var mask = LastLanes(c - c0, size - c0);
+                Vector256.ConditionalSelect(mask, acc0, old0).Store(o0 + c0);
+                Vector256.ConditionalSelect(mask, acc1, old1).Store(o1 + c0);
+            }
+        }
+        if (r == rows) return;
+        {
+            float* t = pad + r * width, m = t + width, u = m + width, o = y + r * size;
+            for (var c = 0; c < size; c += 8)
+            {
+                var whole = c + 8 <= size;
+                var c0 = whole ? c : Math.Max(0, size - 8);
+                var old = taps.First && whole ? default : Vector256.Load(o + c0);
+                var acc = taps.First ? start : old;
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c0), w0, acc);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c0 + 1), w1, acc);
+                var more = Vector256.Load(t + c0 + 1) * w1;
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c0 + 2), w2, acc);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0), w3, acc);
+                more = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0), w3, more);
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0 + 1), w4, acc);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0 + 2), w5, acc);
+                more = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0 + 2), w5, more);
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0), w6, acc);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 1), w7, acc);
+                more = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 1), w7, more);
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 2), w8, acc);
+                acc = Activate(acc + more, taps.Activation);
                 if (whole)
                 {
                     acc.Store(o + c0);
@@ -286,11 +387,11 @@ public sealed class FoldedBlock
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Accumulate3x3Strided(float* pad, int width, float* w, float* y, int rows, int size, int s)
+    private static unsafe void Accumulate3x3Strided(float* pad, int width, float* w, float bias, Taps taps, float* y, int rows, int size, int s)
     {
         if (s == 2 && Avx2.IsSupported)
         {
-            Accumulate3x3Stride2(pad, width, w, y, rows, size);
+            Accumulate3x3Stride2(pad, width, w, bias, taps, y, rows, size);
             return;
         }
         for (var r = 0; r < rows; r++)
@@ -299,9 +400,10 @@ public sealed class FoldedBlock
             for (var c = 0; c < size; c++)
             {
                 var i = c * s;
-                o[c] += t[i] * w[0] + t[i + 1] * w[1] + t[i + 2] * w[2]
-                      + m[i] * w[3] + m[i + 1] * w[4] + m[i + 2] * w[5]
-                      + u[i] * w[6] + u[i + 1] * w[7] + u[i + 2] * w[8];
+                var sum = t[i] * w[0] + t[i + 1] * w[1] + t[i + 2] * w[2]
+                        + m[i] * w[3] + m[i + 1] * w[4] + m[i + 2] * w[5]
+                        + u[i] * w[6] + u[i + 1] * w[7] + u[i + 2] * w[8];
+                o[c] = Activate((taps.First ? bias : o[c]) + sum, taps.Activation);
             }
         }
     }
@@ -312,17 +414,19 @@ public sealed class FoldedBlock
     /// on give the third. The last vector is masked as in <see cref="Accumulate3x3"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Accumulate3x3Stride2(float* pad, int width, float* w, float* y, int rows, int size)
+    private static unsafe void Accumulate3x3Stride2(float* pad, int width, float* w, float bias, Taps taps, float* y, int rows, int size)
     {
         var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        var start = Vector256.Create(bias);
         for (var r = 0; r < rows; r++)
         {
             float* o = y + r * size;
             for (var c = 0; c < size; c += 8)
             {
-                var c0 = c + 8 <= size ? c : Math.Max(0, size - 8);
-                var old = Vector256.Load(o + c0);
-                var acc = old;
+                var whole = c + 8 <= size;
+                var c0 = whole ? c : Math.Max(0, size - 8);
+                var old = taps.First && whole ? default : Vector256.Load(o + c0);
+                var acc = taps.First ? start : old;
                 for (var dy = 0; dy < 3; dy++)
                 {
                     var row = pad + (2 * r + dy) * width + 2 * c0;
@@ -338,20 +442,25 @@ public sealed class FoldedBlock
                     acc = Vector256.MultiplyAddEstimate(odds, Vector256.Create(w[dy * 3 + 1]), acc);
                     acc = Vector256.MultiplyAddEstimate(third, Vector256.Create(w[dy * 3 + 2]), acc);
                 }
+                acc = Activate(acc, taps.Activation);
+                if (whole)
+                {
+                    acc.Store(o + c0);
+                    continue;
+                }
                 Vector256.ConditionalSelect(LastLanes(c - c0, size - c0), acc, old).Store(o + c0);
             }
         }
     }
 
-    /// <summary>The positions a strided 1x1 convolution reads, rows [r0, r0 + rows) of the output, as [channels, rows * outSize].</summary>
+    /// <summary>The positions a strided 1x1 convolution reads, rows [r0, r0 + rows) of the output, as [channels, rows * outSize] (channels <paramref name="channelStride"/> apart).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Gather(float* x, int channels, int size, int s, int r0, int rows, int outSize, float* into)
+    private static unsafe void Gather(float* x, int channels, int size, int s, int r0, int rows, int outSize, float* into, int channelStride)
     {
-        var positions = rows * outSize;
         for (var c = 0; c < channels; c++)
         {
             var plane = x + (long)c * size * size;
-            var o = into + c * positions;
+            var o = into + (long)c * channelStride;
             for (var r = 0; r < rows; r++)
             {
                 var source = plane + (r0 + r) * s * size;
@@ -396,6 +505,11 @@ public sealed class FoldedBlock
         }
     }
 
+    /// <summary>
+    /// Four output channels over 16 positions at a time: eight accumulators, enough independent FMA chains to
+    /// cover the FMA latency, and each weight broadcast serves two vectors. Then one vector of 8, then the last
+    /// positions as one masked vector (AVX), which neither reads nor writes past them.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Pointwise4(float* x, int xStride, int k, float* w, float* bias, int* destination, float* y, int yStride,
         int positions, float* skip, int skipStride, Activation activation)
@@ -410,14 +524,61 @@ public sealed class FoldedBlock
             s2 = skip + (long)destination[2] * skipStride; s3 = skip + (long)destination[3] * skipStride;
         }
         var p = 0;
-        for (; p + 8 <= positions; p += 8)
+        for (; p + 16 <= positions; p += 16)
         {
+            var a0 = Vector256.Create(bias[0]); var a1 = Vector256.Create(bias[1]);
+            var a2 = Vector256.Create(bias[2]); var a3 = Vector256.Create(bias[3]);
+            Vector256<float> b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride)
+            {
+                var u = Vector256.Load(xi);
+                var v = Vector256.Load(xi + 8);
+                var c = Vector256.Create(w0[i]);
+                a0 = Vector256.MultiplyAddEstimate(u, c, a0);
+                b0 = Vector256.MultiplyAddEstimate(v, c, b0);
+                c = Vector256.Create(w1[i]);
+                a1 = Vector256.MultiplyAddEstimate(u, c, a1);
+                b1 = Vector256.MultiplyAddEstimate(v, c, b1);
+                c = Vector256.Create(w2[i]);
+                a2 = Vector256.MultiplyAddEstimate(u, c, a2);
+                b2 = Vector256.MultiplyAddEstimate(v, c, b2);
+                c = Vector256.Create(w3[i]);
+                a3 = Vector256.MultiplyAddEstimate(u, c, a3);
+                b3 = Vector256.MultiplyAddEstimate(v, c, b3);
+            }
+            if (skip is not null)
+            {
+                a0 += Vector256.Load(s0 + p); b0 += Vector256.Load(s0 + p + 8);
+                a1 += Vector256.Load(s1 + p); b1 += Vector256.Load(s1 + p + 8);
+                a2 += Vector256.Load(s2 + p); b2 += Vector256.Load(s2 + p + 8);
+                a3 += Vector256.Load(s3 + p); b3 += Vector256.Load(s3 + p + 8);
+            }
+            Activate(a0, activation).Store(y0 + p); Activate(b0, activation).Store(y0 + p + 8);
+            Activate(a1, activation).Store(y1 + p); Activate(b1, activation).Store(y1 + p + 8);
+            Activate(a2, activation).Store(y2 + p); Activate(b2, activation).Store(y2 + p + 8);
+            Activate(a3, activation).Store(y3 + p); Activate(b3, activation).Store(y3 + p + 8);
+        }
+        // Under 16 positions left: a whole vector, then (when any are left) a masked one, the same code.
+        for (; p < positions; p += 8)
+        {
+            var whole = positions - p >= 8;
+            if (!whole && !Avx.IsSupported)
+            {
+                var tail = positions - p;
+                Pointwise1(x + p, xStride, k, w0, bias[0], y0 + p, tail, s0 == null ? null : s0 + p, activation);
+                Pointwise1(x + p, xStride, k, w1, bias[1], y1 + p, tail, s1 == null ? null : s1 + p, activation);
+                Pointwise1(x + p, xStride, k, w2, bias[2], y2 + p, tail, s2 == null ? null : s2 + p, activation);
+                Pointwise1(x + p, xStride, k, w3, bias[3], y3 + p, tail, s3 == null ? null : s3 + p, activation);
+                return;
+            }
+            var mask = whole ? Vector256<float>.AllBitsSet : LastLanes(0, positions - p);
             var a0 = Vector256.Create(bias[0]); var a1 = Vector256.Create(bias[1]);
             var a2 = Vector256.Create(bias[2]); var a3 = Vector256.Create(bias[3]);
             var xi = x + p;
             for (var i = 0; i < k; i++, xi += xStride)
             {
-                var v = Vector256.Load(xi);
+                var v = Load(xi, whole, mask);
                 a0 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w0[i]), a0);
                 a1 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w1[i]), a1);
                 a2 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w2[i]), a2);
@@ -425,21 +586,13 @@ public sealed class FoldedBlock
             }
             if (skip is not null)
             {
-                a0 += Vector256.Load(s0 + p); a1 += Vector256.Load(s1 + p);
-                a2 += Vector256.Load(s2 + p); a3 += Vector256.Load(s3 + p);
+                a0 += Load(s0 + p, whole, mask); a1 += Load(s1 + p, whole, mask);
+                a2 += Load(s2 + p, whole, mask); a3 += Load(s3 + p, whole, mask);
             }
-            Activate(a0, activation).Store(y0 + p);
-            Activate(a1, activation).Store(y1 + p);
-            Activate(a2, activation).Store(y2 + p);
-            Activate(a3, activation).Store(y3 + p);
-        }
-        if (p < positions)
-        {
-            var rest = positions - p;
-            Pointwise1(x + p, xStride, k, w0, bias[0], y0 + p, rest, s0 == null ? null : s0 + p, activation);
-            Pointwise1(x + p, xStride, k, w1, bias[1], y1 + p, rest, s1 == null ? null : s1 + p, activation);
-            Pointwise1(x + p, xStride, k, w2, bias[2], y2 + p, rest, s2 == null ? null : s2 + p, activation);
-            Pointwise1(x + p, xStride, k, w3, bias[3], y3 + p, rest, s3 == null ? null : s3 + p, activation);
+            Store(Activate(a0, activation), y0 + p, whole, mask);
+            Store(Activate(a1, activation), y1 + p, whole, mask);
+            Store(Activate(a2, activation), y2 + p, whole, mask);
+            Store(Activate(a3, activation), y3 + p, whole, mask);
         }
     }
 
@@ -455,6 +608,16 @@ public sealed class FoldedBlock
             if (skip is not null) a += Vector256.Load(skip + p);
             Activate(a, activation).Store(y + p);
         }
+        if (p < positions && Avx.IsSupported)
+        {
+            var mask = LastLanes(0, positions - p);
+            var a = Vector256.Create(bias);
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride) a = Vector256.MultiplyAddEstimate(Avx.MaskLoad(xi, mask), Vector256.Create(w[i]), a);
+            if (skip is not null) a += Avx.MaskLoad(skip + p, mask);
+            Avx.MaskStore(y + p, mask, Activate(a, activation));
+            return;
+        }
         for (; p < positions; p++)
         {
             var a = bias;
@@ -463,6 +626,17 @@ public sealed class FoldedBlock
             if (skip is not null) a += skip[p];
             y[p] = Activate(a, activation);
         }
+    }
+
+    /// <summary>A whole vector, or (AVX) only the lanes of <paramref name="mask"/>, reading nothing past them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> Load(float* at, bool whole, Vector256<float> mask) => whole ? Vector256.Load(at) : Avx.MaskLoad(at, mask);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(Vector256<float> v, float* at, bool whole, Vector256<float> mask)
+    {
+        if (whole) v.Store(at);
+        else Avx.MaskStore(at, mask, v);
     }
 
     /// <summary>The last step when it is W_1 itself (the stem): y = activation(a + skip), a already in P order.</summary>
@@ -483,17 +657,13 @@ public sealed class FoldedBlock
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Activate(float* row, int count, Activation activation)
-    {
-        for (var p = 0; p < count; p++) row[p] = Activate(row[p], activation);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Activate(Vector256<float> v, Activation activation) => activation switch
     {
-        Activation.Relu => Vector256.Max(v, Vector256<float>.Zero),
-        Activation.Relu6 => Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f)),
+        // The native max and min (one instruction each) with v second: x86 returns the second operand for a NaN, so a
+        // NaN still propagates, as with the unfused steps' max.
+        Activation.Relu => Vector256.MaxNative(Vector256<float>.Zero, v),
+        Activation.Relu6 => Vector256.MinNative(Vector256.Create(6f), Vector256.MaxNative(Vector256<float>.Zero, v)),
         _ => v,
     };
 
