@@ -337,15 +337,15 @@ public sealed class FoldedBlock
                 more1 = Vector256.MultiplyAddEstimate(v, w8, more1);
                 acc0 += more0;
                 acc1 += more1;
-                acc0 = Activate(acc0, taps.Activation);
-                acc1 = Activate(acc1, taps.Activation);
+                acc0 = Lanes.Activate(acc0, taps.Activation);
+                acc1 = Lanes.Activate(acc1, taps.Activation);
                 if (whole)
                 {
                     acc0.Store(o0 + c0);
                     acc1.Store(o1 + c0);
                     continue;
                 }
-                var mask = LastLanes(c - c0, size - c0);
+                var mask = Lanes.Last(c - c0, size - c0);
                 Vector256.ConditionalSelect(mask, acc0, old0).Store(o0 + c0);
                 Vector256.ConditionalSelect(mask, acc1, old1).Store(o1 + c0);
             }
@@ -368,22 +368,15 @@ public sealed class FoldedBlock
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0), w6, acc);
                 more = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 1), w7, more);
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 2), w8, acc);
-                acc = Activate(acc + more, taps.Activation);
+                acc = Lanes.Activate(acc + more, taps.Activation);
                 if (whole)
                 {
                     acc.Store(o + c0);
                     continue;
                 }
-                Vector256.ConditionalSelect(LastLanes(c - c0, size - c0), acc, old).Store(o + c0);
+                Vector256.ConditionalSelect(Lanes.Last(c - c0, size - c0), acc, old).Store(o + c0);
             }
         }
-    }
-
-    /// <summary>The lanes [from, to) of a vector, as a mask.</summary>
-    private static Vector256<float> LastLanes(int from, int to)
-    {
-        var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-        return (Vector256.GreaterThanOrEqual(lane, Vector256.Create(from)) & Vector256.LessThan(lane, Vector256.Create(to))).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -403,7 +396,7 @@ public sealed class FoldedBlock
                 var sum = t[i] * w[0] + t[i + 1] * w[1] + t[i + 2] * w[2]
                         + m[i] * w[3] + m[i + 1] * w[4] + m[i + 2] * w[5]
                         + u[i] * w[6] + u[i + 1] * w[7] + u[i + 2] * w[8];
-                o[c] = Activate((taps.First ? bias : o[c]) + sum, taps.Activation);
+                o[c] = Lanes.Activate((taps.First ? bias : o[c]) + sum, taps.Activation);
             }
         }
     }
@@ -442,13 +435,13 @@ public sealed class FoldedBlock
                     acc = Vector256.MultiplyAddEstimate(odds, Vector256.Create(w[dy * 3 + 1]), acc);
                     acc = Vector256.MultiplyAddEstimate(third, Vector256.Create(w[dy * 3 + 2]), acc);
                 }
-                acc = Activate(acc, taps.Activation);
+                acc = Lanes.Activate(acc, taps.Activation);
                 if (whole)
                 {
                     acc.Store(o + c0);
                     continue;
                 }
-                Vector256.ConditionalSelect(LastLanes(c - c0, size - c0), acc, old).Store(o + c0);
+                Vector256.ConditionalSelect(Lanes.Last(c - c0, size - c0), acc, old).Store(o + c0);
             }
         }
     }
@@ -493,150 +486,16 @@ public sealed class FoldedBlock
                 for (; j + 4 <= perBranch; j += 4)
                 {
                     var o = g * perBranch + j;
-                    Pointwise4(xg, xStride, k, weights + o * k, bias + o, destination + o, y, yStride, positions, skip, skipStride, activation);
+                    PointwiseTiles.Four(xg, xStride, k, weights + o * k, bias + o, destination + o, y, yStride, positions, skip, skipStride, activation);
                 }
                 for (; j < perBranch; j++)
                 {
                     var o = g * perBranch + j;
-                    Pointwise1(xg, xStride, k, weights + o * k, bias[o], y + (long)destination[o] * yStride, positions,
+                    PointwiseTiles.One(xg, xStride, k, weights + o * k, bias[o], y + (long)destination[o] * yStride, positions,
                         skip is null ? null : skip + (long)destination[o] * skipStride, activation);
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// Four output channels over 16 positions at a time: eight accumulators, enough independent FMA chains to
-    /// cover the FMA latency, and each weight broadcast serves two vectors. Then one vector of 8, then the last
-    /// positions as one masked vector (AVX), which neither reads nor writes past them.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Pointwise4(float* x, int xStride, int k, float* w, float* bias, int* destination, float* y, int yStride,
-        int positions, float* skip, int skipStride, Activation activation)
-    {
-        float* w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
-        float* y0 = y + (long)destination[0] * yStride, y1 = y + (long)destination[1] * yStride;
-        float* y2 = y + (long)destination[2] * yStride, y3 = y + (long)destination[3] * yStride;
-        float* s0 = null, s1 = null, s2 = null, s3 = null;
-        if (skip is not null)
-        {
-            s0 = skip + (long)destination[0] * skipStride; s1 = skip + (long)destination[1] * skipStride;
-            s2 = skip + (long)destination[2] * skipStride; s3 = skip + (long)destination[3] * skipStride;
-        }
-        var p = 0;
-        for (; p + 16 <= positions; p += 16)
-        {
-            var a0 = Vector256.Create(bias[0]); var a1 = Vector256.Create(bias[1]);
-            var a2 = Vector256.Create(bias[2]); var a3 = Vector256.Create(bias[3]);
-            Vector256<float> b0 = a0, b1 = a1, b2 = a2, b3 = a3;
-            var xi = x + p;
-            for (var i = 0; i < k; i++, xi += xStride)
-            {
-                var u = Vector256.Load(xi);
-                var v = Vector256.Load(xi + 8);
-                var c = Vector256.Create(w0[i]);
-                a0 = Vector256.MultiplyAddEstimate(u, c, a0);
-                b0 = Vector256.MultiplyAddEstimate(v, c, b0);
-                c = Vector256.Create(w1[i]);
-                a1 = Vector256.MultiplyAddEstimate(u, c, a1);
-                b1 = Vector256.MultiplyAddEstimate(v, c, b1);
-                c = Vector256.Create(w2[i]);
-                a2 = Vector256.MultiplyAddEstimate(u, c, a2);
-                b2 = Vector256.MultiplyAddEstimate(v, c, b2);
-                c = Vector256.Create(w3[i]);
-                a3 = Vector256.MultiplyAddEstimate(u, c, a3);
-                b3 = Vector256.MultiplyAddEstimate(v, c, b3);
-            }
-            if (skip is not null)
-            {
-                a0 += Vector256.Load(s0 + p); b0 += Vector256.Load(s0 + p + 8);
-                a1 += Vector256.Load(s1 + p); b1 += Vector256.Load(s1 + p + 8);
-                a2 += Vector256.Load(s2 + p); b2 += Vector256.Load(s2 + p + 8);
-                a3 += Vector256.Load(s3 + p); b3 += Vector256.Load(s3 + p + 8);
-            }
-            Activate(a0, activation).Store(y0 + p); Activate(b0, activation).Store(y0 + p + 8);
-            Activate(a1, activation).Store(y1 + p); Activate(b1, activation).Store(y1 + p + 8);
-            Activate(a2, activation).Store(y2 + p); Activate(b2, activation).Store(y2 + p + 8);
-            Activate(a3, activation).Store(y3 + p); Activate(b3, activation).Store(y3 + p + 8);
-        }
-        // Under 16 positions left: a whole vector, then (when any are left) a masked one, the same code.
-        for (; p < positions; p += 8)
-        {
-            var whole = positions - p >= 8;
-            if (!whole && !Avx.IsSupported)
-            {
-                var tail = positions - p;
-                Pointwise1(x + p, xStride, k, w0, bias[0], y0 + p, tail, s0 == null ? null : s0 + p, activation);
-                Pointwise1(x + p, xStride, k, w1, bias[1], y1 + p, tail, s1 == null ? null : s1 + p, activation);
-                Pointwise1(x + p, xStride, k, w2, bias[2], y2 + p, tail, s2 == null ? null : s2 + p, activation);
-                Pointwise1(x + p, xStride, k, w3, bias[3], y3 + p, tail, s3 == null ? null : s3 + p, activation);
-                return;
-            }
-            var mask = whole ? Vector256<float>.AllBitsSet : LastLanes(0, positions - p);
-            var a0 = Vector256.Create(bias[0]); var a1 = Vector256.Create(bias[1]);
-            var a2 = Vector256.Create(bias[2]); var a3 = Vector256.Create(bias[3]);
-            var xi = x + p;
-            for (var i = 0; i < k; i++, xi += xStride)
-            {
-                var v = Load(xi, whole, mask);
-                a0 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w0[i]), a0);
-                a1 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w1[i]), a1);
-                a2 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w2[i]), a2);
-                a3 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w3[i]), a3);
-            }
-            if (skip is not null)
-            {
-                a0 += Load(s0 + p, whole, mask); a1 += Load(s1 + p, whole, mask);
-                a2 += Load(s2 + p, whole, mask); a3 += Load(s3 + p, whole, mask);
-            }
-            Store(Activate(a0, activation), y0 + p, whole, mask);
-            Store(Activate(a1, activation), y1 + p, whole, mask);
-            Store(Activate(a2, activation), y2 + p, whole, mask);
-            Store(Activate(a3, activation), y3 + p, whole, mask);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Pointwise1(float* x, int xStride, int k, float* w, float bias, float* y, int positions, float* skip, Activation activation)
-    {
-        var p = 0;
-        for (; p + 8 <= positions; p += 8)
-        {
-            var a = Vector256.Create(bias);
-            var xi = x + p;
-            for (var i = 0; i < k; i++, xi += xStride) a = Vector256.MultiplyAddEstimate(Vector256.Load(xi), Vector256.Create(w[i]), a);
-            if (skip is not null) a += Vector256.Load(skip + p);
-            Activate(a, activation).Store(y + p);
-        }
-        if (p < positions && Avx.IsSupported)
-        {
-            var mask = LastLanes(0, positions - p);
-            var a = Vector256.Create(bias);
-            var xi = x + p;
-            for (var i = 0; i < k; i++, xi += xStride) a = Vector256.MultiplyAddEstimate(Avx.MaskLoad(xi, mask), Vector256.Create(w[i]), a);
-            if (skip is not null) a += Avx.MaskLoad(skip + p, mask);
-            Avx.MaskStore(y + p, mask, Activate(a, activation));
-            return;
-        }
-        for (; p < positions; p++)
-        {
-            var a = bias;
-            var xi = x + p;
-            for (var i = 0; i < k; i++, xi += xStride) a = MathF.FusedMultiplyAdd(*xi, w[i], a);
-            if (skip is not null) a += skip[p];
-            y[p] = Activate(a, activation);
-        }
-    }
-
-    /// <summary>A whole vector, or (AVX) only the lanes of <paramref name="mask"/>, reading nothing past them.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector256<float> Load(float* at, bool whole, Vector256<float> mask) => whole ? Vector256.Load(at) : Avx.MaskLoad(at, mask);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store(Vector256<float> v, float* at, bool whole, Vector256<float> mask)
-    {
-        if (whole) v.Store(at);
-        else Avx.MaskStore(at, mask, v);
     }
 
     /// <summary>The last step when it is W_1 itself (the stem): y = activation(a + skip), a already in P order.</summary>
@@ -651,27 +510,9 @@ public sealed class FoldedBlock
             {
                 var v = Vector256.Load(source + p);
                 if (add is not null) v += Vector256.Load(add + p);
-                Activate(v, finalActivation).Store(target + p);
+                Lanes.Activate(v, finalActivation).Store(target + p);
             }
-            for (; p < positions; p++) target[p] = Activate(add is null ? source[p] : source[p] + add[p], finalActivation);
+            for (; p < positions; p++) target[p] = Lanes.Activate(add is null ? source[p] : source[p] + add[p], finalActivation);
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Activate(Vector256<float> v, Activation activation) => activation switch
-    {
-        // The native max and min (one instruction each) with v second: x86 returns the second operand for a NaN, so a
-        // NaN still propagates, as with the unfused steps' max.
-        Activation.Relu => Vector256.MaxNative(Vector256<float>.Zero, v),
-        Activation.Relu6 => Vector256.MinNative(Vector256.Create(6f), Vector256.MaxNative(Vector256<float>.Zero, v)),
-        _ => v,
-    };
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Activate(float v, Activation activation) => activation switch
-    {
-        Activation.Relu => MathF.Max(v, 0f),
-        Activation.Relu6 => MathF.Min(MathF.Max(v, 0f), 6f),
-        _ => v,
-    };
 }

@@ -1,0 +1,138 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Igcv2.Design;
+
+namespace Igcv2.Kernels;
+
+/// <summary>
+/// The register tiles of a 1x1 (group) convolution over positions in a row of each channel: y[o][p] = activation(bias[o] +
+/// sum_i w[o][i] x[i][p] (+ skip[o][p])), output o stored at row destination[o]. Every output adds its K terms in the
+/// order i = 0, 1, ... by FMA, whichever tile (16, 8 or a masked tail of positions) computes it, so the tiling does
+/// not change a bit. Used by the fused inference blocks and by the training steps' 1x1 convolutions.
+/// </summary>
+internal static class PointwiseTiles
+{
+    /// <summary>
+    /// Four output channels over 16 positions at a time: eight accumulators, enough independent FMA chains to
+    /// cover the FMA latency, and each weight broadcast serves two vectors. Then one vector of 8, then the last
+    /// positions as one masked vector (AVX), which neither reads nor writes past them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void Four(float* x, int xStride, int k, float* w, float* bias, int* destination, float* y, int yStride,
+        int positions, float* skip, int skipStride, Activation activation)
+    {
+        float* w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
+        float* y0 = y + (long)destination[0] * yStride, y1 = y + (long)destination[1] * yStride;
+        float* y2 = y + (long)destination[2] * yStride, y3 = y + (long)destination[3] * yStride;
+        float* s0 = null, s1 = null, s2 = null, s3 = null;
+        if (skip is not null)
+        {
+            s0 = skip + (long)destination[0] * skipStride; s1 = skip + (long)destination[1] * skipStride;
+            s2 = skip + (long)destination[2] * skipStride; s3 = skip + (long)destination[3] * skipStride;
+        }
+        var p = 0;
+        for (; p + 16 <= positions; p += 16)
+        {
+            var a0 = Vector256.Create(bias[0]); var a1 = Vector256.Create(bias[1]);
+            var a2 = Vector256.Create(bias[2]); var a3 = Vector256.Create(bias[3]);
+            Vector256<float> b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride)
+            {
+                var u = Vector256.Load(xi);
+                var v = Vector256.Load(xi + 8);
+                var c = Vector256.Create(w0[i]);
+                a0 = Vector256.MultiplyAddEstimate(u, c, a0);
+                b0 = Vector256.MultiplyAddEstimate(v, c, b0);
+                c = Vector256.Create(w1[i]);
+                a1 = Vector256.MultiplyAddEstimate(u, c, a1);
+                b1 = Vector256.MultiplyAddEstimate(v, c, b1);
+                c = Vector256.Create(w2[i]);
+                a2 = Vector256.MultiplyAddEstimate(u, c, a2);
+                b2 = Vector256.MultiplyAddEstimate(v, c, b2);
+                c = Vector256.Create(w3[i]);
+                a3 = Vector256.MultiplyAddEstimate(u, c, a3);
+                b3 = Vector256.MultiplyAddEstimate(v, c, b3);
+            }
+            if (skip is not null)
+            {
+                a0 += Vector256.Load(s0 + p); b0 += Vector256.Load(s0 + p + 8);
+                a1 += Vector256.Load(s1 + p); b1 += Vector256.Load(s1 + p + 8);
+                a2 += Vector256.Load(s2 + p); b2 += Vector256.Load(s2 + p + 8);
+                a3 += Vector256.Load(s3 + p); b3 += Vector256.Load(s3 + p + 8);
+            }
+            Lanes.Activate(a0, activation).Store(y0 + p); Lanes.Activate(b0, activation).Store(y0 + p + 8);
+            Lanes.Activate(a1, activation).Store(y1 + p); Lanes.Activate(b1, activation).Store(y1 + p + 8);
+            Lanes.Activate(a2, activation).Store(y2 + p); Lanes.Activate(b2, activation).Store(y2 + p + 8);
+            Lanes.Activate(a3, activation).Store(y3 + p); Lanes.Activate(b3, activation).Store(y3 + p + 8);
+        }
+        // Under 16 positions left: a whole vector, then (when any are left) a masked one, the same code.
+        for (; p < positions; p += 8)
+        {
+            var whole = positions - p >= 8;
+            if (!whole && !Avx.IsSupported)
+            {
+                var tail = positions - p;
+                One(x + p, xStride, k, w0, bias[0], y0 + p, tail, s0 == null ? null : s0 + p, activation);
+                One(x + p, xStride, k, w1, bias[1], y1 + p, tail, s1 == null ? null : s1 + p, activation);
+                One(x + p, xStride, k, w2, bias[2], y2 + p, tail, s2 == null ? null : s2 + p, activation);
+                One(x + p, xStride, k, w3, bias[3], y3 + p, tail, s3 == null ? null : s3 + p, activation);
+                return;
+            }
+            var mask = whole ? Vector256<float>.AllBitsSet : Lanes.Last(0, positions - p);
+            var a0 = Vector256.Create(bias[0]); var a1 = Vector256.Create(bias[1]);
+            var a2 = Vector256.Create(bias[2]); var a3 = Vector256.Create(bias[3]);
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride)
+            {
+                var v = Lanes.Load(xi, whole, mask);
+                a0 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w0[i]), a0);
+                a1 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w1[i]), a1);
+                a2 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w2[i]), a2);
+                a3 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w3[i]), a3);
+            }
+            if (skip is not null)
+            {
+                a0 += Lanes.Load(s0 + p, whole, mask); a1 += Lanes.Load(s1 + p, whole, mask);
+                a2 += Lanes.Load(s2 + p, whole, mask); a3 += Lanes.Load(s3 + p, whole, mask);
+            }
+            Lanes.Store(Lanes.Activate(a0, activation), y0 + p, whole, mask);
+            Lanes.Store(Lanes.Activate(a1, activation), y1 + p, whole, mask);
+            Lanes.Store(Lanes.Activate(a2, activation), y2 + p, whole, mask);
+            Lanes.Store(Lanes.Activate(a3, activation), y3 + p, whole, mask);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void One(float* x, int xStride, int k, float* w, float bias, float* y, int positions, float* skip, Activation activation)
+    {
+        var p = 0;
+        for (; p + 8 <= positions; p += 8)
+        {
+            var a = Vector256.Create(bias);
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride) a = Vector256.MultiplyAddEstimate(Vector256.Load(xi), Vector256.Create(w[i]), a);
+            if (skip is not null) a += Vector256.Load(skip + p);
+            Lanes.Activate(a, activation).Store(y + p);
+        }
+        if (p < positions && Avx.IsSupported)
+        {
+            var mask = Lanes.Last(0, positions - p);
+            var a = Vector256.Create(bias);
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride) a = Vector256.MultiplyAddEstimate(Avx.MaskLoad(xi, mask), Vector256.Create(w[i]), a);
+            if (skip is not null) a += Avx.MaskLoad(skip + p, mask);
+            Avx.MaskStore(y + p, mask, Lanes.Activate(a, activation));
+            return;
+        }
+        for (; p < positions; p++)
+        {
+            var a = bias;
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride) a = MathF.FusedMultiplyAdd(*xi, w[i], a);
+            if (skip is not null) a += skip[p];
+            y[p] = Lanes.Activate(a, activation);
+        }
+    }
+}
