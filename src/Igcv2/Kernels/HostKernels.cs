@@ -501,6 +501,19 @@ internal static unsafe class HostKernels
             });
             return;
         }
+        if (k == 3 && g.Stride == 1 && g.W >= 8 && Fma.IsSupported)
+        {
+            // Conv3x3Tiles (shared with the fused inference blocks): the branch's input planes in order, two rows at a time.
+            For(g.N * g.Cout, (long)g.Cig * 9 * planeOut, item =>
+            {
+                int co = item % g.Cout;
+                int s = item / g.Cout;
+                int branch = co / g.Cog;
+                Conv3x3Tiles.Plane(x.Pointer + (long)(s * g.Cin + branch * g.Cig) * planeIn, g.Cig, planeIn,
+                    w.Pointer + (long)co * g.Cig * 9, 9, y.Pointer + (long)item * planeOut, g.H, g.W);
+            });
+            return;
+        }
         For(g.N * g.Cout, (long)g.Cig * k * k * planeOut, item =>
         {
             int co = item % g.Cout;
@@ -596,6 +609,24 @@ internal static unsafe class HostKernels
                     gx.Slice((s * g.Cin + branch * g.Cig) * planeIn, g.Cig * planeIn), g.Cig,
                     transposed.AsSpan(branch * g.Cog * g.Cig, g.Cog * g.Cig), planeIn);
             });
+            return;
+        }
+        if (k == 3 && g.Stride == 1 && g.W >= 8 && Fma.IsSupported)
+        {
+            // gx[ci] = sum over the branch's outputs of gy[co] convolved with w[co, ci] rotated by 180 degrees (Conv3x3Tiles).
+            fixed (float* rotated = flipped)
+            {
+                var r = rotated;
+                For(g.N * g.Cin, (long)g.Cog * 9 * planeOut, item =>
+                {
+                    int ci = item % g.Cin;
+                    int s = item / g.Cin;
+                    int branch = ci / g.Cig;
+                    int cil = ci - branch * g.Cig;
+                    Conv3x3Tiles.Plane(gy.Pointer + (long)(s * g.Cout + branch * g.Cog) * planeOut, g.Cog, planeOut,
+                        r + (long)(branch * g.Cog * g.Cig + cil) * 9, g.Cig * 9, gx.Pointer + (long)item * planeIn, g.H, g.W);
+                });
+            }
             return;
         }
         For(g.N * g.Cin, (long)g.Cog * k * k * planeOut, item =>

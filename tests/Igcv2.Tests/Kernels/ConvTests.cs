@@ -27,6 +27,9 @@ public sealed class ConvTests(KernelFixture fixture)
         new("grouped 1x1 with 5 inputs a branch (four at a time, then one), 9x9", 2, 2, 10, 9, 9, 4, 1, 2, 1),
         new("depthwise 3x3 stride 2, rows of 16 (8 outputs: one whole vector, O[8] in the next)", 2, 2, 2, 5, 16, 2, 3, 2, 2),
         new("grouped 3x3 stride 2, rows of 15 (8 outputs, odd edge), n < N", 3, 2, 4, 6, 15, 4, 3, 2, 2),
+        new("dense 3x3 on rows of 12, odd height (two rows at a time, then one)", 2, 2, 3, 5, 12, 4, 3, 1, 1),
+        new("grouped 3x3 on rows of exactly 8, n < N", 3, 2, 4, 6, 8, 6, 3, 2, 1),
+        new("depthwise 3x3 on rows of 9 (a whole vector, then a masked one)", 2, 2, 3, 3, 9, 3, 3, 3, 1),
     ];
 
     public static TheoryData<CpuLauncher, Case> All()

@@ -204,15 +204,15 @@ public sealed class FoldedBlock
             {
                 for (var i = 0; i < k; i++)
                 {
-                    PadRows(x + (long)(g * k + i) * inSize * inSize, r0 * s - 1, padRows, pad);
+                    Conv3x3Tiles.PadRows(x + (long)(g * k + i) * inSize * inSize, inSize, inSize, r0 * s - 1, padRows, pad);
                     // The first input channel starts each output at its bias, the last applies the activation.
-                    var tap = new Taps(i == 0, i == k - 1 ? activation : Activation.None);
+                    var tap = new Conv3x3Tiles.Taps(i == 0, i == k - 1 ? activation : Activation.None);
                     for (var j = 0; j < perBranch; j++)
                     {
                         var o = g * perBranch + j;
                         var w = weights + (o * k + i) * 9;
                         var row = y + (long)destination[o] * yStride;
-                        if (s == 1) Accumulate3x3(pad, width, w, bias[o], tap, row, rows, outSize);
+                        if (s == 1) Conv3x3Tiles.Accumulate(pad, width, w, bias[o], tap, row, rows, outSize);
                         else Accumulate3x3Strided(pad, width, w, bias[o], tap, row, rows, outSize, s);
                     }
                 }
@@ -220,167 +220,8 @@ public sealed class FoldedBlock
         }
     }
 
-    /// <summary>How one input channel's taps meet the output: start from the bias (the first) or add to it, and the activation in the store (the last).</summary>
-    private readonly record struct Taps(bool First, Activation Activation);
-
-    /// <summary>Copies input rows [top, top + count) of one channel into rows of inSize + 2 with a zero border (and zero rows outside the map).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void PadRows(float* channel, int top, int count, float* pad)
-    {
-        var width = inSize + 2;
-        for (var r = 0; r < count; r++)
-        {
-            var row = pad + r * width;
-            var source = top + r;
-            if (source < 0 || source >= inSize)
-            {
-                Fill(row, width, 0f);
-                continue;
-            }
-            row[0] = 0;
-            row[width - 1] = 0;
-            Copy(channel + source * inSize, row + 1, inSize);
-        }
-    }
-
-    /// <summary>A short copy in whole vectors, the last one ending at the end (rows are a few vectors: a call to memmove cost more than the copy).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Copy(float* from, float* to, int count)
-    {
-        if (count < 8)
-        {
-            for (var i = 0; i < count; i++) to[i] = from[i];
-            return;
-        }
-        var j = 0;
-        for (; j + 8 <= count; j += 8) Vector256.Load(from + j).Store(to + j);
-        if (j < count) Vector256.Load(from + count - 8).Store(to + count - 8);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Fill(float* to, int count, float value)
-    {
-        if (count < 8)
-        {
-            for (var i = 0; i < count; i++) to[i] = value;
-            return;
-        }
-        var v = Vector256.Create(value);
-        var j = 0;
-        for (; j + 8 <= count; j += 8) v.Store(to + j);
-        if (j < count) v.Store(to + count - 8);
-    }
-
-    /// <summary>
-    /// One input channel's 3x3 taps (stride 1) into one output channel over <paramref name="rows"/> rows, two
-    /// output rows at a time: they share two of the four padded rows they read, so twelve loads feed eighteen
-    /// FMAs in two independent chains.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Accumulate3x3(float* pad, int width, float* w, float bias, Taps taps, float* y, int rows, int size)
-    {
-        var w0 = Vector256.Create(w[0]); var w1 = Vector256.Create(w[1]); var w2 = Vector256.Create(w[2]);
-        var w3 = Vector256.Create(w[3]); var w4 = Vector256.Create(w[4]); var w5 = Vector256.Create(w[5]);
-        var w6 = Vector256.Create(w[6]); var w7 = Vector256.Create(w[7]); var w8 = Vector256.Create(w[8]);
-        var start = Vector256.Create(bias);
-        var r = 0;
-        for (; r + 2 <= rows; r += 2)
-        {
-            float* p0 = pad + r * width, p1 = p0 + width, p2 = p1 + width, p3 = p2 + width, o0 = y + r * size, o1 = o0 + size;
-            for (var c = 0; c < size; c += 8)
-            {
-                // The last columns (all of them on maps narrower than 8) take one more vector, ending at the row's
-                // end when it can, that stores only the lanes not done yet. Lanes past the row read and write back
-                // what is there: the scratch has slack and belongs to this thread. On rows under 8 the first row's
-                // vector reaches into the second, which is stored after it.
-                var whole = c + 8 <= size;
-                var c0 = whole ? c : Math.Max(0, size - 8);
-                Vector256<float> old0 = default, old1 = default;
-                if (!taps.First || !whole)
-                {
-                    old0 = Vector256.Load(o0 + c0);
-                    old1 = Vector256.Load(o1 + c0);
-                }
-                // Each row sums in two chains of four or five FMAs, not one of nine: the FMA latency times a nine-long
-                // chain was longer than the out-of-order window could cover.
-                var acc0 = taps.First ? start : old0;
-                var acc1 = taps.First ? start : old1;
-                var v = Vector256.Load(p0 + c0);
-                acc0 = Vector256.MultiplyAddEstimate(v, w0, acc0);
-                v = Vector256.Load(p0 + c0 + 1);
-                acc0 = Vector256.MultiplyAddEstimate(v, w1, acc0);
-                v = Vector256.Load(p0 + c0 + 2);
-                acc0 = Vector256.MultiplyAddEstimate(v, w2, acc0);
-                v = Vector256.Load(p1 + c0);
-                acc0 = Vector256.MultiplyAddEstimate(v, w3, acc0);
-                acc1 = Vector256.MultiplyAddEstimate(v, w0, acc1);
-                v = Vector256.Load(p1 + c0 + 1);
-                var more0 = v * w4;
-                acc1 = Vector256.MultiplyAddEstimate(v, w1, acc1);
-                v = Vector256.Load(p1 + c0 + 2);
-                more0 = Vector256.MultiplyAddEstimate(v, w5, more0);
-                acc1 = Vector256.MultiplyAddEstimate(v, w2, acc1);
-                v = Vector256.Load(p2 + c0);
-                more0 = Vector256.MultiplyAddEstimate(v, w6, more0);
-                acc1 = Vector256.MultiplyAddEstimate(v, w3, acc1);
-                v = Vector256.Load(p2 + c0 + 1);
-                more0 = Vector256.MultiplyAddEstimate(v, w7, more0);
-                var more1 = v * w4;
-                v = Vector256.Load(p2 + c0 + 2);
-                more0 = Vector256.MultiplyAddEstimate(v, w8, more0);
-                more1 = Vector256.MultiplyAddEstimate(v, w5, more1);
-                v = Vector256.Load(p3 + c0);
-                more1 = Vector256.MultiplyAddEstimate(v, w6, more1);
-                v = Vector256.Load(p3 + c0 + 1);
-                more1 = Vector256.MultiplyAddEstimate(v, w7, more1);
-                v = Vector256.Load(p3 + c0 + 2);
-                more1 = Vector256.MultiplyAddEstimate(v, w8, more1);
-                acc0 += more0;
-                acc1 += more1;
-                acc0 = Lanes.Activate(acc0, taps.Activation);
-                acc1 = Lanes.Activate(acc1, taps.Activation);
-                if (whole)
-                {
-                    acc0.Store(o0 + c0);
-                    acc1.Store(o1 + c0);
-                    continue;
-                }
-                var mask = Lanes.Last(c - c0, size - c0);
-                Vector256.ConditionalSelect(mask, acc0, old0).Store(o0 + c0);
-                Vector256.ConditionalSelect(mask, acc1, old1).Store(o1 + c0);
-            }
-        }
-        if (r == rows) return;
-        {
-            float* t = pad + r * width, m = t + width, u = m + width, o = y + r * size;
-            for (var c = 0; c < size; c += 8)
-            {
-                var whole = c + 8 <= size;
-                var c0 = whole ? c : Math.Max(0, size - 8);
-                var old = taps.First && whole ? default : Vector256.Load(o + c0);
-                var acc = taps.First ? start : old;
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c0), w0, acc);
-                var more = Vector256.Load(t + c0 + 1) * w1;
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c0 + 2), w2, acc);
-                more = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0), w3, more);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0 + 1), w4, acc);
-                more = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0 + 2), w5, more);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0), w6, acc);
-                more = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 1), w7, more);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 2), w8, acc);
-                acc = Lanes.Activate(acc + more, taps.Activation);
-                if (whole)
-                {
-                    acc.Store(o + c0);
-                    continue;
-                }
-                Vector256.ConditionalSelect(Lanes.Last(c - c0, size - c0), acc, old).Store(o + c0);
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Accumulate3x3Strided(float* pad, int width, float* w, float bias, Taps taps, float* y, int rows, int size, int s)
+    private static unsafe void Accumulate3x3Strided(float* pad, int width, float* w, float bias, Conv3x3Tiles.Taps taps, float* y, int rows, int size, int s)
     {
         if (s == 2 && Avx2.IsSupported)
         {
@@ -404,10 +245,10 @@ public sealed class FoldedBlock
     /// <summary>
     /// Stride 2 with AVX2: output column c reads padded columns 2c, 2c + 1 and 2c + 2, so sixteen loaded floats split
     /// into their even and odd lanes give the first two taps of eight outputs, and the evens of the load two columns
-    /// on give the third. The last vector is masked as in <see cref="Accumulate3x3"/>.
+    /// on give the third. The last vector is masked as in <see cref="Conv3x3Tiles.Accumulate"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Accumulate3x3Stride2(float* pad, int width, float* w, float bias, Taps taps, float* y, int rows, int size)
+    private static unsafe void Accumulate3x3Stride2(float* pad, int width, float* w, float bias, Conv3x3Tiles.Taps taps, float* y, int rows, int size)
     {
         var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
         var start = Vector256.Create(bias);
