@@ -88,6 +88,7 @@ public sealed partial class Igcv2NetworkGenerator
             {
                 if (plan.Stem is not null) w.Line($"private readonly {Folded} stem_folded;");
                 foreach (var block in plan.Blocks) w.Line($"private readonly {Folded} {Field(block.Name)}_folded;");
+                w.Line($"private readonly {Folded}[] folded;");
             }
             foreach (var step in lowered.Steps.Where(s => s.HasTensors))
             {
@@ -143,6 +144,8 @@ public sealed partial class Igcv2NetworkGenerator
                     var shortcut = block.Shortcut is null ? "" : $", {prefix}_shortcut_conv, {prefix}_shortcut_bn";
                     w.Line($"{prefix}_folded = {Folded}.ForBlock(Plan.Blocks[{b}], [{convs}], [{norms}]{shortcut});");
                 }
+                var all = (plan.Stem is null ? [] : new[] { "stem_folded" }).Concat(plan.Blocks.Select(b => Field(b.Name) + "_folded"));
+                w.Line($"folded = [{string.Join(", ", all)}];");
             }
         }
 
@@ -339,13 +342,21 @@ public sealed partial class Igcv2NetworkGenerator
             w.Line("/// <summary>");
             w.Line("/// The inference pass, one fused step per block: W_l with BN_l folded in, P_l in the write index, the skip and");
             w.Line("/// the activation in the last store, computed per band of output rows in cache. Forward's unfused steps are its oracle.");
+            w.Line("/// A batch with a few images for every core runs image by image through all the blocks, a smaller one block by block.");
             w.Line("/// </summary>");
             using (w.Block($"private {Tensor} Infer(Activations a, int n)"))
+            {
+                w.Line($"{Folded}.Schedule(folded, n, image => InferBlocks(a, n, image));");
+                w.Line("return Head(a, n, training: false);");
+            }
+            w.Line();
+            w.Line("/// <summary>The fused blocks in order, on one image, or (image -1) on the whole batch with each block's rows split between the cores.</summary>");
+            using (w.Block("private void InferBlocks(Activations a, int n, int image)"))
             {
                 if (plan.Stem is { } stem)
                 {
                     var c = stem.Conv;
-                    w.Line($"stem_folded.Run(a.Input!, {BlockInput(0)}, null, n);{Pad()}// stem: W (3x3, {c.InChannels} -> {c.OutChannels}) + BN | ReLU");
+                    w.Line($"stem_folded.Run(a.Input!, {BlockInput(0)}, null, n, image);{Pad()}// stem: W (3x3, {c.InChannels} -> {c.OutChannels}) + BN | ReLU");
                 }
                 for (var b = 0; b < plan.Blocks.Count; b++)
                 {
@@ -355,9 +366,8 @@ public sealed partial class Igcv2NetworkGenerator
                     var skip = block.HasSkip ? BlockInput(block.SkipFrom) : "null";
                     var skipText = !block.HasSkip ? "" : block.Shortcut is null ? " + skip" : " + projected skip";
                     var final = block.FinalActivation == Igcv2.Design.Activation.None ? "" : " | " + block.FinalActivation;
-                    w.Line($"{Field(block.Name)}_folded.Run({BlockInput(b)}, {BlockInput(b + 1)}, {skip}, n);{Pad()}// {block.Name}: {steps}{skipText}{final}");
+                    w.Line($"{Field(block.Name)}_folded.Run({BlockInput(b)}, {BlockInput(b + 1)}, {skip}, n, image);{Pad()}// {block.Name}: {steps}{skipText}{final}");
                 }
-                w.Line("return Head(a, n, training: false);");
             }
         }
 

@@ -62,11 +62,15 @@ public sealed class OpProfiler
         return text.ToString();
     }
 
+    /// <summary>Adds one call (thread-safe: image-by-image inference times its blocks on every core at once, so their rows add up the cores' time).</summary>
     internal void Record(string op, string shape, long ticks)
     {
         var key = (op, shape);
-        timings.TryGetValue(key, out var t);
-        timings[key] = (t.Calls + 1, t.Ticks + ticks);
+        lock (timings)
+        {
+            timings.TryGetValue(key, out var t);
+            timings[key] = (t.Calls + 1, t.Ticks + ticks);
+        }
     }
 
     /// <summary>Times one operation: disposing it records the elapsed time (a default scope records nothing).</summary>

@@ -62,6 +62,7 @@ partial class SmallStrided : global::Igcv2.IModel
     private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage1_block2_folded;
     private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage2_block1_folded;
     private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage2_block2_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock[] folded;
     private readonly global::Igcv2.Models.Conv2dLayer stem_conv;
     private readonly global::Igcv2.Models.BatchNormLayer stem_bn;
     private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv1;
@@ -130,6 +131,7 @@ partial class SmallStrided : global::Igcv2.IModel
         stage1_block2_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[1], [stage1_block2_conv1, stage1_block2_conv2, stage1_block2_conv3], [stage1_block2_bn1, stage1_block2_bn2, stage1_block2_bn3]);
         stage2_block1_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[2], [stage2_block1_conv1, stage2_block1_conv2, stage2_block1_conv3], [stage2_block1_bn1, stage2_block1_bn2, stage2_block1_bn3]);
         stage2_block2_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[3], [stage2_block2_conv1, stage2_block2_conv2, stage2_block2_conv3], [stage2_block2_bn1, stage2_block2_bn2, stage2_block2_bn3]);
+        folded = [stem_folded, stage1_block1_folded, stage1_block2_folded, stage2_block1_folded, stage2_block2_folded];
     }
 
     /// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>
@@ -217,15 +219,22 @@ partial class SmallStrided : global::Igcv2.IModel
     /// <summary>
     /// The inference pass, one fused step per block: W_l with BN_l folded in, P_l in the write index, the skip and
     /// the activation in the last store, computed per band of output rows in cache. Forward's unfused steps are its oracle.
+    /// A batch with a few images for every core runs image by image through all the blocks, a smaller one block by block.
     /// </summary>
     private global::Igcv2.Tensor Infer(Activations a, int n)
     {
-        stem_folded.Run(a.Input!, a.stem_out, null, n);    // stem: W (3x3, 1 -> 16) + BN | ReLU
-        stage1_block1_folded.Run(a.stem_out, a.stage1_block1_out, null, n);    // stage1.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage1_block2_folded.Run(a.stage1_block1_out, a.stage1_block2_out, a.stem_out, n);    // stage1.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
-        stage2_block1_folded.Run(a.stage1_block2_out, a.stage2_block1_out, null, n);    // stage2.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage2_block2_folded.Run(a.stage2_block1_out, a.stage2_block2_out, null, n);    // stage2.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        global::Igcv2.Kernels.Fused.FoldedBlock.Schedule(folded, n, image => InferBlocks(a, n, image));
         return Head(a, n, training: false);
+    }
+
+    /// <summary>The fused blocks in order, on one image, or (image -1) on the whole batch with each block's rows split between the cores.</summary>
+    private void InferBlocks(Activations a, int n, int image)
+    {
+        stem_folded.Run(a.Input!, a.stem_out, null, n, image);    // stem: W (3x3, 1 -> 16) + BN | ReLU
+        stage1_block1_folded.Run(a.stem_out, a.stage1_block1_out, null, n, image);    // stage1.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage1_block2_folded.Run(a.stage1_block1_out, a.stage1_block2_out, a.stem_out, n, image);    // stage1.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage2_block1_folded.Run(a.stage1_block2_out, a.stage2_block1_out, null, n, image);    // stage2.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage2_block2_folded.Run(a.stage2_block1_out, a.stage2_block2_out, null, n, image);    // stage2.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
     }
 
     /// <summary>Global average pooling and the classifier; returns the logits [n, classes].</summary>

@@ -147,6 +147,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
     private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage3_block4_folded;
     private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage3_block5_folded;
     private readonly global::Igcv2.Kernels.Fused.FoldedBlock stage3_block6_folded;
+    private readonly global::Igcv2.Kernels.Fused.FoldedBlock[] folded;
     private readonly global::Igcv2.Models.Conv2dLayer stem_conv;
     private readonly global::Igcv2.Models.BatchNormLayer stem_bn;
     private readonly global::Igcv2.Models.Conv2dLayer stage1_block1_conv1;
@@ -397,6 +398,7 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage3_block4_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[15], [stage3_block4_conv1, stage3_block4_conv2, stage3_block4_conv3], [stage3_block4_bn1, stage3_block4_bn2, stage3_block4_bn3]);
         stage3_block5_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[16], [stage3_block5_conv1, stage3_block5_conv2, stage3_block5_conv3], [stage3_block5_bn1, stage3_block5_bn2, stage3_block5_bn3]);
         stage3_block6_folded = global::Igcv2.Kernels.Fused.FoldedBlock.ForBlock(Plan.Blocks[17], [stage3_block6_conv1, stage3_block6_conv2, stage3_block6_conv3], [stage3_block6_bn1, stage3_block6_bn2, stage3_block6_bn3]);
+        folded = [stem_folded, stage1_block1_folded, stage1_block2_folded, stage1_block3_folded, stage1_block4_folded, stage1_block5_folded, stage1_block6_folded, stage2_block1_folded, stage2_block2_folded, stage2_block3_folded, stage2_block4_folded, stage2_block5_folded, stage2_block6_folded, stage3_block1_folded, stage3_block2_folded, stage3_block3_folded, stage3_block4_folded, stage3_block5_folded, stage3_block6_folded];
     }
 
     /// <summary>The layers the generator laid out from the attributes (the same plan it checked).</summary>
@@ -610,29 +612,36 @@ partial class Igcv2C64 : global::Igcv2.IModel
     /// <summary>
     /// The inference pass, one fused step per block: W_l with BN_l folded in, P_l in the write index, the skip and
     /// the activation in the last store, computed per band of output rows in cache. Forward's unfused steps are its oracle.
+    /// A batch with a few images for every core runs image by image through all the blocks, a smaller one block by block.
     /// </summary>
     private global::Igcv2.Tensor Infer(Activations a, int n)
     {
-        stem_folded.Run(a.Input!, a.stem_out, null, n);    // stem: W (3x3, 3 -> 64) + BN | ReLU
-        stage1_block1_folded.Run(a.stem_out, a.stage1_block1_out, null, n);    // stage1.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage1_block2_folded.Run(a.stage1_block1_out, a.stage1_block2_out, a.stem_out, n);    // stage1.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
-        stage1_block3_folded.Run(a.stage1_block2_out, a.stage1_block3_out, null, n);    // stage1.block3: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage1_block4_folded.Run(a.stage1_block3_out, a.stage1_block4_out, a.stage1_block2_out, n);    // stage1.block4: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
-        stage1_block5_folded.Run(a.stage1_block4_out, a.stage1_block5_out, null, n);    // stage1.block5: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage1_block6_folded.Run(a.stage1_block5_out, a.stage1_block6_out, a.stage1_block4_out, n);    // stage1.block6: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
-        stage2_block1_folded.Run(a.stage1_block6_out, a.stage2_block1_out, null, n);    // stage2.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage2_block2_folded.Run(a.stage2_block1_out, a.stage2_block2_out, null, n);    // stage2.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage2_block3_folded.Run(a.stage2_block2_out, a.stage2_block3_out, null, n);    // stage2.block3: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage2_block4_folded.Run(a.stage2_block3_out, a.stage2_block4_out, a.stage2_block2_out, n);    // stage2.block4: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
-        stage2_block5_folded.Run(a.stage2_block4_out, a.stage2_block5_out, null, n);    // stage2.block5: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage2_block6_folded.Run(a.stage2_block5_out, a.stage2_block6_out, a.stage2_block4_out, n);    // stage2.block6: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
-        stage3_block1_folded.Run(a.stage2_block6_out, a.stage3_block1_out, null, n);    // stage3.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage3_block2_folded.Run(a.stage3_block1_out, a.stage3_block2_out, null, n);    // stage3.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage3_block3_folded.Run(a.stage3_block2_out, a.stage3_block3_out, null, n);    // stage3.block3: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage3_block4_folded.Run(a.stage3_block3_out, a.stage3_block4_out, a.stage3_block2_out, n);    // stage3.block4: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
-        stage3_block5_folded.Run(a.stage3_block4_out, a.stage3_block5_out, null, n);    // stage3.block5: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
-        stage3_block6_folded.Run(a.stage3_block5_out, a.stage3_block6_out, a.stage3_block4_out, n);    // stage3.block6: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        global::Igcv2.Kernels.Fused.FoldedBlock.Schedule(folded, n, image => InferBlocks(a, n, image));
         return Head(a, n, training: false);
+    }
+
+    /// <summary>The fused blocks in order, on one image, or (image -1) on the whole batch with each block's rows split between the cores.</summary>
+    private void InferBlocks(Activations a, int n, int image)
+    {
+        stem_folded.Run(a.Input!, a.stem_out, null, n, image);    // stem: W (3x3, 3 -> 64) + BN | ReLU
+        stage1_block1_folded.Run(a.stem_out, a.stage1_block1_out, null, n, image);    // stage1.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage1_block2_folded.Run(a.stage1_block1_out, a.stage1_block2_out, a.stem_out, n, image);    // stage1.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage1_block3_folded.Run(a.stage1_block2_out, a.stage1_block3_out, null, n, image);    // stage1.block3: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage1_block4_folded.Run(a.stage1_block3_out, a.stage1_block4_out, a.stage1_block2_out, n, image);    // stage1.block4: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage1_block5_folded.Run(a.stage1_block4_out, a.stage1_block5_out, null, n, image);    // stage1.block5: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage1_block6_folded.Run(a.stage1_block5_out, a.stage1_block6_out, a.stage1_block4_out, n, image);    // stage1.block6: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage2_block1_folded.Run(a.stage1_block6_out, a.stage2_block1_out, null, n, image);    // stage2.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage2_block2_folded.Run(a.stage2_block1_out, a.stage2_block2_out, null, n, image);    // stage2.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage2_block3_folded.Run(a.stage2_block2_out, a.stage2_block3_out, null, n, image);    // stage2.block3: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage2_block4_folded.Run(a.stage2_block3_out, a.stage2_block4_out, a.stage2_block2_out, n, image);    // stage2.block4: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage2_block5_folded.Run(a.stage2_block4_out, a.stage2_block5_out, null, n, image);    // stage2.block5: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage2_block6_folded.Run(a.stage2_block5_out, a.stage2_block6_out, a.stage2_block4_out, n, image);    // stage2.block6: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage3_block1_folded.Run(a.stage2_block6_out, a.stage3_block1_out, null, n, image);    // stage3.block1: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage3_block2_folded.Run(a.stage3_block1_out, a.stage3_block2_out, null, n, image);    // stage3.block2: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage3_block3_folded.Run(a.stage3_block2_out, a.stage3_block3_out, null, n, image);    // stage3.block3: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage3_block4_folded.Run(a.stage3_block3_out, a.stage3_block4_out, a.stage3_block2_out, n, image);    // stage3.block4: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
+        stage3_block5_folded.Run(a.stage3_block4_out, a.stage3_block5_out, null, n, image);    // stage3.block5: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 | Relu
+        stage3_block6_folded.Run(a.stage3_block5_out, a.stage3_block6_out, a.stage3_block4_out, n, image);    // stage3.block6: W_1 BN_1 | W_2 BN_2 P_2 | W_3 BN_3 P_3 + skip | Relu
     }
 
     /// <summary>Global average pooling and the classifier; returns the logits [n, classes].</summary>

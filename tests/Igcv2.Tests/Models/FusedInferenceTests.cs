@@ -52,11 +52,26 @@ public sealed class FusedInferenceTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Fused_inference_refolds_after_the_weights_and_the_running_statistics_change()
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Fused_inference_image_by_image_matches_the_unfused_steps(string name)
     {
-        using var model = new TinyProjectionNet(device, batchSize: 2, seed: 1);
-        using var x = Input(model, 2, seed: 4);
+        // A batch with ImagesPerCore images for every core (and one more) runs each image through all the blocks on one core.
+        var n = Igcv2.Kernels.Fused.FoldedBlock.ImagesPerCore * Environment.ProcessorCount + 1;
+        using var model = Create(name, batchSize: n);
+        GeneratedModelTests.RandomizeBatchNorm(model, seed: 11);
+        using var x = Input(model, n, seed: 12);
+        AssertSame(model, x, $"{name} n={n}");
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(-1)] // image by image: ImagesPerCore images a core, and one more
+    public void Fused_inference_refolds_after_the_weights_and_the_running_statistics_change(int batch)
+    {
+        var n = batch > 0 ? batch : Igcv2.Kernels.Fused.FoldedBlock.ImagesPerCore * Environment.ProcessorCount + 1;
+        using var model = new TinyProjectionNet(device, batchSize: n, seed: 1);
+        using var x = Input(model, n, seed: 4);
         AssertSame(model, x, "initial");
 
         // A training pass moves the running statistics; new weights arrive as a user or LoadWeights writes them.
@@ -83,10 +98,13 @@ public sealed class FusedInferenceTests : IDisposable
     }
 
     /// <summary>Fused and unfused logits agree within 1e-5 of the largest logit (BN folding only reorders float rounding).</summary>
-    private static void AssertSame(IModel model, Tensor x, string what)
+    private void AssertSame(IModel model, Tensor x, string what)
     {
         SetFused(model, false);
         var unfused = model.Forward(x, training: false).ToArray();
+        // The two passes share their block outputs: a pass on other input first, so an output the fused pass failed
+        // to write would hold that input's values, not the unfused pass's.
+        using (var other = Input(model, x.Dim(0), seed: 99)) model.Forward(other, training: false);
         SetFused(model, true);
         var fused = model.Forward(x, training: false).ToArray();
         var scale = Math.Max(1.0, unfused.Max(v => Math.Abs((double)v)));
