@@ -13,6 +13,16 @@ namespace Igcv2.Kernels;
 /// </summary>
 internal static class PointwiseTiles
 {
+    /// <summary>Which rows may be read or written in whole vectors past the last position (rows padded to vectors in a scratch the caller owns).</summary>
+    [Flags]
+    public enum Padded
+    {
+        None = 0,
+        Input = 1,
+        Output = 2,
+        Skip = 4,
+    }
+
     /// <summary>
     /// Four output channels over 16 positions at a time: eight accumulators, enough independent FMA chains to
     /// cover the FMA latency, and each weight broadcast serves two vectors. Then one vector of 8, then the last
@@ -20,7 +30,7 @@ internal static class PointwiseTiles
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Four(float* x, int xStride, int k, float* w, float* bias, int* destination, float* y, int yStride,
-        int positions, float* skip, int skipStride, Activation activation)
+        int positions, float* skip, int skipStride, Activation activation, Padded padded = Padded.None)
     {
         float* w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
         float* y0 = y + (long)destination[0] * yStride, y1 = y + (long)destination[1] * yStride;
@@ -74,10 +84,10 @@ internal static class PointwiseTiles
             if (!whole && !Avx.IsSupported)
             {
                 var tail = positions - p;
-                One(x + p, xStride, k, w0, bias[0], y0 + p, tail, s0 == null ? null : s0 + p, activation);
-                One(x + p, xStride, k, w1, bias[1], y1 + p, tail, s1 == null ? null : s1 + p, activation);
-                One(x + p, xStride, k, w2, bias[2], y2 + p, tail, s2 == null ? null : s2 + p, activation);
-                One(x + p, xStride, k, w3, bias[3], y3 + p, tail, s3 == null ? null : s3 + p, activation);
+                One(x + p, xStride, k, w0, bias[0], y0 + p, tail, s0 == null ? null : s0 + p, activation, padded);
+                One(x + p, xStride, k, w1, bias[1], y1 + p, tail, s1 == null ? null : s1 + p, activation, padded);
+                One(x + p, xStride, k, w2, bias[2], y2 + p, tail, s2 == null ? null : s2 + p, activation, padded);
+                One(x + p, xStride, k, w3, bias[3], y3 + p, tail, s3 == null ? null : s3 + p, activation, padded);
                 return;
             }
             var mask = whole ? Vector256<float>.AllBitsSet : Lanes.Last(0, positions - p);
@@ -86,7 +96,7 @@ internal static class PointwiseTiles
             var xi = x + p;
             for (var i = 0; i < k; i++, xi += xStride)
             {
-                var v = Lanes.Load(xi, whole, mask);
+                var v = Lanes.Load(xi, whole || (padded & Padded.Input) != 0, mask);
                 a0 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w0[i]), a0);
                 a1 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w1[i]), a1);
                 a2 = Vector256.MultiplyAddEstimate(v, Vector256.Create(w2[i]), a2);
@@ -94,18 +104,22 @@ internal static class PointwiseTiles
             }
             if (skip is not null)
             {
-                a0 += Lanes.Load(s0 + p, whole, mask); a1 += Lanes.Load(s1 + p, whole, mask);
-                a2 += Lanes.Load(s2 + p, whole, mask); a3 += Lanes.Load(s3 + p, whole, mask);
+                var fromSkip = whole || (padded & Padded.Skip) != 0;
+                a0 += Lanes.Load(s0 + p, fromSkip, mask); a1 += Lanes.Load(s1 + p, fromSkip, mask);
+                a2 += Lanes.Load(s2 + p, fromSkip, mask); a3 += Lanes.Load(s3 + p, fromSkip, mask);
             }
-            Lanes.Store(Lanes.Activate(a0, activation), y0 + p, whole, mask);
-            Lanes.Store(Lanes.Activate(a1, activation), y1 + p, whole, mask);
-            Lanes.Store(Lanes.Activate(a2, activation), y2 + p, whole, mask);
-            Lanes.Store(Lanes.Activate(a3, activation), y3 + p, whole, mask);
+            // A masked store is slow on some cores (microcoded on AMD's first Zen): into padded rows the tail stores whole vectors.
+            var toOutput = whole || (padded & Padded.Output) != 0;
+            Lanes.Store(Lanes.Activate(a0, activation), y0 + p, toOutput, mask);
+            Lanes.Store(Lanes.Activate(a1, activation), y1 + p, toOutput, mask);
+            Lanes.Store(Lanes.Activate(a2, activation), y2 + p, toOutput, mask);
+            Lanes.Store(Lanes.Activate(a3, activation), y3 + p, toOutput, mask);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void One(float* x, int xStride, int k, float* w, float bias, float* y, int positions, float* skip, Activation activation)
+    public static unsafe void One(float* x, int xStride, int k, float* w, float bias, float* y, int positions, float* skip, Activation activation,
+        Padded padded = Padded.None)
     {
         var p = 0;
         for (; p + 8 <= positions; p += 8)
@@ -121,9 +135,9 @@ internal static class PointwiseTiles
             var mask = Lanes.Last(0, positions - p);
             var a = Vector256.Create(bias);
             var xi = x + p;
-            for (var i = 0; i < k; i++, xi += xStride) a = Vector256.MultiplyAddEstimate(Avx.MaskLoad(xi, mask), Vector256.Create(w[i]), a);
-            if (skip is not null) a += Avx.MaskLoad(skip + p, mask);
-            Avx.MaskStore(y + p, mask, Lanes.Activate(a, activation));
+            for (var i = 0; i < k; i++, xi += xStride) a = Vector256.MultiplyAddEstimate(Lanes.Load(xi, (padded & Padded.Input) != 0, mask), Vector256.Create(w[i]), a);
+            if (skip is not null) a += Lanes.Load(skip + p, (padded & Padded.Skip) != 0, mask);
+            Lanes.Store(Lanes.Activate(a, activation), y + p, (padded & Padded.Output) != 0, mask);
             return;
         }
         for (; p < positions; p++)

@@ -162,6 +162,9 @@ public sealed class FoldedBlock
         public readonly float* Pointer = t is null ? null : (float*)Unsafe.AsPointer(ref t.HostSpan[0]);
     }
 
+    /// <summary>From one scratch intermediate to another: rows padded to whole vectors on both sides.</summary>
+    private const PointwiseTiles.Padded Scratch = PointwiseTiles.Padded.Input | PointwiseTiles.Padded.Output;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void RunBand(Window input, Window output, Window skip, int image, int r0, int rows)
     {
@@ -171,7 +174,8 @@ public sealed class FoldedBlock
         var channelStride = (positions + 7) & ~7;
         var intermediate = widest * channelStride;
         // Slack after the padded rows: the last vector of a narrow row reads a few floats past it.
-        var scratch = ThreadScratch.For(3 * intermediate + (rows * stride + 2) * (inSize + 2) + 48);
+        var padWidth = stride == 2 ? Conv3x3Tiles.SplitRow(outSize) : inSize + 2;
+        var scratch = ThreadScratch.For(3 * intermediate + (rows * stride + 2) * padWidth + 48);
         fixed (float* unaligned = scratch)
         {
             float* a = (float*)(((nint)unaligned + 31) & ~(nint)31), b = a + intermediate, s = b + intermediate, pad = s + intermediate;
@@ -186,7 +190,7 @@ public sealed class FoldedBlock
                 // The projection: a 1x1 (strided) convolution and BN of the skip's source, into s.
                 var source = skip.Pointer + (long)image * shortcut.Plan.InChannels * shortcut.Plan.InputSize * shortcut.Plan.InputSize;
                 Gather(source, shortcut.Plan.InChannels, shortcut.Plan.InputSize, shortcut.Plan.Stride, r0, rows, outSize, b, channelStride);
-                Pointwise(b, channelStride, shortcut, s, channelStride, positions, null, 0, Activation.None);
+                Pointwise(b, channelStride, shortcut, s, channelStride, positions, null, 0, Activation.None, Scratch);
                 skipRows = s;
                 skipStride = channelStride;
             }
@@ -211,12 +215,12 @@ public sealed class FoldedBlock
             else if (stride == 1)
             {
                 // A 1x1 first convolution (the starred blocks) reads the input rows in place.
-                Pointwise(x + r0 * inSize, inSize * inSize, first, a, channelStride, positions, null, 0, first.Activation);
+                Pointwise(x + r0 * inSize, inSize * inSize, first, a, channelStride, positions, null, 0, first.Activation, PointwiseTiles.Padded.Output);
             }
             else
             {
                 Gather(x, inChannels, inSize, stride, r0, rows, outSize, b, channelStride);
-                Pointwise(b, channelStride, first, a, channelStride, positions, null, 0, first.Activation);
+                Pointwise(b, channelStride, first, a, channelStride, positions, null, 0, first.Activation, Scratch);
             }
 
             if (steps.Length == 1)
@@ -227,12 +231,14 @@ public sealed class FoldedBlock
             var next = b;
             for (var l = 1; l < steps.Length - 1; l++)
             {
-                Pointwise(current, channelStride, steps[l], next, channelStride, positions, null, 0, steps[l].Activation);
+                Pointwise(current, channelStride, steps[l], next, channelStride, positions, null, 0, steps[l].Activation, Scratch);
                 var done = current;
                 current = next;
                 next = done;
             }
-            Pointwise(current, channelStride, steps[^1], y, outPlane, positions, skipRows, skipStride, finalActivation);
+            // Into the output: the tail stores only its lanes (past them lies the next channel, or another band's rows).
+            Pointwise(current, channelStride, steps[^1], y, outPlane, positions, skipRows, skipStride, finalActivation,
+                PointwiseTiles.Padded.Input | (shortcut is null ? PointwiseTiles.Padded.None : PointwiseTiles.Padded.Skip));
         }
     }
 
@@ -254,7 +260,9 @@ public sealed class FoldedBlock
             {
                 for (var i = 0; i < k; i++)
                 {
-                    Conv3x3Tiles.PadRows(x + (long)(g * k + i) * inSize * inSize, inSize, inSize, r0 * s - 1, padRows, pad);
+                    var channel = x + (long)(g * k + i) * inSize * inSize;
+                    if (s == 2) Conv3x3Tiles.PadRowsSplit(channel, inSize, inSize, r0 * s - 1, padRows, pad, outSize);
+                    else Conv3x3Tiles.PadRows(channel, inSize, inSize, r0 * s - 1, padRows, pad);
                     // The first input channel starts each output at its bias, the last applies the activation.
                     var tap = new Conv3x3Tiles.Taps(i == 0, i == k - 1 ? activation : Activation.None);
                     for (var j = 0; j < perBranch; j++)
@@ -263,76 +271,10 @@ public sealed class FoldedBlock
                         var w = weights + (o * k + i) * 9;
                         var row = y + (long)destination[o] * yStride;
                         if (s == 1) Conv3x3Tiles.Accumulate(pad, width, w, bias[o], tap, row, rows, outSize);
-                        else Accumulate3x3Strided(pad, width, w, bias[o], tap, row, rows, outSize, s);
+                        else if (s == 2) Conv3x3Tiles.AccumulateStride2(pad, w, bias[o], tap, row, rows, outSize);
+                        else throw new NotSupportedException($"{Name}: a 3x3 convolution of stride {s}.");
                     }
                 }
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Accumulate3x3Strided(float* pad, int width, float* w, float bias, Conv3x3Tiles.Taps taps, float* y, int rows, int size, int s)
-    {
-        if (s == 2 && Avx2.IsSupported)
-        {
-            Accumulate3x3Stride2(pad, width, w, bias, taps, y, rows, size);
-            return;
-        }
-        for (var r = 0; r < rows; r++)
-        {
-            float* t = pad + r * s * width, m = t + width, u = m + width, o = y + r * size;
-            for (var c = 0; c < size; c++)
-            {
-                var i = c * s;
-                var sum = t[i] * w[0] + t[i + 1] * w[1] + t[i + 2] * w[2]
-                        + m[i] * w[3] + m[i + 1] * w[4] + m[i + 2] * w[5]
-                        + u[i] * w[6] + u[i + 1] * w[7] + u[i + 2] * w[8];
-                o[c] = Lanes.Activate((taps.First ? bias : o[c]) + sum, taps.Activation);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Stride 2 with AVX2: output column c reads padded columns 2c, 2c + 1 and 2c + 2, so sixteen loaded floats split
-    /// into their even and odd lanes give the first two taps of eight outputs, and the evens of the load two columns
-    /// on give the third. The last vector is masked as in <see cref="Conv3x3Tiles.Accumulate"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Accumulate3x3Stride2(float* pad, int width, float* w, float bias, Conv3x3Tiles.Taps taps, float* y, int rows, int size)
-    {
-        var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-        var start = Vector256.Create(bias);
-        for (var r = 0; r < rows; r++)
-        {
-            float* o = y + r * size;
-            for (var c = 0; c < size; c += 8)
-            {
-                var whole = c + 8 <= size;
-                var c0 = whole ? c : Math.Max(0, size - 8);
-                var old = taps.First && whole ? default : Vector256.Load(o + c0);
-                var acc = taps.First ? start : old;
-                for (var dy = 0; dy < 3; dy++)
-                {
-                    var row = pad + (2 * r + dy) * width + 2 * c0;
-                    var a = Avx2.PermuteVar8x32(Vector256.Load(row), order);
-                    var b = Avx2.PermuteVar8x32(Vector256.Load(row + 8), order);
-                    var next = Vector256.Load(row + 16);
-                    var evens = Avx.Permute2x128(a, b, 0x20);
-                    var odds = Avx.Permute2x128(a, b, 0x31);
-                    // Columns 2c + 2: the evens moved down one lane, the last lane the first of the next sixteen.
-                    var third = Avx.Blend(Avx2.PermuteVar8x32(evens, Vector256.Create(1, 2, 3, 4, 5, 6, 7, 0)),
-                        Avx2.PermuteVar8x32(next, Vector256<int>.Zero), 0x80);
-                    acc = Vector256.MultiplyAddEstimate(evens, Vector256.Create(w[dy * 3]), acc);
-                    acc = Vector256.MultiplyAddEstimate(odds, Vector256.Create(w[dy * 3 + 1]), acc);
-                    acc = Vector256.MultiplyAddEstimate(third, Vector256.Create(w[dy * 3 + 2]), acc);
-                }
-                acc = Lanes.Activate(acc, taps.Activation);
-                if (whole)
-                {
-                    acc.Store(o + c0);
-                    continue;
-                }
-                Vector256.ConditionalSelect(Lanes.Last(c - c0, size - c0), acc, old).Store(o + c0);
             }
         }
     }
@@ -362,7 +304,7 @@ public sealed class FoldedBlock
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Pointwise(float* x, int xStride, FoldedConv conv, float* y, int yStride, int positions,
-        float* skip, int skipStride, Activation activation)
+        float* skip, int skipStride, Activation activation, PointwiseTiles.Padded padded)
     {
         var p = conv.Plan;
         int k = p.K, perBranch = p.OutPerBranch;
@@ -377,13 +319,13 @@ public sealed class FoldedBlock
                 for (; j + 4 <= perBranch; j += 4)
                 {
                     var o = g * perBranch + j;
-                    PointwiseTiles.Four(xg, xStride, k, weights + o * k, bias + o, destination + o, y, yStride, positions, skip, skipStride, activation);
+                    PointwiseTiles.Four(xg, xStride, k, weights + o * k, bias + o, destination + o, y, yStride, positions, skip, skipStride, activation, padded);
                 }
                 for (; j < perBranch; j++)
                 {
                     var o = g * perBranch + j;
                     PointwiseTiles.One(xg, xStride, k, weights + o * k, bias[o], y + (long)destination[o] * yStride, positions,
-                        skip is null ? null : skip + (long)destination[o] * skipStride, activation);
+                        skip is null ? null : skip + (long)destination[o] * skipStride, activation, padded);
                 }
             }
         }
