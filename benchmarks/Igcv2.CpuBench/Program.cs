@@ -10,7 +10,8 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 // Side by side in one run, on the CPU: our fused inference, our unfused steps and ONNX Runtime on the model's own
 // exported graph (batch 64 and 1), the training step, peak memory, and the fraction of the machine's FMA peak.
-// Each round runs every contender once, in turn, so drift on a shared machine hits them alike; medians.
+// Each round runs every contender three times back to back, in turn, each after a 20 ms pause (so the last one's threads,
+// ONNX Runtime's spinning ones included, are parked), so drift on a shared machine hits them alike; medians of the rounds.
 // --profile adds where a training step's time goes, per op and shape (Ops.Profiler).
 // Usage: dotnet run -c Release --project benchmarks/Igcv2.CpuBench [-- --networks c64,c416,digits --runs 9 --threads 2 --warmup 20 --profile]
 // --warmup: inference calls of each contender before timing (20: past tiered JIT's first tiers; 0-2 shows cold calls).
@@ -147,15 +148,19 @@ static OpProfiler Profile(Device device, int runs, Action action)
 // Median milliseconds of each contender over the rounds; every round runs each once, in turn.
 static double[] Rounds(int rounds, int warmup, params Action[] contenders)
 {
+    const int CallsPerRound = 3;
     foreach (var c in contenders) for (var w = 0; w < warmup; w++) c();
     var times = contenders.Select(_ => new double[rounds]).ToArray();
     for (var r = 0; r < rounds; r++)
     {
         for (var c = 0; c < contenders.Length; c++)
         {
+            // A pause first, so that the last contender's threads (ONNX Runtime's spin after a run) are parked and
+            // take no core from this one; then three calls back to back, each contender with its own threads warm.
+            Thread.Sleep(20);
             var watch = Stopwatch.StartNew();
-            contenders[c]();
-            times[c][r] = watch.Elapsed.TotalMilliseconds;
+            for (var call = 0; call < CallsPerRound; call++) contenders[c]();
+            times[c][r] = watch.Elapsed.TotalMilliseconds / CallsPerRound;
         }
     }
     return times.Select(t => { Array.Sort(t); return t[t.Length / 2]; }).ToArray();
