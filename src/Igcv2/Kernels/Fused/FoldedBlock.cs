@@ -87,10 +87,13 @@ public sealed class FoldedBlock
         var rows = Math.Clamp(BandFloats / (widest * outSize), 1, outSize);
         var bands = (outSize + rows - 1) / rows;
         // Enough work items for every core (batch 1 included), but none so small that forking costs more than it runs.
-        var items = Math.Clamp(n * multiplyAdds / MinimumItemWork, 1, 4 * Environment.ProcessorCount);
+        var cores = Environment.ProcessorCount;
+        var items = Math.Clamp(n * multiplyAdds / MinimumItemWork, 1, 4 * cores);
+        // A whole number of items a core, so no core waits on another's last item.
+        if (items > 1) items = (items + cores - 1) / cores * cores;
         if (n * bands < items)
         {
-            rows = Math.Max(1, outSize * n / (int)items);
+            rows = Math.Max(1, (outSize * n + (int)items - 1) / (int)items);
             bands = (outSize + rows - 1) / rows;
         }
         var x = new Window(input);
