@@ -24,7 +24,7 @@ namespace Igcv2.Kernels;
 /// </remarks>
 internal static unsafe class Conv3x3Stride2
 {
-    private const int Lanes = 8;
+    private const int VectorFloats = 8;
 
     /// <summary>
     /// One plane in split form: per input row, E in <see cref="Padded"/> floats (Wo rounded up to whole vectors),
@@ -33,10 +33,16 @@ internal static unsafe class Conv3x3Stride2
     /// </summary>
     private readonly struct Layout(ConvGeometry g)
     {
-        public readonly int Padded = RoundUp(g.Wo);
-        public int RowStride => 2 * Padded + Lanes;
+        public readonly int Padded = SplitPadded(g.Wo);
+        public int RowStride => SplitStride(g.Wo);
         public int Plane => g.H * RowStride;
     }
+
+    /// <summary>Floats of E in a split row for <paramref name="outputs"/> outputs (whole vectors); O follows.</summary>
+    internal static int SplitPadded(int outputs) => RoundUp(outputs);
+
+    /// <summary>Floats of one split row: E, then O with the lanes a vector starting at O[j + 1] reaches.</summary>
+    internal static int SplitStride(int outputs) => 2 * RoundUp(outputs) + VectorFloats;
 
     /// <summary>y = W x (<see cref="HostKernels.Conv2d"/> for k = 3, stride 2).</summary>
     public static void Forward(ConvGeometry g, Buf x, Buf w, Buf y)
@@ -64,7 +70,7 @@ internal static unsafe class Conv3x3Stride2
                             var even = sp + (2 * oy + ky - 1) * rowStride;
                             var odd = even + padded;
                             var row = acc + oy * padded;
-                            for (int i = 0; i < padded; i += Lanes)
+                            for (int i = 0; i < padded; i += VectorFloats)
                             {
                                 // acc[o] += a O[o] + b E[o] + c O[o + 1]: the row's three horizontal taps.
                                 (Vector256.Load(row + i) + a * Vector256.Load(odd + i) + b * Vector256.Load(even + i) + c * Vector256.Load(odd + i + 1)).Store(row + i);
@@ -80,7 +86,7 @@ internal static unsafe class Conv3x3Stride2
                     var target = yp + oy * g.Wo;
                     if (oy * g.Wo + padded <= planeOut)
                     {
-                        for (int i = 0; i < padded; i += Lanes) Vector256.Load(acc + oy * padded + i).Store(target + i);
+                        for (int i = 0; i < padded; i += VectorFloats) Vector256.Load(acc + oy * padded + i).Store(target + i);
                     }
                     else
                     {
@@ -97,7 +103,7 @@ internal static unsafe class Conv3x3Stride2
         var layout = new Layout(g);
         int planeIn = g.H * g.W, planeOut = g.Ho * g.Wo, padded = layout.Padded, rowStride = layout.RowStride;
         // gy rows padded: a zero, the row, zeros, so that O[j] += a gy[j] + c gy[j - 1] reads whole vectors.
-        int gyStride = padded + 2 * Lanes, oLength = RoundUp(g.Wo + 1);
+        int gyStride = padded + 2 * VectorFloats, oLength = RoundUp(g.Wo + 1);
         HostKernels.ForPlanes(g.N * g.Cin, (long)g.Cog * 9 * planeOut, item =>
         {
             int ci = item % g.Cin, s = item / g.Cin, branch = ci / g.Cig, cil = ci - branch * g.Cig;
@@ -121,8 +127,8 @@ internal static unsafe class Conv3x3Stride2
                             var even = sp + (2 * oy + ky - 1) * rowStride;
                             var odd = even + padded;
                             var gr = gyPad + oy * gyStride;
-                            for (int i = 0; i < padded; i += Lanes) (Vector256.Load(even + i) + b * Vector256.Load(gr + 1 + i)).Store(even + i);
-                            for (int i = 0; i < oLength; i += Lanes)
+                            for (int i = 0; i < padded; i += VectorFloats) (Vector256.Load(even + i) + b * Vector256.Load(gr + 1 + i)).Store(even + i);
+                            for (int i = 0; i < oLength; i += VectorFloats)
                             {
                                 (Vector256.Load(odd + i) + a * Vector256.Load(gr + 1 + i) + c * Vector256.Load(gr + i)).Store(odd + i);
                             }
@@ -169,9 +175,9 @@ internal static unsafe class Conv3x3Stride2
                             var odd = even + padded;
                             bool copied = oy >= inPlace;
                             var gr = copied ? gyPad + oy * padded : gyp + oy * g.Wo;
-                            for (int i = 0; i < padded; i += Lanes)
+                            for (int i = 0; i < padded; i += VectorFloats)
                             {
-                                var v = copied ? Vector256.Load(gr + i) : Vector256.ConditionalSelect(Before(g.Wo - i), Vector256.Load(gr + i), default);
+                                var v = copied ? Vector256.Load(gr + i) : Vector256.ConditionalSelect(Lanes.Last(0, g.Wo - i), Vector256.Load(gr + i), default);
                                 a += v * Vector256.Load(odd + i);
                                 b += v * Vector256.Load(even + i);
                                 c += v * Vector256.Load(odd + i + 1);
@@ -193,7 +199,7 @@ internal static unsafe class Conv3x3Stride2
     private static void SplitPlane(ConvGeometry g, Layout layout, float* plane, float* row, float* split)
     {
         int planeIn = g.H * g.W;
-        for (int r = 0; r < g.H; r++) Split(plane + r * g.W, g.W, r * g.W + 2 * layout.Padded <= planeIn, layout.Padded, row, split + r * layout.RowStride);
+        for (int r = 0; r < g.H; r++) SplitRow(plane + r * g.W, g.W, r * g.W + 2 * layout.Padded <= planeIn, layout.Padded, row, split + r * layout.RowStride);
     }
 
     /// <summary>
@@ -201,7 +207,7 @@ internal static unsafe class Conv3x3Stride2
     /// read in place when its vectors stay inside the plane (<paramref name="inPlace"/>), else from a copy in
     /// <paramref name="row"/> (2 * padded floats of this thread's scratch).
     /// </summary>
-    private static void Split(float* x, int width, bool inPlace, int padded, float* row, float* split)
+    internal static void SplitRow(float* x, int width, bool inPlace, int padded, float* row, float* split)
     {
         if (!inPlace)
         {
@@ -210,31 +216,31 @@ internal static unsafe class Conv3x3Stride2
         }
         float* even = split, odd = split + padded;
         var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-        for (int j = 0; j < padded; j += Lanes)
+        for (int j = 0; j < padded; j += VectorFloats)
         {
             // Sixteen columns into their even and odd lanes, the columns past the row zeroed.
-            var lo = Permute(Vector256.ConditionalSelect(Before(width - 2 * j), Vector256.Load(x + 2 * j), default), order);
-            var hi = Permute(Vector256.ConditionalSelect(Before(width - 2 * j - Lanes), Vector256.Load(x + 2 * j + Lanes), default), order);
+            var lo = Permute(Vector256.ConditionalSelect(Lanes.Last(0, width - 2 * j), Vector256.Load(x + 2 * j), default), order);
+            var hi = Permute(Vector256.ConditionalSelect(Lanes.Last(0, width - 2 * j - VectorFloats), Vector256.Load(x + 2 * j + VectorFloats), default), order);
             Vector256.Create(lo.GetLower(), hi.GetLower()).Store(even + j);
             Vector256.Create(lo.GetUpper(), hi.GetUpper()).Store(odd + j + 1);
         }
         odd[0] = 0f;
-        new Span<float>(odd + padded + 1, Lanes - 1).Clear();
+        new Span<float>(odd + padded + 1, VectorFloats - 1).Clear();
     }
 
     /// <summary>
-    /// The inverse of <see cref="Split"/> for one row: x[2j] = E[j], x[2j + 1] = O[j + 1]; O[0] (the padding) is dropped.
+    /// The inverse of <see cref="SplitRow"/> for one row: x[2j] = E[j], x[2j + 1] = O[j + 1]; O[0] (the padding) is dropped.
     /// Written straight to x when <paramref name="row"/> is null, else through it (2 * padded floats) and copied.
     /// </summary>
     private static void Merge(float* split, int padded, float* row, float* x, int width)
     {
         float* even = split, odd = split + padded, target = row is null ? x : row;
         var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
-        for (int j = 0; j < padded; j += Lanes)
+        for (int j = 0; j < padded; j += VectorFloats)
         {
             Vector256<float> e = Vector256.Load(even + j), o = Vector256.Load(odd + j + 1);
             Permute(Vector256.Create(e.GetLower(), o.GetLower()), order).Store(target + 2 * j);
-            Permute(Vector256.Create(e.GetUpper(), o.GetUpper()), order).Store(target + 2 * j + Lanes);
+            Permute(Vector256.Create(e.GetUpper(), o.GetUpper()), order).Store(target + 2 * j + VectorFloats);
         }
         if (row is not null) new ReadOnlySpan<float>(row, width).CopyTo(new Span<float>(x, width));
     }
@@ -244,11 +250,6 @@ internal static unsafe class Conv3x3Stride2
     private static Vector256<float> Permute(Vector256<float> v, Vector256<int> order) =>
         Avx2.IsSupported ? Avx2.PermuteVar8x32(v, order) : Vector256.Shuffle(v, order);
 
-    /// <summary>The lanes below <paramref name="count"/> (none when it is 0 or less, all from 8), as a mask.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Before(int count) =>
-        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int RoundUp(int count) => (count + Lanes - 1) / Lanes * Lanes;
+    private static int RoundUp(int count) => (count + VectorFloats - 1) / VectorFloats * VectorFloats;
 }

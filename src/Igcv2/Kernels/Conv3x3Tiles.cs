@@ -173,46 +173,28 @@ internal static class Conv3x3Tiles
         }
     }
 
-    /// <summary>Floats of each half of a split row for a stride-2 output row of <paramref name="outSize"/>: its evens reach one past the output, and a vector read at the row's last vector has room.</summary>
-    public static int SplitHalf(int outSize) => (Math.Max(outSize, 8) + 1 + 7) & ~7;
-
-    /// <summary>Floats of one split row: the evens, then (a vector on, so the evens' last store cannot reach them) the odds.</summary>
-    public static int SplitRow(int outSize) => 2 * SplitHalf(outSize) + 8;
-
     /// <summary>
-    /// For stride 2: rows [top, top + count) of one channel with a zero border, each split into its even columns
-    /// (padded columns 0, 2, 4, ...) and its odd ones (<see cref="SplitRow"/> floats a row, the odds
-    /// <see cref="SplitHalf"/> + 8 after the evens). Output column c reads padded columns 2c, 2c + 1 and 2c + 2:
-    /// even[c], odd[c] and even[c + 1], three contiguous loads for eight outputs. Padded column i holds x[i - 1]
-    /// for i in [1, inWidth], so odd[j] = x[2j] and even[j + 1] = x[2j + 1] (scalar moves: on AMD's first Zen the
-    /// cross-lane shuffles that split sixteen loaded floats cost more than the moves).
+    /// For stride 2: rows [top, top + count) of one channel [height, inWidth], each split by
+    /// <see cref="Conv3x3Stride2.SplitRow"/> (the training steps' split: E[j] = x[2j], then O[j] = x[2j - 1] with O[0]
+    /// the left border, <see cref="Conv3x3Stride2.SplitStride"/> floats a row), zero rows outside the map. Output
+    /// column c reads x[2c - 1], x[2c], x[2c + 1] = O[c], E[c], O[c + 1]: three contiguous loads for eight outputs.
+    /// A row whose vectors would pass the plane's end is split from a copy in the 2 * (Wo rounded up) floats after
+    /// the split rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void PadRowsSplit(float* channel, int height, int inWidth, int top, int count, float* pad, int outSize)
     {
-        int half = SplitHalf(outSize), rowFloats = SplitRow(outSize);
+        int stride = Conv3x3Stride2.SplitStride(outSize), padded = Conv3x3Stride2.SplitPadded(outSize), plane = height * inWidth;
+        var rowBuffer = pad + count * stride;
         for (var r = 0; r < count; r++)
         {
-            float* even = pad + r * rowFloats, odd = even + half + 8;
             var source = top + r;
             if (source < 0 || source >= height)
             {
-                Fill(even, rowFloats, 0f);
+                Fill(pad + r * stride, stride, 0f);
                 continue;
             }
-            // odd[j] = x[2j], even[j + 1] = x[2j + 1]; zeros to the end of both halves (the right border and slack).
-            var x = channel + source * inWidth;
-            even[0] = 0f;
-            var pairs = inWidth / 2;
-            for (var j = 0; j < pairs; j++)
-            {
-                odd[j] = x[2 * j];
-                even[j + 1] = x[2 * j + 1];
-            }
-            var filled = pairs;
-            if ((inWidth & 1) != 0) odd[filled++] = x[inWidth - 1];
-            Fill(odd + filled, half - filled, 0f);
-            Fill(even + pairs + 1, half - pairs - 1, 0f);
+            Conv3x3Stride2.SplitRow(channel + source * inWidth, inWidth, source * inWidth + 2 * padded <= plane, padded, rowBuffer, pad + r * stride);
         }
     }
 
@@ -228,9 +210,10 @@ internal static class Conv3x3Tiles
         var w3 = Vector256.Create(w[3]); var w4 = Vector256.Create(w[4]); var w5 = Vector256.Create(w[5]);
         var w6 = Vector256.Create(w[6]); var w7 = Vector256.Create(w[7]); var w8 = Vector256.Create(w[8]);
         var start = Vector256.Create(bias);
-        int rowFloats = SplitRow(size), odd = SplitHalf(size) + 8;
+        int rowFloats = Conv3x3Stride2.SplitStride(size), odd = Conv3x3Stride2.SplitPadded(size);
         for (var r = 0; r < rows; r++)
         {
+            // Each split row: E (x[2c]) first, O (x[2c - 1], the border at O[0]) after it.
             float* t = pad + 2 * r * rowFloats, m = t + rowFloats, u = m + rowFloats, o = y + r * size;
             for (var c = 0; c < size; c += 8)
             {
@@ -238,15 +221,15 @@ internal static class Conv3x3Tiles
                 var c0 = whole ? c : Math.Max(0, size - 8);
                 var old = taps.First && whole ? default : Vector256.Load(o + c0);
                 var acc = taps.First ? start : old;
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + c0), w0, acc);
-                var more = Vector256.Load(t + odd + c0) * w1;
-                var third = Vector256.Load(t + c0 + 1) * w2;
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0), w3, acc);
-                more = Vector256.MultiplyAddEstimate(Vector256.Load(m + odd + c0), w4, more);
-                third = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0 + 1), w5, third);
-                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0), w6, acc);
-                more = Vector256.MultiplyAddEstimate(Vector256.Load(u + odd + c0), w7, more);
-                third = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 1), w8, third);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(t + odd + c0), w0, acc);
+                var more = Vector256.Load(t + c0) * w1;
+                var third = Vector256.Load(t + odd + c0 + 1) * w2;
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(m + odd + c0), w3, acc);
+                more = Vector256.MultiplyAddEstimate(Vector256.Load(m + c0), w4, more);
+                third = Vector256.MultiplyAddEstimate(Vector256.Load(m + odd + c0 + 1), w5, third);
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + odd + c0), w6, acc);
+                more = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0), w7, more);
+                third = Vector256.MultiplyAddEstimate(Vector256.Load(u + odd + c0 + 1), w8, third);
                 acc = Lanes.Activate(acc + more + third, taps.Activation);
                 if (whole)
                 {

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using Igcv2.Design;
 using Igcv2.Models;
 
@@ -35,6 +34,9 @@ public sealed class FoldedBlock
     private readonly FoldedConv? shortcut;
     private readonly Activation finalActivation;
     private readonly int inChannels, inSize, outChannels, outSize, stride, widest;
+
+    /// <summary>Output rows a band holds when the batch gives every core work: its intermediates fit in <see cref="BandFloats"/>.</summary>
+    private readonly int bandRows;
     private readonly long multiplyAdds;
 
     private FoldedBlock(FoldedConv[] steps, FoldedConv? shortcut, Activation finalActivation, string name)
@@ -52,6 +54,7 @@ public sealed class FoldedBlock
         multiplyAdds = steps.Sum(s => s.Plan.MultiplyAdds) + (shortcut?.Plan.MultiplyAdds ?? 0);
         widest = Math.Max(Math.Max(inChannels, steps.Max(s => s.Plan.OutChannels)),
             shortcut is null ? 0 : Math.Max(shortcut.Plan.InChannels, shortcut.Plan.OutChannels));
+        bandRows = Math.Clamp(BandFloats / (widest * outSize), 1, outSize);
     }
 
     public string Name { get; }
@@ -84,7 +87,7 @@ public sealed class FoldedBlock
         if (!input.Device.IsCpu) throw new InvalidOperationException($"{Name}: fused blocks run on the CPU device only.");
         using var time = input.Device.Ops.TimeFused("FoldedBlock", Name, input);
         Fold();
-        var rows = Math.Clamp(BandFloats / (widest * outSize), 1, outSize);
+        var rows = bandRows;
         var bands = (outSize + rows - 1) / rows;
         // Enough work items for every core (batch 1 included), but none so small that forking costs more than it runs.
         var cores = Environment.ProcessorCount;
@@ -123,7 +126,7 @@ public sealed class FoldedBlock
         if (!input.Device.IsCpu) throw new InvalidOperationException($"{Name}: fused blocks run on the CPU device only.");
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(image, n);
         using var time = input.Device.Ops.TimeFused("FoldedBlock", Name, input);
-        var rows = Math.Clamp(BandFloats / (widest * outSize), 1, outSize);
+        var rows = bandRows;
         var x = new Window(input);
         var y = new Window(output);
         var from = new Window(skip);
@@ -173,11 +176,12 @@ public sealed class FoldedBlock
     {
         var positions = rows * outSize;
         // Intermediates are [channels, positions] with each channel rounded up to whole vectors and the first one
-        // 32-byte aligned, so no vector load of a channel crosses a cache line; the tail lanes are never read.
+        // 32-byte aligned, so no vector load of a channel crosses a cache line; the tiles compute whole vectors into
+        // the lanes past the positions, which never reach the output.
         var channelStride = (positions + 7) & ~7;
         var intermediate = widest * channelStride;
         // Slack after the padded rows: the last vector of a narrow row reads a few floats past it.
-        var padWidth = stride == 2 ? Conv3x3Tiles.SplitRow(outSize) : inSize + 2;
+        var padWidth = stride == 2 ? Conv3x3Stride2.SplitStride(outSize) : inSize + 2;
         var scratch = ThreadScratch.For(3 * intermediate + (rows * stride + 2) * padWidth + 48);
         fixed (float* unaligned = scratch)
         {
