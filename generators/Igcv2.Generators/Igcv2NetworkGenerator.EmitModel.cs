@@ -396,7 +396,16 @@ public sealed partial class Igcv2NetworkGenerator
                         w.Line();
                         w.Line(BackwardHeading(layer));
                     }
-                    WritePassBackward(w, pass);
+                    if (pass.BackwardInNorm)
+                    {
+                        // act', the skip's share and P_l^-1 inside the backward of the BN before it: one op.
+                        pass = buffers.Passes[--i];
+                        WriteNormBackwardThrough(w, pass, buffers.Passes[i + 1]);
+                    }
+                    else
+                    {
+                        WritePassBackward(w, pass);
+                    }
                     if (pass.Accumulate is { } share) w.Line($"ops.Add({Ref(pass.GradInput!)}, {Ref(share)}, {Ref(pass.GradInput!)}, n);{Pad()}// plus the skip's share");
                 }
                 if (!buffers.InputGradientDirect) w.Line($"if (ComputeInputGradient) ops.Copy({Ref(buffers.InputGradient)}, a.{BufferPlan.InputGradientBuffer});");
@@ -410,6 +419,31 @@ public sealed partial class Igcv2NetworkGenerator
             if (BlockOf(layer) is { } block) return $"// {block.Name} ({block.Kind}): {block.Heading}";
             var cls = plan.Classifier;
             return $"// classifier{(cls.IsGrouped ? " (IGCV2*): " + cls.Heading : "")}";
+        }
+
+        /// <summary>
+        /// BN_l's backward with the pass after it (an epilogue, or an in-place activation) folded in, the mirror of
+        /// <see cref="WriteNormEpilogueForward"/>: act', the skip's share, P_l^-1 and BN's backward in one call.
+        /// </summary>
+        private void WriteNormBackwardThrough(SourceWriter w, Pass norm, Pass after)
+        {
+            var bn = StepAt(norm.First);
+            var p = StepsOf(after).FirstOrDefault(s => s.Kind == StepKind.Permutation && s.Permutation is { IsIdentity: false });
+            var activation = StepsOf(after).FirstOrDefault(s => s.Kind == StepKind.Activation)?.Activation ?? Activation.None;
+            var parts = new List<string>();
+            if (activation != Activation.None) parts.Add(activation + "'");
+            if (p is not null) parts.Add($"P_{p.L}^-1");
+            parts.Add(bn.L == 0 ? "BN's backward" : $"BN_{bn.L}'s backward");
+            var share = "";
+            if (after.GradSkip is { } gSkip && BlockOf(bn.Layer) is { } block)
+            {
+                share = block.Shortcut is null
+                    ? $"; the skip's share, added at the input of {plan.Blocks[block.SkipFrom].Name}"
+                    : $"; the skip's share into {gSkip}";
+            }
+            var inverse = p is null ? "1" : p.Permutation!.PerBranch.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            w.Line($"{LayerField(bn)}.Backward(ops, {Ref(after.Output)}, {Ref(after.GradOutput!)}, {(after.GradSkip is null ? "null" : Ref(after.GradSkip))}, {Ref(norm.Input)}, {Ref(norm.GradInput!)}, n, {inverse}, {ActivationName(activation)});{Pad()}" +
+                $"// {string.Join(", ", parts)} in one pass{share}");
         }
 
         private void WritePassBackward(SourceWriter w, Pass pass)

@@ -51,6 +51,12 @@ public sealed record PlannedBuffer(string Name, int Channels, int Size, BufferRo
 /// When the input already holds a gradient from its other consumer (the skip), <see cref="Accumulate"/> names that
 /// earlier share, added into <see cref="GradInput"/> after the pass. Buffer names are <see cref="BufferPlan.Buffers"/>'
 /// names, "Input" (the model's input), "gradLogits" (the loss gradient Backward is given) and "gradLogitsMap" (its 1x1 map).
+/// <para>
+/// <see cref="BackwardInNorm"/>: this pass (an epilogue, or an in-place activation) follows the BN step that writes its
+/// input, and its backward runs inside that BN's backward, one op (Ops.ActivationShuffleBatchNormBackward): the
+/// gradient between the two is never stored. Such an epilogue has no <see cref="GradInput"/>, and the BN's pass reads
+/// this pass's <see cref="GradOutput"/> as its own.
+/// </para>
 /// </summary>
 public sealed record Pass(
     PassKind Kind,
@@ -62,7 +68,8 @@ public sealed record Pass(
     string? GradOutput,
     string? GradInput,
     string? GradSkip,
-    string? Accumulate)
+    string? Accumulate,
+    bool BackwardInNorm = false)
 {
     public int Last => First + Count - 1;
 }
@@ -179,6 +186,11 @@ public sealed record BufferPlan(
         }
 
         private Step First(int p) => steps[groups[p].First];
+
+        /// <summary>Whether the pass before <paramref name="p"/> is the (main path) BN step whose output <paramref name="p"/> reads.</summary>
+        private bool FollowsItsNorm(int p) =>
+            p > 0 && groups[p - 1].Kind == PassKind.Step && First(p - 1) is { Kind: StepKind.BatchNorm, OnSkipPath: false } norm
+            && First(p).Input == norm.Output;
 
         private Step LastStep(int p) => steps[groups[p].First + groups[p].Count - 1];
 
@@ -305,8 +317,8 @@ public sealed record BufferPlan(
             var skip = SkipOf(p);
             var forwardSkip = skip >= 0 ? valueBuffer[skip] : null;
             var forwardOutput = output >= 0 ? valueBuffer[output] : "";
-            Pass Result(string? gOut, string? gIn, string? gSkip = null, string? accumulate = null) =>
-                new(kind, firstIndex, count, forwardInput, forwardSkip, forwardOutput, gOut, gIn, gSkip, accumulate);
+            Pass Result(string? gOut, string? gIn, string? gSkip = null, string? accumulate = null, bool inNorm = false) =>
+                new(kind, firstIndex, count, forwardInput, forwardSkip, forwardOutput, gOut, gIn, gSkip, accumulate, inNorm);
 
             if (s.Kind == StepKind.Loss) return Result(null, gradOf[s.Input]);
             var gradOutput = gradOf[output] ?? throw new InvalidOperationException($"No gradient reaches {lowered.Value(output).Name}.");
@@ -315,13 +327,23 @@ public sealed record BufferPlan(
             if (kind == PassKind.InPlace)
             {
                 // The activation's derivative reads the output; the gradient is rewritten where it is.
-                if (Enumerable.Range(firstIndex, count).Any(i => steps[i].Kind == StepKind.Activation)) Read(forwardOutput, at);
+                var activates = Enumerable.Range(firstIndex, count).Any(i => steps[i].Kind == StepKind.Activation);
+                if (activates) Read(forwardOutput, at);
                 gradOf[s.Input] = gradOutput;
-                return Result(gradOutput, gradOutput);
+                return Result(gradOutput, gradOutput, inNorm: activates && FollowsItsNorm(p));
             }
             if (kind == PassKind.Epilogue)
             {
                 Read(forwardOutput, at);
+                if (FollowsItsNorm(p) && (skip < 0 || gradOf[skip] is null))
+                {
+                    // act', the skip's share and P_l^-1 run inside BN's backward: the output's gradient stays live
+                    // until BN's pass has written its input's, and the gradient between them gets no buffer.
+                    var share = skip >= 0 ? Rent(skip, at) : null;
+                    if (share is not null) gradOf[skip] = share;
+                    gradOf[s.Input] = gradOutput;
+                    return Result(gradOutput, null, share, inNorm: true);
+                }
                 var gIn = Rent(s.Input, at);
                 var gSkip = skip >= 0 ? Rent(skip, at) : null;
                 Return(gradOutput);

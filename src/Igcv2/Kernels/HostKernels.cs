@@ -872,42 +872,81 @@ internal static unsafe class HostKernels
     }
 
     public static void BatchNormBackward(int n, int channels, int plane,
-        Buf x, Buf gy, Buf gamma, Buf savedMean, Buf savedInvStd, Buf gx, Buf gGamma, Buf gBeta)
-    {
+        Buf x, Buf gy, Buf gamma, Buf savedMean, Buf savedInvStd, Buf gx, Buf gGamma, Buf gBeta) =>
         For(channels, (long)n * plane * 3, c =>
+            BatchNormBackwardChannel(c, n, channels, plane, gy.Pointer + (long)c * plane, (long)channels * plane, x, gamma, savedMean, savedInvStd, gx, gGamma, gBeta));
+
+    /// <summary>
+    /// act' + P_l^-1 + BN_l's backward (<see cref="Ops.ActivationShuffleBatchNormBackward"/>): per BN channel o, the
+    /// gradient m[:, src(o)] = gy * act'(y) is gathered into this thread's scratch (n planes, in cache) and BN_l's
+    /// backward reads it from there, so the permuted gradient is never written to memory (with no activation m is gy,
+    /// read in place, and y is not read at all). The same numbers, bit for bit, as <see cref="Fused.ShuffleActivation.BackwardOnHost"/> into a tensor followed by <see cref="BatchNormBackward"/>.
+    /// </summary>
+    public static void ActivationShuffleBatchNormBackward(int n, int channels, int plane, int groups, int activation, Buf y, Buf gy, Buf? gSkip,
+        Buf x, Buf gamma, Buf savedMean, Buf savedInvStd, Buf gx, Buf gGamma, Buf gBeta) =>
+        For(channels, (long)n * plane * 4, o =>
         {
-            float mean = savedMean.Span[c], invStd = savedInvStd.Span[c];
-            double sumGy = 0.0, sumGyXc = 0.0;
-            for (int s = 0; s < n; s++)
+            int from = Fused.ShuffleActivation.Source(o, channels, groups);
+            if (activation == (int)Design.Activation.None)
             {
-                int b = (s * channels + c) * plane;
-                CenteredSums(gy.Slice(b, plane), x.Slice(b, plane), mean, ref sumGy, ref sumGyXc);
+                // m is gy itself: BN_l reads its permuted planes where they are (the skip's share: a copy, first, so
+                // that BN_l finds them in cache).
+                for (int s = 0; s < n && gSkip is { } copy; s++) gy.Slice((s * channels + from) * plane, plane).CopyTo(copy.Slice((s * channels + from) * plane, plane));
+                BatchNormBackwardChannel(o, n, channels, plane, gy.Pointer + (long)from * plane, (long)channels * plane, x, gamma, savedMean, savedInvStd, gx, gGamma, gBeta);
+                return;
             }
-            double sumGyXhat = sumGyXc * invStd;
-            gBeta.Span[c] = (float)sumGy;
-            gGamma.Span[c] = (float)sumGyXhat;
-            var k = BatchNormStatistics.Backward((double)n * plane, gamma.Span[c], mean, invStd, sumGy, sumGyXhat);
-            for (int s = 0; s < n; s++)
+            var scratch = ThreadScratch.For(n * plane);
+            fixed (float* m = scratch)
             {
-                int b = (s * channels + c) * plane;
-                var gyp = gy.Slice(b, plane);
-                var xp = x.Slice(b, plane);
-                var gxp = gx.Slice(b, plane);
-                int i = 0;
-                if (Vector.IsHardwareAccelerated)
+                for (int s = 0; s < n; s++)
                 {
-                    var va = new Vector<float>(k.A);
-                    var vb = new Vector<float>(k.B);
-                    var vc = new Vector<float>(k.C);
-                    for (; i <= plane - Vector<float>.Count; i += Vector<float>.Count)
-                    {
-                        var r = va * new Vector<float>(gyp.Slice(i)) + vb * new Vector<float>(xp.Slice(i)) + vc;
-                        r.CopyTo(gxp.Slice(i));
-                    }
+                    int source = (s * channels + from) * plane;
+                    var planeM = new Span<float>(m + (long)s * plane, plane);
+                    Fused.ShuffleActivation.Pass(y.Slice(source, plane), gy.Slice(source, plane), planeM, activation);
+                    // The skip's share is m itself, unpermuted: this item computed channel src(o)'s (each channel is one item's source).
+                    if (gSkip is { } share) planeM.CopyTo(share.Slice(source, plane));
                 }
-                for (; i < plane; i++) gxp[i] = k.A * gyp[i] + k.B * xp[i] + k.C;
+                BatchNormBackwardChannel(o, n, channels, plane, m, plane, x, gamma, savedMean, savedInvStd, gx, gGamma, gBeta);
             }
         });
+
+    /// <summary>
+    /// BN_l's backward for channel c: gy's plane of sample s at <paramref name="gyFirst"/> + s <paramref name="gyStride"/>,
+    /// x's and gx's in the tensors. Sums G and H (double across planes), then gx = A gy + B x + C (BatchNormStatistics).
+    /// </summary>
+    private static void BatchNormBackwardChannel(int c, int n, int channels, int plane, float* gyFirst, long gyStride,
+        Buf x, Buf gamma, Buf savedMean, Buf savedInvStd, Buf gx, Buf gGamma, Buf gBeta)
+    {
+        float mean = savedMean.Span[c], invStd = savedInvStd.Span[c];
+        double sumGy = 0.0, sumGyXc = 0.0;
+        for (int s = 0; s < n; s++)
+        {
+            CenteredSums(new ReadOnlySpan<float>(gyFirst + s * gyStride, plane), x.Slice((s * channels + c) * plane, plane), mean, ref sumGy, ref sumGyXc);
+        }
+        double sumGyXhat = sumGyXc * invStd;
+        gBeta.Span[c] = (float)sumGy;
+        gGamma.Span[c] = (float)sumGyXhat;
+        var k = BatchNormStatistics.Backward((double)n * plane, gamma.Span[c], mean, invStd, sumGy, sumGyXhat);
+        for (int s = 0; s < n; s++)
+        {
+            int b = (s * channels + c) * plane;
+            var gyp = new ReadOnlySpan<float>(gyFirst + s * gyStride, plane);
+            var xp = x.Slice(b, plane);
+            var gxp = gx.Slice(b, plane);
+            int i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var va = new Vector<float>(k.A);
+                var vb = new Vector<float>(k.B);
+                var vc = new Vector<float>(k.C);
+                for (; i <= plane - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    var r = va * new Vector<float>(gyp.Slice(i)) + vb * new Vector<float>(xp.Slice(i)) + vc;
+                    r.CopyTo(gxp.Slice(i));
+                }
+            }
+            for (; i < plane; i++) gxp[i] = k.A * gyp[i] + k.B * xp[i] + k.C;
+        }
     }
 
     public static void Relu(int total, Buf x, Buf y) => ForChunks(total, (start, count) =>

@@ -43,6 +43,8 @@ public sealed partial class Ops
     private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? shuffleAddActivation;
     private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? activationBackwardShuffle;
     private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnShuffleAddActivation;
+    private Action<KernelConfig, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? activationShuffleBnReduce;
+    private Action<Index1D, Fused.ShuffleActivation.BackwardShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? activationShuffleBnInput;
 
     internal Ops(Device device)
     {
@@ -332,6 +334,56 @@ public sealed partial class Ops
         bnBackwardInput(Threads(total), total, Threads(total), channels, plane, (float)n * plane, x.Flat, gy.Flat, gamma.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat, gx.Flat);
     }
 
+    /// <summary>
+    /// The backward of <see cref="BatchNormShuffleAddActivation"/> in one op: m = gy act'(y) (the skip's share, into
+    /// <paramref name="gSkip"/> when not null), P_l^-1 (m[:, src(o)] with src the <see cref="ChannelShuffle"/> of
+    /// <paramref name="groups"/> branches, the inverse permutation's), then BN_l's backward with x its input: gx, gGamma
+    /// and gBeta as <see cref="ActivationBackwardShuffle"/> into a tensor followed by <see cref="BatchNormBackward"/>
+    /// would write them (bit for bit on the host), without writing and reading that tensor.
+    /// </summary>
+    public void ActivationShuffleBatchNormBackward(Tensor y, Tensor gy, Tensor? gSkip, int groups, Design.Activation activation,
+        Tensor x, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor gx, Tensor gGamma, Tensor gBeta, int n)
+    {
+        using var timing = Time(nameof(ActivationShuffleBatchNormBackward), gy);
+        const string op = nameof(ActivationShuffleBatchNormBackward);
+        int channels = ShuffleShape(op, gy, "gy", gx, "gx", n, groups);
+        Batched(op, y, "y", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
+        Batched(op, x, "x", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
+        // Other channels' items still read y and gy while this one writes gx: no output may share their memory.
+        NotSame(op, y, "y", gx, "gx");
+        NotSame(op, x, "x", gx, "gx");
+        if (gSkip is not null)
+        {
+            Batched(op, gSkip, "gSkip", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
+            foreach (var (t, name) in new[] { (y, "y"), (gy, "gy"), (x, "x"), (gx, "gx") }) NotSame(op, t, name, gSkip, "gSkip");
+        }
+        foreach (var (t, name) in new[] { (gamma, "gamma"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd"), (gGamma, "gGamma"), (gBeta, "gBeta") })
+        {
+            Exact(op, t, name, channels);
+        }
+        int plane = gy.Dim(2) * gy.Dim(3);
+        if (StatisticsReducer is { } reducer)
+        {
+            // The global sums need the whole permuted gradient before any process can apply them: it goes through a scratch tensor.
+            var m = SynchronizedScratch(gy);
+            ActivationBackwardShuffle(y, gy, m, gSkip, n, groups, activation);
+            SynchronizedBatchNormBackward(reducer, x, m, gamma, savedMean, savedInvStd, gx, gGamma, gBeta, n);
+            return;
+        }
+        if (host)
+        {
+            HostKernels.ActivationShuffleBatchNormBackward(n, channels, plane, groups, (int)activation, new Buf(y), new Buf(gy), gSkip is null ? null : new Buf(gSkip),
+                new Buf(x), new Buf(gamma), new Buf(savedMean), new Buf(savedInvStd), new Buf(gx), new Buf(gGamma), new Buf(gBeta));
+            return;
+        }
+        activationShuffleBnReduce ??= accelerator.LoadStreamKernel<int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Fused.ShuffleActivation.BatchNormBackwardReduceGroupedKernel);
+        activationShuffleBnReduce(Groups(channels), channels, groups, n, plane, (int)activation, y.Flat, gy.Flat, x.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat);
+        int total = n * channels * plane;
+        activationShuffleBnInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, Fused.ShuffleActivation.BackwardShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Fused.ShuffleActivation.BatchNormBackwardInputKernel);
+        var shape = new Fused.ShuffleActivation.BackwardShape(total, Threads(total), channels, groups, plane, (int)activation, gSkip is null ? 0 : 1, (float)n * plane);
+        activationShuffleBnInput(Threads(total), shape, y.Flat, gy.Flat, x.Flat, gamma.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat, gx.Flat, (gSkip ?? gx).Flat);
+    }
+
     // ---------------------------------------------------------------- element-wise
 
     /// <summary>y = max(x, 0); x and y may be the same tensor.</summary>
@@ -605,11 +657,19 @@ public sealed partial class Ops
         else source.Flat.CopyTo(destination.Flat);
     }
 
-    /// <summary>Frees the scratch buffer; the owning <see cref="Device"/> calls this when it is disposed.</summary>
+    /// <summary>Frees the scratch buffers; the owning <see cref="Device"/> calls this when it is disposed.</summary>
     internal void Release()
     {
         scratch?.Dispose();
         scratch = null;
+        foreach (var t in syncGradients.Values) t.Dispose();
+        syncGradients.Clear();
+        foreach (var (gGamma, gBeta) in syncScratch.Values)
+        {
+            gGamma.Dispose();
+            gBeta.Dispose();
+        }
+        syncScratch.Clear();
     }
 
     // ---------------------------------------------------------------- profiling

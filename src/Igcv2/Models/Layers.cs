@@ -78,6 +78,14 @@ public sealed class BatchNormLayer(Parameter gamma, Parameter beta, Parameter ru
 
     public void Backward(Ops ops, Tensor x, Tensor gy, Tensor gx, int n) =>
         ops.BatchNormBackward(x, gy, Gamma.Value, savedMean, savedInvStd, gx, Gamma.Gradient!, Beta.Gradient!, n);
+
+    /// <summary>
+    /// The mirror image of the fused forward, in one op (<see cref="Ops.ActivationShuffleBatchNormBackward"/>): the
+    /// activation's derivative at the output <paramref name="y"/>, the skip's share into <paramref name="gSkip"/>,
+    /// P_l^-1 (<paramref name="inverseGroups"/>: the inverse permutation's branches) and BN_l's backward (x its input) into gx.
+    /// </summary>
+    public void Backward(Ops ops, Tensor y, Tensor gy, Tensor? gSkip, Tensor x, Tensor gx, int n, int inverseGroups, Design.Activation activation) =>
+        ops.ActivationShuffleBatchNormBackward(y, gy, gSkip, inverseGroups, activation, x, Gamma.Value, savedMean, savedInvStd, gx, Gamma.Gradient!, Beta.Gradient!, n);
 }
 
 /// <summary>The fully connected classifier: y = x W^T + b, W [classes, C].</summary>

@@ -182,25 +182,20 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         classifier_bias.Backward(ops, gradLogits, n);
         var gradLogitsMap = gradLogits.Reshape(n, 16, 1, 1);
         classifier_conv2.Backward(ops, a.classifier_in2, gradLogitsMap, a.grad_64x1_a, n);
-        ops.ActivationBackwardShuffle(a.classifier_in2, a.grad_64x1_a, a.grad_64x1_b, null, n, 8, global::Igcv2.Design.Activation.None);    // P_1^-1
-        classifier_bn1.Backward(ops, a.classifier_c1, a.grad_64x1_b, a.grad_64x1_a, n);
-        classifier_conv1.Backward(ops, a.pooled_map, a.grad_64x1_a, a.grad_pooled_map, n);
+        classifier_bn1.Backward(ops, a.classifier_in2, a.grad_64x1_a, null, a.classifier_c1, a.grad_64x1_b, n, 8, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
+        classifier_conv1.Backward(ops, a.pooled_map, a.grad_64x1_b, a.grad_pooled_map, n);
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_64x8_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_64x8_a, a.grad_64x8_b, null, n, 16, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_64x8_b, a.grad_64x8_a, n);
-        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_64x8_a, a.grad_32x8_a, n);
-        ops.ActivationBackwardShuffle(a.stage1_block1_in3, a.grad_32x8_a, a.grad_32x8_b, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_32x8_b, a.grad_32x8_a, n);
-        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_32x8_a, a.grad_32x8_b, n);
-        ops.ReluBackward(a.stage1_block1_in2, a.grad_32x8_b, a.grad_32x8_b, n);
-        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_32x8_b, a.grad_32x8_a, n);
-        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_32x8_a, a.grad_32x16_a, n);
+        stage1_block1_bn3.Backward(ops, a.stage1_block1_out, a.grad_64x8_a, null, a.stage1_block1_c3, a.grad_64x8_b, n, 16, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_64x8_b, a.grad_32x8_a, n);
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_in3, a.grad_32x8_a, null, a.stage1_block1_c2, a.grad_32x8_b, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_32x8_b, a.grad_32x8_a, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_in2, a.grad_32x8_a, null, a.stage1_block1_c1, a.grad_32x8_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_1's backward in one pass
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_32x8_b, a.grad_32x16_a, n);
 
         // stem
-        ops.ReluBackward(a.stem_out, a.grad_32x16_a, a.grad_32x16_a, n);
-        stem_bn.Backward(ops, a.stem_c, a.grad_32x16_a, a.grad_32x16_b, n);
+        stem_bn.Backward(ops, a.stem_out, a.grad_32x16_a, null, a.stem_c, a.grad_32x16_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN's backward in one pass
         stem_conv.Backward(ops, a.Input!, a.grad_32x16_b, ComputeInputGradient ? a.input_grad : null, n);
         InputGradient = ComputeInputGradient ? a.input_grad : null;
     }

@@ -197,28 +197,23 @@ partial class GlobalNet : global::Igcv2.IModel
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_8x4_a, n);
 
         // stage1.block2 (Igcv2Block): K = [1, 4, 2], L = 3
-        ops.ActivationBackwardShuffle(a.stage1_block2_out, a.grad_8x4_a, a.grad_8x4_b, null, n, 2, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage1_block2_bn3.Backward(ops, a.stage1_block2_c3, a.grad_8x4_b, a.grad_8x4_a, n);
-        stage1_block2_conv3.Backward(ops, a.stage1_block2_in3, a.grad_8x4_a, a.grad_8x4_b, n);
-        ops.ActivationBackwardShuffle(a.stage1_block2_in3, a.grad_8x4_b, a.grad_8x4_a, null, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_8x4_a, a.grad_8x4_b, n);
+        stage1_block2_bn3.Backward(ops, a.stage1_block2_out, a.grad_8x4_a, null, a.stage1_block2_c3, a.grad_8x4_b, n, 2, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage1_block2_conv3.Backward(ops, a.stage1_block2_in3, a.grad_8x4_b, a.grad_8x4_a, n);
+        stage1_block2_bn2.Backward(ops, a.stage1_block2_in3, a.grad_8x4_a, null, a.stage1_block2_c2, a.grad_8x4_b, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
         stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_8x4_b, a.grad_8x4_a, n);
         stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_8x4_a, a.grad_8x4_b, n);
         stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_8x4_b, a.grad_8x4_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 4, 2], L = 3
-        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_8x4_a, a.grad_8x4_b, null, n, 2, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_8x4_b, a.grad_8x4_a, n);
-        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_8x4_a, a.grad_8x4_b, n);
-        ops.ActivationBackwardShuffle(a.stage1_block1_in3, a.grad_8x4_b, a.grad_8x4_a, null, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_8x4_a, a.grad_8x4_b, n);
+        stage1_block1_bn3.Backward(ops, a.stage1_block1_out, a.grad_8x4_a, null, a.stage1_block1_c3, a.grad_8x4_b, n, 2, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_8x4_b, a.grad_8x4_a, n);
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_in3, a.grad_8x4_a, null, a.stage1_block1_c2, a.grad_8x4_b, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
         stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_8x4_b, a.grad_8x4_a, n);
         stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_8x4_a, a.grad_8x4_b, n);
         stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_8x4_b, a.grad_8x4_a, n);
 
         // stem
-        ops.ReluBackward(a.stem_out, a.grad_8x4_a, a.grad_8x4_a, n);
-        stem_bn.Backward(ops, a.stem_c, a.grad_8x4_a, a.grad_8x4_b, n);
+        stem_bn.Backward(ops, a.stem_out, a.grad_8x4_a, null, a.stem_c, a.grad_8x4_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN's backward in one pass
         stem_conv.Backward(ops, a.Input!, a.grad_8x4_b, ComputeInputGradient ? a.input_grad : null, n);
         InputGradient = ComputeInputGradient ? a.input_grad : null;
     }

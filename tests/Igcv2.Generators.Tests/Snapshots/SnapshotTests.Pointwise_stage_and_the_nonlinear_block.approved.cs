@@ -194,26 +194,21 @@ partial class PointwiseSmall : global::Igcv2.IModel
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_64x4_a, n);
 
         // stage2.block1 (Igcv2Block): K = [1, 32], L = 2
-        ops.ActivationBackwardShuffle(a.stage2_block1_out, a.grad_64x4_a, a.grad_64x4_b, null, n, 64, global::Igcv2.Design.Activation.Relu);    // Relu' and P_2^-1
-        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_64x4_b, a.grad_64x4_a, n);
-        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_64x4_a, a.grad_32x4_a, n);
+        stage2_block1_bn2.Backward(ops, a.stage2_block1_out, a.grad_64x4_a, null, a.stage2_block1_c2, a.grad_64x4_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass
+        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_64x4_b, a.grad_32x4_a, n);
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_32x4_a, a.grad_32x4_b, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block1_out, a.grad_32x4_b, a.grad_32x4_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 4, 4], L = 3
-        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_32x4_a, a.grad_32x4_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_32x4_b, a.grad_32x4_a, n);
-        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_32x4_a, a.grad_16x4_a, n);
-        ops.ActivationBackwardShuffle(a.stage1_block1_in3, a.grad_16x4_a, a.grad_16x4_b, null, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_16x4_b, a.grad_16x4_a, n);
-        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x4_a, a.grad_16x4_b, n);
-        ops.ReluBackward(a.stage1_block1_in2, a.grad_16x4_b, a.grad_16x4_b, n);
-        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_16x4_b, a.grad_16x4_a, n);
-        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x4_a, a.grad_16x8_a, n);
+        stage1_block1_bn3.Backward(ops, a.stage1_block1_out, a.grad_32x4_a, null, a.stage1_block1_c3, a.grad_32x4_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_32x4_b, a.grad_16x4_a, n);
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_in3, a.grad_16x4_a, null, a.stage1_block1_c2, a.grad_16x4_b, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x4_b, a.grad_16x4_a, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_in2, a.grad_16x4_a, null, a.stage1_block1_c1, a.grad_16x4_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_1's backward in one pass
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x4_b, a.grad_16x8_a, n);
 
         // stem
-        ops.ReluBackward(a.stem_out, a.grad_16x8_a, a.grad_16x8_a, n);
-        stem_bn.Backward(ops, a.stem_c, a.grad_16x8_a, a.grad_16x8_b, n);
+        stem_bn.Backward(ops, a.stem_out, a.grad_16x8_a, null, a.stem_c, a.grad_16x8_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN's backward in one pass
         stem_conv.Backward(ops, a.Input!, a.grad_16x8_b, ComputeInputGradient ? a.input_grad : null, n);
         InputGradient = ComputeInputGradient ? a.input_grad : null;
     }

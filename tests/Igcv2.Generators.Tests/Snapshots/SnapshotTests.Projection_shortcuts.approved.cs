@@ -246,32 +246,28 @@ partial class ProjectionSmall : global::Igcv2.IModel
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_32x4_a, a.grad_32x4_b, n);
 
         // stage2.block1 (Igcv2Block): K = [1, 16], L = 2
-        ops.ActivationBackwardShuffle(a.stage2_block1_out, a.grad_32x4_b, a.grad_32x4_a, null, n, 32, global::Igcv2.Design.Activation.Relu);    // Relu' and P_2^-1
-        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_32x4_a, a.grad_32x4_b, n);
-        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_32x4_b, a.grad_16x4_a, n);
+        stage2_block1_bn2.Backward(ops, a.stage2_block1_out, a.grad_32x4_b, null, a.stage2_block1_c2, a.grad_32x4_a, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass
+        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_32x4_a, a.grad_16x4_a, n);
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_16x4_a, a.grad_16x4_b, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_16x4_b, a.grad_16x8_b, n);
         ops.Add(a.grad_16x8_b, a.grad_16x8_a, a.grad_16x8_b, n);    // plus the skip's share
 
         // stage1.block2 (Igcv2Block): K = [1, 16], L = 2
-        ops.ActivationBackwardShuffle(a.stage1_block2_out, a.grad_16x8_b, a.grad_16x8_a, a.grad_16x8_c, n, 16, global::Igcv2.Design.Activation.Relu);    // Relu' and P_2^-1; the skip's share, added at the input of stage1.block1
-        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_16x8_a, a.grad_16x8_b, n);
-        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_16x8_b, a.grad_16x8_a, n);
-        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_16x8_a, a.grad_16x8_b, n);
-        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_16x8_b, a.grad_16x8_a, n);
+        stage1_block2_bn2.Backward(ops, a.stage1_block2_out, a.grad_16x8_b, a.grad_16x8_a, a.stage1_block2_c2, a.grad_16x8_c, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass; the skip's share, added at the input of stage1.block1
+        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_16x8_c, a.grad_16x8_b, n);
+        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_16x8_b, a.grad_16x8_c, n);
+        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_16x8_c, a.grad_16x8_b, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 16], L = 2
-        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_16x8_a, a.grad_16x8_b, null, n, 16, global::Igcv2.Design.Activation.Relu);    // Relu' and P_2^-1
-        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_16x8_b, a.grad_16x8_a, n);
-        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x8_a, a.grad_16x8_b, n);
-        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_16x8_b, a.grad_16x8_a, n);
-        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x8_a, a.grad_16x8_b, n);
-        ops.Add(a.grad_16x8_b, a.grad_16x8_c, a.grad_16x8_b, n);    // plus the skip's share
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_out, a.grad_16x8_b, null, a.stage1_block1_c2, a.grad_16x8_c, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x8_c, a.grad_16x8_b, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_16x8_b, a.grad_16x8_c, n);
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x8_c, a.grad_16x8_b, n);
+        ops.Add(a.grad_16x8_b, a.grad_16x8_a, a.grad_16x8_b, n);    // plus the skip's share
 
         // stem
-        ops.ReluBackward(a.stem_out, a.grad_16x8_b, a.grad_16x8_b, n);
-        stem_bn.Backward(ops, a.stem_c, a.grad_16x8_b, a.grad_16x8_c, n);
-        stem_conv.Backward(ops, a.Input!, a.grad_16x8_c, ComputeInputGradient ? a.input_grad : null, n);
+        stem_bn.Backward(ops, a.stem_out, a.grad_16x8_b, null, a.stem_c, a.grad_16x8_a, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN's backward in one pass
+        stem_conv.Backward(ops, a.Input!, a.grad_16x8_a, ComputeInputGradient ? a.input_grad : null, n);
         InputGradient = ComputeInputGradient ? a.input_grad : null;
     }
 

@@ -665,196 +665,159 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_256x8_a, n);
 
         // stage3.block6 (Igcv2Block): K = [1, 32, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage3_block6_out, a.grad_256x8_a, a.grad_256x8_b, a.grad_256x8_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage3.block5
-        stage3_block6_bn3.Backward(ops, a.stage3_block6_c3, a.grad_256x8_b, a.grad_256x8_a, n);
-        stage3_block6_conv3.Backward(ops, a.stage3_block6_in3, a.grad_256x8_a, a.grad_256x8_b, n);
-        ops.ActivationBackwardShuffle(a.stage3_block6_in3, a.grad_256x8_b, a.grad_256x8_a, null, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage3_block6_bn2.Backward(ops, a.stage3_block6_c2, a.grad_256x8_a, a.grad_256x8_b, n);
-        stage3_block6_conv2.Backward(ops, a.stage3_block6_in2, a.grad_256x8_b, a.grad_256x8_a, n);
-        stage3_block6_bn1.Backward(ops, a.stage3_block6_c1, a.grad_256x8_a, a.grad_256x8_b, n);
-        stage3_block6_conv1.Backward(ops, a.stage3_block5_out, a.grad_256x8_b, a.grad_256x8_a, n);
+        stage3_block6_bn3.Backward(ops, a.stage3_block6_out, a.grad_256x8_a, a.grad_256x8_b, a.stage3_block6_c3, a.grad_256x8_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage3.block5
+        stage3_block6_conv3.Backward(ops, a.stage3_block6_in3, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block6_bn2.Backward(ops, a.stage3_block6_in3, a.grad_256x8_a, null, a.stage3_block6_c2, a.grad_256x8_c, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage3_block6_conv2.Backward(ops, a.stage3_block6_in2, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block6_bn1.Backward(ops, a.stage3_block6_c1, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block6_conv1.Backward(ops, a.stage3_block5_out, a.grad_256x8_c, a.grad_256x8_a, n);
 
         // stage3.block5 (Igcv2Block): K = [1, 32, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage3_block5_out, a.grad_256x8_a, a.grad_256x8_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage3_block5_bn3.Backward(ops, a.stage3_block5_c3, a.grad_256x8_b, a.grad_256x8_a, n);
-        stage3_block5_conv3.Backward(ops, a.stage3_block5_in3, a.grad_256x8_a, a.grad_256x8_b, n);
-        ops.ActivationBackwardShuffle(a.stage3_block5_in3, a.grad_256x8_b, a.grad_256x8_a, null, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage3_block5_bn2.Backward(ops, a.stage3_block5_c2, a.grad_256x8_a, a.grad_256x8_b, n);
-        stage3_block5_conv2.Backward(ops, a.stage3_block5_in2, a.grad_256x8_b, a.grad_256x8_a, n);
-        stage3_block5_bn1.Backward(ops, a.stage3_block5_c1, a.grad_256x8_a, a.grad_256x8_b, n);
-        stage3_block5_conv1.Backward(ops, a.stage3_block4_out, a.grad_256x8_b, a.grad_256x8_a, n);
-        ops.Add(a.grad_256x8_a, a.grad_256x8_c, a.grad_256x8_a, n);    // plus the skip's share
+        stage3_block5_bn3.Backward(ops, a.stage3_block5_out, a.grad_256x8_a, null, a.stage3_block5_c3, a.grad_256x8_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage3_block5_conv3.Backward(ops, a.stage3_block5_in3, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block5_bn2.Backward(ops, a.stage3_block5_in3, a.grad_256x8_a, null, a.stage3_block5_c2, a.grad_256x8_c, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage3_block5_conv2.Backward(ops, a.stage3_block5_in2, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block5_bn1.Backward(ops, a.stage3_block5_c1, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block5_conv1.Backward(ops, a.stage3_block4_out, a.grad_256x8_c, a.grad_256x8_a, n);
+        ops.Add(a.grad_256x8_a, a.grad_256x8_b, a.grad_256x8_a, n);    // plus the skip's share
 
         // stage3.block4 (Igcv2Block): K = [1, 32, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage3_block4_out, a.grad_256x8_a, a.grad_256x8_c, a.grad_256x8_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage3.block3
-        stage3_block4_bn3.Backward(ops, a.stage3_block4_c3, a.grad_256x8_c, a.grad_256x8_a, n);
-        stage3_block4_conv3.Backward(ops, a.stage3_block4_in3, a.grad_256x8_a, a.grad_256x8_c, n);
-        ops.ActivationBackwardShuffle(a.stage3_block4_in3, a.grad_256x8_c, a.grad_256x8_a, null, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage3_block4_bn2.Backward(ops, a.stage3_block4_c2, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block4_bn3.Backward(ops, a.stage3_block4_out, a.grad_256x8_a, a.grad_256x8_b, a.stage3_block4_c3, a.grad_256x8_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage3.block3
+        stage3_block4_conv3.Backward(ops, a.stage3_block4_in3, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block4_bn2.Backward(ops, a.stage3_block4_in3, a.grad_256x8_a, null, a.stage3_block4_c2, a.grad_256x8_c, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
         stage3_block4_conv2.Backward(ops, a.stage3_block4_in2, a.grad_256x8_c, a.grad_256x8_a, n);
         stage3_block4_bn1.Backward(ops, a.stage3_block4_c1, a.grad_256x8_a, a.grad_256x8_c, n);
         stage3_block4_conv1.Backward(ops, a.stage3_block3_out, a.grad_256x8_c, a.grad_256x8_a, n);
 
         // stage3.block3 (Igcv2Block): K = [1, 32, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage3_block3_out, a.grad_256x8_a, a.grad_256x8_c, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage3_block3_bn3.Backward(ops, a.stage3_block3_c3, a.grad_256x8_c, a.grad_256x8_a, n);
-        stage3_block3_conv3.Backward(ops, a.stage3_block3_in3, a.grad_256x8_a, a.grad_256x8_c, n);
-        ops.ActivationBackwardShuffle(a.stage3_block3_in3, a.grad_256x8_c, a.grad_256x8_a, null, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage3_block3_bn2.Backward(ops, a.stage3_block3_c2, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block3_bn3.Backward(ops, a.stage3_block3_out, a.grad_256x8_a, null, a.stage3_block3_c3, a.grad_256x8_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage3_block3_conv3.Backward(ops, a.stage3_block3_in3, a.grad_256x8_c, a.grad_256x8_a, n);
+        stage3_block3_bn2.Backward(ops, a.stage3_block3_in3, a.grad_256x8_a, null, a.stage3_block3_c2, a.grad_256x8_c, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
         stage3_block3_conv2.Backward(ops, a.stage3_block3_in2, a.grad_256x8_c, a.grad_256x8_a, n);
         stage3_block3_bn1.Backward(ops, a.stage3_block3_c1, a.grad_256x8_a, a.grad_256x8_c, n);
         stage3_block3_conv1.Backward(ops, a.stage3_block2_out, a.grad_256x8_c, a.grad_256x8_a, n);
         ops.Add(a.grad_256x8_a, a.grad_256x8_b, a.grad_256x8_a, n);    // plus the skip's share
 
         // stage3.block2 (Igcv2Block): K = [1, 32, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage3_block2_out, a.grad_256x8_a, a.grad_256x8_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage3_block2_bn3.Backward(ops, a.stage3_block2_c3, a.grad_256x8_b, a.grad_256x8_a, n);
-        stage3_block2_conv3.Backward(ops, a.stage3_block2_in3, a.grad_256x8_a, a.grad_256x8_b, n);
-        ops.ActivationBackwardShuffle(a.stage3_block2_in3, a.grad_256x8_b, a.grad_256x8_a, null, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage3_block2_bn2.Backward(ops, a.stage3_block2_c2, a.grad_256x8_a, a.grad_256x8_b, n);
+        stage3_block2_bn3.Backward(ops, a.stage3_block2_out, a.grad_256x8_a, null, a.stage3_block2_c3, a.grad_256x8_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage3_block2_conv3.Backward(ops, a.stage3_block2_in3, a.grad_256x8_b, a.grad_256x8_a, n);
+        stage3_block2_bn2.Backward(ops, a.stage3_block2_in3, a.grad_256x8_a, null, a.stage3_block2_c2, a.grad_256x8_b, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
         stage3_block2_conv2.Backward(ops, a.stage3_block2_in2, a.grad_256x8_b, a.grad_256x8_a, n);
         stage3_block2_bn1.Backward(ops, a.stage3_block2_c1, a.grad_256x8_a, a.grad_256x8_b, n);
         stage3_block2_conv1.Backward(ops, a.stage3_block1_out, a.grad_256x8_b, a.grad_256x8_a, n);
 
         // stage3.block1 (Igcv2Block): K = [1, 32, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage3_block1_out, a.grad_256x8_a, a.grad_256x8_b, null, n, 16, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage3_block1_bn3.Backward(ops, a.stage3_block1_c3, a.grad_256x8_b, a.grad_256x8_a, n);
-        stage3_block1_conv3.Backward(ops, a.stage3_block1_in3, a.grad_256x8_a, a.grad_128x8_a, n);
-        ops.ActivationBackwardShuffle(a.stage3_block1_in3, a.grad_128x8_a, a.grad_128x8_b, null, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage3_block1_bn2.Backward(ops, a.stage3_block1_c2, a.grad_128x8_b, a.grad_128x8_a, n);
-        stage3_block1_conv2.Backward(ops, a.stage3_block1_in2, a.grad_128x8_a, a.grad_128x8_b, n);
-        stage3_block1_bn1.Backward(ops, a.stage3_block1_c1, a.grad_128x8_b, a.grad_128x8_a, n);
-        stage3_block1_conv1.Backward(ops, a.stage2_block6_out, a.grad_128x8_a, a.grad_128x16_a, n);
+        stage3_block1_bn3.Backward(ops, a.stage3_block1_out, a.grad_256x8_a, null, a.stage3_block1_c3, a.grad_256x8_b, n, 16, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage3_block1_conv3.Backward(ops, a.stage3_block1_in3, a.grad_256x8_b, a.grad_128x8_a, n);
+        stage3_block1_bn2.Backward(ops, a.stage3_block1_in3, a.grad_128x8_a, null, a.stage3_block1_c2, a.grad_128x8_b, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage3_block1_conv2.Backward(ops, a.stage3_block1_in2, a.grad_128x8_b, a.grad_128x8_a, n);
+        stage3_block1_bn1.Backward(ops, a.stage3_block1_c1, a.grad_128x8_a, a.grad_128x8_b, n);
+        stage3_block1_conv1.Backward(ops, a.stage2_block6_out, a.grad_128x8_b, a.grad_128x16_a, n);
 
         // stage2.block6 (Igcv2Block): K = [1, 16, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage2_block6_out, a.grad_128x16_a, a.grad_128x16_b, a.grad_128x16_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage2.block5
-        stage2_block6_bn3.Backward(ops, a.stage2_block6_c3, a.grad_128x16_b, a.grad_128x16_a, n);
-        stage2_block6_conv3.Backward(ops, a.stage2_block6_in3, a.grad_128x16_a, a.grad_128x16_b, n);
-        ops.ActivationBackwardShuffle(a.stage2_block6_in3, a.grad_128x16_b, a.grad_128x16_a, null, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage2_block6_bn2.Backward(ops, a.stage2_block6_c2, a.grad_128x16_a, a.grad_128x16_b, n);
-        stage2_block6_conv2.Backward(ops, a.stage2_block6_in2, a.grad_128x16_b, a.grad_128x16_a, n);
-        stage2_block6_bn1.Backward(ops, a.stage2_block6_c1, a.grad_128x16_a, a.grad_128x16_b, n);
-        stage2_block6_conv1.Backward(ops, a.stage2_block5_out, a.grad_128x16_b, a.grad_128x16_a, n);
+        stage2_block6_bn3.Backward(ops, a.stage2_block6_out, a.grad_128x16_a, a.grad_128x16_b, a.stage2_block6_c3, a.grad_128x16_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage2.block5
+        stage2_block6_conv3.Backward(ops, a.stage2_block6_in3, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block6_bn2.Backward(ops, a.stage2_block6_in3, a.grad_128x16_a, null, a.stage2_block6_c2, a.grad_128x16_c, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage2_block6_conv2.Backward(ops, a.stage2_block6_in2, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block6_bn1.Backward(ops, a.stage2_block6_c1, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block6_conv1.Backward(ops, a.stage2_block5_out, a.grad_128x16_c, a.grad_128x16_a, n);
 
         // stage2.block5 (Igcv2Block): K = [1, 16, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage2_block5_out, a.grad_128x16_a, a.grad_128x16_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage2_block5_bn3.Backward(ops, a.stage2_block5_c3, a.grad_128x16_b, a.grad_128x16_a, n);
-        stage2_block5_conv3.Backward(ops, a.stage2_block5_in3, a.grad_128x16_a, a.grad_128x16_b, n);
-        ops.ActivationBackwardShuffle(a.stage2_block5_in3, a.grad_128x16_b, a.grad_128x16_a, null, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage2_block5_bn2.Backward(ops, a.stage2_block5_c2, a.grad_128x16_a, a.grad_128x16_b, n);
-        stage2_block5_conv2.Backward(ops, a.stage2_block5_in2, a.grad_128x16_b, a.grad_128x16_a, n);
-        stage2_block5_bn1.Backward(ops, a.stage2_block5_c1, a.grad_128x16_a, a.grad_128x16_b, n);
-        stage2_block5_conv1.Backward(ops, a.stage2_block4_out, a.grad_128x16_b, a.grad_128x16_a, n);
-        ops.Add(a.grad_128x16_a, a.grad_128x16_c, a.grad_128x16_a, n);    // plus the skip's share
+        stage2_block5_bn3.Backward(ops, a.stage2_block5_out, a.grad_128x16_a, null, a.stage2_block5_c3, a.grad_128x16_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage2_block5_conv3.Backward(ops, a.stage2_block5_in3, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block5_bn2.Backward(ops, a.stage2_block5_in3, a.grad_128x16_a, null, a.stage2_block5_c2, a.grad_128x16_c, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage2_block5_conv2.Backward(ops, a.stage2_block5_in2, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block5_bn1.Backward(ops, a.stage2_block5_c1, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block5_conv1.Backward(ops, a.stage2_block4_out, a.grad_128x16_c, a.grad_128x16_a, n);
+        ops.Add(a.grad_128x16_a, a.grad_128x16_b, a.grad_128x16_a, n);    // plus the skip's share
 
         // stage2.block4 (Igcv2Block): K = [1, 16, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage2_block4_out, a.grad_128x16_a, a.grad_128x16_c, a.grad_128x16_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage2.block3
-        stage2_block4_bn3.Backward(ops, a.stage2_block4_c3, a.grad_128x16_c, a.grad_128x16_a, n);
-        stage2_block4_conv3.Backward(ops, a.stage2_block4_in3, a.grad_128x16_a, a.grad_128x16_c, n);
-        ops.ActivationBackwardShuffle(a.stage2_block4_in3, a.grad_128x16_c, a.grad_128x16_a, null, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage2_block4_bn2.Backward(ops, a.stage2_block4_c2, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block4_bn3.Backward(ops, a.stage2_block4_out, a.grad_128x16_a, a.grad_128x16_b, a.stage2_block4_c3, a.grad_128x16_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage2.block3
+        stage2_block4_conv3.Backward(ops, a.stage2_block4_in3, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block4_bn2.Backward(ops, a.stage2_block4_in3, a.grad_128x16_a, null, a.stage2_block4_c2, a.grad_128x16_c, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
         stage2_block4_conv2.Backward(ops, a.stage2_block4_in2, a.grad_128x16_c, a.grad_128x16_a, n);
         stage2_block4_bn1.Backward(ops, a.stage2_block4_c1, a.grad_128x16_a, a.grad_128x16_c, n);
         stage2_block4_conv1.Backward(ops, a.stage2_block3_out, a.grad_128x16_c, a.grad_128x16_a, n);
 
         // stage2.block3 (Igcv2Block): K = [1, 16, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage2_block3_out, a.grad_128x16_a, a.grad_128x16_c, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage2_block3_bn3.Backward(ops, a.stage2_block3_c3, a.grad_128x16_c, a.grad_128x16_a, n);
-        stage2_block3_conv3.Backward(ops, a.stage2_block3_in3, a.grad_128x16_a, a.grad_128x16_c, n);
-        ops.ActivationBackwardShuffle(a.stage2_block3_in3, a.grad_128x16_c, a.grad_128x16_a, null, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage2_block3_bn2.Backward(ops, a.stage2_block3_c2, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block3_bn3.Backward(ops, a.stage2_block3_out, a.grad_128x16_a, null, a.stage2_block3_c3, a.grad_128x16_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage2_block3_conv3.Backward(ops, a.stage2_block3_in3, a.grad_128x16_c, a.grad_128x16_a, n);
+        stage2_block3_bn2.Backward(ops, a.stage2_block3_in3, a.grad_128x16_a, null, a.stage2_block3_c2, a.grad_128x16_c, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
         stage2_block3_conv2.Backward(ops, a.stage2_block3_in2, a.grad_128x16_c, a.grad_128x16_a, n);
         stage2_block3_bn1.Backward(ops, a.stage2_block3_c1, a.grad_128x16_a, a.grad_128x16_c, n);
         stage2_block3_conv1.Backward(ops, a.stage2_block2_out, a.grad_128x16_c, a.grad_128x16_a, n);
         ops.Add(a.grad_128x16_a, a.grad_128x16_b, a.grad_128x16_a, n);    // plus the skip's share
 
         // stage2.block2 (Igcv2Block): K = [1, 16, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage2_block2_out, a.grad_128x16_a, a.grad_128x16_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage2_block2_bn3.Backward(ops, a.stage2_block2_c3, a.grad_128x16_b, a.grad_128x16_a, n);
-        stage2_block2_conv3.Backward(ops, a.stage2_block2_in3, a.grad_128x16_a, a.grad_128x16_b, n);
-        ops.ActivationBackwardShuffle(a.stage2_block2_in3, a.grad_128x16_b, a.grad_128x16_a, null, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage2_block2_bn2.Backward(ops, a.stage2_block2_c2, a.grad_128x16_a, a.grad_128x16_b, n);
+        stage2_block2_bn3.Backward(ops, a.stage2_block2_out, a.grad_128x16_a, null, a.stage2_block2_c3, a.grad_128x16_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage2_block2_conv3.Backward(ops, a.stage2_block2_in3, a.grad_128x16_b, a.grad_128x16_a, n);
+        stage2_block2_bn2.Backward(ops, a.stage2_block2_in3, a.grad_128x16_a, null, a.stage2_block2_c2, a.grad_128x16_b, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
         stage2_block2_conv2.Backward(ops, a.stage2_block2_in2, a.grad_128x16_b, a.grad_128x16_a, n);
         stage2_block2_bn1.Backward(ops, a.stage2_block2_c1, a.grad_128x16_a, a.grad_128x16_b, n);
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_128x16_b, a.grad_128x16_a, n);
 
         // stage2.block1 (Igcv2Block): K = [1, 16, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage2_block1_out, a.grad_128x16_a, a.grad_128x16_b, null, n, 16, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage2_block1_bn3.Backward(ops, a.stage2_block1_c3, a.grad_128x16_b, a.grad_128x16_a, n);
-        stage2_block1_conv3.Backward(ops, a.stage2_block1_in3, a.grad_128x16_a, a.grad_64x16_a, n);
-        ops.ActivationBackwardShuffle(a.stage2_block1_in3, a.grad_64x16_a, a.grad_64x16_b, null, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_64x16_b, a.grad_64x16_a, n);
-        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_64x16_a, a.grad_64x16_b, n);
-        stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_64x16_b, a.grad_64x16_a, n);
-        stage2_block1_conv1.Backward(ops, a.stage1_block6_out, a.grad_64x16_a, a.grad_64x32_a, n);
+        stage2_block1_bn3.Backward(ops, a.stage2_block1_out, a.grad_128x16_a, null, a.stage2_block1_c3, a.grad_128x16_b, n, 16, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage2_block1_conv3.Backward(ops, a.stage2_block1_in3, a.grad_128x16_b, a.grad_64x16_a, n);
+        stage2_block1_bn2.Backward(ops, a.stage2_block1_in3, a.grad_64x16_a, null, a.stage2_block1_c2, a.grad_64x16_b, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_64x16_b, a.grad_64x16_a, n);
+        stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_64x16_a, a.grad_64x16_b, n);
+        stage2_block1_conv1.Backward(ops, a.stage1_block6_out, a.grad_64x16_b, a.grad_64x32_a, n);
 
         // stage1.block6 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage1_block6_out, a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage1.block5
-        stage1_block6_bn3.Backward(ops, a.stage1_block6_c3, a.grad_64x32_b, a.grad_64x32_a, n);
-        stage1_block6_conv3.Backward(ops, a.stage1_block6_in3, a.grad_64x32_a, a.grad_64x32_b, n);
-        ops.ActivationBackwardShuffle(a.stage1_block6_in3, a.grad_64x32_b, a.grad_64x32_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage1_block6_bn2.Backward(ops, a.stage1_block6_c2, a.grad_64x32_a, a.grad_64x32_b, n);
-        stage1_block6_conv2.Backward(ops, a.stage1_block6_in2, a.grad_64x32_b, a.grad_64x32_a, n);
-        stage1_block6_bn1.Backward(ops, a.stage1_block6_c1, a.grad_64x32_a, a.grad_64x32_b, n);
-        stage1_block6_conv1.Backward(ops, a.stage1_block5_out, a.grad_64x32_b, a.grad_64x32_a, n);
+        stage1_block6_bn3.Backward(ops, a.stage1_block6_out, a.grad_64x32_a, a.grad_64x32_b, a.stage1_block6_c3, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage1.block5
+        stage1_block6_conv3.Backward(ops, a.stage1_block6_in3, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block6_bn2.Backward(ops, a.stage1_block6_in3, a.grad_64x32_a, null, a.stage1_block6_c2, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block6_conv2.Backward(ops, a.stage1_block6_in2, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block6_bn1.Backward(ops, a.stage1_block6_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block6_conv1.Backward(ops, a.stage1_block5_out, a.grad_64x32_c, a.grad_64x32_a, n);
 
         // stage1.block5 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage1_block5_out, a.grad_64x32_a, a.grad_64x32_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage1_block5_bn3.Backward(ops, a.stage1_block5_c3, a.grad_64x32_b, a.grad_64x32_a, n);
-        stage1_block5_conv3.Backward(ops, a.stage1_block5_in3, a.grad_64x32_a, a.grad_64x32_b, n);
-        ops.ActivationBackwardShuffle(a.stage1_block5_in3, a.grad_64x32_b, a.grad_64x32_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage1_block5_bn2.Backward(ops, a.stage1_block5_c2, a.grad_64x32_a, a.grad_64x32_b, n);
-        stage1_block5_conv2.Backward(ops, a.stage1_block5_in2, a.grad_64x32_b, a.grad_64x32_a, n);
-        stage1_block5_bn1.Backward(ops, a.stage1_block5_c1, a.grad_64x32_a, a.grad_64x32_b, n);
-        stage1_block5_conv1.Backward(ops, a.stage1_block4_out, a.grad_64x32_b, a.grad_64x32_a, n);
-        ops.Add(a.grad_64x32_a, a.grad_64x32_c, a.grad_64x32_a, n);    // plus the skip's share
+        stage1_block5_bn3.Backward(ops, a.stage1_block5_out, a.grad_64x32_a, null, a.stage1_block5_c3, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage1_block5_conv3.Backward(ops, a.stage1_block5_in3, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block5_bn2.Backward(ops, a.stage1_block5_in3, a.grad_64x32_a, null, a.stage1_block5_c2, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block5_conv2.Backward(ops, a.stage1_block5_in2, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block5_bn1.Backward(ops, a.stage1_block5_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block5_conv1.Backward(ops, a.stage1_block4_out, a.grad_64x32_c, a.grad_64x32_a, n);
+        ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
 
         // stage1.block4 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage1_block4_out, a.grad_64x32_a, a.grad_64x32_c, a.grad_64x32_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage1.block3
-        stage1_block4_bn3.Backward(ops, a.stage1_block4_c3, a.grad_64x32_c, a.grad_64x32_a, n);
-        stage1_block4_conv3.Backward(ops, a.stage1_block4_in3, a.grad_64x32_a, a.grad_64x32_c, n);
-        ops.ActivationBackwardShuffle(a.stage1_block4_in3, a.grad_64x32_c, a.grad_64x32_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage1_block4_bn2.Backward(ops, a.stage1_block4_c2, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block4_bn3.Backward(ops, a.stage1_block4_out, a.grad_64x32_a, a.grad_64x32_b, a.stage1_block4_c3, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage1.block3
+        stage1_block4_conv3.Backward(ops, a.stage1_block4_in3, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block4_bn2.Backward(ops, a.stage1_block4_in3, a.grad_64x32_a, null, a.stage1_block4_c2, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
         stage1_block4_conv2.Backward(ops, a.stage1_block4_in2, a.grad_64x32_c, a.grad_64x32_a, n);
         stage1_block4_bn1.Backward(ops, a.stage1_block4_c1, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block4_conv1.Backward(ops, a.stage1_block3_out, a.grad_64x32_c, a.grad_64x32_a, n);
 
         // stage1.block3 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage1_block3_out, a.grad_64x32_a, a.grad_64x32_c, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage1_block3_bn3.Backward(ops, a.stage1_block3_c3, a.grad_64x32_c, a.grad_64x32_a, n);
-        stage1_block3_conv3.Backward(ops, a.stage1_block3_in3, a.grad_64x32_a, a.grad_64x32_c, n);
-        ops.ActivationBackwardShuffle(a.stage1_block3_in3, a.grad_64x32_c, a.grad_64x32_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage1_block3_bn2.Backward(ops, a.stage1_block3_c2, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block3_bn3.Backward(ops, a.stage1_block3_out, a.grad_64x32_a, null, a.stage1_block3_c3, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage1_block3_conv3.Backward(ops, a.stage1_block3_in3, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block3_bn2.Backward(ops, a.stage1_block3_in3, a.grad_64x32_a, null, a.stage1_block3_c2, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
         stage1_block3_conv2.Backward(ops, a.stage1_block3_in2, a.grad_64x32_c, a.grad_64x32_a, n);
         stage1_block3_bn1.Backward(ops, a.stage1_block3_c1, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block3_conv1.Backward(ops, a.stage1_block2_out, a.grad_64x32_c, a.grad_64x32_a, n);
         ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
 
         // stage1.block2 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage1_block2_out, a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1; the skip's share, added at the input of stage1.block1
-        stage1_block2_bn3.Backward(ops, a.stage1_block2_c3, a.grad_64x32_b, a.grad_64x32_a, n);
-        stage1_block2_conv3.Backward(ops, a.stage1_block2_in3, a.grad_64x32_a, a.grad_64x32_b, n);
-        ops.ActivationBackwardShuffle(a.stage1_block2_in3, a.grad_64x32_b, a.grad_64x32_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_64x32_a, a.grad_64x32_b, n);
-        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_64x32_b, a.grad_64x32_a, n);
-        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_64x32_a, a.grad_64x32_b, n);
-        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_64x32_b, a.grad_64x32_a, n);
+        stage1_block2_bn3.Backward(ops, a.stage1_block2_out, a.grad_64x32_a, a.grad_64x32_b, a.stage1_block2_c3, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage1.block1
+        stage1_block2_conv3.Backward(ops, a.stage1_block2_in3, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block2_bn2.Backward(ops, a.stage1_block2_in3, a.grad_64x32_a, null, a.stage1_block2_c2, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_64x32_c, a.grad_64x32_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 8, 8], L = 3
-        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_64x32_a, a.grad_64x32_b, null, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu' and P_3^-1
-        stage1_block1_bn3.Backward(ops, a.stage1_block1_c3, a.grad_64x32_b, a.grad_64x32_a, n);
-        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_64x32_a, a.grad_64x32_b, n);
-        ops.ActivationBackwardShuffle(a.stage1_block1_in3, a.grad_64x32_b, a.grad_64x32_a, null, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1
-        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_64x32_a, a.grad_64x32_b, n);
-        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_64x32_b, a.grad_64x32_a, n);
-        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_64x32_a, a.grad_64x32_b, n);
-        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_64x32_b, a.grad_64x32_a, n);
-        ops.Add(a.grad_64x32_a, a.grad_64x32_c, a.grad_64x32_a, n);    // plus the skip's share
+        stage1_block1_bn3.Backward(ops, a.stage1_block1_out, a.grad_64x32_a, null, a.stage1_block1_c3, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
+        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_in3, a.grad_64x32_a, null, a.stage1_block1_c2, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_64x32_c, a.grad_64x32_a, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_64x32_c, a.grad_64x32_a, n);
+        ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
 
         // stem
-        ops.ReluBackward(a.stem_out, a.grad_64x32_a, a.grad_64x32_a, n);
-        stem_bn.Backward(ops, a.stem_c, a.grad_64x32_a, a.grad_64x32_c, n);
-        stem_conv.Backward(ops, a.Input!, a.grad_64x32_c, ComputeInputGradient ? a.input_grad : null, n);
+        stem_bn.Backward(ops, a.stem_out, a.grad_64x32_a, null, a.stem_c, a.grad_64x32_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN's backward in one pass
+        stem_conv.Backward(ops, a.Input!, a.grad_64x32_b, ComputeInputGradient ? a.input_grad : null, n);
         InputGradient = ComputeInputGradient ? a.input_grad : null;
     }
 

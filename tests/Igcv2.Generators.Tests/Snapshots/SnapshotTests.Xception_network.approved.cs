@@ -208,31 +208,27 @@ partial class XceptionSmall : global::Igcv2.IModel
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_24x4_a, n);
 
         // stage2.block1 (Igcv2Block): K = [1, 12], L = 2
-        ops.ActivationBackwardShuffle(a.stage2_block1_out, a.grad_24x4_a, a.grad_24x4_b, null, n, 24, global::Igcv2.Design.Activation.Relu);    // Relu' and P_2^-1
-        stage2_block1_bn2.Backward(ops, a.stage2_block1_c2, a.grad_24x4_b, a.grad_24x4_a, n);
-        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_24x4_a, a.grad_12x4_a, n);
+        stage2_block1_bn2.Backward(ops, a.stage2_block1_out, a.grad_24x4_a, null, a.stage2_block1_c2, a.grad_24x4_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass
+        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_24x4_b, a.grad_12x4_a, n);
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_12x4_a, a.grad_12x4_b, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_12x4_b, a.grad_12x8_a, n);
 
         // stage1.block2 (Igcv2Block): K = [1, 12], L = 2
-        ops.ActivationBackwardShuffle(a.stage1_block2_out, a.grad_12x8_a, a.grad_12x8_b, a.grad_12x8_c, n, 12, global::Igcv2.Design.Activation.Relu);    // Relu' and P_2^-1; the skip's share, added at the input of stage1.block1
-        stage1_block2_bn2.Backward(ops, a.stage1_block2_c2, a.grad_12x8_b, a.grad_12x8_a, n);
-        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_12x8_a, a.grad_12x8_b, n);
-        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_12x8_b, a.grad_12x8_a, n);
-        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_12x8_a, a.grad_12x8_b, n);
+        stage1_block2_bn2.Backward(ops, a.stage1_block2_out, a.grad_12x8_a, a.grad_12x8_b, a.stage1_block2_c2, a.grad_12x8_c, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass; the skip's share, added at the input of stage1.block1
+        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_12x8_c, a.grad_12x8_a, n);
+        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_12x8_a, a.grad_12x8_c, n);
+        stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_12x8_c, a.grad_12x8_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 12], L = 2
-        ops.ActivationBackwardShuffle(a.stage1_block1_out, a.grad_12x8_b, a.grad_12x8_a, null, n, 12, global::Igcv2.Design.Activation.Relu);    // Relu' and P_2^-1
-        stage1_block1_bn2.Backward(ops, a.stage1_block1_c2, a.grad_12x8_a, a.grad_12x8_b, n);
-        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_12x8_b, a.grad_12x8_a, n);
-        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_12x8_a, a.grad_12x8_b, n);
-        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_12x8_b, a.grad_12x8_a, n);
-        ops.Add(a.grad_12x8_a, a.grad_12x8_c, a.grad_12x8_a, n);    // plus the skip's share
+        stage1_block1_bn2.Backward(ops, a.stage1_block1_out, a.grad_12x8_a, null, a.stage1_block1_c2, a.grad_12x8_c, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass
+        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_12x8_c, a.grad_12x8_a, n);
+        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_12x8_a, a.grad_12x8_c, n);
+        stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_12x8_c, a.grad_12x8_a, n);
+        ops.Add(a.grad_12x8_a, a.grad_12x8_b, a.grad_12x8_a, n);    // plus the skip's share
 
         // stem
-        ops.ReluBackward(a.stem_out, a.grad_12x8_a, a.grad_12x8_a, n);
-        stem_bn.Backward(ops, a.stem_c, a.grad_12x8_a, a.grad_12x8_c, n);
-        stem_conv.Backward(ops, a.Input!, a.grad_12x8_c, ComputeInputGradient ? a.input_grad : null, n);
+        stem_bn.Backward(ops, a.stem_out, a.grad_12x8_a, null, a.stem_c, a.grad_12x8_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN's backward in one pass
+        stem_conv.Backward(ops, a.Input!, a.grad_12x8_b, ComputeInputGradient ? a.input_grad : null, n);
         InputGradient = ComputeInputGradient ? a.input_grad : null;
     }
 

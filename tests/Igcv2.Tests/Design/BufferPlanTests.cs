@@ -39,6 +39,29 @@ public sealed class BufferPlanTests
             var first = lowered.Steps[pass.First];
             var last = lowered.Steps[pass.Last];
             if (first.Kind == StepKind.Loss) continue;
+            if (pass.BackwardInNorm)
+            {
+                // Backward inside the BN pass before it: that pass reads this one's output gradient, writes its own
+                // input's and the skip's share, all in one op, so none of the three may share memory.
+                var norm = plan.Passes[i - 1];
+                Assert.Equal(StepKind.BatchNorm, lowered.Steps[norm.First].Kind);
+                Assert.Equal(lowered.Steps[norm.First].Output, first.Input);
+                Assert.Equal(pass.GradOutput, norm.GradOutput);
+                Assert.True(holds.TryGetValue(Memory(pass.GradOutput!), out var held) && held == -1 - last.Output,
+                    $"{network}: backward of {last.Name} (in BN's) reads {pass.GradOutput} for its gradient but it holds {held}");
+                Assert.NotEqual(Memory(norm.GradOutput!), Memory(norm.GradInput!));
+                if (pass.GradSkip is { } skipShare)
+                {
+                    Assert.DoesNotContain(Memory(skipShare), new[] { Memory(norm.GradOutput!), Memory(norm.GradInput!) });
+                    holds[Memory(skipShare)] = -1 - Skip(lowered, pass);
+                }
+                if (pass.Kind == PassKind.Epilogue) Assert.Null(pass.GradInput);
+                Expect(pass.Output, last.Output, last.Name + " backward");
+                Expect(norm.Input, lowered.Steps[norm.First].Input, lowered.Steps[norm.First].Name + " backward");
+                holds[Memory(norm.GradInput!)] = -1 - lowered.Steps[norm.First].Input;
+                i--;
+                continue;
+            }
             if (pass.Kind != PassKind.InPlace)
             {
                 // A pass's kernel reads one buffer and writes others: no gradient in place but the activation's.

@@ -45,7 +45,11 @@ public sealed class PtxCompilationTests
     public void Fused_device_kernel_compiles_to_ptx(string name)
     {
         var method = FusedKernelsType.GetMethod(name, BindingFlags.Public | BindingFlags.Static)!;
-        AssertCompilesToPtx(EntryPointDescription.FromImplicitlyGroupedKernel(method));
+        bool implicitlyGrouped = method.GetParameters()[0].ParameterType == typeof(Index1D);
+        Assert.True(implicitlyGrouped || name.EndsWith("GroupedKernel", StringComparison.Ordinal), $"{name}: neither Index1D-first nor *GroupedKernel");
+        AssertCompilesToPtx(implicitlyGrouped
+            ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
+            : EntryPointDescription.FromExplicitlyGroupedKernel(method));
     }
 
     private static void AssertCompilesToPtx(EntryPointDescription entry)
@@ -67,6 +71,6 @@ public sealed class PtxCompilationTests
             Assert.Contains(expected, names);
         }
         Assert.Equal(24, names.Length);
-        Assert.Equal(3, FusedKernels().Count);
+        Assert.Equal(5, FusedKernels().Count);
     }
 }

@@ -79,6 +79,106 @@ public sealed class ShuffleActivationTests(KernelFixture fixture)
         }
     }
 
+    public static TheoryData<CpuLauncher, Activation, bool, bool> NormCases()
+    {
+        var data = new TheoryData<CpuLauncher, Activation, bool, bool>();
+        foreach (var launcher in T.Launchers)
+        foreach (var activation in new[] { Activation.None, Activation.Relu, Activation.Relu6 })
+        foreach (var skip in new[] { false, true })
+        {
+            data.Add(launcher, activation, skip, false);
+        }
+        // Synchronised BN (one process: the reducer leaves the sums as they are) takes its own path.
+        data.Add(CpuLauncher.HostParallel, Activation.Relu, true, true);
+        data.Add(CpuLauncher.Accelerator, Activation.Relu6, false, true);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(NormCases))]
+    public void Backward_through_BN_equals_the_activation_backward_shuffle_then_BN_backward(CpuLauncher launcher, Activation activation, bool withSkip, bool synchronized)
+    {
+        var device = fixture.For(launcher);
+        var ops = device.Ops;
+        // BN's input x (a convolution's output) and its forward, so the saved statistics are the batch's.
+        using var x = Scaled(device, 30);
+        using var gamma = T.Random(device, new Random(31), 12);
+        using var beta = T.Random(device, new Random(32), 12);
+        using var mean = device.Allocate(12);
+        using var invStd = device.Allocate(12);
+        using var runningMean = device.Allocate(12);
+        using var runningVar = device.Allocate(12);
+        ops.Fill(runningMean, 0f);
+        ops.Fill(runningVar, 1f);
+        using var y = T.Poisoned(device, Shape);
+        ops.BatchNormShuffleAddActivation(x, gamma, beta, mean, invStd, runningMean, runningVar, null, y, N, 0.1f, 1e-5f, Groups, activation);
+        using var gy = T.Random(device, new Random(33), Shape);
+        var previous = ops.StatisticsReducer;
+        ops.StatisticsReducer = synchronized ? new OneProcess() : null;
+        try
+        {
+            using var gx = T.Poisoned(device, Shape);
+            using var gSkip = T.Poisoned(device, Shape);
+            using var gGamma = T.Poisoned(device, 12);
+            using var gBeta = T.Poisoned(device, 12);
+            ops.ActivationShuffleBatchNormBackward(y, gy, withSkip ? gSkip : null, 12 / Groups, activation, x, gamma, mean, invStd, gx, gGamma, gBeta, N);
+
+            // The oracle: the two ops, through a tensor.
+            using var m = T.Poisoned(device, Shape);
+            using var expectedSkip = T.Poisoned(device, Shape);
+            using var expected = T.Poisoned(device, Shape);
+            using var expectedGamma = T.Poisoned(device, 12);
+            using var expectedBeta = T.Poisoned(device, 12);
+            ops.ActivationBackwardShuffle(y, gy, m, withSkip ? expectedSkip : null, N, 12 / Groups, activation);
+            ops.BatchNormBackward(x, m, gamma, mean, invStd, expected, expectedGamma, expectedBeta, N);
+
+            var gxs = gx.ToArray();
+            Assert.Equal(expected.ToArray().AsSpan(0, Used).ToArray(), gxs.AsSpan(0, Used).ToArray());
+            T.Untouched(gxs, Used, "gx");
+            Assert.Equal(expectedGamma.ToArray(), gGamma.ToArray());
+            Assert.Equal(expectedBeta.ToArray(), gBeta.ToArray());
+            Assert.Contains(gGamma.ToArray(), v => v != 0f);
+            var skips = gSkip.ToArray();
+            if (withSkip)
+            {
+                Assert.Equal(expectedSkip.ToArray().AsSpan(0, Used).ToArray(), skips.AsSpan(0, Used).ToArray());
+                T.Untouched(skips, Used, "gSkip");
+            }
+            else
+            {
+                Assert.All(skips, v => Assert.True(float.IsNaN(v)));
+            }
+        }
+        finally
+        {
+            ops.StatisticsReducer = previous;
+        }
+    }
+
+    [Fact]
+    public void Backward_through_BN_refuses_an_output_over_an_input_it_still_reads()
+    {
+        var ops = fixture.Host.Ops;
+        using var y = fixture.Host.Allocate(Shape);
+        using var gy = fixture.Host.Allocate(Shape);
+        using var x = fixture.Host.Allocate(Shape);
+        using var gx = fixture.Host.Allocate(Shape);
+        using var c = fixture.Host.Allocate(12);
+        foreach (var (output, skip) in new (Tensor, Tensor?)[] { (gy, null), (y, null), (x, null), (gx, gy), (gx, gx) })
+        {
+            var error = Assert.Throws<ArgumentException>(() =>
+                ops.ActivationShuffleBatchNormBackward(y, gy, skip, 12 / Groups, Activation.Relu, x, c, c, c, output, c, c, N));
+            Assert.Contains(nameof(Ops.ActivationShuffleBatchNormBackward), error.Message);
+        }
+    }
+
+    private sealed class OneProcess : IStatisticsReducer
+    {
+        public void SumStatistics(Span<double> values)
+        {
+        }
+    }
+
     [Fact]
     public void The_inverse_groups_undo_the_forward_permutation()
     {

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Algorithms.ScanReduceOperations;
 using Igcv2.Design;
 
 namespace Igcv2.Kernels.Fused;
@@ -110,7 +112,7 @@ internal static class ShuffleActivation
         for (; p < x.Length; p++) y[p] = Activate(x[p] + skip[p], activation);
     }
 
-    private static void Pass(ReadOnlySpan<float> y, ReadOnlySpan<float> gy, Span<float> gx, int activation)
+    internal static void Pass(ReadOnlySpan<float> y, ReadOnlySpan<float> gy, Span<float> gx, int activation)
     {
         var p = 0;
         if (Vector256.IsHardwareAccelerated)
@@ -179,6 +181,65 @@ internal static class ShuffleActivation
             int from = (s * channels + Source(o, channels, groups)) * plane + p;
             gx[i] = Pass(y[from], gy[from], activation);
             if (hasSkip != 0) gSkip[i] = Pass(y[i], gy[i], activation);
+        }
+    }
+
+    /// <summary>The scalars of <see cref="BatchNormBackwardInputKernel"/>: one struct, as ILGPU kernels take at most 15 parameters.</summary>
+    public readonly record struct BackwardShape(int Total, int Stride, int Channels, int Groups, int Plane, int Activation, int HasSkip, float Count);
+
+    /// <summary>
+    /// The device's act' + P_l^-1 + BN_l backward, its first kernel: per BN channel o (one group each) gBeta = sum g and
+    /// gGamma = sum g (x - mean) invStd over g = gy[:, src(o)] act'(y[:, src(o)]), computed where it is read, as
+    /// DeviceKernels.BatchNormBackwardReduceGrouped sums its stored gradient.
+    /// </summary>
+    public static void BatchNormBackwardReduceGroupedKernel(int channels, int groups, int n, int plane, int activation,
+        ArrayView<float> y, ArrayView<float> gy, ArrayView<float> x, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
+        ArrayView<float> gGamma, ArrayView<float> gBeta)
+    {
+        int count = n * plane;
+        for (int o = Grid.IdxX; o < channels; o += Grid.DimX)
+        {
+            int from = Source(o, channels, groups);
+            float mean = savedMean[o];
+            double sumGy = 0.0;
+            double sumGyXc = 0.0;
+            for (int r = Group.IdxX; r < count; r += Group.DimX)
+            {
+                int s = r / plane, p = r % plane;
+                int source = (s * channels + from) * plane + p;
+                float g = Pass(y[source], gy[source], activation);
+                sumGy += g;
+                sumGyXc += g * (x[(s * channels + o) * plane + p] - mean);
+            }
+            double beta = GroupExtensions.Reduce<double, AddDouble>(sumGy);
+            double gamma = GroupExtensions.Reduce<double, AddDouble>(sumGyXc);
+            if (Group.IsFirstThread)
+            {
+                gBeta[o] = (float)beta;
+                gGamma[o] = (float)(gamma * savedInvStd[o]);
+            }
+            Group.Barrier();
+        }
+    }
+
+    /// <summary>
+    /// Its second kernel: gx = A g + B x + C with g recomputed from y and gy (BatchNormStatistics.Backward, as
+    /// DeviceKernels.BatchNormBackwardInput), and the skip's share gSkip = gy act'(y), unpermuted, where g was read.
+    /// </summary>
+    public static void BatchNormBackwardInputKernel(Index1D index, BackwardShape shape,
+        ArrayView<float> y, ArrayView<float> gy, ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
+        ArrayView<float> gGamma, ArrayView<float> gBeta, ArrayView<float> gx, ArrayView<float> gSkip)
+    {
+        int channels = shape.Channels, plane = shape.Plane;
+        for (int i = index; i < shape.Total; i += shape.Stride)
+        {
+            int p = i % plane, t = i / plane, o = t % channels, s = t / channels;
+            int source = (s * channels + Source(o, channels, shape.Groups)) * plane + p;
+            float g = Pass(y[source], gy[source], shape.Activation);
+            var k = BatchNormStatistics.Backward(shape.Count, gamma[o], savedMean[o], savedInvStd[o], gBeta[o], gGamma[o]);
+            gx[i] = k.A * g + k.B * x[i] + k.C;
+            // The skip's share is g itself, unpermuted: every element is exactly one thread's source.
+            if (shape.HasSkip != 0) gSkip[source] = g;
         }
     }
 }
