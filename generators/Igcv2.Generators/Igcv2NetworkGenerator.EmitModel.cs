@@ -402,6 +402,10 @@ public sealed partial class Igcv2NetworkGenerator
                         pass = buffers.Passes[--i];
                         WriteNormBackwardThrough(w, pass, buffers.Passes[i + 1]);
                     }
+                    else if (pass.InputRecomputed)
+                    {
+                        WriteRecomputedInputBackward(w, pass, buffers.Passes[i - 1], buffers.Passes[i - 2]);
+                    }
                     else
                     {
                         WritePassBackward(w, pass);
@@ -442,8 +446,24 @@ public sealed partial class Igcv2NetworkGenerator
                     : $"; the skip's share into {gSkip}";
             }
             var inverse = p is null ? "1" : p.Permutation!.PerBranch.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            w.Line($"{LayerField(bn)}.Backward(ops, {Ref(after.Output)}, {Ref(after.GradOutput!)}, {(after.GradSkip is null ? "null" : Ref(after.GradSkip))}, {Ref(norm.Input)}, {Ref(norm.GradInput!)}, n, {inverse}, {ActivationName(activation)});{Pad()}" +
+            // The activation's derivative reads the output; without one it is not read (and may not be kept).
+            var y = activation == Activation.None ? "null" : Ref(after.Output);
+            w.Line($"{LayerField(bn)}.Backward(ops, {y}, {Ref(after.GradOutput!)}, {(after.GradSkip is null ? "null" : Ref(after.GradSkip))}, {Ref(norm.Input)}, {Ref(norm.GradInput!)}, n, {inverse}, {ActivationName(activation)});{Pad()}" +
                 $"// {string.Join(", ", parts)} in one pass{share}");
+        }
+
+        /// <summary>
+        /// A 1x1 W_l whose input P_{l-1}(BN_{l-1}(c)) was not kept (<c>Pass.InputRecomputed</c>): its weight gradient
+        /// recomputes that input from c, the BN input, and BN's saved statistics.
+        /// </summary>
+        private void WriteRecomputedInputBackward(SourceWriter w, Pass conv, Pass run, Pass norm)
+        {
+            var bn = StepAt(norm.First);
+            var p = StepsOf(run).First(s => s.Kind == StepKind.Permutation);
+            var branches = p.Permutation!.IsIdentity ? 1 : p.Permutation.Branches;
+            var input = p.Permutation.IsIdentity ? $"BN_{bn.L}({norm.Input})" : $"P_{p.L}(BN_{bn.L}({norm.Input}))";
+            w.Line($"{LayerField(StepAt(conv.First))}.Backward(ops, {LayerField(bn)}, {Ref(norm.Input)}, {branches.ToString(CultureInfo.InvariantCulture)}, {Ref(conv.GradOutput!)}, {Ref(conv.GradInput!)}, n);{Pad()}" +
+                $"// W_{StepAt(conv.First).L}'s input {input} recomputed, not kept");
         }
 
         private void WritePassBackward(SourceWriter w, Pass pass)

@@ -27,7 +27,10 @@ public enum BufferRole
     /// <summary>A forward value that backward reads again (a convolution's output for BN's backward, a step's output for W_l's and the activation's).</summary>
     Activation,
 
-    /// <summary>A forward value that dies within its pass group (BN's output before the epilogue): one per shape, shared.</summary>
+    /// <summary>
+    /// A forward value that backward never reads: BN's output before the epilogue (dies within its pass group), and a
+    /// 1x1 convolution's recomputed input (<see cref="Pass.InputRecomputed"/>). One per shape and kind, shared.
+    /// </summary>
     Scratch,
 
     /// <summary>A gradient: reused by shape once the value it held is dead.</summary>
@@ -57,6 +60,11 @@ public sealed record PlannedBuffer(string Name, int Channels, int Size, BufferRo
 /// gradient between the two is never stored. Such an epilogue has no <see cref="GradInput"/>, and the BN's pass reads
 /// this pass's <see cref="GradOutput"/> as its own.
 /// </para>
+/// <para>
+/// <see cref="InputRecomputed"/>: a 1x1 convolution whose input is P(BN(c)) with nothing else between them (IGCV2's W_2
+/// and W_3). That input lives in a buffer shared by shape for the forward only; backward computes the weight gradient
+/// from c and BN's saved statistics (Ops.BatchNormShuffleConv2dBackwardWeight), so it is never kept for backward.
+/// </para>
 /// </summary>
 public sealed record Pass(
     PassKind Kind,
@@ -69,7 +77,8 @@ public sealed record Pass(
     string? GradInput,
     string? GradSkip,
     string? Accumulate,
-    bool BackwardInNorm = false)
+    bool BackwardInNorm = false,
+    bool InputRecomputed = false)
 {
     public int Last => First + Count - 1;
 }
@@ -90,6 +99,9 @@ public sealed record BufferPlan(
     public const string LossGradient = "gradLogits";
     public const string LossGradientMap = "gradLogitsMap";
     public const string InputGradientBuffer = "input_grad";
+
+    /// <summary>The shared buffers of recomputed convolution inputs are named this, then the shape ("normalized_64x32").</summary>
+    public const string NormalizedPrefix = "normalized_";
 
     /// <summary>The schedule position of pass <paramref name="pass"/>'s backward.</summary>
     public int Backward(int pass) => 2 * Passes.Count - 1 - pass;
@@ -187,6 +199,31 @@ public sealed record BufferPlan(
 
         private Step First(int p) => steps[groups[p].First];
 
+        /// <summary>
+        /// Whether pass <paramref name="p"/> is a 1x1 convolution whose input is P(BN(c)) straight from the two passes
+        /// before it (BN, then a permutation run with no activation and no skip) and read by nothing else, so that its
+        /// backward can recompute that input from c and BN's saved statistics instead of keeping it.
+        /// </summary>
+        private bool RecomputesInput(int p)
+        {
+            if (p < 2 || groups[p].Kind != PassKind.Step || First(p) is not { Kind: StepKind.Convolution, OnSkipPath: false, Conv.KernelSize: 1 } conv) return false;
+            if (First(p - 2).Layer != conv.Layer) return false;
+            var (runKind, runFirst, runCount) = groups[p - 1];
+            if (runKind == PassKind.Step || !FollowsItsNorm(p - 1)) return false;
+            for (var i = runFirst; i < runFirst + runCount; i++)
+            {
+                if (steps[i].Kind != StepKind.Permutation) return false;
+            }
+            var value = steps[runFirst + runCount - 1].Output;
+            if (conv.Input != value) return false;
+            var readers = 0;
+            foreach (var step in steps)
+            {
+                if (step.Input == value || step.Skip == value) readers++;
+            }
+            return readers == 1;
+        }
+
         /// <summary>Whether the pass before <paramref name="p"/> is the (main path) BN step whose output <paramref name="p"/> reads.</summary>
         private bool FollowsItsNorm(int p) =>
             p > 0 && groups[p - 1].Kind == PassKind.Step && First(p - 1) is { Kind: StepKind.BatchNorm, OnSkipPath: false } norm
@@ -226,12 +263,19 @@ public sealed record BufferPlan(
                 case PassKind.Epilogue:
                 case PassKind.InPlace:
                 {
-                    var name = RunOutput(p);
+                    // In place: the buffer BN wrote (see the BatchNorm case); an epilogue: the next step's input or the block's output.
+                    var name = kind == PassKind.InPlace ? valueBuffer[s.Input] : RunOutput(p);
                     if (kind == PassKind.InPlace)
                     {
                         // BN wrote the output already (see the BatchNorm case): every value of the run lives there.
                         for (var i = firstIndex; i < firstIndex + count; i++) valueBuffer[steps[i].Output] = name;
                         Write(name, p);
+                    }
+                    else if (p + 1 < groups.Count && RecomputesInput(p + 1))
+                    {
+                        name = NormalizedPrefix + Key(value!.Channels, value.Size);
+                        Declare(name, value.Channels, value.Size, BufferRole.Scratch, null, p);
+                        valueBuffer[output] = name;
                     }
                     else
                     {
@@ -265,8 +309,9 @@ public sealed record BufferPlan(
                     string name;
                     if (reader >= 0 && groups[reader].Kind == PassKind.InPlace)
                     {
-                        name = RunOutput(reader);
-                        Declare(name, value!.Channels, value.Size, BufferRole.Activation, null, p);
+                        var recomputed = reader + 1 < groups.Count && RecomputesInput(reader + 1);
+                        name = recomputed ? NormalizedPrefix + Key(value!.Channels, value.Size) : RunOutput(reader);
+                        Declare(name, value!.Channels, value.Size, recomputed ? BufferRole.Scratch : BufferRole.Activation, null, p);
                     }
                     else
                     {
@@ -317,8 +362,9 @@ public sealed record BufferPlan(
             var skip = SkipOf(p);
             var forwardSkip = skip >= 0 ? valueBuffer[skip] : null;
             var forwardOutput = output >= 0 ? valueBuffer[output] : "";
+            var recomputed = s.Kind == StepKind.Convolution && RecomputesInput(p);
             Pass Result(string? gOut, string? gIn, string? gSkip = null, string? accumulate = null, bool inNorm = false) =>
-                new(kind, firstIndex, count, forwardInput, forwardSkip, forwardOutput, gOut, gIn, gSkip, accumulate, inNorm);
+                new(kind, firstIndex, count, forwardInput, forwardSkip, forwardOutput, gOut, gIn, gSkip, accumulate, inNorm, recomputed);
 
             if (s.Kind == StepKind.Loss) return Result(null, gradOf[s.Input]);
             var gradOutput = gradOf[output] ?? throw new InvalidOperationException($"No gradient reaches {lowered.Value(output).Name}.");
@@ -334,7 +380,8 @@ public sealed record BufferPlan(
             }
             if (kind == PassKind.Epilogue)
             {
-                Read(forwardOutput, at);
+                // The activation's derivative reads the output (a permutation and a skip's add alone do not).
+                if (Enumerable.Range(firstIndex, count).Any(i => steps[i].Kind == StepKind.Activation)) Read(forwardOutput, at);
                 if (FollowsItsNorm(p) && (skip < 0 || gradOf[skip] is null))
                 {
                     // act', the skip's share and P_l^-1 run inside BN's backward: the output's gradient stays live
@@ -373,7 +420,8 @@ public sealed record BufferPlan(
                 }
                 case StepKind.Convolution:
                 {
-                    Read(forwardInput, at);
+                    // The weight gradient reads the input, or (recomputed) the BN input it is computed from.
+                    Read(recomputed ? valueBuffer[First(p - 2).Input] : forwardInput, at);
                     string gIn;
                     var inputProducer = steps.FirstOrDefault(x => x.Output == s.Input);
                     if (s.Input == NetworkSteps.InputValue && s.Layer == "stem")

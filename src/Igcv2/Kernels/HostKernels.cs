@@ -700,37 +700,7 @@ internal static unsafe class HostKernels
         }
         if (k == 1 && g.Stride == 1)
         {
-            // One worker owns one branch's [Cog, Cig] block and walks samples and pixel chunks in a fixed
-            // order, so every gy and x chunk is read once per branch while it sits in L1.
-            For(g.Groups, (long)g.N * g.Cog * g.Cig * planeIn, branch =>
-            {
-                const int Chunk = 256;
-                var sums = new double[g.Cog * g.Cig];
-                for (int s = 0; s < g.N; s++)
-                {
-                    var xs = x.Slice((s * g.Cin + branch * g.Cig) * planeIn, g.Cig * planeIn);
-                    var gys = gy.Slice((s * g.Cout + branch * g.Cog) * planeIn, g.Cog * planeIn);
-                    for (int p0 = 0; p0 < planeIn; p0 += Chunk)
-                    {
-                        int length = Math.Min(Chunk, planeIn - p0);
-                        for (int col = 0; col < g.Cog; col++)
-                        {
-                            var gyChunk = gys.Slice(col * planeIn + p0, length);
-                            int cil = 0;
-                            for (; cil + 4 <= g.Cig; cil += 4)
-                            {
-                                Dot4(gyChunk, xs, cil * planeIn + p0, planeIn, sums.AsSpan(col * g.Cig + cil, 4));
-                            }
-                            for (; cil < g.Cig; cil++)
-                            {
-                                sums[col * g.Cig + cil] += Dot(gyChunk, xs.Slice(cil * planeIn + p0, length));
-                            }
-                        }
-                    }
-                }
-                var gws = gw.Slice(branch * g.Cog * g.Cig, g.Cog * g.Cig);
-                for (int i = 0; i < sums.Length; i++) gws[i] = (float)sums[i];
-            });
+            PointwiseBackwardWeight(g, x, gy, gw, null);
             return;
         }
         // One worker owns the k*k weights of one (output channel, branch input) pair.
@@ -807,6 +777,87 @@ internal static unsafe class HostKernels
                     gws[ky * k + kx] = (float)sum;
                 }
             }
+        });
+    }
+
+    /// <summary>
+    /// <see cref="Conv2dBackwardWeight"/> of a 1x1 convolution whose input is P(BN(x)) (<see cref="Ops.BatchNormShuffleConv2dBackwardWeight"/>):
+    /// each chunk of the input's rows is normalised into this thread's scratch first, as BN's forward rounds it
+    /// (<see cref="ScaleShift"/>: x * scale + shift), so the sums are the ones the stored input would give, bit for bit.
+    /// </summary>
+    public static void BatchNormShuffleConv2dBackwardWeight(ConvGeometry g, int shuffleGroups, Buf x, Buf gamma, Buf beta, Buf savedMean, Buf savedInvStd, Buf gy, Buf gw)
+    {
+        var source = new int[g.Cin];
+        var scale = new float[g.Cin];
+        var shift = new float[g.Cin];
+        for (int j = 0; j < g.Cin; j++)
+        {
+            // Input channel j is BN's channel src(j); its scale and shift as BatchNormTraining computes them.
+            int c = Fused.ShuffleActivation.Source(j, g.Cin, shuffleGroups);
+            source[j] = c;
+            scale[j] = gamma.Span[c] * savedInvStd.Span[c];
+            shift[j] = beta.Span[c] - savedMean.Span[c] * scale[j];
+        }
+        PointwiseBackwardWeight(g, x, gy, gw, new InputNorm(source, scale, shift));
+    }
+
+    /// <summary>How <see cref="PointwiseBackwardWeight"/> forms its input from x: input channel j = x[source[j]] * scale[j] + shift[j].</summary>
+    private sealed record InputNorm(int[] Source, float[] Scale, float[] Shift);
+
+    /// <summary>
+    /// The 1x1 weight gradient: one worker owns one branch's [Cog, Cig] block and walks samples and pixel chunks in a
+    /// fixed order, so every gy and x chunk is read once per branch while it sits in L1. With <paramref name="norm"/>
+    /// the branch's input rows of a chunk are formed from x in scratch first (the same values the stored input holds).
+    /// </summary>
+    private static void PointwiseBackwardWeight(ConvGeometry g, Buf x, Buf gy, Buf gw, InputNorm? norm)
+    {
+        int planeIn = g.H * g.W;
+        For(g.Groups, (long)g.N * g.Cog * g.Cig * planeIn, branch =>
+        {
+            const int Chunk = 256;
+            var sums = new double[g.Cog * g.Cig];
+            var rows = norm is null ? null : ThreadScratch.For(g.Cig * Chunk);
+            for (int s = 0; s < g.N; s++)
+            {
+                var gys = gy.Slice((s * g.Cout + branch * g.Cog) * planeIn, g.Cog * planeIn);
+                for (int p0 = 0; p0 < planeIn; p0 += Chunk)
+                {
+                    int length = Math.Min(Chunk, planeIn - p0);
+                    // The input's rows of this chunk: x itself (row stride planeIn from p0), or normalised into scratch (stride Chunk from 0).
+                    ReadOnlySpan<float> xs;
+                    int start, stride;
+                    if (norm is null)
+                    {
+                        xs = x.Slice((s * g.Cin + branch * g.Cig) * planeIn, g.Cig * planeIn);
+                        (start, stride) = (p0, planeIn);
+                    }
+                    else
+                    {
+                        for (int t = 0; t < g.Cig; t++)
+                        {
+                            int j = branch * g.Cig + t;
+                            ScaleShift(x.Slice((s * g.Cin + norm.Source[j]) * planeIn + p0, length), norm.Scale[j], norm.Shift[j], rows.AsSpan(t * Chunk, length));
+                        }
+                        xs = rows;
+                        (start, stride) = (0, Chunk);
+                    }
+                    for (int col = 0; col < g.Cog; col++)
+                    {
+                        var gyChunk = gys.Slice(col * planeIn + p0, length);
+                        int cil = 0;
+                        for (; cil + 4 <= g.Cig; cil += 4)
+                        {
+                            Dot4(gyChunk, xs, cil * stride + start, stride, sums.AsSpan(col * g.Cig + cil, 4));
+                        }
+                        for (; cil < g.Cig; cil++)
+                        {
+                            sums[col * g.Cig + cil] += Dot(gyChunk, xs.Slice(cil * stride + start, length));
+                        }
+                    }
+                }
+            }
+            var gws = gw.Slice(branch * g.Cog * g.Cig, g.Cog * g.Cig);
+            for (int i = 0; i < sums.Length; i++) gws[i] = (float)sums[i];
         });
     }
 

@@ -97,6 +97,40 @@ public sealed partial class Ops
         }
     }
 
+    /// <summary>
+    /// The weight gradient of a 1x1 group convolution whose input is P(BN(x)), never stored: y[:, j] = BN(x)[:, src(j)]
+    /// with src the <see cref="ChannelShuffle"/> of <paramref name="shuffleGroups"/> branches (1: the identity) and BN
+    /// with the statistics its training forward saved. gw as <see cref="Conv2dBackwardWeight"/> of that input would
+    /// write it, bit for bit on the host, where the input is normalised a chunk at a time in cache.
+    /// </summary>
+    public void BatchNormShuffleConv2dBackwardWeight(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, int shuffleGroups,
+        Tensor gy, Tensor gw, int n, int groups)
+    {
+        using var timing = TimeConv(nameof(BatchNormShuffleConv2dBackwardWeight), x, gw, groups, 1);
+        const string op = nameof(BatchNormShuffleConv2dBackwardWeight);
+        var g = ConvShape(op, x, "x", gw, gy, "gy", n, groups, 1);
+        if (g.K != 1) throw new ArgumentException($"{op}: the convolution must be 1x1, got gw {gw.ShapeText}.", nameof(gw));
+        if (shuffleGroups <= 0 || g.Cin % shuffleGroups != 0)
+        {
+            throw new ArgumentException($"{op}: shuffleGroups = {shuffleGroups} must be positive and divide the {g.Cin} channels of x {x.ShapeText}.", nameof(shuffleGroups));
+        }
+        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd") })
+        {
+            Exact(op, t, name, g.Cin);
+        }
+        if (host)
+        {
+            HostKernels.BatchNormShuffleConv2dBackwardWeight(g, shuffleGroups, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(savedMean), new Buf(savedInvStd), new Buf(gy), new Buf(gw));
+            return;
+        }
+        // The device normalises into a scratch tensor (one per shape), then takes the plain weight gradient.
+        var input = FusedScratch(x);
+        Normalize(x, gamma, beta, savedMean, savedInvStd, input, n, new Epilogue(shuffleGroups, null, Design.Activation.None));
+        int weights = (int)gw.Length;
+        conv2dBackwardWeight ??= accelerator.LoadStreamKernel<ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.Conv2dBackwardWeightGrouped);
+        conv2dBackwardWeight(Groups(weights), g, weights, input.Flat, gy.Flat, gw.Flat);
+    }
+
     // ---------------------------------------------------------------- permutation
 
     /// <summary>
@@ -339,23 +373,34 @@ public sealed partial class Ops
     /// <paramref name="gSkip"/> when not null), P_l^-1 (m[:, src(o)] with src the <see cref="ChannelShuffle"/> of
     /// <paramref name="groups"/> branches, the inverse permutation's), then BN_l's backward with x its input: gx, gGamma
     /// and gBeta as <see cref="ActivationBackwardShuffle"/> into a tensor followed by <see cref="BatchNormBackward"/>
-    /// would write them (bit for bit on the host), without writing and reading that tensor.
+    /// would write them (bit for bit on the host), without writing and reading that tensor. y is read only for the
+    /// activation's derivative: with no activation it may be null.
     /// </summary>
-    public void ActivationShuffleBatchNormBackward(Tensor y, Tensor gy, Tensor? gSkip, int groups, Design.Activation activation,
+    public void ActivationShuffleBatchNormBackward(Tensor? y, Tensor gy, Tensor? gSkip, int groups, Design.Activation activation,
         Tensor x, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor gx, Tensor gGamma, Tensor gBeta, int n)
     {
         using var timing = Time(nameof(ActivationShuffleBatchNormBackward), gy);
         const string op = nameof(ActivationShuffleBatchNormBackward);
         int channels = ShuffleShape(op, gy, "gy", gx, "gx", n, groups);
-        Batched(op, y, "y", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
+        if (y is null && activation != Design.Activation.None)
+        {
+            throw new ArgumentNullException(nameof(y), $"{op}: the {activation} derivative reads the forward output y.");
+        }
         Batched(op, x, "x", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
         // Other channels' items still read y and gy while this one writes gx: no output may share their memory.
-        NotSame(op, y, "y", gx, "gx");
         NotSame(op, x, "x", gx, "gx");
+        if (y is not null)
+        {
+            Batched(op, y, "y", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
+            NotSame(op, y, "y", gx, "gx");
+        }
         if (gSkip is not null)
         {
             Batched(op, gSkip, "gSkip", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
-            foreach (var (t, name) in new[] { (y, "y"), (gy, "gy"), (x, "x"), (gx, "gx") }) NotSame(op, t, name, gSkip, "gSkip");
+            foreach (var (t, name) in new[] { (y, "y"), (gy, "gy"), (x, "x"), (gx, "gx") })
+            {
+                if (t is not null) NotSame(op, t, name, gSkip, "gSkip");
+            }
         }
         foreach (var (t, name) in new[] { (gamma, "gamma"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd"), (gGamma, "gGamma"), (gBeta, "gBeta") })
         {
@@ -365,23 +410,23 @@ public sealed partial class Ops
         if (StatisticsReducer is { } reducer)
         {
             // The global sums need the whole permuted gradient before any process can apply them: it goes through a scratch tensor.
-            var m = SynchronizedScratch(gy);
-            ActivationBackwardShuffle(y, gy, m, gSkip, n, groups, activation);
+            var m = FusedScratch(gy);
+            ActivationBackwardShuffle(y ?? gy, gy, m, gSkip, n, groups, activation);
             SynchronizedBatchNormBackward(reducer, x, m, gamma, savedMean, savedInvStd, gx, gGamma, gBeta, n);
             return;
         }
         if (host)
         {
-            HostKernels.ActivationShuffleBatchNormBackward(n, channels, plane, groups, (int)activation, new Buf(y), new Buf(gy), gSkip is null ? null : new Buf(gSkip),
+            HostKernels.ActivationShuffleBatchNormBackward(n, channels, plane, groups, (int)activation, new Buf(y ?? gy), new Buf(gy), gSkip is null ? null : new Buf(gSkip),
                 new Buf(x), new Buf(gamma), new Buf(savedMean), new Buf(savedInvStd), new Buf(gx), new Buf(gGamma), new Buf(gBeta));
             return;
         }
         activationShuffleBnReduce ??= accelerator.LoadStreamKernel<int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Fused.ShuffleActivation.BatchNormBackwardReduceGroupedKernel);
-        activationShuffleBnReduce(Groups(channels), channels, groups, n, plane, (int)activation, y.Flat, gy.Flat, x.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat);
+        activationShuffleBnReduce(Groups(channels), channels, groups, n, plane, (int)activation, (y ?? gy).Flat, gy.Flat, x.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat);
         int total = n * channels * plane;
         activationShuffleBnInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, Fused.ShuffleActivation.BackwardShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Fused.ShuffleActivation.BatchNormBackwardInputKernel);
         var shape = new Fused.ShuffleActivation.BackwardShape(total, Threads(total), channels, groups, plane, (int)activation, gSkip is null ? 0 : 1, (float)n * plane);
-        activationShuffleBnInput(Threads(total), shape, y.Flat, gy.Flat, x.Flat, gamma.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat, gx.Flat, (gSkip ?? gx).Flat);
+        activationShuffleBnInput(Threads(total), shape, (y ?? gy).Flat, gy.Flat, x.Flat, gamma.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat, gx.Flat, (gSkip ?? gx).Flat);
     }
 
     // ---------------------------------------------------------------- element-wise

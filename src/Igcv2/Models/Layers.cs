@@ -24,6 +24,17 @@ public sealed class Conv2dLayer(Parameter weight, int groups, int stride)
         ops.Conv2dBackwardWeight(x, gy, Weight.Gradient!, n, Groups, Stride);
         if (gx is not null) ops.Conv2dBackwardInput(gy, Weight.Value, gx, n, Groups, Stride);
     }
+
+    /// <summary>
+    /// As <see cref="Backward(Ops, Tensor, Tensor, Tensor?, int)"/> for a 1x1 W_l whose input P_{l-1}(BN_{l-1}(c)) was not
+    /// kept: the weight gradient recomputes it from <paramref name="c"/> and <paramref name="norm"/>'s saved statistics
+    /// (<see cref="Ops.BatchNormShuffleConv2dBackwardWeight"/>; <paramref name="shuffleGroups"/>: P_{l-1}'s branches, 1 for the identity).
+    /// </summary>
+    public void Backward(Ops ops, BatchNormLayer norm, Tensor c, int shuffleGroups, Tensor gy, Tensor? gx, int n)
+    {
+        ops.BatchNormShuffleConv2dBackwardWeight(c, norm.Gamma.Value, norm.Beta.Value, norm.SavedMean, norm.SavedInvStd, shuffleGroups, gy, Weight.Gradient!, n, Groups);
+        if (gx is not null) ops.Conv2dBackwardInput(gy, Weight.Value, gx, n, Groups, Stride);
+    }
 }
 
 /// <summary>
@@ -46,6 +57,11 @@ public sealed class BatchNormLayer(Parameter gamma, Parameter beta, Parameter ru
     public Parameter RunningMean { get; } = runningMean;
 
     public Parameter RunningVariance { get; } = runningVariance;
+
+    /// <summary>The batch mean and 1 / sqrt(var + eps) the last training forward normalised with (what backward reads).</summary>
+    internal Tensor SavedMean => savedMean;
+
+    internal Tensor SavedInvStd => savedInvStd;
 
     public void Forward(Ops ops, Tensor x, Tensor y, int n, bool training)
     {
@@ -81,10 +97,10 @@ public sealed class BatchNormLayer(Parameter gamma, Parameter beta, Parameter ru
 
     /// <summary>
     /// The mirror image of the fused forward, in one op (<see cref="Ops.ActivationShuffleBatchNormBackward"/>): the
-    /// activation's derivative at the output <paramref name="y"/>, the skip's share into <paramref name="gSkip"/>,
+    /// activation's derivative at the output <paramref name="y"/> (null without an activation), the skip's share into <paramref name="gSkip"/>,
     /// P_l^-1 (<paramref name="inverseGroups"/>: the inverse permutation's branches) and BN_l's backward (x its input) into gx.
     /// </summary>
-    public void Backward(Ops ops, Tensor y, Tensor gy, Tensor? gSkip, Tensor x, Tensor gx, int n, int inverseGroups, Design.Activation activation) =>
+    public void Backward(Ops ops, Tensor? y, Tensor gy, Tensor? gSkip, Tensor x, Tensor gx, int n, int inverseGroups, Design.Activation activation) =>
         ops.ActivationShuffleBatchNormBackward(y, gy, gSkip, inverseGroups, activation, x, Gamma.Value, savedMean, savedInvStd, gx, Gamma.Gradient!, Beta.Gradient!, n);
 }
 

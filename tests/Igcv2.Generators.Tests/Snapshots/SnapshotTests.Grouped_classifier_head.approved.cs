@@ -134,8 +134,8 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         ops.Relu(a.stage1_block1_in2, a.stage1_block1_in2, n);
         // P_1: identity (one channel per branch)
         stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 4 branches x (8 -> 8)
-        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_32x8, null, a.stage1_block1_in3, n, training, 4, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*4 + g] = in[g*8 + j]
-        stage1_block1_conv3.Forward(ops, a.stage1_block1_in3, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (8 -> 16)
+        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_32x8, null, a.normalized_32x8, n, training, 4, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*4 + g] = in[g*8 + j]
+        stage1_block1_conv3.Forward(ops, a.normalized_32x8, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (8 -> 16)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_64x8, null, a.stage1_block1_out, n, training, 4, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*4 + g] = in[g*16 + j], then Relu
 
         return Head(a, n, training);
@@ -166,8 +166,8 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         // classifier (IGCV2*, Table 8): global average pool 8x8, K = [8, 8], L = 2: 1x1 group convs on the 1x1 map, 64 -> 16, + bias
         ops.GlobalAveragePool(a.stage1_block1_out, a.pooled, n);    // a.pooled_map: the same memory as [n, 64, 1, 1]
         classifier_conv1.Forward(ops, a.pooled_map, a.classifier_c1, n);    // W_1: 1x1, 8 branches x (8 -> 8)
-        classifier_bn1.Forward(ops, a.classifier_c1, a.scratch_64x1, null, a.classifier_in2, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*8 + g] = in[g*8 + j]
-        classifier_conv2.Forward(ops, a.classifier_in2, a.logits_map, n);    // W_2: 1x1, 8 branches x (8 -> 2)
+        classifier_bn1.Forward(ops, a.classifier_c1, a.scratch_64x1, null, a.normalized_64x1, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*8 + g] = in[g*8 + j]
+        classifier_conv2.Forward(ops, a.normalized_64x1, a.logits_map, n);    // W_2: 1x1, 8 branches x (8 -> 2)
         classifier_bias.Forward(ops, a.logits, a.logits, n);
         return a.logits;
     }
@@ -181,15 +181,15 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         // classifier (IGCV2*): K = [8, 8], L = 2
         classifier_bias.Backward(ops, gradLogits, n);
         var gradLogitsMap = gradLogits.Reshape(n, 16, 1, 1);
-        classifier_conv2.Backward(ops, a.classifier_in2, gradLogitsMap, a.grad_64x1_a, n);
-        classifier_bn1.Backward(ops, a.classifier_in2, a.grad_64x1_a, null, a.classifier_c1, a.grad_64x1_b, n, 8, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
+        classifier_conv2.Backward(ops, classifier_bn1, a.classifier_c1, 8, gradLogitsMap, a.grad_64x1_a, n);    // W_2's input P_1(BN_1(classifier_c1)) recomputed, not kept
+        classifier_bn1.Backward(ops, null, a.grad_64x1_a, null, a.classifier_c1, a.grad_64x1_b, n, 8, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
         classifier_conv1.Backward(ops, a.pooled_map, a.grad_64x1_b, a.grad_pooled_map, n);
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_64x8_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 8, 8], L = 3
         stage1_block1_bn3.Backward(ops, a.stage1_block1_out, a.grad_64x8_a, null, a.stage1_block1_c3, a.grad_64x8_b, n, 16, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
-        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_64x8_b, a.grad_32x8_a, n);
-        stage1_block1_bn2.Backward(ops, a.stage1_block1_in3, a.grad_32x8_a, null, a.stage1_block1_c2, a.grad_32x8_b, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block1_conv3.Backward(ops, stage1_block1_bn2, a.stage1_block1_c2, 4, a.grad_64x8_b, a.grad_32x8_a, n);    // W_3's input P_2(BN_2(stage1_block1_c2)) recomputed, not kept
+        stage1_block1_bn2.Backward(ops, null, a.grad_32x8_a, null, a.stage1_block1_c2, a.grad_32x8_b, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
         stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_32x8_b, a.grad_32x8_a, n);
         stage1_block1_bn1.Backward(ops, a.stage1_block1_in2, a.grad_32x8_a, null, a.stage1_block1_c1, a.grad_32x8_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_1's backward in one pass
         stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_32x8_b, a.grad_32x16_a, n);
@@ -211,14 +211,14 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage1_block1_in2;
         public readonly global::Igcv2.Tensor stage1_block1_c2;
         public readonly global::Igcv2.Tensor scratch_32x8;
-        public readonly global::Igcv2.Tensor stage1_block1_in3;
+        public readonly global::Igcv2.Tensor normalized_32x8;
         public readonly global::Igcv2.Tensor stage1_block1_c3;
         public readonly global::Igcv2.Tensor scratch_64x8;
         public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor pooled;
         public readonly global::Igcv2.Tensor classifier_c1;
         public readonly global::Igcv2.Tensor scratch_64x1;
-        public readonly global::Igcv2.Tensor classifier_in2;
+        public readonly global::Igcv2.Tensor normalized_64x1;
         public readonly global::Igcv2.Tensor logits;
         public readonly global::Igcv2.Tensor grad_64x1_a;
         public readonly global::Igcv2.Tensor grad_64x1_b;
@@ -243,14 +243,14 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
             stage1_block1_in2 = device.Allocate(n, 32, 8, 8);
             stage1_block1_c2 = device.Allocate(n, 32, 8, 8);
             scratch_32x8 = device.Allocate(n, 32, 8, 8);
-            stage1_block1_in3 = device.Allocate(n, 32, 8, 8);
+            normalized_32x8 = device.Allocate(n, 32, 8, 8);
             stage1_block1_c3 = device.Allocate(n, 64, 8, 8);
             scratch_64x8 = device.Allocate(n, 64, 8, 8);
             stage1_block1_out = device.Allocate(n, 64, 8, 8);
             pooled = device.Allocate(n, 64);
             classifier_c1 = device.Allocate(n, 64, 1, 1);
             scratch_64x1 = device.Allocate(n, 64, 1, 1);
-            classifier_in2 = device.Allocate(n, 64, 1, 1);
+            normalized_64x1 = device.Allocate(n, 64, 1, 1);
             logits = device.Allocate(n, 16);
             grad_64x1_a = device.Allocate(n, 64, 1, 1);
             grad_64x1_b = device.Allocate(n, 64, 1, 1);
@@ -275,14 +275,14 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
             stage1_block1_in2.Dispose();
             stage1_block1_c2.Dispose();
             scratch_32x8.Dispose();
-            stage1_block1_in3.Dispose();
+            normalized_32x8.Dispose();
             stage1_block1_c3.Dispose();
             scratch_64x8.Dispose();
             stage1_block1_out.Dispose();
             pooled.Dispose();
             classifier_c1.Dispose();
             scratch_64x1.Dispose();
-            classifier_in2.Dispose();
+            normalized_64x1.Dispose();
             logits.Dispose();
             grad_64x1_a.Dispose();
             grad_64x1_b.Dispose();

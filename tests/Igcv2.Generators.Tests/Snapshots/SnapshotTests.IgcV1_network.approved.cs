@@ -159,26 +159,26 @@ partial class IgcV1Small : global::Igcv2.IModel
 
         // stage1.block1 (Igcv2Block): K = [2, 8], L = 2, 16 -> 16 channels, 8x8 -> 8x8
         stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 8 branches x (2 -> 2)
-        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.scratch_16x8, null, a.stage1_block1_in2, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*8 + g] = in[g*2 + j]
-        stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 2 branches x (8 -> 8)
+        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.scratch_16x8, null, a.normalized_16x8, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*8 + g] = in[g*2 + j]
+        stage1_block1_conv2.Forward(ops, a.normalized_16x8, a.stage1_block1_c2, n);    // W_2: 1x1, 2 branches x (8 -> 8)
         stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_16x8, null, a.stage1_block1_out, n, training, 2, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: out[j*2 + g] = in[g*8 + j], then Relu
 
         // stage1.block2 (Igcv2Block): K = [2, 8], L = 2, 16 -> 16 channels, 8x8 -> 8x8
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 8 branches x (2 -> 2)
-        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.scratch_16x8, null, a.stage1_block2_in2, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*8 + g] = in[g*2 + j]
-        stage1_block2_conv2.Forward(ops, a.stage1_block2_in2, a.stage1_block2_c2, n);    // W_2: 1x1, 2 branches x (8 -> 8)
+        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.scratch_16x8, null, a.normalized_16x8, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*8 + g] = in[g*2 + j]
+        stage1_block2_conv2.Forward(ops, a.normalized_16x8, a.stage1_block2_c2, n);    // W_2: 1x1, 2 branches x (8 -> 8)
         stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_16x8, a.stem_out, a.stage1_block2_out, n, training, 2, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: out[j*2 + g] = in[g*8 + j], + the identity skip from the input of stage1.block1, then Relu
 
         // stage2.block1 (Igcv2Block): K = [4, 8], L = 2, 16 -> 32 channels, 8x8 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 8 branches x (2 -> 4), stride 2
-        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.scratch_32x4, null, a.stage2_block1_in2, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*8 + g] = in[g*4 + j]
-        stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 4 branches x (8 -> 8)
+        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.scratch_32x4, null, a.normalized_32x4, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*8 + g] = in[g*4 + j]
+        stage2_block1_conv2.Forward(ops, a.normalized_32x4, a.stage2_block1_c2, n);    // W_2: 1x1, 4 branches x (8 -> 8)
         stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_32x4, null, a.stage2_block1_out, n, training, 4, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: out[j*4 + g] = in[g*8 + j], then Relu
 
         // stage2.block2 (Igcv2Block): K = [4, 8], L = 2, 32 -> 32 channels, 4x4 -> 4x4
         stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 8 branches x (4 -> 4)
-        stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.scratch_32x4, null, a.stage2_block2_in2, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*8 + g] = in[g*4 + j]
-        stage2_block2_conv2.Forward(ops, a.stage2_block2_in2, a.stage2_block2_c2, n);    // W_2: 1x1, 4 branches x (8 -> 8)
+        stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.scratch_32x4, null, a.normalized_32x4, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*8 + g] = in[g*4 + j]
+        stage2_block2_conv2.Forward(ops, a.normalized_32x4, a.stage2_block2_c2, n);    // W_2: 1x1, 4 branches x (8 -> 8)
         stage2_block2_bn2.Forward(ops, a.stage2_block2_c2, a.scratch_32x4, null, a.stage2_block2_out, n, training, 4, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: out[j*4 + g] = in[g*8 + j], then Relu
 
         return Head(a, n, training);
@@ -227,26 +227,26 @@ partial class IgcV1Small : global::Igcv2.IModel
 
         // stage2.block2 (Igcv2Block): K = [4, 8], L = 2
         stage2_block2_bn2.Backward(ops, a.stage2_block2_out, a.grad_32x4_a, null, a.stage2_block2_c2, a.grad_32x4_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_2^-1, BN_2's backward in one pass
-        stage2_block2_conv2.Backward(ops, a.stage2_block2_in2, a.grad_32x4_b, a.grad_32x4_a, n);
-        stage2_block2_bn1.Backward(ops, a.stage2_block2_in2, a.grad_32x4_a, null, a.stage2_block2_c1, a.grad_32x4_b, n, 4, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
+        stage2_block2_conv2.Backward(ops, stage2_block2_bn1, a.stage2_block2_c1, 8, a.grad_32x4_b, a.grad_32x4_a, n);    // W_2's input P_1(BN_1(stage2_block2_c1)) recomputed, not kept
+        stage2_block2_bn1.Backward(ops, null, a.grad_32x4_a, null, a.stage2_block2_c1, a.grad_32x4_b, n, 4, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_32x4_b, a.grad_32x4_a, n);
 
         // stage2.block1 (Igcv2Block): K = [4, 8], L = 2
         stage2_block1_bn2.Backward(ops, a.stage2_block1_out, a.grad_32x4_a, null, a.stage2_block1_c2, a.grad_32x4_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_2^-1, BN_2's backward in one pass
-        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_32x4_b, a.grad_32x4_a, n);
-        stage2_block1_bn1.Backward(ops, a.stage2_block1_in2, a.grad_32x4_a, null, a.stage2_block1_c1, a.grad_32x4_b, n, 4, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
+        stage2_block1_conv2.Backward(ops, stage2_block1_bn1, a.stage2_block1_c1, 8, a.grad_32x4_b, a.grad_32x4_a, n);    // W_2's input P_1(BN_1(stage2_block1_c1)) recomputed, not kept
+        stage2_block1_bn1.Backward(ops, null, a.grad_32x4_a, null, a.stage2_block1_c1, a.grad_32x4_b, n, 4, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
         stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_32x4_b, a.grad_16x8_a, n);
 
         // stage1.block2 (Igcv2Block): K = [2, 8], L = 2
         stage1_block2_bn2.Backward(ops, a.stage1_block2_out, a.grad_16x8_a, a.grad_16x8_b, a.stage1_block2_c2, a.grad_16x8_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_2^-1, BN_2's backward in one pass; the skip's share, added at the input of stage1.block1
-        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_16x8_c, a.grad_16x8_a, n);
-        stage1_block2_bn1.Backward(ops, a.stage1_block2_in2, a.grad_16x8_a, null, a.stage1_block2_c1, a.grad_16x8_c, n, 2, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
+        stage1_block2_conv2.Backward(ops, stage1_block2_bn1, a.stage1_block2_c1, 8, a.grad_16x8_c, a.grad_16x8_a, n);    // W_2's input P_1(BN_1(stage1_block2_c1)) recomputed, not kept
+        stage1_block2_bn1.Backward(ops, null, a.grad_16x8_a, null, a.stage1_block2_c1, a.grad_16x8_c, n, 2, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
         stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_16x8_c, a.grad_16x8_a, n);
 
         // stage1.block1 (Igcv2Block): K = [2, 8], L = 2
         stage1_block1_bn2.Backward(ops, a.stage1_block1_out, a.grad_16x8_a, null, a.stage1_block1_c2, a.grad_16x8_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_2^-1, BN_2's backward in one pass
-        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x8_c, a.grad_16x8_a, n);
-        stage1_block1_bn1.Backward(ops, a.stage1_block1_in2, a.grad_16x8_a, null, a.stage1_block1_c1, a.grad_16x8_c, n, 2, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
+        stage1_block1_conv2.Backward(ops, stage1_block1_bn1, a.stage1_block1_c1, 8, a.grad_16x8_c, a.grad_16x8_a, n);    // W_2's input P_1(BN_1(stage1_block1_c1)) recomputed, not kept
+        stage1_block1_bn1.Backward(ops, null, a.grad_16x8_a, null, a.stage1_block1_c1, a.grad_16x8_c, n, 2, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
         stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x8_c, a.grad_16x8_a, n);
         ops.Add(a.grad_16x8_a, a.grad_16x8_b, a.grad_16x8_a, n);    // plus the skip's share
 
@@ -265,20 +265,18 @@ partial class IgcV1Small : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stem_out;
         public readonly global::Igcv2.Tensor stage1_block1_c1;
         public readonly global::Igcv2.Tensor scratch_16x8;
-        public readonly global::Igcv2.Tensor stage1_block1_in2;
+        public readonly global::Igcv2.Tensor normalized_16x8;
         public readonly global::Igcv2.Tensor stage1_block1_c2;
         public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor stage1_block2_c1;
-        public readonly global::Igcv2.Tensor stage1_block2_in2;
         public readonly global::Igcv2.Tensor stage1_block2_c2;
         public readonly global::Igcv2.Tensor stage1_block2_out;
         public readonly global::Igcv2.Tensor stage2_block1_c1;
         public readonly global::Igcv2.Tensor scratch_32x4;
-        public readonly global::Igcv2.Tensor stage2_block1_in2;
+        public readonly global::Igcv2.Tensor normalized_32x4;
         public readonly global::Igcv2.Tensor stage2_block1_c2;
         public readonly global::Igcv2.Tensor stage2_block1_out;
         public readonly global::Igcv2.Tensor stage2_block2_c1;
-        public readonly global::Igcv2.Tensor stage2_block2_in2;
         public readonly global::Igcv2.Tensor stage2_block2_c2;
         public readonly global::Igcv2.Tensor stage2_block2_out;
         public readonly global::Igcv2.Tensor pooled;
@@ -298,20 +296,18 @@ partial class IgcV1Small : global::Igcv2.IModel
             stem_out = device.Allocate(n, 16, 8, 8);
             stage1_block1_c1 = device.Allocate(n, 16, 8, 8);
             scratch_16x8 = device.Allocate(n, 16, 8, 8);
-            stage1_block1_in2 = device.Allocate(n, 16, 8, 8);
+            normalized_16x8 = device.Allocate(n, 16, 8, 8);
             stage1_block1_c2 = device.Allocate(n, 16, 8, 8);
             stage1_block1_out = device.Allocate(n, 16, 8, 8);
             stage1_block2_c1 = device.Allocate(n, 16, 8, 8);
-            stage1_block2_in2 = device.Allocate(n, 16, 8, 8);
             stage1_block2_c2 = device.Allocate(n, 16, 8, 8);
             stage1_block2_out = device.Allocate(n, 16, 8, 8);
             stage2_block1_c1 = device.Allocate(n, 32, 4, 4);
             scratch_32x4 = device.Allocate(n, 32, 4, 4);
-            stage2_block1_in2 = device.Allocate(n, 32, 4, 4);
+            normalized_32x4 = device.Allocate(n, 32, 4, 4);
             stage2_block1_c2 = device.Allocate(n, 32, 4, 4);
             stage2_block1_out = device.Allocate(n, 32, 4, 4);
             stage2_block2_c1 = device.Allocate(n, 32, 4, 4);
-            stage2_block2_in2 = device.Allocate(n, 32, 4, 4);
             stage2_block2_c2 = device.Allocate(n, 32, 4, 4);
             stage2_block2_out = device.Allocate(n, 32, 4, 4);
             pooled = device.Allocate(n, 32);
@@ -331,20 +327,18 @@ partial class IgcV1Small : global::Igcv2.IModel
             stem_out.Dispose();
             stage1_block1_c1.Dispose();
             scratch_16x8.Dispose();
-            stage1_block1_in2.Dispose();
+            normalized_16x8.Dispose();
             stage1_block1_c2.Dispose();
             stage1_block1_out.Dispose();
             stage1_block2_c1.Dispose();
-            stage1_block2_in2.Dispose();
             stage1_block2_c2.Dispose();
             stage1_block2_out.Dispose();
             stage2_block1_c1.Dispose();
             scratch_32x4.Dispose();
-            stage2_block1_in2.Dispose();
+            normalized_32x4.Dispose();
             stage2_block1_c2.Dispose();
             stage2_block1_out.Dispose();
             stage2_block2_c1.Dispose();
-            stage2_block2_in2.Dispose();
             stage2_block2_c2.Dispose();
             stage2_block2_out.Dispose();
             pooled.Dispose();

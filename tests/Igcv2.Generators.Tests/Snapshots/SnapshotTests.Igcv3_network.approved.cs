@@ -202,24 +202,24 @@ partial class Igcv3Small : global::Igcv2.IModel
         ops.GlobalAveragePoolBackward(a.grad_pooled, a.grad_24x8_a, n);
 
         // stage2.block2 (Igcv3Block): t=6, g1=2, g2=2
-        stage2_block2_bn3.Backward(ops, a.stage2_block2_out, a.grad_24x8_a, a.grad_24x8_b, a.stage2_block2_c3, a.grad_24x8_c, n, 12, global::Igcv2.Design.Activation.None);    // P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage2.block2
+        stage2_block2_bn3.Backward(ops, null, a.grad_24x8_a, a.grad_24x8_b, a.stage2_block2_c3, a.grad_24x8_c, n, 12, global::Igcv2.Design.Activation.None);    // P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage2.block2
         stage2_block2_conv3.Backward(ops, a.stage2_block2_in3, a.grad_24x8_c, a.grad_144x8_a, n);
         stage2_block2_bn2.Backward(ops, a.stage2_block2_in3, a.grad_144x8_a, null, a.stage2_block2_c2, a.grad_144x8_b, n, 1, global::Igcv2.Design.Activation.Relu6);    // Relu6', BN_2's backward in one pass
         stage2_block2_conv2.Backward(ops, a.stage2_block2_in2, a.grad_144x8_b, a.grad_144x8_a, n);
-        stage2_block2_bn1.Backward(ops, a.stage2_block2_in2, a.grad_144x8_a, null, a.stage2_block2_c1, a.grad_144x8_b, n, 72, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
+        stage2_block2_bn1.Backward(ops, null, a.grad_144x8_a, null, a.stage2_block2_c1, a.grad_144x8_b, n, 72, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_144x8_b, a.grad_24x8_c, n);
         ops.Add(a.grad_24x8_c, a.grad_24x8_b, a.grad_24x8_c, n);    // plus the skip's share
 
         // stage2.block1 (Igcv3Block): t=6, g1=2, g2=2
-        stage2_block1_bn3.Backward(ops, a.stage2_block1_out, a.grad_24x8_c, null, a.stage2_block1_c3, a.grad_24x8_b, n, 12, global::Igcv2.Design.Activation.None);    // P_3^-1, BN_3's backward in one pass
+        stage2_block1_bn3.Backward(ops, null, a.grad_24x8_c, null, a.stage2_block1_c3, a.grad_24x8_b, n, 12, global::Igcv2.Design.Activation.None);    // P_3^-1, BN_3's backward in one pass
         stage2_block1_conv3.Backward(ops, a.stage2_block1_in3, a.grad_24x8_b, a.grad_96x8_a, n);
         stage2_block1_bn2.Backward(ops, a.stage2_block1_in3, a.grad_96x8_a, null, a.stage2_block1_c2, a.grad_96x8_b, n, 1, global::Igcv2.Design.Activation.Relu6);    // Relu6', BN_2's backward in one pass
         stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_96x8_b, a.grad_96x16_a, n);
-        stage2_block1_bn1.Backward(ops, a.stage2_block1_in2, a.grad_96x16_a, null, a.stage2_block1_c1, a.grad_96x16_b, n, 48, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
+        stage2_block1_bn1.Backward(ops, null, a.grad_96x16_a, null, a.stage2_block1_c1, a.grad_96x16_b, n, 48, global::Igcv2.Design.Activation.None);    // P_1^-1, BN_1's backward in one pass
         stage2_block1_conv1.Backward(ops, a.stage1_block1_out, a.grad_96x16_b, a.grad_16x16_a, n);
 
         // stage1.block1 (Igcv3Block): t=1, g1=1, g2=2
-        stage1_block1_bn3.Backward(ops, a.stage1_block1_out, a.grad_16x16_a, a.grad_16x16_b, a.stage1_block1_c3, a.grad_16x16_c, n, 8, global::Igcv2.Design.Activation.None);    // P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage1.block1
+        stage1_block1_bn3.Backward(ops, null, a.grad_16x16_a, a.grad_16x16_b, a.stage1_block1_c3, a.grad_16x16_c, n, 8, global::Igcv2.Design.Activation.None);    // P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage1.block1
         stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_16x16_c, a.grad_16x16_a, n);
         stage1_block1_bn2.Backward(ops, a.stage1_block1_in3, a.grad_16x16_a, null, a.stage1_block1_c2, a.grad_16x16_c, n, 1, global::Igcv2.Design.Activation.Relu6);    // Relu6', BN_2's backward in one pass
         stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x16_c, a.grad_16x16_a, n);

@@ -140,15 +140,15 @@ partial class PointwiseSmall : global::Igcv2.IModel
         ops.Relu(a.stage1_block1_in2, a.stage1_block1_in2, n);
         // P_1: identity (one channel per branch)
         stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 4 branches x (4 -> 4)
-        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_16x4, null, a.stage1_block1_in3, n, training, 4, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*4 + g] = in[g*4 + j]
-        stage1_block1_conv3.Forward(ops, a.stage1_block1_in3, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (4 -> 8)
+        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_16x4, null, a.normalized_16x4, n, training, 4, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*4 + g] = in[g*4 + j]
+        stage1_block1_conv3.Forward(ops, a.normalized_16x4, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (4 -> 8)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_32x4, null, a.stage1_block1_out, n, training, 4, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*4 + g] = in[g*8 + j], then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 32], L = 2, 32 -> 64 channels, 4x4 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block1_out, a.stage2_block1_c1, n);    // W_1: 1x1, 32 branches x (1 -> 1)
-        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.stage2_block1_in2, n, training);
+        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.normalized_32x4, n, training);
         // P_1: identity (one channel per branch)
-        stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 1 branch x (32 -> 64)
+        stage2_block1_conv2.Forward(ops, a.normalized_32x4, a.stage2_block1_c2, n);    // W_2: 1x1, 1 branch x (32 -> 64)
         stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_64x4, null, a.stage2_block1_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, then Relu
 
         return Head(a, n, training);
@@ -195,14 +195,14 @@ partial class PointwiseSmall : global::Igcv2.IModel
 
         // stage2.block1 (Igcv2Block): K = [1, 32], L = 2
         stage2_block1_bn2.Backward(ops, a.stage2_block1_out, a.grad_64x4_a, null, a.stage2_block1_c2, a.grad_64x4_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass
-        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_64x4_b, a.grad_32x4_a, n);
+        stage2_block1_conv2.Backward(ops, stage2_block1_bn1, a.stage2_block1_c1, 1, a.grad_64x4_b, a.grad_32x4_a, n);    // W_2's input BN_1(stage2_block1_c1) recomputed, not kept
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_32x4_a, a.grad_32x4_b, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block1_out, a.grad_32x4_b, a.grad_32x4_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 4, 4], L = 3
         stage1_block1_bn3.Backward(ops, a.stage1_block1_out, a.grad_32x4_a, null, a.stage1_block1_c3, a.grad_32x4_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
-        stage1_block1_conv3.Backward(ops, a.stage1_block1_in3, a.grad_32x4_b, a.grad_16x4_a, n);
-        stage1_block1_bn2.Backward(ops, a.stage1_block1_in3, a.grad_16x4_a, null, a.stage1_block1_c2, a.grad_16x4_b, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block1_conv3.Backward(ops, stage1_block1_bn2, a.stage1_block1_c2, 4, a.grad_32x4_b, a.grad_16x4_a, n);    // W_3's input P_2(BN_2(stage1_block1_c2)) recomputed, not kept
+        stage1_block1_bn2.Backward(ops, null, a.grad_16x4_a, null, a.stage1_block1_c2, a.grad_16x4_b, n, 4, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
         stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x4_b, a.grad_16x4_a, n);
         stage1_block1_bn1.Backward(ops, a.stage1_block1_in2, a.grad_16x4_a, null, a.stage1_block1_c1, a.grad_16x4_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_1's backward in one pass
         stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x4_b, a.grad_16x8_a, n);
@@ -224,12 +224,12 @@ partial class PointwiseSmall : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage1_block1_in2;
         public readonly global::Igcv2.Tensor stage1_block1_c2;
         public readonly global::Igcv2.Tensor scratch_16x4;
-        public readonly global::Igcv2.Tensor stage1_block1_in3;
+        public readonly global::Igcv2.Tensor normalized_16x4;
         public readonly global::Igcv2.Tensor stage1_block1_c3;
         public readonly global::Igcv2.Tensor scratch_32x4;
         public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor stage2_block1_c1;
-        public readonly global::Igcv2.Tensor stage2_block1_in2;
+        public readonly global::Igcv2.Tensor normalized_32x4;
         public readonly global::Igcv2.Tensor stage2_block1_c2;
         public readonly global::Igcv2.Tensor scratch_64x4;
         public readonly global::Igcv2.Tensor stage2_block1_out;
@@ -255,12 +255,12 @@ partial class PointwiseSmall : global::Igcv2.IModel
             stage1_block1_in2 = device.Allocate(n, 16, 4, 4);
             stage1_block1_c2 = device.Allocate(n, 16, 4, 4);
             scratch_16x4 = device.Allocate(n, 16, 4, 4);
-            stage1_block1_in3 = device.Allocate(n, 16, 4, 4);
+            normalized_16x4 = device.Allocate(n, 16, 4, 4);
             stage1_block1_c3 = device.Allocate(n, 32, 4, 4);
             scratch_32x4 = device.Allocate(n, 32, 4, 4);
             stage1_block1_out = device.Allocate(n, 32, 4, 4);
             stage2_block1_c1 = device.Allocate(n, 32, 4, 4);
-            stage2_block1_in2 = device.Allocate(n, 32, 4, 4);
+            normalized_32x4 = device.Allocate(n, 32, 4, 4);
             stage2_block1_c2 = device.Allocate(n, 64, 4, 4);
             scratch_64x4 = device.Allocate(n, 64, 4, 4);
             stage2_block1_out = device.Allocate(n, 64, 4, 4);
@@ -286,12 +286,12 @@ partial class PointwiseSmall : global::Igcv2.IModel
             stage1_block1_in2.Dispose();
             stage1_block1_c2.Dispose();
             scratch_16x4.Dispose();
-            stage1_block1_in3.Dispose();
+            normalized_16x4.Dispose();
             stage1_block1_c3.Dispose();
             scratch_32x4.Dispose();
             stage1_block1_out.Dispose();
             stage2_block1_c1.Dispose();
-            stage2_block1_in2.Dispose();
+            normalized_32x4.Dispose();
             stage2_block1_c2.Dispose();
             scratch_64x4.Dispose();
             stage2_block1_out.Dispose();

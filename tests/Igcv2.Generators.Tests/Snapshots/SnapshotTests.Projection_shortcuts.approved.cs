@@ -163,30 +163,30 @@ partial class ProjectionSmall : global::Igcv2.IModel
 
         // stage1.block1 (Igcv2Block): K = [1, 16], L = 2, 16 -> 16 channels, 8x8 -> 8x8
         stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1)
-        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.stage1_block1_in2, n, training);
+        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.normalized_16x8, n, training);
         // P_1: identity (one channel per branch)
-        stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 1 branch x (16 -> 16)
+        stage1_block1_conv2.Forward(ops, a.normalized_16x8, a.stage1_block1_c2, n);    // W_2: 1x1, 1 branch x (16 -> 16)
         stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_16x8, null, a.stage1_block1_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, then Relu
 
         // stage1.block2 (Igcv2Block): K = [1, 16], L = 2, 16 -> 16 channels, 8x8 -> 8x8
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1)
-        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.stage1_block2_in2, n, training);
+        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.normalized_16x8, n, training);
         // P_1: identity (one channel per branch)
-        stage1_block2_conv2.Forward(ops, a.stage1_block2_in2, a.stage1_block2_c2, n);    // W_2: 1x1, 1 branch x (16 -> 16)
+        stage1_block2_conv2.Forward(ops, a.normalized_16x8, a.stage1_block2_c2, n);    // W_2: 1x1, 1 branch x (16 -> 16)
         stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_16x8, a.stem_out, a.stage1_block2_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, + the identity skip from the input of stage1.block1, then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 16], L = 2, 16 -> 32 channels, 8x8 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1), stride 2
-        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.stage2_block1_in2, n, training);
+        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.normalized_16x4, n, training);
         // P_1: identity (one channel per branch)
-        stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 1 branch x (16 -> 32)
+        stage2_block1_conv2.Forward(ops, a.normalized_16x4, a.stage2_block1_c2, n);    // W_2: 1x1, 1 branch x (16 -> 32)
         stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_32x4, null, a.stage2_block1_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, then Relu
 
         // stage2.block2 (Igcv2Block): K = [1, 32], L = 2, 32 -> 32 channels, 4x4 -> 4x4
         stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 32 branches x (1 -> 1)
-        stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.stage2_block2_in2, n, training);
+        stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.normalized_32x4, n, training);
         // P_1: identity (one channel per branch)
-        stage2_block2_conv2.Forward(ops, a.stage2_block2_in2, a.stage2_block2_c2, n);    // W_2: 1x1, 1 branch x (32 -> 32)
+        stage2_block2_conv2.Forward(ops, a.normalized_32x4, a.stage2_block2_c2, n);    // W_2: 1x1, 1 branch x (32 -> 32)
         stage2_block2_bn2.Forward(ops, a.stage2_block2_c2, a.scratch_32x4, n, training);
         stage2_block2_shortcut_conv.Forward(ops, a.stage1_block2_out, a.stage2_block2_sc, n);    // projection shortcut: 1x1, 16 -> 32, stride 2
         stage2_block2_shortcut_bn.Forward(ops, a.stage2_block2_sc, a.scratch2_32x4, n, training);
@@ -241,26 +241,26 @@ partial class ProjectionSmall : global::Igcv2.IModel
         stage2_block2_shortcut_bn.Backward(ops, a.stage2_block2_sc, a.grad_32x4_c, a.grad_32x4_a, n);
         stage2_block2_shortcut_conv.Backward(ops, a.stage1_block2_out, a.grad_32x4_a, a.grad_16x8_a, n);    // the skip's share through the projection, added at the input of stage2.block1
         stage2_block2_bn2.Backward(ops, a.stage2_block2_c2, a.grad_32x4_b, a.grad_32x4_a, n);
-        stage2_block2_conv2.Backward(ops, a.stage2_block2_in2, a.grad_32x4_a, a.grad_32x4_b, n);
+        stage2_block2_conv2.Backward(ops, stage2_block2_bn1, a.stage2_block2_c1, 1, a.grad_32x4_a, a.grad_32x4_b, n);    // W_2's input BN_1(stage2_block2_c1) recomputed, not kept
         stage2_block2_bn1.Backward(ops, a.stage2_block2_c1, a.grad_32x4_b, a.grad_32x4_a, n);
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_32x4_a, a.grad_32x4_b, n);
 
         // stage2.block1 (Igcv2Block): K = [1, 16], L = 2
         stage2_block1_bn2.Backward(ops, a.stage2_block1_out, a.grad_32x4_b, null, a.stage2_block1_c2, a.grad_32x4_a, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass
-        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_32x4_a, a.grad_16x4_a, n);
+        stage2_block1_conv2.Backward(ops, stage2_block1_bn1, a.stage2_block1_c1, 1, a.grad_32x4_a, a.grad_16x4_a, n);    // W_2's input BN_1(stage2_block1_c1) recomputed, not kept
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_16x4_a, a.grad_16x4_b, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_16x4_b, a.grad_16x8_b, n);
         ops.Add(a.grad_16x8_b, a.grad_16x8_a, a.grad_16x8_b, n);    // plus the skip's share
 
         // stage1.block2 (Igcv2Block): K = [1, 16], L = 2
         stage1_block2_bn2.Backward(ops, a.stage1_block2_out, a.grad_16x8_b, a.grad_16x8_a, a.stage1_block2_c2, a.grad_16x8_c, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass; the skip's share, added at the input of stage1.block1
-        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_16x8_c, a.grad_16x8_b, n);
+        stage1_block2_conv2.Backward(ops, stage1_block2_bn1, a.stage1_block2_c1, 1, a.grad_16x8_c, a.grad_16x8_b, n);    // W_2's input BN_1(stage1_block2_c1) recomputed, not kept
         stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_16x8_b, a.grad_16x8_c, n);
         stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_16x8_c, a.grad_16x8_b, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 16], L = 2
         stage1_block1_bn2.Backward(ops, a.stage1_block1_out, a.grad_16x8_b, null, a.stage1_block1_c2, a.grad_16x8_c, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass
-        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_16x8_c, a.grad_16x8_b, n);
+        stage1_block1_conv2.Backward(ops, stage1_block1_bn1, a.stage1_block1_c1, 1, a.grad_16x8_c, a.grad_16x8_b, n);    // W_2's input BN_1(stage1_block1_c1) recomputed, not kept
         stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_16x8_b, a.grad_16x8_c, n);
         stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x8_c, a.grad_16x8_b, n);
         ops.Add(a.grad_16x8_b, a.grad_16x8_a, a.grad_16x8_b, n);    // plus the skip's share
@@ -279,21 +279,20 @@ partial class ProjectionSmall : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stem_c;
         public readonly global::Igcv2.Tensor stem_out;
         public readonly global::Igcv2.Tensor stage1_block1_c1;
-        public readonly global::Igcv2.Tensor stage1_block1_in2;
+        public readonly global::Igcv2.Tensor normalized_16x8;
         public readonly global::Igcv2.Tensor stage1_block1_c2;
         public readonly global::Igcv2.Tensor scratch_16x8;
         public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor stage1_block2_c1;
-        public readonly global::Igcv2.Tensor stage1_block2_in2;
         public readonly global::Igcv2.Tensor stage1_block2_c2;
         public readonly global::Igcv2.Tensor stage1_block2_out;
         public readonly global::Igcv2.Tensor stage2_block1_c1;
-        public readonly global::Igcv2.Tensor stage2_block1_in2;
+        public readonly global::Igcv2.Tensor normalized_16x4;
         public readonly global::Igcv2.Tensor stage2_block1_c2;
         public readonly global::Igcv2.Tensor scratch_32x4;
         public readonly global::Igcv2.Tensor stage2_block1_out;
         public readonly global::Igcv2.Tensor stage2_block2_c1;
-        public readonly global::Igcv2.Tensor stage2_block2_in2;
+        public readonly global::Igcv2.Tensor normalized_32x4;
         public readonly global::Igcv2.Tensor stage2_block2_c2;
         public readonly global::Igcv2.Tensor stage2_block2_sc;
         public readonly global::Igcv2.Tensor scratch2_32x4;
@@ -317,21 +316,20 @@ partial class ProjectionSmall : global::Igcv2.IModel
             stem_c = device.Allocate(n, 16, 8, 8);
             stem_out = device.Allocate(n, 16, 8, 8);
             stage1_block1_c1 = device.Allocate(n, 16, 8, 8);
-            stage1_block1_in2 = device.Allocate(n, 16, 8, 8);
+            normalized_16x8 = device.Allocate(n, 16, 8, 8);
             stage1_block1_c2 = device.Allocate(n, 16, 8, 8);
             scratch_16x8 = device.Allocate(n, 16, 8, 8);
             stage1_block1_out = device.Allocate(n, 16, 8, 8);
             stage1_block2_c1 = device.Allocate(n, 16, 8, 8);
-            stage1_block2_in2 = device.Allocate(n, 16, 8, 8);
             stage1_block2_c2 = device.Allocate(n, 16, 8, 8);
             stage1_block2_out = device.Allocate(n, 16, 8, 8);
             stage2_block1_c1 = device.Allocate(n, 16, 4, 4);
-            stage2_block1_in2 = device.Allocate(n, 16, 4, 4);
+            normalized_16x4 = device.Allocate(n, 16, 4, 4);
             stage2_block1_c2 = device.Allocate(n, 32, 4, 4);
             scratch_32x4 = device.Allocate(n, 32, 4, 4);
             stage2_block1_out = device.Allocate(n, 32, 4, 4);
             stage2_block2_c1 = device.Allocate(n, 32, 4, 4);
-            stage2_block2_in2 = device.Allocate(n, 32, 4, 4);
+            normalized_32x4 = device.Allocate(n, 32, 4, 4);
             stage2_block2_c2 = device.Allocate(n, 32, 4, 4);
             stage2_block2_sc = device.Allocate(n, 32, 4, 4);
             scratch2_32x4 = device.Allocate(n, 32, 4, 4);
@@ -355,21 +353,20 @@ partial class ProjectionSmall : global::Igcv2.IModel
             stem_c.Dispose();
             stem_out.Dispose();
             stage1_block1_c1.Dispose();
-            stage1_block1_in2.Dispose();
+            normalized_16x8.Dispose();
             stage1_block1_c2.Dispose();
             scratch_16x8.Dispose();
             stage1_block1_out.Dispose();
             stage1_block2_c1.Dispose();
-            stage1_block2_in2.Dispose();
             stage1_block2_c2.Dispose();
             stage1_block2_out.Dispose();
             stage2_block1_c1.Dispose();
-            stage2_block1_in2.Dispose();
+            normalized_16x4.Dispose();
             stage2_block1_c2.Dispose();
             scratch_32x4.Dispose();
             stage2_block1_out.Dispose();
             stage2_block2_c1.Dispose();
-            stage2_block2_in2.Dispose();
+            normalized_32x4.Dispose();
             stage2_block2_c2.Dispose();
             stage2_block2_sc.Dispose();
             scratch2_32x4.Dispose();

@@ -145,23 +145,23 @@ partial class XceptionSmall : global::Igcv2.IModel
 
         // stage1.block1 (Igcv2Block): K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
         stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1)
-        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.stage1_block1_in2, n, training);
+        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.normalized_12x8, n, training);
         // P_1: identity (one channel per branch)
-        stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 1 branch x (12 -> 12)
+        stage1_block1_conv2.Forward(ops, a.normalized_12x8, a.stage1_block1_c2, n);    // W_2: 1x1, 1 branch x (12 -> 12)
         stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_12x8, null, a.stage1_block1_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, then Relu
 
         // stage1.block2 (Igcv2Block): K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1)
-        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.stage1_block2_in2, n, training);
+        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.normalized_12x8, n, training);
         // P_1: identity (one channel per branch)
-        stage1_block2_conv2.Forward(ops, a.stage1_block2_in2, a.stage1_block2_c2, n);    // W_2: 1x1, 1 branch x (12 -> 12)
+        stage1_block2_conv2.Forward(ops, a.normalized_12x8, a.stage1_block2_c2, n);    // W_2: 1x1, 1 branch x (12 -> 12)
         stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_12x8, a.stem_out, a.stage1_block2_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, + the identity skip from the input of stage1.block1, then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 12], L = 2, 12 -> 24 channels, 8x8 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1), stride 2
-        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.stage2_block1_in2, n, training);
+        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.normalized_12x4, n, training);
         // P_1: identity (one channel per branch)
-        stage2_block1_conv2.Forward(ops, a.stage2_block1_in2, a.stage2_block1_c2, n);    // W_2: 1x1, 1 branch x (12 -> 24)
+        stage2_block1_conv2.Forward(ops, a.normalized_12x4, a.stage2_block1_c2, n);    // W_2: 1x1, 1 branch x (12 -> 24)
         stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_24x4, null, a.stage2_block1_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, then Relu
 
         return Head(a, n, training);
@@ -209,19 +209,19 @@ partial class XceptionSmall : global::Igcv2.IModel
 
         // stage2.block1 (Igcv2Block): K = [1, 12], L = 2
         stage2_block1_bn2.Backward(ops, a.stage2_block1_out, a.grad_24x4_a, null, a.stage2_block1_c2, a.grad_24x4_b, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass
-        stage2_block1_conv2.Backward(ops, a.stage2_block1_in2, a.grad_24x4_b, a.grad_12x4_a, n);
+        stage2_block1_conv2.Backward(ops, stage2_block1_bn1, a.stage2_block1_c1, 1, a.grad_24x4_b, a.grad_12x4_a, n);    // W_2's input BN_1(stage2_block1_c1) recomputed, not kept
         stage2_block1_bn1.Backward(ops, a.stage2_block1_c1, a.grad_12x4_a, a.grad_12x4_b, n);
         stage2_block1_conv1.Backward(ops, a.stage1_block2_out, a.grad_12x4_b, a.grad_12x8_a, n);
 
         // stage1.block2 (Igcv2Block): K = [1, 12], L = 2
         stage1_block2_bn2.Backward(ops, a.stage1_block2_out, a.grad_12x8_a, a.grad_12x8_b, a.stage1_block2_c2, a.grad_12x8_c, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass; the skip's share, added at the input of stage1.block1
-        stage1_block2_conv2.Backward(ops, a.stage1_block2_in2, a.grad_12x8_c, a.grad_12x8_a, n);
+        stage1_block2_conv2.Backward(ops, stage1_block2_bn1, a.stage1_block2_c1, 1, a.grad_12x8_c, a.grad_12x8_a, n);    // W_2's input BN_1(stage1_block2_c1) recomputed, not kept
         stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_12x8_a, a.grad_12x8_c, n);
         stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_12x8_c, a.grad_12x8_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 12], L = 2
         stage1_block1_bn2.Backward(ops, a.stage1_block1_out, a.grad_12x8_a, null, a.stage1_block1_c2, a.grad_12x8_c, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass
-        stage1_block1_conv2.Backward(ops, a.stage1_block1_in2, a.grad_12x8_c, a.grad_12x8_a, n);
+        stage1_block1_conv2.Backward(ops, stage1_block1_bn1, a.stage1_block1_c1, 1, a.grad_12x8_c, a.grad_12x8_a, n);    // W_2's input BN_1(stage1_block1_c1) recomputed, not kept
         stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_12x8_a, a.grad_12x8_c, n);
         stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_12x8_c, a.grad_12x8_a, n);
         ops.Add(a.grad_12x8_a, a.grad_12x8_b, a.grad_12x8_a, n);    // plus the skip's share
@@ -240,16 +240,15 @@ partial class XceptionSmall : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stem_c;
         public readonly global::Igcv2.Tensor stem_out;
         public readonly global::Igcv2.Tensor stage1_block1_c1;
-        public readonly global::Igcv2.Tensor stage1_block1_in2;
+        public readonly global::Igcv2.Tensor normalized_12x8;
         public readonly global::Igcv2.Tensor stage1_block1_c2;
         public readonly global::Igcv2.Tensor scratch_12x8;
         public readonly global::Igcv2.Tensor stage1_block1_out;
         public readonly global::Igcv2.Tensor stage1_block2_c1;
-        public readonly global::Igcv2.Tensor stage1_block2_in2;
         public readonly global::Igcv2.Tensor stage1_block2_c2;
         public readonly global::Igcv2.Tensor stage1_block2_out;
         public readonly global::Igcv2.Tensor stage2_block1_c1;
-        public readonly global::Igcv2.Tensor stage2_block1_in2;
+        public readonly global::Igcv2.Tensor normalized_12x4;
         public readonly global::Igcv2.Tensor stage2_block1_c2;
         public readonly global::Igcv2.Tensor scratch_24x4;
         public readonly global::Igcv2.Tensor stage2_block1_out;
@@ -271,16 +270,15 @@ partial class XceptionSmall : global::Igcv2.IModel
             stem_c = device.Allocate(n, 12, 8, 8);
             stem_out = device.Allocate(n, 12, 8, 8);
             stage1_block1_c1 = device.Allocate(n, 12, 8, 8);
-            stage1_block1_in2 = device.Allocate(n, 12, 8, 8);
+            normalized_12x8 = device.Allocate(n, 12, 8, 8);
             stage1_block1_c2 = device.Allocate(n, 12, 8, 8);
             scratch_12x8 = device.Allocate(n, 12, 8, 8);
             stage1_block1_out = device.Allocate(n, 12, 8, 8);
             stage1_block2_c1 = device.Allocate(n, 12, 8, 8);
-            stage1_block2_in2 = device.Allocate(n, 12, 8, 8);
             stage1_block2_c2 = device.Allocate(n, 12, 8, 8);
             stage1_block2_out = device.Allocate(n, 12, 8, 8);
             stage2_block1_c1 = device.Allocate(n, 12, 4, 4);
-            stage2_block1_in2 = device.Allocate(n, 12, 4, 4);
+            normalized_12x4 = device.Allocate(n, 12, 4, 4);
             stage2_block1_c2 = device.Allocate(n, 24, 4, 4);
             scratch_24x4 = device.Allocate(n, 24, 4, 4);
             stage2_block1_out = device.Allocate(n, 24, 4, 4);
@@ -302,16 +300,15 @@ partial class XceptionSmall : global::Igcv2.IModel
             stem_c.Dispose();
             stem_out.Dispose();
             stage1_block1_c1.Dispose();
-            stage1_block1_in2.Dispose();
+            normalized_12x8.Dispose();
             stage1_block1_c2.Dispose();
             scratch_12x8.Dispose();
             stage1_block1_out.Dispose();
             stage1_block2_c1.Dispose();
-            stage1_block2_in2.Dispose();
             stage1_block2_c2.Dispose();
             stage1_block2_out.Dispose();
             stage2_block1_c1.Dispose();
-            stage2_block1_in2.Dispose();
+            normalized_12x4.Dispose();
             stage2_block1_c2.Dispose();
             scratch_24x4.Dispose();
             stage2_block1_out.Dispose();

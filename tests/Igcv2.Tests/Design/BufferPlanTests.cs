@@ -56,7 +56,7 @@ public sealed class BufferPlanTests
                     holds[Memory(skipShare)] = -1 - Skip(lowered, pass);
                 }
                 if (pass.Kind == PassKind.Epilogue) Assert.Null(pass.GradInput);
-                Expect(pass.Output, last.Output, last.Name + " backward");
+                if (Activates(lowered, pass)) Expect(pass.Output, last.Output, last.Name + " backward");
                 Expect(norm.Input, lowered.Steps[norm.First].Input, lowered.Steps[norm.First].Name + " backward");
                 holds[Memory(norm.GradInput!)] = -1 - lowered.Steps[norm.First].Input;
                 i--;
@@ -71,8 +71,20 @@ public sealed class BufferPlanTests
             Assert.True(holds.TryGetValue(Memory(pass.GradOutput!), out var g) && g == -1 - last.Output,
                 $"{network}: backward of {last.Name} reads {pass.GradOutput} for its gradient but it holds {g}");
             // What backward reads of the forward: the input for W_l's weights and BN, the output for the activation.
-            if (first.Kind is StepKind.Convolution or StepKind.BatchNorm or StepKind.Linear) Expect(pass.Input, first.Input, first.Name + " backward");
-            if (pass.Kind == PassKind.Epilogue) Expect(pass.Output, last.Output, last.Name + " backward");
+            if (pass.InputRecomputed)
+            {
+                // The 1x1 W_l recomputes its input P(BN(c)) from c, two passes before it: c must still be there.
+                var norm = plan.Passes[i - 2];
+                Assert.Equal(StepKind.BatchNorm, lowered.Steps[norm.First].Kind);
+                Assert.Equal(1, lowered.Steps[pass.First].Conv!.KernelSize);
+                Expect(norm.Input, lowered.Steps[norm.First].Input, first.Name + " backward (recomputed input)");
+            }
+            else if (first.Kind is StepKind.Convolution or StepKind.BatchNorm or StepKind.Linear)
+            {
+                Expect(pass.Input, first.Input, first.Name + " backward");
+            }
+            // The activation's derivative reads the output; a permutation or a skip's add alone does not.
+            if (pass.Kind == PassKind.Epilogue && Activates(lowered, pass)) Expect(pass.Output, last.Output, last.Name + " backward");
             if (pass.Accumulate is { } share)
             {
                 Assert.True(holds[Memory(share)] == -1 - first.Input, $"{network}: {share} no longer holds the skip's share of {lowered.Value(first.Input).Name}");
@@ -126,13 +138,22 @@ public sealed class BufferPlanTests
             block2.Select(p => p.Kind));
         Assert.Equal(3, block2[^1].Count);
         Assert.Equal(("scratch_64x32", "stem_out", "stage1_block2_out"), (block2[^1].Input, block2[^1].Skip, block2[^1].Output));
-        // BN_1 writes W_2's input directly; the identity P_1 moves nothing.
-        Assert.Equal("stage1_block2_in2", block2[1].Output);
-        Assert.Equal("stage1_block2_in2", block2[2].Output);
+        // BN_1 writes W_2's input directly; the identity P_1 moves nothing. W_2 and W_3 recompute their inputs in
+        // backward, so BN_1 and BN_2 (through P_2) write them into one buffer of their shape, for the forward only.
+        Assert.Equal("normalized_64x32", block2[1].Output);
+        Assert.Equal("normalized_64x32", block2[2].Output);
+        Assert.Equal("normalized_64x32", block2[5].Output);
+        Assert.True(block2[3].InputRecomputed && block2[6].InputRecomputed);
+        Assert.DoesNotContain(plan.Buffers, b => b.Name.EndsWith("_in2", StringComparison.Ordinal) || b.Name.EndsWith("_in3", StringComparison.Ordinal));
+        Assert.Equal(BufferRole.Scratch, plan.Buffer("normalized_64x32").Role);
+        // What backward keeps per block: W_1's, W_2's and W_3's outputs (for BN's backward) and the block's output.
+        Assert.Equal(4, plan.Buffers.Count(b => b.Role == BufferRole.Activation && b.Name.StartsWith("stage1_block2_", StringComparison.Ordinal)));
 
         // One scratch per shape for the whole network, and a handful of gradient buffers per shape.
         Assert.Equal(new[] { "scratch_128x16", "scratch_256x8", "scratch_64x16", "scratch_64x32", "scratch_128x8" }.Order(),
-            plan.Buffers.Where(b => b.Role == BufferRole.Scratch).Select(b => b.Name).Order());
+            plan.Buffers.Where(b => b.Role == BufferRole.Scratch && b.Name.StartsWith("scratch_", StringComparison.Ordinal)).Select(b => b.Name).Order());
+        Assert.Equal(new[] { "normalized_128x16", "normalized_128x8", "normalized_256x8", "normalized_64x16", "normalized_64x32" }.Order(),
+            plan.Buffers.Where(b => b.Name.StartsWith(BufferPlan.NormalizedPrefix, StringComparison.Ordinal)).Select(b => b.Name).Order());
         var gradients = plan.Buffers.Where(b => b.Role == BufferRole.Gradient && b.Name.StartsWith("grad_", StringComparison.Ordinal) && b.Size > 0)
             .GroupBy(b => (b.Channels, b.Size)).ToList();
         Assert.All(gradients, g => Assert.True(g.Count() <= 3, $"{g.Count()} gradient buffers of {g.Key}"));
@@ -181,6 +202,9 @@ public sealed class BufferPlanTests
         Assert.Equal(("logits_map", "logits", BufferPlan.LossGradientMap), (bias.Input, bias.Output, bias.GradInput));
         Assert.Equal(0, plan.Buffer("logits").Size);
     }
+
+    private static bool Activates(NetworkSteps lowered, Pass pass) =>
+        Enumerable.Range(pass.First, pass.Count).Any(i => lowered.Steps[i].Kind == StepKind.Activation);
 
     private static int Skip(NetworkSteps lowered, Pass pass) =>
         Enumerable.Range(pass.First, pass.Count).Select(i => lowered.Steps[i].Skip).FirstOrDefault(s => s >= 0, -1);

@@ -121,7 +121,8 @@ public sealed class ShuffleActivationTests(KernelFixture fixture)
             using var gSkip = T.Poisoned(device, Shape);
             using var gGamma = T.Poisoned(device, 12);
             using var gBeta = T.Poisoned(device, 12);
-            ops.ActivationShuffleBatchNormBackward(y, gy, withSkip ? gSkip : null, 12 / Groups, activation, x, gamma, mean, invStd, gx, gGamma, gBeta, N);
+            // Without an activation y is not read: null must do.
+            ops.ActivationShuffleBatchNormBackward(activation == Activation.None ? null : y, gy, withSkip ? gSkip : null, 12 / Groups, activation, x, gamma, mean, invStd, gx, gGamma, gBeta, N);
 
             // The oracle: the two ops, through a tensor.
             using var m = T.Poisoned(device, Shape);
@@ -170,6 +171,7 @@ public sealed class ShuffleActivationTests(KernelFixture fixture)
                 ops.ActivationShuffleBatchNormBackward(y, gy, skip, 12 / Groups, Activation.Relu, x, c, c, c, output, c, c, N));
             Assert.Contains(nameof(Ops.ActivationShuffleBatchNormBackward), error.Message);
         }
+        Assert.Throws<ArgumentNullException>(() => ops.ActivationShuffleBatchNormBackward(null, gy, null, 12 / Groups, Activation.Relu, x, c, c, c, gx, c, c, N));
     }
 
     private sealed class OneProcess : IStatisticsReducer

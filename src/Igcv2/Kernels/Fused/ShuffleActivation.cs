@@ -207,7 +207,7 @@ internal static class ShuffleActivation
             {
                 int s = r / plane, p = r % plane;
                 int source = (s * channels + from) * plane + p;
-                float g = Pass(y[source], gy[source], activation);
+                float g = activation == (int)Activation.None ? gy[source] : Pass(y[source], gy[source], activation);
                 sumGy += g;
                 sumGyXc += g * (x[(s * channels + o) * plane + p] - mean);
             }
@@ -235,7 +235,7 @@ internal static class ShuffleActivation
         {
             int p = i % plane, t = i / plane, o = t % channels, s = t / channels;
             int source = (s * channels + Source(o, channels, shape.Groups)) * plane + p;
-            float g = Pass(y[source], gy[source], shape.Activation);
+            float g = shape.Activation == (int)Activation.None ? gy[source] : Pass(y[source], gy[source], shape.Activation);
             var k = BatchNormStatistics.Backward(shape.Count, gamma[o], savedMean[o], savedInvStd[o], gBeta[o], gGamma[o]);
             gx[i] = k.A * g + k.B * x[i] + k.C;
             // The skip's share is g itself, unpermuted: every element is exactly one thread's source.
