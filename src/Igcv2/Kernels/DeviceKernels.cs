@@ -431,14 +431,23 @@ internal static class DeviceKernels
                 sumGy += g;
                 sumGyXc += g * (x[i] - mean);
             }
-            double beta = GroupExtensions.Reduce<double, AddDouble>(sumGy);
-            double gamma = GroupExtensions.Reduce<double, AddDouble>(sumGyXc);
-            if (Group.IsFirstThread)
-            {
-                gBeta[c] = (float)beta;
-                gGamma[c] = (float)(gamma * savedInvStd[c]);
-            }
-            Group.Barrier();
+            FinishBackwardSums(c, sumGy, sumGyXc, savedInvStd, gGamma, gBeta);
         }
+    }
+
+    /// <summary>
+    /// A group's partial sums of BN channel c, G and sum gy (x - mean), added up and written as gBeta = G and
+    /// gGamma = H (their invStd multiple); shared with the fused act' + P^-1 + BN backward's reduction.
+    /// </summary>
+    internal static void FinishBackwardSums(int c, double sumGy, double sumGyXc, ArrayView<float> savedInvStd, ArrayView<float> gGamma, ArrayView<float> gBeta)
+    {
+        double beta = GroupExtensions.Reduce<double, AddDouble>(sumGy);
+        double gamma = GroupExtensions.Reduce<double, AddDouble>(sumGyXc);
+        if (Group.IsFirstThread)
+        {
+            gBeta[c] = (float)beta;
+            gGamma[c] = (float)(gamma * savedInvStd[c]);
+        }
+        Group.Barrier();
     }
 }

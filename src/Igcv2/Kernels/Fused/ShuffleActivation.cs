@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ILGPU;
-using ILGPU.Algorithms;
-using ILGPU.Algorithms.ScanReduceOperations;
 using Igcv2.Design;
 
 namespace Igcv2.Kernels.Fused;
@@ -211,14 +209,7 @@ internal static class ShuffleActivation
                 sumGy += g;
                 sumGyXc += g * (x[(s * channels + o) * plane + p] - mean);
             }
-            double beta = GroupExtensions.Reduce<double, AddDouble>(sumGy);
-            double gamma = GroupExtensions.Reduce<double, AddDouble>(sumGyXc);
-            if (Group.IsFirstThread)
-            {
-                gBeta[o] = (float)beta;
-                gGamma[o] = (float)(gamma * savedInvStd[o]);
-            }
-            Group.Barrier();
+            DeviceKernels.FinishBackwardSums(o, sumGy, sumGyXc, savedInvStd, gGamma, gBeta);
         }
     }
 
