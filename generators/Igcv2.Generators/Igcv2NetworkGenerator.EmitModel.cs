@@ -224,6 +224,13 @@ public sealed partial class Igcv2NetworkGenerator
                     w.Line();
                     w.Line(ForwardHeading(layer));
                 }
+                if (i + 2 < passes.Count && passes[i + 2].InputRecomputed)
+                {
+                    // BN, P and the 1x1 W reading them: one call (in training BN's statistics, then W normalising as it loads).
+                    WriteNormalizedConvForward(w, pass, passes[i + 1], passes[i + 2]);
+                    i += 2;
+                    continue;
+                }
                 if (i + 1 < passes.Count && NormalizesIntoEpilogue(pass, passes[i + 1]))
                 {
                     WriteNormEpilogueForward(w, pass, passes[++i]);
@@ -252,6 +259,24 @@ public sealed partial class Igcv2NetworkGenerator
             var skip = epilogue.Skip is null ? "null" : Ref(epilogue.Skip);
             w.Line($"{LayerField(bn)}.Forward(ops, {Ref(norm.Input)}, {Ref(norm.Output)}, {skip}, {Ref(epilogue.Output)}, n, training, {p.Permutation!.Branches}, {ActivationName(activation)});{Pad()}" +
                 $"// BN_{bn.L} | P_{p.L}: {p.Permutation.Formula}{SkipText(p.Layer, epilogue)}{then}");
+        }
+
+        /// <summary>
+        /// BN_{l-1}, P_{l-1} and the 1x1 W_l whose input they make (<c>Pass.InputRecomputed</c>) as one call: in training
+        /// the input is never written (W_l normalises c as it loads it); at inference BN and P write it first.
+        /// </summary>
+        private void WriteNormalizedConvForward(SourceWriter w, Pass norm, Pass run, Pass conv)
+        {
+            var bn = StepAt(norm.First);
+            var p = StepsOf(run).First(s => s.Kind == StepKind.Permutation);
+            var step = StepAt(conv.First);
+            var branches = p.Permutation!.IsIdentity ? 1 : p.Permutation.Branches;
+            var scratch = p.Permutation.IsIdentity ? "null" : Ref(norm.Output);
+            var shuffle = p.Permutation.IsIdentity
+                ? $"P_{p.L}: identity ({(p.Permutation.Branches == 1 ? "one branch" : "one channel per branch")})"
+                : $"P_{p.L}: {p.Permutation.Formula}";
+            w.Line($"{LayerField(step)}.Forward(ops, {LayerField(bn)}, {Ref(norm.Input)}, {scratch}, {Ref(run.Output)}, {branches.ToString(CultureInfo.InvariantCulture)}, {Ref(conv.Output)}, n, training);{Pad()}" +
+                $"// BN_{bn.L} | {shuffle} | {ConvComment(step.L, step.Conv!).Substring(3)}");
         }
 
         private string ForwardHeading(string layer)

@@ -785,24 +785,51 @@ internal static unsafe class HostKernels
     /// each chunk of the input's rows is normalised into this thread's scratch first, as BN's forward rounds it
     /// (<see cref="ScaleShift"/>: x * scale + shift), so the sums are the ones the stored input would give, bit for bit.
     /// </summary>
-    public static void BatchNormShuffleConv2dBackwardWeight(ConvGeometry g, int shuffleGroups, Buf x, Buf gamma, Buf beta, Buf savedMean, Buf savedInvStd, Buf gy, Buf gw)
+    public static void BatchNormShuffleConv2dBackwardWeight(ConvGeometry g, int shuffleGroups, Buf x, Buf gamma, Buf beta, Buf savedMean, Buf savedInvStd, Buf gy, Buf gw) =>
+        PointwiseBackwardWeight(g, x, gy, gw, InputNorm.Of(g.Cin, shuffleGroups, gamma, beta, savedMean, savedInvStd));
+
+    /// <summary>
+    /// <see cref="Conv2d"/> of a 1x1 convolution whose input is P(BN(x)) (<see cref="Ops.BatchNormShuffleConv2d"/>): each
+    /// item forms its sample's branch input in this thread's scratch from x, as BN's forward rounds it, then mixes it as
+    /// <see cref="Conv2d"/> mixes the stored input, so y is the same bit for bit.
+    /// </summary>
+    public static void BatchNormShuffleConv2d(ConvGeometry g, int shuffleGroups, Buf x, Buf gamma, Buf beta, Buf savedMean, Buf savedInvStd, Buf w, Buf y)
     {
-        var source = new int[g.Cin];
-        var scale = new float[g.Cin];
-        var shift = new float[g.Cin];
-        for (int j = 0; j < g.Cin; j++)
+        var norm = InputNorm.Of(g.Cin, shuffleGroups, gamma, beta, savedMean, savedInvStd);
+        int plane = g.H * g.W;
+        For(g.N * g.Groups, (long)g.Cig * g.Cog * plane, item =>
         {
-            // Input channel j is BN's channel src(j); its scale and shift as BatchNormTraining computes them.
-            int c = Fused.ShuffleActivation.Source(j, g.Cin, shuffleGroups);
-            source[j] = c;
-            scale[j] = gamma.Span[c] * savedInvStd.Span[c];
-            shift[j] = beta.Span[c] - savedMean.Span[c] * scale[j];
-        }
-        PointwiseBackwardWeight(g, x, gy, gw, new InputNorm(source, scale, shift));
+            int branch = item % g.Groups;
+            int s = item / g.Groups;
+            var input = ThreadScratch.For(g.Cig * plane).AsSpan(0, g.Cig * plane);
+            for (int t = 0; t < g.Cig; t++)
+            {
+                int j = branch * g.Cig + t;
+                ScaleShift(x.Slice((s * g.Cin + norm.Source[j]) * plane, plane), norm.Scale[j], norm.Shift[j], input.Slice(t * plane, plane));
+            }
+            Mix(input, g.Cig, y.Slice((s * g.Cout + branch * g.Cog) * plane, g.Cog * plane), g.Cog, w.Slice(branch * g.Cog * g.Cig, g.Cog * g.Cig), plane);
+        });
     }
 
-    /// <summary>How <see cref="PointwiseBackwardWeight"/> forms its input from x: input channel j = x[source[j]] * scale[j] + shift[j].</summary>
-    private sealed record InputNorm(int[] Source, float[] Scale, float[] Shift);
+    /// <summary>How a 1x1 convolution forms its input from x: input channel j = x[source[j]] * scale[j] + shift[j].</summary>
+    private sealed record InputNorm(int[] Source, float[] Scale, float[] Shift)
+    {
+        /// <summary>P(BN(x)) with P's <paramref name="shuffleGroups"/> branches: channel j is BN's channel src(j), scaled and shifted as BatchNormTraining computes it.</summary>
+        public static InputNorm Of(int channels, int shuffleGroups, Buf gamma, Buf beta, Buf savedMean, Buf savedInvStd)
+        {
+            var source = new int[channels];
+            var scale = new float[channels];
+            var shift = new float[channels];
+            for (int j = 0; j < channels; j++)
+            {
+                int c = Fused.ShuffleActivation.Source(j, channels, shuffleGroups);
+                source[j] = c;
+                scale[j] = gamma.Span[c] * savedInvStd.Span[c];
+                shift[j] = beta.Span[c] - savedMean.Span[c] * scale[j];
+            }
+            return new InputNorm(source, scale, shift);
+        }
+    }
 
     /// <summary>
     /// The 1x1 weight gradient: one worker owns one branch's [Cog, Cig] block and walks samples and pixel chunks in a
@@ -887,16 +914,7 @@ internal static unsafe class HostKernels
         // One pass for the statistics, one to normalise (BatchNormStatistics: the sums around the channel's first value).
         For(channels, (long)n * plane * 2, c =>
         {
-            var rm = runningMean.Span;
-            var rv = runningVar.Span;
-            float r = x.Span[c * plane];
-            double s1 = 0.0, s2 = 0.0;
-            for (int s = 0; s < n; s++) ShiftedSums(x.Slice((s * channels + c) * plane, plane), r, ref s1, ref s2);
-            var moments = BatchNormStatistics.Finish((double)n * plane, r, s1, s2, momentum, epsilon, rm[c], rv[c]);
-            savedMean.Span[c] = moments.Mean;
-            savedInvStd.Span[c] = moments.InvStd;
-            rm[c] = moments.RunningMean;
-            rv[c] = moments.RunningVar;
+            var moments = ChannelStatistics(c, n, channels, plane, momentum, epsilon, x, savedMean, savedInvStd, runningMean, runningVar);
             float scale = gamma.Span[c] * moments.InvStd;
             float shift = beta.Span[c] - moments.Mean * scale;
             int to = Fused.ShuffleActivation.Destination(c, channels, groups);
@@ -908,6 +926,28 @@ internal static unsafe class HostKernels
                 else Fused.ShuffleActivation.ScaleShiftAddActivate(source, scale, shift, skip is { } add ? add.Slice(target, plane) : default, skip is not null, y.Slice(target, plane), activation);
             }
         });
+    }
+
+    /// <summary>BN's batch statistics alone (no normalising pass): savedMean, savedInvStd and the running statistics, as <see cref="BatchNormTraining"/> writes them.</summary>
+    public static void BatchNormTrainingStatistics(int n, int channels, int plane, float momentum, float epsilon,
+        Buf x, Buf savedMean, Buf savedInvStd, Buf runningMean, Buf runningVar) =>
+        For(channels, (long)n * plane, c => ChannelStatistics(c, n, channels, plane, momentum, epsilon, x, savedMean, savedInvStd, runningMean, runningVar));
+
+    /// <summary>Channel c's one pass of shifted sums (the shift: its first value), finished and stored (BatchNormStatistics).</summary>
+    private static BatchNormStatistics.Moments ChannelStatistics(int c, int n, int channels, int plane, float momentum, float epsilon,
+        Buf x, Buf savedMean, Buf savedInvStd, Buf runningMean, Buf runningVar)
+    {
+        var rm = runningMean.Span;
+        var rv = runningVar.Span;
+        float r = x.Span[c * plane];
+        double s1 = 0.0, s2 = 0.0;
+        for (int s = 0; s < n; s++) ShiftedSums(x.Slice((s * channels + c) * plane, plane), r, ref s1, ref s2);
+        var moments = BatchNormStatistics.Finish((double)n * plane, r, s1, s2, momentum, epsilon, rm[c], rv[c]);
+        savedMean.Span[c] = moments.Mean;
+        savedInvStd.Span[c] = moments.InvStd;
+        rm[c] = moments.RunningMean;
+        rv[c] = moments.RunningVar;
+        return moments;
     }
 
     public static void BatchNormInference(int n, int channels, int plane, float epsilon,

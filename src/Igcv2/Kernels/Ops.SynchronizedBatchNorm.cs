@@ -34,7 +34,7 @@ public sealed partial class Ops
     /// </summary>
     internal IStatisticsReducer? StatisticsReducer { get; set; }
 
-    private void SynchronizedBatchNormTraining(IStatisticsReducer reducer, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean,
+    private void SynchronizedBatchNormTraining(IStatisticsReducer reducer, Tensor x, Tensor? gamma, Tensor? beta, Tensor? y, Tensor savedMean,
         Tensor savedInvStd, Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon, Epilogue epilogue)
     {
         int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
@@ -83,10 +83,11 @@ public sealed partial class Ops
         savedInvStd.CopyFrom(invStd);
         runningMean.CopyFrom(rm);
         runningVar.CopyFrom(rv);
+        if (y is null) return; // the statistics alone
         if (host)
         {
-            var g = gamma.HostSpan.ToArray();
-            var b = beta.HostSpan.ToArray();
+            var g = gamma!.HostSpan.ToArray();
+            var b = beta!.HostSpan.ToArray();
             int groups = epilogue.Groups, activation = (int)epilogue.Activation;
             var skip = epilogue.Skip is null ? (HostKernels.Buf?)null : new HostKernels.Buf(epilogue.Skip);
             var xs2 = new HostKernels.Buf(x);
@@ -102,7 +103,7 @@ public sealed partial class Ops
             });
             return;
         }
-        Normalize(x, gamma, beta, savedMean, savedInvStd, y, n, epilogue);
+        Normalize(x, gamma!, beta!, savedMean, savedInvStd, y, n, epilogue);
     }
 
     private void SynchronizedBatchNormBackward(IStatisticsReducer reducer, Tensor x, Tensor gy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,

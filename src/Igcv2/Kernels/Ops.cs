@@ -98,6 +98,47 @@ public sealed partial class Ops
     }
 
     /// <summary>
+    /// A 1x1 group convolution of P(BN(x)), which is never stored: its input y[:, j] = BN(x)[:, src(j)] with src the
+    /// <see cref="ChannelShuffle"/> of <paramref name="shuffleGroups"/> branches (1: the identity) and BN with the batch
+    /// statistics <see cref="BatchNormTrainingStatistics"/> saved. y as <see cref="Conv2d"/> of that input would write it,
+    /// bit for bit on the host, where each sample's branch input is normalised in cache just before it is used.
+    /// </summary>
+    public void BatchNormShuffleConv2d(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, int shuffleGroups,
+        Tensor w, Tensor y, int n, int groups)
+    {
+        using var timing = TimeConv(nameof(BatchNormShuffleConv2d), x, w, groups, 1);
+        const string op = nameof(BatchNormShuffleConv2d);
+        var g = NormalizedInputShape(op, x, gamma, beta, savedMean, savedInvStd, shuffleGroups, w, "w", y, "y", n, groups);
+        NotSame(op, x, "x", y, "y");
+        if (host)
+        {
+            HostKernels.BatchNormShuffleConv2d(g, shuffleGroups, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(savedMean), new Buf(savedInvStd), new Buf(w), new Buf(y));
+            return;
+        }
+        // The device normalises into a scratch tensor (one per shape), then runs the plain convolution.
+        var input = FusedScratch(x);
+        Normalize(x, gamma, beta, savedMean, savedInvStd, input, n, new Epilogue(shuffleGroups, null, Design.Activation.None));
+        Launch(ref conv2d, DeviceKernels.Conv2d, g, g.N * g.Cout * g.Ho * g.Wo, input, w, y);
+    }
+
+    /// <summary>The checks of the ops whose 1x1 convolution reads P(BN(x)); returns the convolution's geometry.</summary>
+    private ConvGeometry NormalizedInputShape(string op, Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, int shuffleGroups,
+        Tensor w, string wName, Tensor y, string yName, int n, int groups)
+    {
+        var g = ConvShape(op, x, "x", w, y, yName, n, groups, 1);
+        if (g.K != 1) throw new ArgumentException($"{op}: the convolution must be 1x1, got {wName} {w.ShapeText}.", wName);
+        if (shuffleGroups <= 0 || g.Cin % shuffleGroups != 0)
+        {
+            throw new ArgumentException($"{op}: shuffleGroups = {shuffleGroups} must be positive and divide the {g.Cin} channels of x {x.ShapeText}.", nameof(shuffleGroups));
+        }
+        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd") })
+        {
+            Exact(op, t, name, g.Cin);
+        }
+        return g;
+    }
+
+    /// <summary>
     /// The weight gradient of a 1x1 group convolution whose input is P(BN(x)), never stored: y[:, j] = BN(x)[:, src(j)]
     /// with src the <see cref="ChannelShuffle"/> of <paramref name="shuffleGroups"/> branches (1: the identity) and BN
     /// with the statistics its training forward saved. gw as <see cref="Conv2dBackwardWeight"/> of that input would
@@ -108,16 +149,7 @@ public sealed partial class Ops
     {
         using var timing = TimeConv(nameof(BatchNormShuffleConv2dBackwardWeight), x, gw, groups, 1);
         const string op = nameof(BatchNormShuffleConv2dBackwardWeight);
-        var g = ConvShape(op, x, "x", gw, gy, "gy", n, groups, 1);
-        if (g.K != 1) throw new ArgumentException($"{op}: the convolution must be 1x1, got gw {gw.ShapeText}.", nameof(gw));
-        if (shuffleGroups <= 0 || g.Cin % shuffleGroups != 0)
-        {
-            throw new ArgumentException($"{op}: shuffleGroups = {shuffleGroups} must be positive and divide the {g.Cin} channels of x {x.ShapeText}.", nameof(shuffleGroups));
-        }
-        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd") })
-        {
-            Exact(op, t, name, g.Cin);
-        }
+        var g = NormalizedInputShape(op, x, gamma, beta, savedMean, savedInvStd, shuffleGroups, gw, "gw", gy, "gy", n, groups);
         if (host)
         {
             HostKernels.BatchNormShuffleConv2dBackwardWeight(g, shuffleGroups, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(savedMean), new Buf(savedInvStd), new Buf(gy), new Buf(gw));
@@ -264,15 +296,27 @@ public sealed partial class Ops
         public bool IsNone => Groups == 1 && Skip is null && Activation == Design.Activation.None;
     }
 
-    private void BatchNormTraining(string op, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean, Tensor savedInvStd,
+    /// <summary>
+    /// BN's batch statistics alone: savedMean, savedInvStd and the running statistics exactly as
+    /// <see cref="BatchNormTraining"/> writes them, without its normalising pass (the next 1x1 convolution
+    /// normalises its input as it loads it: <see cref="BatchNormShuffleConv2d"/>).
+    /// </summary>
+    public void BatchNormTrainingStatistics(Tensor x, Tensor savedMean, Tensor savedInvStd, Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon)
+    {
+        using var timing = Time(nameof(BatchNormTrainingStatistics), x);
+        BatchNormTraining(nameof(BatchNormTrainingStatistics), x, null, null, null, savedMean, savedInvStd, runningMean, runningVar, n, momentum, epsilon, Epilogue.None);
+    }
+
+    /// <summary>BN in training mode; with no <paramref name="y"/> (and no gamma, beta) the statistics alone.</summary>
+    private void BatchNormTraining(string op, Tensor x, Tensor? gamma, Tensor? beta, Tensor? y, Tensor savedMean, Tensor savedInvStd,
         Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon, Epilogue epilogue)
     {
         Image(op, x, "x", n);
         int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
-        Batched(op, y, "y", n, channels, x.Dim(2), x.Dim(3));
+        if (y is not null) Batched(op, y, "y", n, channels, x.Dim(2), x.Dim(3));
         foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd"), (runningMean, "runningMean"), (runningVar, "runningVar") })
         {
-            Exact(op, t, name, channels);
+            if (t is not null || y is not null) Exact(op, t!, name, channels);
         }
         if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"{op}: epsilon must be positive.");
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"{op}: momentum must be in [0, 1].");
@@ -287,16 +331,21 @@ public sealed partial class Ops
             throw new ArgumentException($"{op}: batch statistics need more than one value per channel, got n = {n} over a {x.Dim(2)}x{x.Dim(3)} map. " +
                 "Train with at least 2 samples per batch (a BN on a 1x1 map, as in the grouped classifier head after the pooling, sees only the batch), or use inference mode.", nameof(n));
         }
+        if (host && y is null)
+        {
+            HostKernels.BatchNormTrainingStatistics(n, channels, plane, momentum, epsilon, new Buf(x), new Buf(savedMean), new Buf(savedInvStd), new Buf(runningMean), new Buf(runningVar));
+            return;
+        }
         if (host)
         {
-            HostKernels.BatchNormTraining(n, channels, plane, momentum, epsilon, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(y),
+            HostKernels.BatchNormTraining(n, channels, plane, momentum, epsilon, new Buf(x), new Buf(gamma!), new Buf(beta!), new Buf(y!),
                 new Buf(savedMean), new Buf(savedInvStd), new Buf(runningMean), new Buf(runningVar),
                 epilogue.Groups, epilogue.Skip is null ? null : new Buf(epilogue.Skip), (int)epilogue.Activation);
             return;
         }
         bnStatisticsGrouped ??= accelerator.LoadStreamKernel<int, int, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormStatisticsGrouped);
         bnStatisticsGrouped(Groups(channels), channels, n, plane, momentum, epsilon, x.Flat, savedMean.Flat, savedInvStd.Flat, runningMean.Flat, runningVar.Flat);
-        Normalize(x, gamma, beta, savedMean, savedInvStd, y, n, epilogue);
+        if (y is not null) Normalize(x, gamma!, beta!, savedMean, savedInvStd, y, n, epilogue);
     }
 
     /// <summary>The device's normalising pass with the batch statistics in savedMean / savedInvStd, and the epilogue.</summary>

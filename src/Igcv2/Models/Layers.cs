@@ -18,6 +18,25 @@ public sealed class Conv2dLayer(Parameter weight, int groups, int stride)
 
     public void Forward(Ops ops, Tensor x, Tensor y, int n) => ops.Conv2d(x, Weight.Value, y, n, Groups, Stride);
 
+    /// <summary>
+    /// BN_{l-1}, P_{l-1} (<paramref name="shuffleGroups"/> branches, 1 for the identity) and this 1x1 W_l on
+    /// <paramref name="c"/>. Training: BN's batch statistics alone, then W_l normalising its input as it loads it
+    /// (<see cref="Ops.BatchNormShuffleConv2d"/>), so P(BN(c)) is never written. Inference: BN (into
+    /// <paramref name="scratch"/> when P moves channels) and P into <paramref name="normalized"/>, then W_l.
+    /// </summary>
+    public void Forward(Ops ops, BatchNormLayer norm, Tensor c, Tensor? scratch, Tensor normalized, int shuffleGroups, Tensor y, int n, bool training)
+    {
+        if (training)
+        {
+            ops.BatchNormTrainingStatistics(c, norm.SavedMean, norm.SavedInvStd, norm.RunningMean.Value, norm.RunningVariance.Value, n, BatchNormLayer.Momentum, BatchNormLayer.Epsilon);
+            ops.BatchNormShuffleConv2d(c, norm.Gamma.Value, norm.Beta.Value, norm.SavedMean, norm.SavedInvStd, shuffleGroups, Weight.Value, y, n, Groups);
+            return;
+        }
+        if (shuffleGroups == 1) norm.Forward(ops, c, normalized, n, training: false);
+        else norm.Forward(ops, c, scratch ?? throw new ArgumentNullException(nameof(scratch), "P moves channels: BN needs a scratch tensor at inference."), null, normalized, n, false, shuffleGroups, Design.Activation.None);
+        Forward(ops, normalized, y, n);
+    }
+
     /// <summary>Writes the weight gradient and, unless <paramref name="gx"/> is null, the input gradient.</summary>
     public void Backward(Ops ops, Tensor x, Tensor gy, Tensor? gx, int n)
     {

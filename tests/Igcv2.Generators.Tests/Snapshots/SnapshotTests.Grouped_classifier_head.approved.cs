@@ -134,8 +134,7 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         ops.Relu(a.stage1_block1_in2, a.stage1_block1_in2, n);
         // P_1: identity (one channel per branch)
         stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 4 branches x (8 -> 8)
-        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_32x8, null, a.normalized_32x8, n, training, 4, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*4 + g] = in[g*8 + j]
-        stage1_block1_conv3.Forward(ops, a.normalized_32x8, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (8 -> 16)
+        stage1_block1_conv3.Forward(ops, stage1_block1_bn2, a.stage1_block1_c2, a.scratch_32x8, a.normalized_32x8, 4, a.stage1_block1_c3, n, training);    // BN_2 | P_2: out[j*4 + g] = in[g*8 + j] | W_3: 1x1, 4 branches x (8 -> 16)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_64x8, null, a.stage1_block1_out, n, training, 4, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*4 + g] = in[g*16 + j], then Relu
 
         return Head(a, n, training);
@@ -166,8 +165,7 @@ partial class GroupedHeadSmall : global::Igcv2.IModel
         // classifier (IGCV2*, Table 8): global average pool 8x8, K = [8, 8], L = 2: 1x1 group convs on the 1x1 map, 64 -> 16, + bias
         ops.GlobalAveragePool(a.stage1_block1_out, a.pooled, n);    // a.pooled_map: the same memory as [n, 64, 1, 1]
         classifier_conv1.Forward(ops, a.pooled_map, a.classifier_c1, n);    // W_1: 1x1, 8 branches x (8 -> 8)
-        classifier_bn1.Forward(ops, a.classifier_c1, a.scratch_64x1, null, a.normalized_64x1, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_1 | P_1: out[j*8 + g] = in[g*8 + j]
-        classifier_conv2.Forward(ops, a.normalized_64x1, a.logits_map, n);    // W_2: 1x1, 8 branches x (8 -> 2)
+        classifier_conv2.Forward(ops, classifier_bn1, a.classifier_c1, a.scratch_64x1, a.normalized_64x1, 8, a.logits_map, n, training);    // BN_1 | P_1: out[j*8 + g] = in[g*8 + j] | W_2: 1x1, 8 branches x (8 -> 2)
         classifier_bias.Forward(ops, a.logits, a.logits, n);
         return a.logits;
     }

@@ -138,20 +138,14 @@ partial class GlobalNet : global::Igcv2.IModel
 
         // stage1.block1 (Igcv2Block): K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4
         stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 8 branches x (1 -> 1)
-        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.normalized_8x4, n, training);
-        // P_1: identity (one channel per branch)
-        stage1_block1_conv2.Forward(ops, a.normalized_8x4, a.stage1_block1_c2, n);    // W_2: 1x1, 2 branches x (4 -> 4)
-        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_8x4, null, a.normalized_8x4, n, training, 2, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*2 + g] = in[g*4 + j]
-        stage1_block1_conv3.Forward(ops, a.normalized_8x4, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (2 -> 2)
+        stage1_block1_conv2.Forward(ops, stage1_block1_bn1, a.stage1_block1_c1, null, a.normalized_8x4, 1, a.stage1_block1_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 2 branches x (4 -> 4)
+        stage1_block1_conv3.Forward(ops, stage1_block1_bn2, a.stage1_block1_c2, a.scratch_8x4, a.normalized_8x4, 2, a.stage1_block1_c3, n, training);    // BN_2 | P_2: out[j*2 + g] = in[g*4 + j] | W_3: 1x1, 4 branches x (2 -> 2)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_8x4, null, a.stage1_block1_out, n, training, 4, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*4 + g] = in[g*2 + j], then Relu
 
         // stage1.block2 (Igcv2Block): K = [1, 4, 2], L = 3, 8 -> 8 channels, 4x4 -> 4x4
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 8 branches x (1 -> 1)
-        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.normalized_8x4, n, training);
-        // P_1: identity (one channel per branch)
-        stage1_block2_conv2.Forward(ops, a.normalized_8x4, a.stage1_block2_c2, n);    // W_2: 1x1, 2 branches x (4 -> 4)
-        stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_8x4, null, a.normalized_8x4, n, training, 2, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*2 + g] = in[g*4 + j]
-        stage1_block2_conv3.Forward(ops, a.normalized_8x4, a.stage1_block2_c3, n);    // W_3: 1x1, 4 branches x (2 -> 2)
+        stage1_block2_conv2.Forward(ops, stage1_block2_bn1, a.stage1_block2_c1, null, a.normalized_8x4, 1, a.stage1_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 2 branches x (4 -> 4)
+        stage1_block2_conv3.Forward(ops, stage1_block2_bn2, a.stage1_block2_c2, a.scratch_8x4, a.normalized_8x4, 2, a.stage1_block2_c3, n, training);    // BN_2 | P_2: out[j*2 + g] = in[g*4 + j] | W_3: 1x1, 4 branches x (2 -> 2)
         stage1_block2_bn3.Forward(ops, a.stage1_block2_c3, a.scratch_8x4, null, a.stage1_block2_out, n, training, 4, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*4 + g] = in[g*2 + j], then Relu
 
         return Head(a, n, training);

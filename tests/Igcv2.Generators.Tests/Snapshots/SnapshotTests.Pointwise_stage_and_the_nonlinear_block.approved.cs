@@ -140,15 +140,12 @@ partial class PointwiseSmall : global::Igcv2.IModel
         ops.Relu(a.stage1_block1_in2, a.stage1_block1_in2, n);
         // P_1: identity (one channel per branch)
         stage1_block1_conv2.Forward(ops, a.stage1_block1_in2, a.stage1_block1_c2, n);    // W_2: 1x1, 4 branches x (4 -> 4)
-        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_16x4, null, a.normalized_16x4, n, training, 4, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*4 + g] = in[g*4 + j]
-        stage1_block1_conv3.Forward(ops, a.normalized_16x4, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (4 -> 8)
+        stage1_block1_conv3.Forward(ops, stage1_block1_bn2, a.stage1_block1_c2, a.scratch_16x4, a.normalized_16x4, 4, a.stage1_block1_c3, n, training);    // BN_2 | P_2: out[j*4 + g] = in[g*4 + j] | W_3: 1x1, 4 branches x (4 -> 8)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_32x4, null, a.stage1_block1_out, n, training, 4, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*4 + g] = in[g*8 + j], then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 32], L = 2, 32 -> 64 channels, 4x4 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block1_out, a.stage2_block1_c1, n);    // W_1: 1x1, 32 branches x (1 -> 1)
-        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.normalized_32x4, n, training);
-        // P_1: identity (one channel per branch)
-        stage2_block1_conv2.Forward(ops, a.normalized_32x4, a.stage2_block1_c2, n);    // W_2: 1x1, 1 branch x (32 -> 64)
+        stage2_block1_conv2.Forward(ops, stage2_block1_bn1, a.stage2_block1_c1, null, a.normalized_32x4, 1, a.stage2_block1_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 1 branch x (32 -> 64)
         stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_64x4, null, a.stage2_block1_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, then Relu
 
         return Head(a, n, training);

@@ -179,38 +179,26 @@ partial class SmallStrided : global::Igcv2.IModel
 
         // stage1.block1 (Igcv2Block): K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8
         stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1)
-        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.normalized_16x8, n, training);
-        // P_1: identity (one channel per branch)
-        stage1_block1_conv2.Forward(ops, a.normalized_16x8, a.stage1_block1_c2, n);    // W_2: 1x1, 4 branches x (4 -> 4)
-        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_16x8, null, a.normalized_16x8, n, training, 4, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*4 + g] = in[g*4 + j]
-        stage1_block1_conv3.Forward(ops, a.normalized_16x8, a.stage1_block1_c3, n);    // W_3: 1x1, 4 branches x (4 -> 4)
+        stage1_block1_conv2.Forward(ops, stage1_block1_bn1, a.stage1_block1_c1, null, a.normalized_16x8, 1, a.stage1_block1_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 4 branches x (4 -> 4)
+        stage1_block1_conv3.Forward(ops, stage1_block1_bn2, a.stage1_block1_c2, a.scratch_16x8, a.normalized_16x8, 4, a.stage1_block1_c3, n, training);    // BN_2 | P_2: out[j*4 + g] = in[g*4 + j] | W_3: 1x1, 4 branches x (4 -> 4)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_16x8, null, a.stage1_block1_out, n, training, 4, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*4 + g] = in[g*4 + j], then Relu
 
         // stage1.block2 (Igcv2Block): K = [1, 4, 4], L = 3, 16 -> 16 channels, 8x8 -> 8x8
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1)
-        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.normalized_16x8, n, training);
-        // P_1: identity (one channel per branch)
-        stage1_block2_conv2.Forward(ops, a.normalized_16x8, a.stage1_block2_c2, n);    // W_2: 1x1, 4 branches x (4 -> 4)
-        stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_16x8, null, a.normalized_16x8, n, training, 4, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*4 + g] = in[g*4 + j]
-        stage1_block2_conv3.Forward(ops, a.normalized_16x8, a.stage1_block2_c3, n);    // W_3: 1x1, 4 branches x (4 -> 4)
+        stage1_block2_conv2.Forward(ops, stage1_block2_bn1, a.stage1_block2_c1, null, a.normalized_16x8, 1, a.stage1_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 4 branches x (4 -> 4)
+        stage1_block2_conv3.Forward(ops, stage1_block2_bn2, a.stage1_block2_c2, a.scratch_16x8, a.normalized_16x8, 4, a.stage1_block2_c3, n, training);    // BN_2 | P_2: out[j*4 + g] = in[g*4 + j] | W_3: 1x1, 4 branches x (4 -> 4)
         stage1_block2_bn3.Forward(ops, a.stage1_block2_c3, a.scratch_16x8, a.stem_out, a.stage1_block2_out, n, training, 4, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*4 + g] = in[g*4 + j], + the identity skip from the input of stage1.block1, then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 8, 4], L = 3, 16 -> 32 channels, 8x8 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1), stride 2
-        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.normalized_16x4, n, training);
-        // P_1: identity (one channel per branch)
-        stage2_block1_conv2.Forward(ops, a.normalized_16x4, a.stage2_block1_c2, n);    // W_2: 1x1, 2 branches x (8 -> 8)
-        stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_16x4, null, a.normalized_16x4, n, training, 2, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*2 + g] = in[g*8 + j]
-        stage2_block1_conv3.Forward(ops, a.normalized_16x4, a.stage2_block1_c3, n);    // W_3: 1x1, 4 branches x (4 -> 8)
+        stage2_block1_conv2.Forward(ops, stage2_block1_bn1, a.stage2_block1_c1, null, a.normalized_16x4, 1, a.stage2_block1_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 2 branches x (8 -> 8)
+        stage2_block1_conv3.Forward(ops, stage2_block1_bn2, a.stage2_block1_c2, a.scratch_16x4, a.normalized_16x4, 2, a.stage2_block1_c3, n, training);    // BN_2 | P_2: out[j*2 + g] = in[g*8 + j] | W_3: 1x1, 4 branches x (4 -> 8)
         stage2_block1_bn3.Forward(ops, a.stage2_block1_c3, a.scratch_32x4, null, a.stage2_block1_out, n, training, 4, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*4 + g] = in[g*8 + j], then Relu
 
         // stage2.block2 (Igcv2Block): K = [1, 8, 4], L = 3, 32 -> 32 channels, 4x4 -> 4x4
         stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 32 branches x (1 -> 1)
-        stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.normalized_32x4, n, training);
-        // P_1: identity (one channel per branch)
-        stage2_block2_conv2.Forward(ops, a.normalized_32x4, a.stage2_block2_c2, n);    // W_2: 1x1, 4 branches x (8 -> 8)
-        stage2_block2_bn2.Forward(ops, a.stage2_block2_c2, a.scratch_32x4, null, a.normalized_32x4, n, training, 4, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*4 + g] = in[g*8 + j]
-        stage2_block2_conv3.Forward(ops, a.normalized_32x4, a.stage2_block2_c3, n);    // W_3: 1x1, 8 branches x (4 -> 4)
+        stage2_block2_conv2.Forward(ops, stage2_block2_bn1, a.stage2_block2_c1, null, a.normalized_32x4, 1, a.stage2_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 4 branches x (8 -> 8)
+        stage2_block2_conv3.Forward(ops, stage2_block2_bn2, a.stage2_block2_c2, a.scratch_32x4, a.normalized_32x4, 4, a.stage2_block2_c3, n, training);    // BN_2 | P_2: out[j*4 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (4 -> 4)
         stage2_block2_bn3.Forward(ops, a.stage2_block2_c3, a.scratch_32x4, null, a.stage2_block2_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*4 + j], then Relu
 
         return Head(a, n, training);

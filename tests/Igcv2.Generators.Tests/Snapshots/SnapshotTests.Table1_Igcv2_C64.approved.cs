@@ -446,164 +446,110 @@ partial class Igcv2C64 : global::Igcv2.IModel
 
         // stage1.block1 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
-        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.normalized_64x32, n, training);
-        // P_1: identity (one channel per branch)
-        stage1_block1_conv2.Forward(ops, a.normalized_64x32, a.stage1_block1_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
-        stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_64x32, null, a.normalized_64x32, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j]
-        stage1_block1_conv3.Forward(ops, a.normalized_64x32, a.stage1_block1_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block1_conv2.Forward(ops, stage1_block1_bn1, a.stage1_block1_c1, null, a.normalized_64x32, 1, a.stage1_block1_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block1_conv3.Forward(ops, stage1_block1_bn2, a.stage1_block1_c2, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block1_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_64x32, null, a.stage1_block1_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*8 + j], then Relu
 
         // stage1.block2 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
-        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.normalized_64x32, n, training);
-        // P_1: identity (one channel per branch)
-        stage1_block2_conv2.Forward(ops, a.normalized_64x32, a.stage1_block2_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
-        stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_64x32, null, a.normalized_64x32, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j]
-        stage1_block2_conv3.Forward(ops, a.normalized_64x32, a.stage1_block2_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block2_conv2.Forward(ops, stage1_block2_bn1, a.stage1_block2_c1, null, a.normalized_64x32, 1, a.stage1_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block2_conv3.Forward(ops, stage1_block2_bn2, a.stage1_block2_c2, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block2_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block2_bn3.Forward(ops, a.stage1_block2_c3, a.scratch_64x32, a.stem_out, a.stage1_block2_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*8 + j], + the identity skip from the input of stage1.block1, then Relu
 
         // stage1.block3 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block3_conv1.Forward(ops, a.stage1_block2_out, a.stage1_block3_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
-        stage1_block3_bn1.Forward(ops, a.stage1_block3_c1, a.normalized_64x32, n, training);
-        // P_1: identity (one channel per branch)
-        stage1_block3_conv2.Forward(ops, a.normalized_64x32, a.stage1_block3_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
-        stage1_block3_bn2.Forward(ops, a.stage1_block3_c2, a.scratch_64x32, null, a.normalized_64x32, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j]
-        stage1_block3_conv3.Forward(ops, a.normalized_64x32, a.stage1_block3_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block3_conv2.Forward(ops, stage1_block3_bn1, a.stage1_block3_c1, null, a.normalized_64x32, 1, a.stage1_block3_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block3_conv3.Forward(ops, stage1_block3_bn2, a.stage1_block3_c2, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block3_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block3_bn3.Forward(ops, a.stage1_block3_c3, a.scratch_64x32, null, a.stage1_block3_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*8 + j], then Relu
 
         // stage1.block4 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block4_conv1.Forward(ops, a.stage1_block3_out, a.stage1_block4_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
-        stage1_block4_bn1.Forward(ops, a.stage1_block4_c1, a.normalized_64x32, n, training);
-        // P_1: identity (one channel per branch)
-        stage1_block4_conv2.Forward(ops, a.normalized_64x32, a.stage1_block4_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
-        stage1_block4_bn2.Forward(ops, a.stage1_block4_c2, a.scratch_64x32, null, a.normalized_64x32, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j]
-        stage1_block4_conv3.Forward(ops, a.normalized_64x32, a.stage1_block4_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block4_conv2.Forward(ops, stage1_block4_bn1, a.stage1_block4_c1, null, a.normalized_64x32, 1, a.stage1_block4_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block4_conv3.Forward(ops, stage1_block4_bn2, a.stage1_block4_c2, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block4_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block4_bn3.Forward(ops, a.stage1_block4_c3, a.scratch_64x32, a.stage1_block2_out, a.stage1_block4_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*8 + j], + the identity skip from the input of stage1.block3, then Relu
 
         // stage1.block5 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block5_conv1.Forward(ops, a.stage1_block4_out, a.stage1_block5_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
-        stage1_block5_bn1.Forward(ops, a.stage1_block5_c1, a.normalized_64x32, n, training);
-        // P_1: identity (one channel per branch)
-        stage1_block5_conv2.Forward(ops, a.normalized_64x32, a.stage1_block5_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
-        stage1_block5_bn2.Forward(ops, a.stage1_block5_c2, a.scratch_64x32, null, a.normalized_64x32, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j]
-        stage1_block5_conv3.Forward(ops, a.normalized_64x32, a.stage1_block5_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block5_conv2.Forward(ops, stage1_block5_bn1, a.stage1_block5_c1, null, a.normalized_64x32, 1, a.stage1_block5_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block5_conv3.Forward(ops, stage1_block5_bn2, a.stage1_block5_c2, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block5_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block5_bn3.Forward(ops, a.stage1_block5_c3, a.scratch_64x32, null, a.stage1_block5_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*8 + j], then Relu
 
         // stage1.block6 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
         stage1_block6_conv1.Forward(ops, a.stage1_block5_out, a.stage1_block6_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
-        stage1_block6_bn1.Forward(ops, a.stage1_block6_c1, a.normalized_64x32, n, training);
-        // P_1: identity (one channel per branch)
-        stage1_block6_conv2.Forward(ops, a.normalized_64x32, a.stage1_block6_c2, n);    // W_2: 1x1, 8 branches x (8 -> 8)
-        stage1_block6_bn2.Forward(ops, a.stage1_block6_c2, a.scratch_64x32, null, a.normalized_64x32, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j]
-        stage1_block6_conv3.Forward(ops, a.normalized_64x32, a.stage1_block6_c3, n);    // W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block6_conv2.Forward(ops, stage1_block6_bn1, a.stage1_block6_c1, null, a.normalized_64x32, 1, a.stage1_block6_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block6_conv3.Forward(ops, stage1_block6_bn2, a.stage1_block6_c2, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block6_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block6_bn3.Forward(ops, a.stage1_block6_c3, a.scratch_64x32, a.stage1_block4_out, a.stage1_block6_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*8 + j], + the identity skip from the input of stage1.block5, then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 16, 8], L = 3, 64 -> 128 channels, 32x32 -> 16x16
         stage2_block1_conv1.Forward(ops, a.stage1_block6_out, a.stage2_block1_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1), stride 2
-        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.normalized_64x16, n, training);
-        // P_1: identity (one channel per branch)
-        stage2_block1_conv2.Forward(ops, a.normalized_64x16, a.stage2_block1_c2, n);    // W_2: 1x1, 4 branches x (16 -> 16)
-        stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_64x16, null, a.normalized_64x16, n, training, 4, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*4 + g] = in[g*16 + j]
-        stage2_block1_conv3.Forward(ops, a.normalized_64x16, a.stage2_block1_c3, n);    // W_3: 1x1, 8 branches x (8 -> 16)
+        stage2_block1_conv2.Forward(ops, stage2_block1_bn1, a.stage2_block1_c1, null, a.normalized_64x16, 1, a.stage2_block1_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 4 branches x (16 -> 16)
+        stage2_block1_conv3.Forward(ops, stage2_block1_bn2, a.stage2_block1_c2, a.scratch_64x16, a.normalized_64x16, 4, a.stage2_block1_c3, n, training);    // BN_2 | P_2: out[j*4 + g] = in[g*16 + j] | W_3: 1x1, 8 branches x (8 -> 16)
         stage2_block1_bn3.Forward(ops, a.stage2_block1_c3, a.scratch_128x16, null, a.stage2_block1_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*16 + j], then Relu
 
         // stage2.block2 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
-        stage2_block2_bn1.Forward(ops, a.stage2_block2_c1, a.normalized_128x16, n, training);
-        // P_1: identity (one channel per branch)
-        stage2_block2_conv2.Forward(ops, a.normalized_128x16, a.stage2_block2_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
-        stage2_block2_bn2.Forward(ops, a.stage2_block2_c2, a.scratch_128x16, null, a.normalized_128x16, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j]
-        stage2_block2_conv3.Forward(ops, a.normalized_128x16, a.stage2_block2_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
+        stage2_block2_conv2.Forward(ops, stage2_block2_bn1, a.stage2_block2_c1, null, a.normalized_128x16, 1, a.stage2_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block2_conv3.Forward(ops, stage2_block2_bn2, a.stage2_block2_c2, a.scratch_128x16, a.normalized_128x16, 8, a.stage2_block2_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j] | W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block2_bn3.Forward(ops, a.stage2_block2_c3, a.scratch_128x16, null, a.stage2_block2_out, n, training, 16, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*16 + g] = in[g*8 + j], then Relu
 
         // stage2.block3 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block3_conv1.Forward(ops, a.stage2_block2_out, a.stage2_block3_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
-        stage2_block3_bn1.Forward(ops, a.stage2_block3_c1, a.normalized_128x16, n, training);
-        // P_1: identity (one channel per branch)
-        stage2_block3_conv2.Forward(ops, a.normalized_128x16, a.stage2_block3_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
-        stage2_block3_bn2.Forward(ops, a.stage2_block3_c2, a.scratch_128x16, null, a.normalized_128x16, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j]
-        stage2_block3_conv3.Forward(ops, a.normalized_128x16, a.stage2_block3_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
+        stage2_block3_conv2.Forward(ops, stage2_block3_bn1, a.stage2_block3_c1, null, a.normalized_128x16, 1, a.stage2_block3_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block3_conv3.Forward(ops, stage2_block3_bn2, a.stage2_block3_c2, a.scratch_128x16, a.normalized_128x16, 8, a.stage2_block3_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j] | W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block3_bn3.Forward(ops, a.stage2_block3_c3, a.scratch_128x16, null, a.stage2_block3_out, n, training, 16, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*16 + g] = in[g*8 + j], then Relu
 
         // stage2.block4 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block4_conv1.Forward(ops, a.stage2_block3_out, a.stage2_block4_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
-        stage2_block4_bn1.Forward(ops, a.stage2_block4_c1, a.normalized_128x16, n, training);
-        // P_1: identity (one channel per branch)
-        stage2_block4_conv2.Forward(ops, a.normalized_128x16, a.stage2_block4_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
-        stage2_block4_bn2.Forward(ops, a.stage2_block4_c2, a.scratch_128x16, null, a.normalized_128x16, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j]
-        stage2_block4_conv3.Forward(ops, a.normalized_128x16, a.stage2_block4_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
+        stage2_block4_conv2.Forward(ops, stage2_block4_bn1, a.stage2_block4_c1, null, a.normalized_128x16, 1, a.stage2_block4_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block4_conv3.Forward(ops, stage2_block4_bn2, a.stage2_block4_c2, a.scratch_128x16, a.normalized_128x16, 8, a.stage2_block4_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j] | W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block4_bn3.Forward(ops, a.stage2_block4_c3, a.scratch_128x16, a.stage2_block2_out, a.stage2_block4_out, n, training, 16, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*16 + g] = in[g*8 + j], + the identity skip from the input of stage2.block3, then Relu
 
         // stage2.block5 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block5_conv1.Forward(ops, a.stage2_block4_out, a.stage2_block5_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
-        stage2_block5_bn1.Forward(ops, a.stage2_block5_c1, a.normalized_128x16, n, training);
-        // P_1: identity (one channel per branch)
-        stage2_block5_conv2.Forward(ops, a.normalized_128x16, a.stage2_block5_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
-        stage2_block5_bn2.Forward(ops, a.stage2_block5_c2, a.scratch_128x16, null, a.normalized_128x16, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j]
-        stage2_block5_conv3.Forward(ops, a.normalized_128x16, a.stage2_block5_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
+        stage2_block5_conv2.Forward(ops, stage2_block5_bn1, a.stage2_block5_c1, null, a.normalized_128x16, 1, a.stage2_block5_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block5_conv3.Forward(ops, stage2_block5_bn2, a.stage2_block5_c2, a.scratch_128x16, a.normalized_128x16, 8, a.stage2_block5_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j] | W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block5_bn3.Forward(ops, a.stage2_block5_c3, a.scratch_128x16, null, a.stage2_block5_out, n, training, 16, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*16 + g] = in[g*8 + j], then Relu
 
         // stage2.block6 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
         stage2_block6_conv1.Forward(ops, a.stage2_block5_out, a.stage2_block6_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
-        stage2_block6_bn1.Forward(ops, a.stage2_block6_c1, a.normalized_128x16, n, training);
-        // P_1: identity (one channel per branch)
-        stage2_block6_conv2.Forward(ops, a.normalized_128x16, a.stage2_block6_c2, n);    // W_2: 1x1, 8 branches x (16 -> 16)
-        stage2_block6_bn2.Forward(ops, a.stage2_block6_c2, a.scratch_128x16, null, a.normalized_128x16, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j]
-        stage2_block6_conv3.Forward(ops, a.normalized_128x16, a.stage2_block6_c3, n);    // W_3: 1x1, 16 branches x (8 -> 8)
+        stage2_block6_conv2.Forward(ops, stage2_block6_bn1, a.stage2_block6_c1, null, a.normalized_128x16, 1, a.stage2_block6_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block6_conv3.Forward(ops, stage2_block6_bn2, a.stage2_block6_c2, a.scratch_128x16, a.normalized_128x16, 8, a.stage2_block6_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j] | W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block6_bn3.Forward(ops, a.stage2_block6_c3, a.scratch_128x16, a.stage2_block4_out, a.stage2_block6_out, n, training, 16, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*16 + g] = in[g*8 + j], + the identity skip from the input of stage2.block5, then Relu
 
         // stage3.block1 (Igcv2Block): K = [1, 32, 8], L = 3, 128 -> 256 channels, 16x16 -> 8x8
         stage3_block1_conv1.Forward(ops, a.stage2_block6_out, a.stage3_block1_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1), stride 2
-        stage3_block1_bn1.Forward(ops, a.stage3_block1_c1, a.normalized_128x8, n, training);
-        // P_1: identity (one channel per branch)
-        stage3_block1_conv2.Forward(ops, a.normalized_128x8, a.stage3_block1_c2, n);    // W_2: 1x1, 4 branches x (32 -> 32)
-        stage3_block1_bn2.Forward(ops, a.stage3_block1_c2, a.scratch_128x8, null, a.normalized_128x8, n, training, 4, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*4 + g] = in[g*32 + j]
-        stage3_block1_conv3.Forward(ops, a.normalized_128x8, a.stage3_block1_c3, n);    // W_3: 1x1, 16 branches x (8 -> 16)
+        stage3_block1_conv2.Forward(ops, stage3_block1_bn1, a.stage3_block1_c1, null, a.normalized_128x8, 1, a.stage3_block1_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 4 branches x (32 -> 32)
+        stage3_block1_conv3.Forward(ops, stage3_block1_bn2, a.stage3_block1_c2, a.scratch_128x8, a.normalized_128x8, 4, a.stage3_block1_c3, n, training);    // BN_2 | P_2: out[j*4 + g] = in[g*32 + j] | W_3: 1x1, 16 branches x (8 -> 16)
         stage3_block1_bn3.Forward(ops, a.stage3_block1_c3, a.scratch_256x8, null, a.stage3_block1_out, n, training, 16, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*16 + g] = in[g*16 + j], then Relu
 
         // stage3.block2 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block2_conv1.Forward(ops, a.stage3_block1_out, a.stage3_block2_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
-        stage3_block2_bn1.Forward(ops, a.stage3_block2_c1, a.normalized_256x8, n, training);
-        // P_1: identity (one channel per branch)
-        stage3_block2_conv2.Forward(ops, a.normalized_256x8, a.stage3_block2_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
-        stage3_block2_bn2.Forward(ops, a.stage3_block2_c2, a.scratch_256x8, null, a.normalized_256x8, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j]
-        stage3_block2_conv3.Forward(ops, a.normalized_256x8, a.stage3_block2_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
+        stage3_block2_conv2.Forward(ops, stage3_block2_bn1, a.stage3_block2_c1, null, a.normalized_256x8, 1, a.stage3_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block2_conv3.Forward(ops, stage3_block2_bn2, a.stage3_block2_c2, a.scratch_256x8, a.normalized_256x8, 8, a.stage3_block2_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j] | W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block2_bn3.Forward(ops, a.stage3_block2_c3, a.scratch_256x8, null, a.stage3_block2_out, n, training, 32, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*32 + g] = in[g*8 + j], then Relu
 
         // stage3.block3 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block3_conv1.Forward(ops, a.stage3_block2_out, a.stage3_block3_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
-        stage3_block3_bn1.Forward(ops, a.stage3_block3_c1, a.normalized_256x8, n, training);
-        // P_1: identity (one channel per branch)
-        stage3_block3_conv2.Forward(ops, a.normalized_256x8, a.stage3_block3_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
-        stage3_block3_bn2.Forward(ops, a.stage3_block3_c2, a.scratch_256x8, null, a.normalized_256x8, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j]
-        stage3_block3_conv3.Forward(ops, a.normalized_256x8, a.stage3_block3_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
+        stage3_block3_conv2.Forward(ops, stage3_block3_bn1, a.stage3_block3_c1, null, a.normalized_256x8, 1, a.stage3_block3_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block3_conv3.Forward(ops, stage3_block3_bn2, a.stage3_block3_c2, a.scratch_256x8, a.normalized_256x8, 8, a.stage3_block3_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j] | W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block3_bn3.Forward(ops, a.stage3_block3_c3, a.scratch_256x8, null, a.stage3_block3_out, n, training, 32, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*32 + g] = in[g*8 + j], then Relu
 
         // stage3.block4 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block4_conv1.Forward(ops, a.stage3_block3_out, a.stage3_block4_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
-        stage3_block4_bn1.Forward(ops, a.stage3_block4_c1, a.normalized_256x8, n, training);
-        // P_1: identity (one channel per branch)
-        stage3_block4_conv2.Forward(ops, a.normalized_256x8, a.stage3_block4_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
-        stage3_block4_bn2.Forward(ops, a.stage3_block4_c2, a.scratch_256x8, null, a.normalized_256x8, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j]
-        stage3_block4_conv3.Forward(ops, a.normalized_256x8, a.stage3_block4_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
+        stage3_block4_conv2.Forward(ops, stage3_block4_bn1, a.stage3_block4_c1, null, a.normalized_256x8, 1, a.stage3_block4_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block4_conv3.Forward(ops, stage3_block4_bn2, a.stage3_block4_c2, a.scratch_256x8, a.normalized_256x8, 8, a.stage3_block4_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j] | W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block4_bn3.Forward(ops, a.stage3_block4_c3, a.scratch_256x8, a.stage3_block2_out, a.stage3_block4_out, n, training, 32, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*32 + g] = in[g*8 + j], + the identity skip from the input of stage3.block3, then Relu
 
         // stage3.block5 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block5_conv1.Forward(ops, a.stage3_block4_out, a.stage3_block5_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
-        stage3_block5_bn1.Forward(ops, a.stage3_block5_c1, a.normalized_256x8, n, training);
-        // P_1: identity (one channel per branch)
-        stage3_block5_conv2.Forward(ops, a.normalized_256x8, a.stage3_block5_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
-        stage3_block5_bn2.Forward(ops, a.stage3_block5_c2, a.scratch_256x8, null, a.normalized_256x8, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j]
-        stage3_block5_conv3.Forward(ops, a.normalized_256x8, a.stage3_block5_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
+        stage3_block5_conv2.Forward(ops, stage3_block5_bn1, a.stage3_block5_c1, null, a.normalized_256x8, 1, a.stage3_block5_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block5_conv3.Forward(ops, stage3_block5_bn2, a.stage3_block5_c2, a.scratch_256x8, a.normalized_256x8, 8, a.stage3_block5_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j] | W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block5_bn3.Forward(ops, a.stage3_block5_c3, a.scratch_256x8, null, a.stage3_block5_out, n, training, 32, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*32 + g] = in[g*8 + j], then Relu
 
         // stage3.block6 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
         stage3_block6_conv1.Forward(ops, a.stage3_block5_out, a.stage3_block6_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
-        stage3_block6_bn1.Forward(ops, a.stage3_block6_c1, a.normalized_256x8, n, training);
-        // P_1: identity (one channel per branch)
-        stage3_block6_conv2.Forward(ops, a.normalized_256x8, a.stage3_block6_c2, n);    // W_2: 1x1, 8 branches x (32 -> 32)
-        stage3_block6_bn2.Forward(ops, a.stage3_block6_c2, a.scratch_256x8, null, a.normalized_256x8, n, training, 8, global::Igcv2.Design.Activation.None);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j]
-        stage3_block6_conv3.Forward(ops, a.normalized_256x8, a.stage3_block6_c3, n);    // W_3: 1x1, 32 branches x (8 -> 8)
+        stage3_block6_conv2.Forward(ops, stage3_block6_bn1, a.stage3_block6_c1, null, a.normalized_256x8, 1, a.stage3_block6_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block6_conv3.Forward(ops, stage3_block6_bn2, a.stage3_block6_c2, a.scratch_256x8, a.normalized_256x8, 8, a.stage3_block6_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j] | W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block6_bn3.Forward(ops, a.stage3_block6_c3, a.scratch_256x8, a.stage3_block4_out, a.stage3_block6_out, n, training, 32, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*32 + g] = in[g*8 + j], + the identity skip from the input of stage3.block5, then Relu
 
         return Head(a, n, training);

@@ -145,23 +145,17 @@ partial class XceptionSmall : global::Igcv2.IModel
 
         // stage1.block1 (Igcv2Block): K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
         stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1)
-        stage1_block1_bn1.Forward(ops, a.stage1_block1_c1, a.normalized_12x8, n, training);
-        // P_1: identity (one channel per branch)
-        stage1_block1_conv2.Forward(ops, a.normalized_12x8, a.stage1_block1_c2, n);    // W_2: 1x1, 1 branch x (12 -> 12)
+        stage1_block1_conv2.Forward(ops, stage1_block1_bn1, a.stage1_block1_c1, null, a.normalized_12x8, 1, a.stage1_block1_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 1 branch x (12 -> 12)
         stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_12x8, null, a.stage1_block1_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, then Relu
 
         // stage1.block2 (Igcv2Block): K = [1, 12], L = 2, 12 -> 12 channels, 8x8 -> 8x8
         stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1)
-        stage1_block2_bn1.Forward(ops, a.stage1_block2_c1, a.normalized_12x8, n, training);
-        // P_1: identity (one channel per branch)
-        stage1_block2_conv2.Forward(ops, a.normalized_12x8, a.stage1_block2_c2, n);    // W_2: 1x1, 1 branch x (12 -> 12)
+        stage1_block2_conv2.Forward(ops, stage1_block2_bn1, a.stage1_block2_c1, null, a.normalized_12x8, 1, a.stage1_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 1 branch x (12 -> 12)
         stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_12x8, a.stem_out, a.stage1_block2_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, + the identity skip from the input of stage1.block1, then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 12], L = 2, 12 -> 24 channels, 8x8 -> 4x4
         stage2_block1_conv1.Forward(ops, a.stage1_block2_out, a.stage2_block1_c1, n);    // W_1: 3x3, 12 branches x (1 -> 1), stride 2
-        stage2_block1_bn1.Forward(ops, a.stage2_block1_c1, a.normalized_12x4, n, training);
-        // P_1: identity (one channel per branch)
-        stage2_block1_conv2.Forward(ops, a.normalized_12x4, a.stage2_block1_c2, n);    // W_2: 1x1, 1 branch x (12 -> 24)
+        stage2_block1_conv2.Forward(ops, stage2_block1_bn1, a.stage2_block1_c1, null, a.normalized_12x4, 1, a.stage2_block1_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 1 branch x (12 -> 24)
         stage2_block1_bn2.Forward(ops, a.stage2_block1_c2, a.scratch_24x4, null, a.stage2_block1_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, then Relu
 
         return Head(a, n, training);

@@ -33,6 +33,8 @@ public sealed class OpsContractTests
         "Void Copy(Tensor source, Tensor destination)",
         "Void ShuffleAddActivation(Tensor x, Tensor skip, Tensor y, Int32 n, Int32 groups, Activation activation)",
         "Void ActivationBackwardShuffle(Tensor y, Tensor gy, Tensor gx, Tensor gSkip, Int32 n, Int32 groups, Activation activation)",
+        "Void BatchNormTrainingStatistics(Tensor x, Tensor savedMean, Tensor savedInvStd, Tensor runningMean, Tensor runningVar, Int32 n, Single momentum, Single epsilon)",
+        "Void BatchNormShuffleConv2d(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, Int32 shuffleGroups, Tensor w, Tensor y, Int32 n, Int32 groups)",
         "Void BatchNormShuffleConv2dBackwardWeight(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, Int32 shuffleGroups, Tensor gy, Tensor gw, Int32 n, Int32 groups)",
         "Void ActivationShuffleBatchNormBackward(Tensor y, Tensor gy, Tensor gSkip, Int32 groups, Activation activation, Tensor x, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor gx, Tensor gGamma, Tensor gBeta, Int32 n)",
         "Void BatchNormShuffleAddActivation(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, Tensor runningMean, Tensor runningVar, Tensor skip, Tensor y, Int32 n, Single momentum, Single epsilon, Int32 groups, Activation activation)",

@@ -4,8 +4,9 @@ using Igcv2.Kernels;
 namespace Igcv2.Tests.Kernels;
 
 /// <summary>
-/// The weight gradient of a 1x1 W_l whose input P(BN(c)) is not kept (BatchNormShuffleConv2dBackwardWeight) against
-/// its oracle: BN's training forward into a tensor, then the plain weight gradient of that tensor.
+/// A 1x1 W_l whose input P(BN(c)) is never stored: its forward (BatchNormTrainingStatistics, then BatchNormShuffleConv2d)
+/// and its weight gradient (BatchNormShuffleConv2dBackwardWeight) against their oracle, BN's training forward into a
+/// tensor followed by the plain convolution or weight gradient of that tensor.
 /// </summary>
 [Collection(KernelCollection.Name)]
 public sealed class RecomputedInputTests(KernelFixture fixture)
@@ -63,6 +64,52 @@ public sealed class RecomputedInputTests(KernelFixture fixture)
         Assert.All(gw.ToArray(), v => Assert.True(float.IsFinite(v)));
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Convolution_of_BN_input_with_its_statistics_alone_equals_BN_then_the_convolution_of_the_stored_input(CpuLauncher launcher, int channels, int size, int groups, int branches)
+    {
+        var device = fixture.For(launcher);
+        var ops = device.Ops;
+        const int n = 3;
+        int[] shape = [n + 1, channels, size, size];
+        using var c = T.Random(device, new Random(50 + channels + size), shape);
+        using var gamma = T.Random(device, new Random(51), channels);
+        using var beta = T.Random(device, new Random(52), channels);
+        using var w = T.Random(device, new Random(53), channels, channels / groups, 1, 1);
+        var (mean, invStd, runningMean, runningVar) = (device.Allocate(channels), device.Allocate(channels), device.Allocate(channels), device.Allocate(channels));
+        var (mean2, invStd2, runningMean2, runningVar2) = (device.Allocate(channels), device.Allocate(channels), device.Allocate(channels), device.Allocate(channels));
+        try
+        {
+            foreach (var (m, v) in new[] { (runningMean, runningVar), (runningMean2, runningVar2) })
+            {
+                ops.Fill(m, 0.25f);
+                ops.Fill(v, 2f);
+            }
+            // The oracle: BN's training forward (statistics and the normalised tensor), then the convolution.
+            using var stored = T.Poisoned(device, shape);
+            if (branches == 1) ops.BatchNormTraining(c, gamma, beta, stored, mean, invStd, runningMean, runningVar, n, 0.1f, 1e-5f);
+            else ops.BatchNormShuffleAddActivation(c, gamma, beta, mean, invStd, runningMean, runningVar, null, stored, n, 0.1f, 1e-5f, branches, Activation.None);
+            using var expected = T.Poisoned(device, shape);
+            ops.Conv2d(stored, w, expected, n, groups, 1);
+
+            ops.BatchNormTrainingStatistics(c, mean2, invStd2, runningMean2, runningVar2, n, 0.1f, 1e-5f);
+            using var y = T.Poisoned(device, shape);
+            ops.BatchNormShuffleConv2d(c, gamma, beta, mean2, invStd2, branches, w, y, n, groups);
+
+            foreach (var (a, b, what) in new[] { (mean, mean2, "mean"), (invStd, invStd2, "invStd"), (runningMean, runningMean2, "runningMean"), (runningVar, runningVar2, "runningVar") })
+            {
+                Assert.True(a.ToArray().SequenceEqual(b.ToArray()), what);
+            }
+            var ys = y.ToArray();
+            Assert.Equal(expected.ToArray().AsSpan(0, n * channels * size * size).ToArray(), ys.AsSpan(0, n * channels * size * size).ToArray());
+            T.Untouched(ys, n * channels * size * size, "y");
+        }
+        finally
+        {
+            foreach (var t in new[] { mean, invStd, runningMean, runningVar, mean2, invStd2, runningMean2, runningVar2 }) t.Dispose();
+        }
+    }
+
     [Fact]
     public void A_3x3_weight_or_groups_that_do_not_divide_the_channels_are_refused()
     {
@@ -77,5 +124,8 @@ public sealed class RecomputedInputTests(KernelFixture fixture)
         Assert.Contains("1x1", error.Message);
         error = Assert.Throws<ArgumentException>(() => ops.BatchNormShuffleConv2dBackwardWeight(x, c, c, c, c, 3, gy, w1, 2, 2));
         Assert.Contains("shuffleGroups = 3", error.Message);
+        error = Assert.Throws<ArgumentException>(() => ops.BatchNormShuffleConv2d(x, c, c, c, c, 1, w3, gy, 2, 8));
+        Assert.Contains("1x1", error.Message);
+        Assert.Throws<ArgumentException>(() => ops.BatchNormShuffleConv2d(x, c, c, c, c, 1, w1, x, 2, 2));
     }
 }
