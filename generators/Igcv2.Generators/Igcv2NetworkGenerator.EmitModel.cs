@@ -270,11 +270,8 @@ public sealed partial class Igcv2NetworkGenerator
             var bn = StepAt(norm.First);
             var p = StepsOf(run).First(s => s.Kind == StepKind.Permutation);
             var step = StepAt(conv.First);
-            var branches = p.Permutation!.IsIdentity ? 1 : p.Permutation.Branches;
-            var scratch = p.Permutation.IsIdentity ? "null" : Ref(norm.Output);
-            var shuffle = p.Permutation.IsIdentity
-                ? $"P_{p.L}: identity ({(p.Permutation.Branches == 1 ? "one branch" : "one channel per branch")})"
-                : $"P_{p.L}: {p.Permutation.Formula}";
+            var (branches, shuffle) = Shuffle(p);
+            var scratch = p.Permutation!.IsIdentity ? "null" : Ref(norm.Output);
             w.Line($"{LayerField(step)}.Forward(ops, {LayerField(bn)}, {Ref(norm.Input)}, {scratch}, {Ref(run.Output)}, {branches.ToString(CultureInfo.InvariantCulture)}, {Ref(conv.Output)}, n, training);{Pad()}" +
                 $"// BN_{bn.L} | {shuffle} | {ConvComment(step.L, step.Conv!).Substring(3)}");
         }
@@ -306,7 +303,7 @@ public sealed partial class Igcv2NetworkGenerator
                 foreach (var s in StepsOf(pass))
                 {
                     if (s.Kind == StepKind.Activation) w.Line($"ops.{s.Activation}({y}, {y}, n);");
-                    if (s.Permutation is { } identity) w.Line($"// P_{s.L}: identity ({(identity.Branches == 1 ? "one branch" : "one channel per branch")})");
+                    if (s.Permutation is { } identity) w.Line($"// P_{s.L}: {IdentityText(identity)}");
                 }
                 return;
             }
@@ -463,13 +460,7 @@ public sealed partial class Igcv2NetworkGenerator
             if (activation != Activation.None) parts.Add(activation + "'");
             if (p is not null) parts.Add($"P_{p.L}^-1");
             parts.Add(bn.L == 0 ? "BN's backward" : $"BN_{bn.L}'s backward");
-            var share = "";
-            if (after.GradSkip is { } gSkip && BlockOf(bn.Layer) is { } block)
-            {
-                share = block.Shortcut is null
-                    ? $"; the skip's share, added at the input of {plan.Blocks[block.SkipFrom].Name}"
-                    : $"; the skip's share into {gSkip}";
-            }
+            var share = SkipShareText(after, bn.Layer);
             var inverse = p is null ? "1" : p.Permutation!.PerBranch.ToString(System.Globalization.CultureInfo.InvariantCulture);
             // The activation's derivative reads the output; without one it is not read (and may not be kept).
             var y = activation == Activation.None ? "null" : Ref(after.Output);
@@ -485,11 +476,28 @@ public sealed partial class Igcv2NetworkGenerator
         {
             var bn = StepAt(norm.First);
             var p = StepsOf(run).First(s => s.Kind == StepKind.Permutation);
-            var branches = p.Permutation!.IsIdentity ? 1 : p.Permutation.Branches;
-            var input = p.Permutation.IsIdentity ? $"BN_{bn.L}({norm.Input})" : $"P_{p.L}(BN_{bn.L}({norm.Input}))";
+            var branches = Shuffle(p).Groups;
+            var input = p.Permutation!.IsIdentity ? $"BN_{bn.L}({norm.Input})" : $"P_{p.L}(BN_{bn.L}({norm.Input}))";
             w.Line($"{LayerField(StepAt(conv.First))}.Backward(ops, {LayerField(bn)}, {Ref(norm.Input)}, {branches.ToString(CultureInfo.InvariantCulture)}, {Ref(conv.GradOutput!)}, {Ref(conv.GradInput!)}, n);{Pad()}" +
                 $"// W_{StepAt(conv.First).L}'s input {input} recomputed, not kept");
         }
+
+        /// <summary>The comment on the skip's share when the pass writes one: where it is added (identity skip) or its buffer (projection).</summary>
+        private string SkipShareText(Pass pass, string layer)
+        {
+            if (pass.GradSkip is not { } gSkip || BlockOf(layer) is not { } block) return "";
+            return block.Shortcut is null
+                ? $"; the skip's share, added at the input of {plan.Blocks[block.SkipFrom].Name}"
+                : $"; the skip's share into {gSkip}";
+        }
+
+        /// <summary>P's branches as the fused ops take them (1 for the identity) and its comment ("P_1: identity (one channel per branch)").</summary>
+        private static (int Groups, string Text) Shuffle(Step p) => p.Permutation!.IsIdentity
+            ? (1, $"P_{p.L}: {IdentityText(p.Permutation)}")
+            : (p.Permutation.Branches, $"P_{p.L}: {p.Permutation.Formula}");
+
+        private static string IdentityText(PermutationPlan identity) =>
+            $"identity ({(identity.Branches == 1 ? "one branch" : "one channel per branch")})";
 
         private void WritePassBackward(SourceWriter w, Pass pass)
         {
@@ -510,13 +518,7 @@ public sealed partial class Igcv2NetworkGenerator
                 var p = StepsOf(pass).First(s => s.Kind == StepKind.Permutation);
                 var activation = StepsOf(pass).FirstOrDefault(s => s.Kind == StepKind.Activation)?.Activation ?? Activation.None;
                 var through = activation == Activation.None ? "" : $"{activation}' and ";
-                var share = "";
-                if (pass.GradSkip is { } gSkip && BlockOf(p.Layer) is { } block)
-                {
-                    share = block.Shortcut is null
-                        ? $"; the skip's share, added at the input of {plan.Blocks[block.SkipFrom].Name}"
-                        : $"; the skip's share into {gSkip}";
-                }
+                var share = SkipShareText(pass, p.Layer);
                 w.Line($"ops.ActivationBackwardShuffle({Ref(pass.Output)}, {gy}, {gx}, {(pass.GradSkip is null ? "null" : Ref(pass.GradSkip))}, n, {p.Permutation!.PerBranch}, {ActivationName(activation)});{Pad()}// {through}P_{p.L}^-1{share}");
                 return;
             }

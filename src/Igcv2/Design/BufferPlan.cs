@@ -370,18 +370,18 @@ public sealed record BufferPlan(
             var gradOutput = gradOf[output] ?? throw new InvalidOperationException($"No gradient reaches {lowered.Value(output).Name}.");
             Read(gradOutput, at);
 
+            // The activation's derivative reads the output (a permutation and a skip's add alone do not).
+            var activates = Enumerable.Range(firstIndex, count).Any(i => steps[i].Kind == StepKind.Activation);
             if (kind == PassKind.InPlace)
             {
-                // The activation's derivative reads the output; the gradient is rewritten where it is.
-                var activates = Enumerable.Range(firstIndex, count).Any(i => steps[i].Kind == StepKind.Activation);
+                // The gradient is rewritten where it is.
                 if (activates) Read(forwardOutput, at);
                 gradOf[s.Input] = gradOutput;
                 return Result(gradOutput, gradOutput, inNorm: activates && FollowsItsNorm(p));
             }
             if (kind == PassKind.Epilogue)
             {
-                // The activation's derivative reads the output (a permutation and a skip's add alone do not).
-                if (Enumerable.Range(firstIndex, count).Any(i => steps[i].Kind == StepKind.Activation)) Read(forwardOutput, at);
+                if (activates) Read(forwardOutput, at);
                 if (FollowsItsNorm(p) && (skip < 0 || gradOf[skip] is null))
                 {
                     // act', the skip's share and P_l^-1 run inside BN's backward: the output's gradient stays live

@@ -802,11 +802,7 @@ internal static unsafe class HostKernels
             int branch = item % g.Groups;
             int s = item / g.Groups;
             var input = ThreadScratch.For(g.Cig * plane).AsSpan(0, g.Cig * plane);
-            for (int t = 0; t < g.Cig; t++)
-            {
-                int j = branch * g.Cig + t;
-                ScaleShift(x.Slice((s * g.Cin + norm.Source[j]) * plane, plane), norm.Scale[j], norm.Shift[j], input.Slice(t * plane, plane));
-            }
+            norm.Rows(g, x, s, branch, 0, plane, input, plane);
             Mix(input, g.Cig, y.Slice((s * g.Cout + branch * g.Cog) * plane, g.Cog * plane), g.Cog, w.Slice(branch * g.Cog * g.Cig, g.Cog * g.Cig), plane);
         });
     }
@@ -828,6 +824,20 @@ internal static unsafe class HostKernels
                 shift[j] = beta.Span[c] - savedMean.Span[c] * scale[j];
             }
             return new InputNorm(source, scale, shift);
+        }
+
+        /// <summary>
+        /// Sample s's input rows of one branch, positions p0 .. p0 + length, into <paramref name="rows"/>
+        /// (<paramref name="rowStride"/> apart), rounded as BN's forward rounds them (<see cref="ScaleShift"/>).
+        /// </summary>
+        public void Rows(ConvGeometry g, Buf x, int s, int branch, int p0, int length, Span<float> rows, int rowStride)
+        {
+            int plane = g.H * g.W;
+            for (int t = 0; t < g.Cig; t++)
+            {
+                int j = branch * g.Cig + t;
+                ScaleShift(x.Slice((s * g.Cin + Source[j]) * plane + p0, length), Scale[j], Shift[j], rows.Slice(t * rowStride, length));
+            }
         }
     }
 
@@ -860,11 +870,7 @@ internal static unsafe class HostKernels
                     }
                     else
                     {
-                        for (int t = 0; t < g.Cig; t++)
-                        {
-                            int j = branch * g.Cig + t;
-                            ScaleShift(x.Slice((s * g.Cin + norm.Source[j]) * planeIn + p0, length), norm.Scale[j], norm.Shift[j], rows.AsSpan(t * Chunk, length));
-                        }
+                        norm.Rows(g, x, s, branch, p0, length, rows, Chunk);
                         xs = rows;
                         (start, stride) = (0, Chunk);
                     }

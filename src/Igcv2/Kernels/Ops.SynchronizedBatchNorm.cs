@@ -10,22 +10,6 @@ namespace Igcv2.Kernels;
 public sealed partial class Ops
 {
     private readonly Dictionary<int, (Tensor GGamma, Tensor GBeta)> syncScratch = [];
-    private readonly Dictionary<(int, int, int, int), Tensor> syncGradients = [];
-
-    /// <summary>
-    /// A tensor of <paramref name="like"/>'s shape, one per shape, for what a fused op materialises off the host's path:
-    /// the gradient synchronised BN reads whole, the device's recomputed convolution input.
-    /// </summary>
-    private Tensor FusedScratch(Tensor like)
-    {
-        var key = (like.Dim(0), like.Dim(1), like.Dim(2), like.Dim(3));
-        if (!syncGradients.TryGetValue(key, out var t))
-        {
-            t = device.Allocate(like.Dim(0), like.Dim(1), like.Dim(2), like.Dim(3));
-            syncGradients.Add(key, t);
-        }
-        return t;
-    }
 
     /// <summary>
     /// When set, batch norm in training mode uses the statistics of the global batch of a data-parallel job:

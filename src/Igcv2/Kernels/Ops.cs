@@ -20,6 +20,7 @@ public sealed partial class Ops
     private readonly bool host;
     private readonly int residentThreads;
     private MemoryBuffer1D<float, Stride1D.Dense>? scratch;
+    private readonly Dictionary<(int, int, int, int), Tensor> fusedScratch = [];
 
     private Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? conv2d, conv2dBackwardInput;
     private Action<KernelConfig, ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? conv2dBackwardWeight;
@@ -89,12 +90,15 @@ public sealed partial class Ops
         using var timing = TimeConv(nameof(Conv2dBackwardWeight), x, gw, groups, stride);
         var g = ConvShape(nameof(Conv2dBackwardWeight), x, "x", gw, gy, "gy", n, groups, stride);
         if (host) HostKernels.Conv2dBackwardWeight(g, new Buf(x), new Buf(gy), new Buf(gw));
-        else
-        {
-            int weights = (int)gw.Length;
-            conv2dBackwardWeight ??= accelerator.LoadStreamKernel<ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.Conv2dBackwardWeightGrouped);
-            conv2dBackwardWeight(Groups(weights), g, weights, x.Flat, gy.Flat, gw.Flat);
-        }
+        else LaunchBackwardWeight(g, x, gy, gw);
+    }
+
+    /// <summary>The device's weight gradient: one group per weight.</summary>
+    private void LaunchBackwardWeight(ConvGeometry g, Tensor x, Tensor gy, Tensor gw)
+    {
+        int weights = (int)gw.Length;
+        conv2dBackwardWeight ??= accelerator.LoadStreamKernel<ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.Conv2dBackwardWeightGrouped);
+        conv2dBackwardWeight(Groups(weights), g, weights, x.Flat, gy.Flat, gw.Flat);
     }
 
     /// <summary>
@@ -115,10 +119,16 @@ public sealed partial class Ops
             HostKernels.BatchNormShuffleConv2d(g, shuffleGroups, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(savedMean), new Buf(savedInvStd), new Buf(w), new Buf(y));
             return;
         }
-        // The device normalises into a scratch tensor (one per shape), then runs the plain convolution.
+        var input = NormalizedOnDevice(x, gamma, beta, savedMean, savedInvStd, shuffleGroups, n);
+        Launch(ref conv2d, DeviceKernels.Conv2d, g, g.N * g.Cout * g.Ho * g.Wo, input, w, y);
+    }
+
+    /// <summary>P(BN(x)) with the saved statistics, on the device: into a scratch tensor (one per shape), for the plain kernels to read.</summary>
+    private Tensor NormalizedOnDevice(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, int shuffleGroups, int n)
+    {
         var input = FusedScratch(x);
         Normalize(x, gamma, beta, savedMean, savedInvStd, input, n, new Epilogue(shuffleGroups, null, Design.Activation.None));
-        Launch(ref conv2d, DeviceKernels.Conv2d, g, g.N * g.Cout * g.Ho * g.Wo, input, w, y);
+        return input;
     }
 
     /// <summary>The checks of the ops whose 1x1 convolution reads P(BN(x)); returns the convolution's geometry.</summary>
@@ -155,12 +165,7 @@ public sealed partial class Ops
             HostKernels.BatchNormShuffleConv2dBackwardWeight(g, shuffleGroups, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(savedMean), new Buf(savedInvStd), new Buf(gy), new Buf(gw));
             return;
         }
-        // The device normalises into a scratch tensor (one per shape), then takes the plain weight gradient.
-        var input = FusedScratch(x);
-        Normalize(x, gamma, beta, savedMean, savedInvStd, input, n, new Epilogue(shuffleGroups, null, Design.Activation.None));
-        int weights = (int)gw.Length;
-        conv2dBackwardWeight ??= accelerator.LoadStreamKernel<ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.Conv2dBackwardWeightGrouped);
-        conv2dBackwardWeight(Groups(weights), g, weights, input.Flat, gy.Flat, gw.Flat);
+        LaunchBackwardWeight(g, NormalizedOnDevice(x, gamma, beta, savedMean, savedInvStd, shuffleGroups, n), gy, gw);
     }
 
     // ---------------------------------------------------------------- permutation
@@ -756,8 +761,8 @@ public sealed partial class Ops
     {
         scratch?.Dispose();
         scratch = null;
-        foreach (var t in syncGradients.Values) t.Dispose();
-        syncGradients.Clear();
+        foreach (var t in fusedScratch.Values) t.Dispose();
+        fusedScratch.Clear();
         foreach (var (gGamma, gBeta) in syncScratch.Values)
         {
             gGamma.Dispose();
@@ -814,6 +819,21 @@ public sealed partial class Ops
     {
         kernel ??= accelerator.LoadAutoGroupedStreamKernel(body);
         kernel(Threads(total), g, total, Threads(total), a.Flat, b.Flat, c.Flat);
+    }
+
+    /// <summary>
+    /// A tensor of <paramref name="like"/>'s shape, one per shape, for what a fused op materialises off the host's path:
+    /// the gradient synchronised BN reads whole, the device's normalised convolution input.
+    /// </summary>
+    private Tensor FusedScratch(Tensor like)
+    {
+        var key = (like.Dim(0), like.Dim(1), like.Dim(2), like.Dim(3));
+        if (!fusedScratch.TryGetValue(key, out var t))
+        {
+            t = device.Allocate(like.Dim(0), like.Dim(1), like.Dim(2), like.Dim(3));
+            fusedScratch.Add(key, t);
+        }
+        return t;
     }
 
     private ArrayView<float> Scratch(int length)

@@ -30,6 +30,42 @@ public sealed class KernelCollection : ICollectionFixture<KernelFixture>
     public const string Name = "Kernels";
 }
 
+/// <summary>
+/// A BN layer's tensors for a kernel test: gamma and beta random from their seeds, the saved batch statistics left for
+/// a training forward to write, the running statistics filled with <paramref name="runningMean"/> and <paramref name="runningVar"/>.
+/// </summary>
+internal sealed class NormTensors : IDisposable
+{
+    public NormTensors(Device device, int channels, int gammaSeed, int betaSeed, float runningMean = 0f, float runningVar = 1f)
+    {
+        Gamma = T.Random(device, new Random(gammaSeed), channels);
+        Beta = T.Random(device, new Random(betaSeed), channels);
+        Mean = device.Allocate(channels);
+        InvStd = device.Allocate(channels);
+        RunningMean = device.Allocate(channels);
+        RunningVar = device.Allocate(channels);
+        device.Ops.Fill(RunningMean, runningMean);
+        device.Ops.Fill(RunningVar, runningVar);
+    }
+
+    public Tensor Gamma { get; }
+
+    public Tensor Beta { get; }
+
+    public Tensor Mean { get; }
+
+    public Tensor InvStd { get; }
+
+    public Tensor RunningMean { get; }
+
+    public Tensor RunningVar { get; }
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { Gamma, Beta, Mean, InvStd, RunningMean, RunningVar }) t.Dispose();
+    }
+}
+
 /// <summary>Helpers: random inputs, NaN-poisoned outputs, tolerant comparisons.</summary>
 internal static class T
 {

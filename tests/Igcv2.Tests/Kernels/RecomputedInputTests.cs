@@ -40,23 +40,15 @@ public sealed class RecomputedInputTests(KernelFixture fixture)
         for (int s = 0; s < n + 1; s++)
         for (int i = 0; i < size * size; i++) values[(s * channels + 1) * size * size + i] = 5f + 0.25f * values[(s * channels + 1) * size * size + i];
         c.CopyFrom(values);
-        using var gamma = T.Random(device, new Random(41), channels);
-        using var beta = T.Random(device, new Random(42), channels);
-        using var mean = device.Allocate(channels);
-        using var invStd = device.Allocate(channels);
-        using var runningMean = device.Allocate(channels);
-        using var runningVar = device.Allocate(channels);
-        ops.Fill(runningMean, 0f);
-        ops.Fill(runningVar, 1f);
+        using var bn = new NormTensors(device, channels, gammaSeed: 41, betaSeed: 42);
         using var stored = T.Poisoned(device, shape);
-        if (branches == 1) ops.BatchNormTraining(c, gamma, beta, stored, mean, invStd, runningMean, runningVar, n, 0.1f, 1e-5f);
-        else ops.BatchNormShuffleAddActivation(c, gamma, beta, mean, invStd, runningMean, runningVar, null, stored, n, 0.1f, 1e-5f, branches, Activation.None);
+        NormalizeInto(ops, c, bn, stored, n, branches);
         using var gy = T.Random(device, new Random(43), shape);
         using var expected = T.Poisoned(device, channels, channels / groups, 1, 1);
         ops.Conv2dBackwardWeight(stored, gy, expected, n, groups, 1);
 
         using var gw = T.Poisoned(device, channels, channels / groups, 1, 1);
-        ops.BatchNormShuffleConv2dBackwardWeight(c, gamma, beta, mean, invStd, branches, gy, gw, n, groups);
+        ops.BatchNormShuffleConv2dBackwardWeight(c, bn.Gamma, bn.Beta, bn.Mean, bn.InvStd, branches, gy, gw, n, groups);
 
         // The host sums in the same order: bit for bit. The device's group reductions do not keep one order between launches.
         if (launcher == CpuLauncher.HostParallel) Assert.Equal(expected.ToArray(), gw.ToArray());
@@ -73,41 +65,35 @@ public sealed class RecomputedInputTests(KernelFixture fixture)
         const int n = 3;
         int[] shape = [n + 1, channels, size, size];
         using var c = T.Random(device, new Random(50 + channels + size), shape);
-        using var gamma = T.Random(device, new Random(51), channels);
-        using var beta = T.Random(device, new Random(52), channels);
         using var w = T.Random(device, new Random(53), channels, channels / groups, 1, 1);
-        var (mean, invStd, runningMean, runningVar) = (device.Allocate(channels), device.Allocate(channels), device.Allocate(channels), device.Allocate(channels));
-        var (mean2, invStd2, runningMean2, runningVar2) = (device.Allocate(channels), device.Allocate(channels), device.Allocate(channels), device.Allocate(channels));
-        try
-        {
-            foreach (var (m, v) in new[] { (runningMean, runningVar), (runningMean2, runningVar2) })
-            {
-                ops.Fill(m, 0.25f);
-                ops.Fill(v, 2f);
-            }
-            // The oracle: BN's training forward (statistics and the normalised tensor), then the convolution.
-            using var stored = T.Poisoned(device, shape);
-            if (branches == 1) ops.BatchNormTraining(c, gamma, beta, stored, mean, invStd, runningMean, runningVar, n, 0.1f, 1e-5f);
-            else ops.BatchNormShuffleAddActivation(c, gamma, beta, mean, invStd, runningMean, runningVar, null, stored, n, 0.1f, 1e-5f, branches, Activation.None);
-            using var expected = T.Poisoned(device, shape);
-            ops.Conv2d(stored, w, expected, n, groups, 1);
+        // Two sets of BN's tensors, gamma and beta alike: the oracle's forward writes one's statistics, the fused ops the other's.
+        using var bn = new NormTensors(device, channels, gammaSeed: 51, betaSeed: 52, runningMean: 0.25f, runningVar: 2f);
+        using var fused = new NormTensors(device, channels, gammaSeed: 51, betaSeed: 52, runningMean: 0.25f, runningVar: 2f);
 
-            ops.BatchNormTrainingStatistics(c, mean2, invStd2, runningMean2, runningVar2, n, 0.1f, 1e-5f);
-            using var y = T.Poisoned(device, shape);
-            ops.BatchNormShuffleConv2d(c, gamma, beta, mean2, invStd2, branches, w, y, n, groups);
+        // The oracle: BN's training forward (statistics and the normalised tensor), then the convolution.
+        using var stored = T.Poisoned(device, shape);
+        NormalizeInto(ops, c, bn, stored, n, branches);
+        using var expected = T.Poisoned(device, shape);
+        ops.Conv2d(stored, w, expected, n, groups, 1);
 
-            foreach (var (a, b, what) in new[] { (mean, mean2, "mean"), (invStd, invStd2, "invStd"), (runningMean, runningMean2, "runningMean"), (runningVar, runningVar2, "runningVar") })
-            {
-                Assert.True(a.ToArray().SequenceEqual(b.ToArray()), what);
-            }
-            var ys = y.ToArray();
-            Assert.Equal(expected.ToArray().AsSpan(0, n * channels * size * size).ToArray(), ys.AsSpan(0, n * channels * size * size).ToArray());
-            T.Untouched(ys, n * channels * size * size, "y");
-        }
-        finally
+        ops.BatchNormTrainingStatistics(c, fused.Mean, fused.InvStd, fused.RunningMean, fused.RunningVar, n, 0.1f, 1e-5f);
+        using var y = T.Poisoned(device, shape);
+        ops.BatchNormShuffleConv2d(c, fused.Gamma, fused.Beta, fused.Mean, fused.InvStd, branches, w, y, n, groups);
+
+        foreach (var (a, b, what) in new[] { (bn.Mean, fused.Mean, "mean"), (bn.InvStd, fused.InvStd, "invStd"), (bn.RunningMean, fused.RunningMean, "runningMean"), (bn.RunningVar, fused.RunningVar, "runningVar") })
         {
-            foreach (var t in new[] { mean, invStd, runningMean, runningVar, mean2, invStd2, runningMean2, runningVar2 }) t.Dispose();
+            Assert.True(a.ToArray().SequenceEqual(b.ToArray()), what);
         }
+        var ys = y.ToArray();
+        Assert.Equal(expected.ToArray().AsSpan(0, n * channels * size * size).ToArray(), ys.AsSpan(0, n * channels * size * size).ToArray());
+        T.Untouched(ys, n * channels * size * size, "y");
+    }
+
+    /// <summary>BN's training forward of c into <paramref name="stored"/>, through P's <paramref name="branches"/> (1: the identity).</summary>
+    private static void NormalizeInto(Ops ops, Tensor c, NormTensors bn, Tensor stored, int n, int branches)
+    {
+        if (branches == 1) ops.BatchNormTraining(c, bn.Gamma, bn.Beta, stored, bn.Mean, bn.InvStd, bn.RunningMean, bn.RunningVar, n, 0.1f, 1e-5f);
+        else ops.BatchNormShuffleAddActivation(c, bn.Gamma, bn.Beta, bn.Mean, bn.InvStd, bn.RunningMean, bn.RunningVar, null, stored, n, 0.1f, 1e-5f, branches, Activation.None);
     }
 
     [Fact]

@@ -102,16 +102,10 @@ public sealed class ShuffleActivationTests(KernelFixture fixture)
         var ops = device.Ops;
         // BN's input x (a convolution's output) and its forward, so the saved statistics are the batch's.
         using var x = Scaled(device, 30);
-        using var gamma = T.Random(device, new Random(31), 12);
-        using var beta = T.Random(device, new Random(32), 12);
-        using var mean = device.Allocate(12);
-        using var invStd = device.Allocate(12);
-        using var runningMean = device.Allocate(12);
-        using var runningVar = device.Allocate(12);
-        ops.Fill(runningMean, 0f);
-        ops.Fill(runningVar, 1f);
+        using var bn = new NormTensors(device, 12, gammaSeed: 31, betaSeed: 32);
+        var (gamma, mean, invStd) = (bn.Gamma, bn.Mean, bn.InvStd);
         using var y = T.Poisoned(device, Shape);
-        ops.BatchNormShuffleAddActivation(x, gamma, beta, mean, invStd, runningMean, runningVar, null, y, N, 0.1f, 1e-5f, Groups, activation);
+        ops.BatchNormShuffleAddActivation(x, gamma, bn.Beta, mean, invStd, bn.RunningMean, bn.RunningVar, null, y, N, 0.1f, 1e-5f, Groups, activation);
         using var gy = T.Random(device, new Random(33), Shape);
         var previous = ops.StatisticsReducer;
         ops.StatisticsReducer = synchronized ? new OneProcess() : null;

@@ -182,6 +182,11 @@ internal static class ShuffleActivation
         }
     }
 
+    /// <summary>m = gy act'(y) at element i; with no activation y is not read (it may hold anything).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Gradient(ArrayView<float> y, ArrayView<float> gy, int i, int activation) =>
+        activation == (int)Activation.None ? gy[i] : Pass(y[i], gy[i], activation);
+
     /// <summary>The scalars of <see cref="BatchNormBackwardInputKernel"/>: one struct, as ILGPU kernels take at most 15 parameters.</summary>
     public readonly record struct BackwardShape(int Total, int Stride, int Channels, int Groups, int Plane, int Activation, int HasSkip, float Count);
 
@@ -205,7 +210,7 @@ internal static class ShuffleActivation
             {
                 int s = r / plane, p = r % plane;
                 int source = (s * channels + from) * plane + p;
-                float g = activation == (int)Activation.None ? gy[source] : Pass(y[source], gy[source], activation);
+                float g = Gradient(y, gy, source, activation);
                 sumGy += g;
                 sumGyXc += g * (x[(s * channels + o) * plane + p] - mean);
             }
@@ -226,7 +231,7 @@ internal static class ShuffleActivation
         {
             int p = i % plane, t = i / plane, o = t % channels, s = t / channels;
             int source = (s * channels + Source(o, channels, shape.Groups)) * plane + p;
-            float g = shape.Activation == (int)Activation.None ? gy[source] : Pass(y[source], gy[source], shape.Activation);
+            float g = Gradient(y, gy, source, shape.Activation);
             var k = BatchNormStatistics.Backward(shape.Count, gamma[o], savedMean[o], savedInvStd[o], gBeta[o], gGamma[o]);
             gx[i] = k.A * g + k.B * x[i] + k.C;
             // The skip's share is g itself, unpermuted: every element is exactly one thread's source.
