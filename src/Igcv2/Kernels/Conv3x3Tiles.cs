@@ -131,8 +131,8 @@ internal static class Conv3x3Tiles
                 more1 = Vector256.MultiplyAddEstimate(v, w8, more1);
                 acc0 += more0;
                 acc1 += more1;
-                acc0 = Lanes.Activate(acc0, taps.Activation);
-                acc1 = Lanes.Activate(acc1, taps.Activation);
+                acc0 = Activations.Apply(acc0, taps.Activation);
+                acc1 = Activations.Apply(acc1, taps.Activation);
                 if (whole)
                 {
                     acc0.Store(o0 + c0);
@@ -162,7 +162,7 @@ internal static class Conv3x3Tiles
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0), w6, acc);
                 more = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 1), w7, more);
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0 + 2), w8, acc);
-                acc = Lanes.Activate(acc + more, taps.Activation);
+                acc = Activations.Apply(acc + more, taps.Activation);
                 if (whole)
                 {
                     acc.Store(o + c0);
@@ -230,7 +230,7 @@ internal static class Conv3x3Tiles
                 acc = Vector256.MultiplyAddEstimate(Vector256.Load(u + odd + c0), w6, acc);
                 more = Vector256.MultiplyAddEstimate(Vector256.Load(u + c0), w7, more);
                 third = Vector256.MultiplyAddEstimate(Vector256.Load(u + odd + c0 + 1), w8, third);
-                acc = Lanes.Activate(acc + more + third, taps.Activation);
+                acc = Activations.Apply(acc + more + third, taps.Activation);
                 if (whole)
                 {
                     acc.Store(o + c0);

@@ -16,6 +16,7 @@ namespace Igcv2.Kernels;
 internal static class DeviceKernels
 {
     // y[s, co, oy, ox] = sum over the branch's input channels and taps of w * x.
+    [DeviceKernel]
     public static void Conv2d(Index1D index, ConvGeometry g, int total, int stride,
         ArrayView<float> x, ArrayView<float> w, ArrayView<float> y)
     {
@@ -51,6 +52,7 @@ internal static class DeviceKernels
     }
 
     // gx[s, ci, iy, ix] = sum over the outputs that read it.
+    [DeviceKernel]
     public static void Conv2dBackwardInput(Index1D index, ConvGeometry g, int total, int stride,
         ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx)
     {
@@ -92,6 +94,7 @@ internal static class DeviceKernels
     }
 
     // y[:, j*G + b] = x[:, b*K + j] with K = C/G channels per branch.
+    [DeviceKernel]
     public static void ChannelShuffle(Index1D index, int total, int stride, int channels, int groups, int plane,
         ArrayView<float> x, ArrayView<float> y)
     {
@@ -108,6 +111,7 @@ internal static class DeviceKernels
     }
 
     // y = (x - mean) * invStd * gamma + beta, per element.
+    [DeviceKernel]
     public static void BatchNormNormalize(Index1D index, int total, int stride, int channels, int plane,
         ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> mean, ArrayView<float> invStd,
         ArrayView<float> y)
@@ -120,6 +124,7 @@ internal static class DeviceKernels
         }
     }
 
+    [DeviceKernel]
     public static void BatchNormInference(Index1D index, int total, int stride, int channels, int plane, float epsilon,
         ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> runningMean, ArrayView<float> runningVar,
         ArrayView<float> y)
@@ -133,6 +138,7 @@ internal static class DeviceKernels
     }
 
     // gx = gamma * invStd * (gy - gBeta/m - xhat * gGamma/m), the batch-statistics gradient, as A gy + B x + C (BatchNormStatistics).
+    [DeviceKernel]
     public static void BatchNormBackwardInput(Index1D index, int total, int stride, int channels, int plane, float m,
         ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gamma, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
         ArrayView<float> gGamma, ArrayView<float> gBeta, ArrayView<float> gx)
@@ -145,41 +151,7 @@ internal static class DeviceKernels
         }
     }
 
-    public static void Relu(Index1D index, int total, int stride, ArrayView<float> x, ArrayView<float> y)
-    {
-        for (int i = index; i < total; i += stride)
-        {
-            float v = x[i];
-            y[i] = v > 0f ? v : 0f;
-        }
-    }
-
-    public static void ReluBackward(Index1D index, int total, int stride, ArrayView<float> y, ArrayView<float> gy, ArrayView<float> gx)
-    {
-        for (int i = index; i < total; i += stride)
-        {
-            gx[i] = y[i] > 0f ? gy[i] : 0f;
-        }
-    }
-
-    public static void Relu6(Index1D index, int total, int stride, ArrayView<float> x, ArrayView<float> y)
-    {
-        for (int i = index; i < total; i += stride)
-        {
-            float v = x[i];
-            y[i] = v > 0f ? (v < 6f ? v : 6f) : 0f;
-        }
-    }
-
-    public static void Relu6Backward(Index1D index, int total, int stride, ArrayView<float> y, ArrayView<float> gy, ArrayView<float> gx)
-    {
-        for (int i = index; i < total; i += stride)
-        {
-            float v = y[i];
-            gx[i] = v > 0f && v < 6f ? gy[i] : 0f;
-        }
-    }
-
+    [DeviceKernel]
     public static void Add(Index1D index, int total, int stride, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y)
     {
         for (int i = index; i < total; i += stride)
@@ -188,6 +160,7 @@ internal static class DeviceKernels
         }
     }
 
+    [DeviceKernel]
     public static void Fill(Index1D index, int total, int stride, float value, ArrayView<float> t)
     {
         for (int i = index; i < total; i += stride)
@@ -197,6 +170,7 @@ internal static class DeviceKernels
     }
 
     // One thread per (sample, channel) plane.
+    [DeviceKernel]
     public static void GlobalAveragePool(Index1D index, int total, int stride, int plane, ArrayView<float> x, ArrayView<float> y)
     {
         for (int i = index; i < total; i += stride)
@@ -208,6 +182,7 @@ internal static class DeviceKernels
         }
     }
 
+    [DeviceKernel]
     public static void GlobalAveragePoolBackward(Index1D index, int total, int stride, int plane, ArrayView<float> gy, ArrayView<float> gx)
     {
         float scale = 1f / plane;
@@ -218,6 +193,7 @@ internal static class DeviceKernels
     }
 
     // y[s, o] = b[o] + sum_i x[s, i] w[o, i]
+    [DeviceKernel]
     public static void Linear(Index1D index, int total, int stride, int inputs, int outputs,
         ArrayView<float> x, ArrayView<float> w, ArrayView<float> b, ArrayView<float> y)
     {
@@ -232,6 +208,7 @@ internal static class DeviceKernels
     }
 
     // gx[s, j] = sum_o gy[s, o] w[o, j]
+    [DeviceKernel]
     public static void LinearBackwardInput(Index1D index, int total, int stride, int inputs, int outputs,
         ArrayView<float> w, ArrayView<float> gy, ArrayView<float> gx)
     {
@@ -246,6 +223,7 @@ internal static class DeviceKernels
     }
 
     // Items [0, outputs*inputs) are weights gw[o, j] = sum_s gy[s, o] x[s, j]; the last `outputs` items are biases.
+    [DeviceKernel]
     public static void LinearBackwardParameters(Index1D index, int total, int stride, int n, int inputs, int outputs,
         ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw, ArrayView<float> gb)
     {
@@ -270,6 +248,7 @@ internal static class DeviceKernels
     }
 
     // y[s, f] = x[s, f] + b[f]; x and y may be one view (each element is read, then written, by its thread).
+    [DeviceKernel]
     public static void AddBias(Index1D index, int total, int stride, int features,
         ArrayView<float> x, ArrayView<float> b, ArrayView<float> y)
     {
@@ -280,6 +259,7 @@ internal static class DeviceKernels
     }
 
     // One thread owns a feature: gb[f] = sum_s gy[s, f].
+    [DeviceKernel]
     public static void BiasBackward(Index1D index, int features, int stride, int n, ArrayView<float> gy, ArrayView<float> gb)
     {
         for (int f = index; f < features; f += stride)
@@ -292,6 +272,7 @@ internal static class DeviceKernels
 
     // One thread per sample: stable log-softmax; scratch[s] = loss, scratch[n + s] = 1 when the label is not a
     // class index (its row then reads class 0, so nothing is read out of bounds, and the host throws).
+    [DeviceKernel]
     public static void SoftmaxCrossEntropy(Index1D index, int n, int stride, int classes,
         ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> grad, ArrayView<float> scratch)
     {
@@ -320,6 +301,7 @@ internal static class DeviceKernels
     // scratch[s] = 1 when the label is among the k highest logits (its rank: the classes with a higher logit and
     // those before it with an equal one, below k; for k = 1 the first maximal logit), 0 when not, -1 when the
     // label is not a class index. The rule is HostKernels.LabelRank's.
+    [DeviceKernel]
     public static void CountTopK(Index1D index, int n, int stride, int classes, int k,
         ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> scratch)
     {
@@ -346,6 +328,7 @@ internal static class DeviceKernels
     // ---- explicitly grouped reductions: launch with groups of Group.DimX threads, grid-stride over owners ----
 
     // gw[i] = sum over samples and valid output positions of gy * x; group-stride over weights.
+    [DeviceKernel]
     public static void Conv2dBackwardWeightGrouped(ConvGeometry g, int total,
         ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw)
     {
@@ -383,6 +366,7 @@ internal static class DeviceKernels
     }
 
     // One group per channel: two-pass batch statistics in double, running statistics PyTorch-style.
+    [DeviceKernel]
     public static void BatchNormStatisticsGrouped(int channels, int n, int plane, float momentum, float epsilon,
         ArrayView<float> x, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
         ArrayView<float> runningMean, ArrayView<float> runningVar)
@@ -414,6 +398,7 @@ internal static class DeviceKernels
     }
 
     // One group per channel: gBeta = sum gy, gGamma = sum gy * xhat.
+    [DeviceKernel]
     public static void BatchNormBackwardReduceGrouped(int channels, int n, int plane,
         ArrayView<float> x, ArrayView<float> gy, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
         ArrayView<float> gGamma, ArrayView<float> gBeta)

@@ -65,7 +65,7 @@ internal static unsafe class HostKernels
     private const long MinimumParallelWork = 16_384;
 
     /// <summary>Splits [0, total) into chunks for element-wise operations.</summary>
-    private static void ForChunks(int total, Action<int, int> body)
+    internal static void ForChunks(int total, Action<int, int> body)
     {
         int chunks = (total + ElementChunk - 1) / ElementChunk;
         For(chunks, ElementChunk, c =>
@@ -999,7 +999,7 @@ internal static unsafe class HostKernels
                 {
                     int source = (s * channels + from) * plane;
                     var planeM = new Span<float>(m + (long)s * plane, plane);
-                    Fused.ShuffleActivation.Pass(y.Slice(source, plane), gy.Slice(source, plane), planeM, activation);
+                    Activations.Pass(y.Slice(source, plane), gy.Slice(source, plane), planeM, (Design.Activation)activation);
                     // The skip's share is m itself, unpermuted: this item computed channel src(o)'s (each channel is one item's source).
                     if (gSkip is { } share) planeM.CopyTo(share.Slice(source, plane));
                 }
@@ -1045,63 +1045,6 @@ internal static unsafe class HostKernels
             for (; i < plane; i++) gxp[i] = k.A * gyp[i] + k.B * xp[i] + k.C;
         }
     }
-
-    public static void Relu(int total, Buf x, Buf y) => ForChunks(total, (start, count) =>
-    {
-        var xs = x.Slice(start, count);
-        var ys = y.Slice(start, count);
-        int i = 0;
-        for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            Vector.Max(new Vector<float>(xs.Slice(i)), Vector<float>.Zero).CopyTo(ys.Slice(i));
-        }
-        for (; i < count; i++) ys[i] = xs[i] > 0f ? xs[i] : 0f;
-    });
-
-    public static void ReluBackward(int total, Buf y, Buf gy, Buf gx) => ForChunks(total, (start, count) =>
-    {
-        var ys = y.Slice(start, count);
-        var gys = gy.Slice(start, count);
-        var gxs = gx.Slice(start, count);
-        int i = 0;
-        for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            var mask = Vector.GreaterThan(new Vector<float>(ys.Slice(i)), Vector<float>.Zero);
-            Vector.ConditionalSelect(mask, new Vector<float>(gys.Slice(i)), Vector<float>.Zero).CopyTo(gxs.Slice(i));
-        }
-        for (; i < count; i++) gxs[i] = ys[i] > 0f ? gys[i] : 0f;
-    });
-
-    /// <summary>ReLU6: min(max(x, 0), 6).</summary>
-    public static void Relu6(int total, Buf x, Buf y) => ForChunks(total, (start, count) =>
-    {
-        var xs = x.Slice(start, count);
-        var ys = y.Slice(start, count);
-        var six = new Vector<float>(6f);
-        int i = 0;
-        for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            Vector.Min(Vector.Max(new Vector<float>(xs.Slice(i)), Vector<float>.Zero), six).CopyTo(ys.Slice(i));
-        }
-        for (; i < count; i++) ys[i] = xs[i] > 0f ? (xs[i] < 6f ? xs[i] : 6f) : 0f;
-    });
-
-    /// <summary>gx = gy where 0 &lt; y &lt; 6 (the output is strictly inside the linear piece), else 0.</summary>
-    public static void Relu6Backward(int total, Buf y, Buf gy, Buf gx) => ForChunks(total, (start, count) =>
-    {
-        var ys = y.Slice(start, count);
-        var gys = gy.Slice(start, count);
-        var gxs = gx.Slice(start, count);
-        var six = new Vector<float>(6f);
-        int i = 0;
-        for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            var v = new Vector<float>(ys.Slice(i));
-            var mask = Vector.BitwiseAnd(Vector.GreaterThan(v, Vector<float>.Zero), Vector.LessThan(v, six));
-            Vector.ConditionalSelect(mask, new Vector<float>(gys.Slice(i)), Vector<float>.Zero).CopyTo(gxs.Slice(i));
-        }
-        for (; i < count; i++) gxs[i] = ys[i] > 0f && ys[i] < 6f ? gys[i] : 0f;
-    });
 
     public static void Add(int total, Buf a, Buf b, Buf y) => ForChunks(total, (start, count) =>
     {

@@ -18,8 +18,7 @@ public sealed partial class Ops
     private readonly Device device;
     private readonly Accelerator accelerator;
     private readonly bool host;
-    private readonly int residentThreads;
-    private MemoryBuffer1D<float, Stride1D.Dense>? scratch;
+    private readonly Backend backend;
     private readonly Dictionary<(int, int, int, int), Tensor> fusedScratch = [];
 
     private Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? conv2d, conv2dBackwardInput;
@@ -30,8 +29,7 @@ public sealed partial class Ops
     private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnNormalize;
     private Action<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnInference;
     private Action<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnBackwardInput;
-    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>? relu, relu6;
-    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? reluBackward, relu6Backward, add;
+    private Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? add;
     private Action<Index1D, int, int, float, ArrayView<float>>? fill;
     private Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>? gap, gapBackward;
     private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? linear;
@@ -52,8 +50,7 @@ public sealed partial class Ops
         this.device = device;
         accelerator = device.Accelerator;
         host = device.IsCpu && device.CpuLauncher == CpuLauncher.HostParallel;
-        // Grid-stride launches: as many threads as the accelerator keeps resident, never one per element.
-        residentThreads = Math.Max(1, accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor);
+        backend = new Backend(accelerator, host);
     }
 
     /// <summary>The launcher in use: CUDA devices report <see cref="Kernels.CpuLauncher.Accelerator"/>.</summary>
@@ -485,58 +482,6 @@ public sealed partial class Ops
 
     // ---------------------------------------------------------------- element-wise
 
-    /// <summary>y = max(x, 0); x and y may be the same tensor.</summary>
-    public void Relu(Tensor x, Tensor y, int n)
-    {
-        using var timing = Time(nameof(Relu), x);
-        int total = SameSamples(nameof(Relu), n, (x, "x"), (y, "y"));
-        if (host) HostKernels.Relu(total, new Buf(x), new Buf(y));
-        else
-        {
-            relu ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>>(DeviceKernels.Relu);
-            relu(Threads(total), total, Threads(total), x.Flat, y.Flat);
-        }
-    }
-
-    /// <summary>gx = y &gt; 0 ? gy : 0, from the ReLU's output y; gx may be the same tensor as gy.</summary>
-    public void ReluBackward(Tensor y, Tensor gy, Tensor gx, int n)
-    {
-        using var timing = Time(nameof(ReluBackward), gy);
-        int total = SameSamples(nameof(ReluBackward), n, (y, "y"), (gy, "gy"), (gx, "gx"));
-        if (host) HostKernels.ReluBackward(total, new Buf(y), new Buf(gy), new Buf(gx));
-        else
-        {
-            reluBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.ReluBackward);
-            reluBackward(Threads(total), total, Threads(total), y.Flat, gy.Flat, gx.Flat);
-        }
-    }
-
-    /// <summary>ReLU6, min(max(x, 0), 6) (IGCV3, MobileNetV2); x and y may be the same tensor.</summary>
-    public void Relu6(Tensor x, Tensor y, int n)
-    {
-        using var timing = Time(nameof(Relu6), x);
-        int total = SameSamples(nameof(Relu6), n, (x, "x"), (y, "y"));
-        if (host) HostKernels.Relu6(total, new Buf(x), new Buf(y));
-        else
-        {
-            relu6 ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>>(DeviceKernels.Relu6);
-            relu6(Threads(total), total, Threads(total), x.Flat, y.Flat);
-        }
-    }
-
-    /// <summary>gx = gy where 0 &lt; y &lt; 6, else 0 (y: the ReLU6 output); gx may alias gy.</summary>
-    public void Relu6Backward(Tensor y, Tensor gy, Tensor gx, int n)
-    {
-        using var timing = Time(nameof(Relu6Backward), gy);
-        int total = SameSamples(nameof(Relu6Backward), n, (y, "y"), (gy, "gy"), (gx, "gx"));
-        if (host) HostKernels.Relu6Backward(total, new Buf(y), new Buf(gy), new Buf(gx));
-        else
-        {
-            relu6Backward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.Relu6Backward);
-            relu6Backward(Threads(total), total, Threads(total), y.Flat, gy.Flat, gx.Flat);
-        }
-    }
-
     /// <summary>y = a + b (the residual add); y may be a or b.</summary>
     public void Add(Tensor a, Tensor b, Tensor y, int n)
     {
@@ -759,8 +704,7 @@ public sealed partial class Ops
     /// <summary>Frees the scratch buffers; the owning <see cref="Device"/> calls this when it is disposed.</summary>
     internal void Release()
     {
-        scratch?.Dispose();
-        scratch = null;
+        backend.Dispose();
         foreach (var t in fusedScratch.Values) t.Dispose();
         fusedScratch.Clear();
         foreach (var (gGamma, gBeta) in syncScratch.Values)
@@ -798,19 +742,9 @@ public sealed partial class Ops
 
     // ---------------------------------------------------------------- launching
 
-    private int Threads(int total) => Math.Max(1, Math.Min(total, residentThreads));
+    private int Threads(int total) => backend.Threads(total);
 
-    /// <summary>
-    /// Geometry for a grouped reduction with <paramref name="owners"/> independent sums: groups of up to 256
-    /// threads (a whole number of warps), as many groups as stay resident, at most one per owner.
-    /// </summary>
-    private KernelConfig Groups(int owners)
-    {
-        int warp = Math.Max(1, accelerator.WarpSize);
-        int size = Math.Max(warp, Math.Min(256, accelerator.MaxNumThreadsPerGroup) / warp * warp);
-        int resident = Math.Max(1, residentThreads / size);
-        return new KernelConfig(Math.Max(1, Math.Min(owners, resident)), size);
-    }
+    private KernelConfig Groups(int owners) => backend.Groups(owners);
 
     private void Launch(
         ref Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? kernel,
@@ -836,23 +770,9 @@ public sealed partial class Ops
         return t;
     }
 
-    private ArrayView<float> Scratch(int length)
-    {
-        if (scratch is null || scratch.Length < length)
-        {
-            scratch?.Dispose();
-            scratch = accelerator.Allocate1D<float>(Math.Max(length, 256));
-        }
-        return scratch.View.SubView(0, length).AsContiguous();
-    }
+    private ArrayView<float> Scratch(int length) => backend.Scratch(length);
 
-    private float[] ReadBack(ArrayView<float> view)
-    {
-        accelerator.Synchronize();
-        var values = new float[view.Length];
-        view.CopyToCPU(values);
-        return values;
-    }
+    private float[] ReadBack(ArrayView<float> view) => backend.ReadBack(view);
 
     // ---------------------------------------------------------------- validation
 

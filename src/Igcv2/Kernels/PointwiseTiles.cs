@@ -72,10 +72,10 @@ internal static class PointwiseTiles
                 a2 += Vector256.Load(s2 + p); b2 += Vector256.Load(s2 + p + 8);
                 a3 += Vector256.Load(s3 + p); b3 += Vector256.Load(s3 + p + 8);
             }
-            Lanes.Activate(a0, activation).Store(y0 + p); Lanes.Activate(b0, activation).Store(y0 + p + 8);
-            Lanes.Activate(a1, activation).Store(y1 + p); Lanes.Activate(b1, activation).Store(y1 + p + 8);
-            Lanes.Activate(a2, activation).Store(y2 + p); Lanes.Activate(b2, activation).Store(y2 + p + 8);
-            Lanes.Activate(a3, activation).Store(y3 + p); Lanes.Activate(b3, activation).Store(y3 + p + 8);
+            Activations.Apply(a0, activation).Store(y0 + p); Activations.Apply(b0, activation).Store(y0 + p + 8);
+            Activations.Apply(a1, activation).Store(y1 + p); Activations.Apply(b1, activation).Store(y1 + p + 8);
+            Activations.Apply(a2, activation).Store(y2 + p); Activations.Apply(b2, activation).Store(y2 + p + 8);
+            Activations.Apply(a3, activation).Store(y3 + p); Activations.Apply(b3, activation).Store(y3 + p + 8);
         }
         // Under 16 positions left: a whole vector, then (when any are left) a masked one, the same code.
         for (; p < positions; p += 8)
@@ -110,10 +110,10 @@ internal static class PointwiseTiles
             }
             // A masked store is slow on some cores (microcoded on AMD's first Zen): into padded rows the tail stores whole vectors.
             var toOutput = whole || (padded & Padded.Output) != 0;
-            Lanes.Store(Lanes.Activate(a0, activation), y0 + p, toOutput, mask);
-            Lanes.Store(Lanes.Activate(a1, activation), y1 + p, toOutput, mask);
-            Lanes.Store(Lanes.Activate(a2, activation), y2 + p, toOutput, mask);
-            Lanes.Store(Lanes.Activate(a3, activation), y3 + p, toOutput, mask);
+            Lanes.Store(Activations.Apply(a0, activation), y0 + p, toOutput, mask);
+            Lanes.Store(Activations.Apply(a1, activation), y1 + p, toOutput, mask);
+            Lanes.Store(Activations.Apply(a2, activation), y2 + p, toOutput, mask);
+            Lanes.Store(Activations.Apply(a3, activation), y3 + p, toOutput, mask);
         }
     }
 
@@ -128,7 +128,7 @@ internal static class PointwiseTiles
             var xi = x + p;
             for (var i = 0; i < k; i++, xi += xStride) a = Vector256.MultiplyAddEstimate(Vector256.Load(xi), Vector256.Create(w[i]), a);
             if (skip is not null) a += Vector256.Load(skip + p);
-            Lanes.Activate(a, activation).Store(y + p);
+            Activations.Apply(a, activation).Store(y + p);
         }
         if (p < positions && Avx.IsSupported)
         {
@@ -137,7 +137,7 @@ internal static class PointwiseTiles
             var xi = x + p;
             for (var i = 0; i < k; i++, xi += xStride) a = Vector256.MultiplyAddEstimate(Lanes.Load(xi, (padded & Padded.Input) != 0, mask), Vector256.Create(w[i]), a);
             if (skip is not null) a += Lanes.Load(skip + p, (padded & Padded.Skip) != 0, mask);
-            Lanes.Store(Lanes.Activate(a, activation), y + p, (padded & Padded.Output) != 0, mask);
+            Lanes.Store(Activations.Apply(a, activation), y + p, (padded & Padded.Output) != 0, mask);
             return;
         }
         for (; p < positions; p++)
@@ -146,7 +146,7 @@ internal static class PointwiseTiles
             var xi = x + p;
             for (var i = 0; i < k; i++, xi += xStride) a = MathF.FusedMultiplyAdd(*xi, w[i], a);
             if (skip is not null) a += skip[p];
-            y[p] = Lanes.Activate(a, activation);
+            y[p] = Activations.Apply(a, activation);
         }
     }
 }

@@ -121,6 +121,7 @@ public sealed class Sgd : IDisposable
     }
 
     /// <summary>Grid-stride: thread t updates t, t + stride, ... (stride = the launched thread count).</summary>
+    [Kernels.DeviceKernel]
     internal static void UpdateKernel(
         Index1D index,
         ArrayView1D<float, Stride1D.Dense> value,

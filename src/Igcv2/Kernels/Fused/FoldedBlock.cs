@@ -350,9 +350,9 @@ public sealed class FoldedBlock
             {
                 var v = Vector256.Load(source + p);
                 if (add is not null) v += Vector256.Load(add + p);
-                Lanes.Activate(v, finalActivation).Store(target + p);
+                Activations.Apply(v, finalActivation).Store(target + p);
             }
-            for (; p < positions; p++) target[p] = Lanes.Activate(add is null ? source[p] : source[p] + add[p], finalActivation);
+            for (; p < positions; p++) target[p] = Activations.Apply(add is null ? source[p] : source[p] + add[p], finalActivation);
         }
     }
 }

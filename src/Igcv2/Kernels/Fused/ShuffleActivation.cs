@@ -24,23 +24,6 @@ internal static class ShuffleActivation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Destination(int c, int channels, int groups) => Source(c, channels, channels / groups);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Activate(float v, int activation) => activation switch
-    {
-        (int)Activation.Relu => v > 0f ? v : 0f,
-        (int)Activation.Relu6 => v > 0f ? (v < 6f ? v : 6f) : 0f,
-        _ => v,
-    };
-
-    /// <summary>act'(y) from the activation's output, as ReluBackward and Relu6Backward read it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Pass(float y, float gy, int activation) => activation switch
-    {
-        (int)Activation.Relu => y > 0f ? gy : 0f,
-        (int)Activation.Relu6 => y > 0f && y < 6f ? gy : 0f,
-        _ => gy,
-    };
-
     public static void ForwardOnHost(int n, int channels, int groups, int plane, int activation, HostKernels.Buf x, HostKernels.Buf? skip, HostKernels.Buf y) =>
         HostKernels.ForPlanes(n * channels, plane, item =>
         {
@@ -48,7 +31,7 @@ internal static class ShuffleActivation
             var source = x.Slice((s * channels + Source(o, channels, groups)) * plane, plane);
             var target = y.Slice(item * plane, plane);
             if (skip is { } add) AddActivate(source, add.Slice(item * plane, plane), target, activation);
-            else Activate(source, target, activation);
+            else Activations.Apply(source, target, (Activation)activation);
         });
 
     public static void BackwardOnHost(int n, int channels, int groups, int plane, int activation, HostKernels.Buf y, HostKernels.Buf gy, HostKernels.Buf gx, HostKernels.Buf? gSkip) =>
@@ -56,9 +39,9 @@ internal static class ShuffleActivation
         {
             int o = item % channels, s = item / channels;
             var from = (s * channels + Source(o, channels, groups)) * plane;
-            Pass(y.Slice(from, plane), gy.Slice(from, plane), gx.Slice(item * plane, plane), activation);
+            Activations.Pass(y.Slice(from, plane), gy.Slice(from, plane), gx.Slice(item * plane, plane), (Activation)activation);
             // The skip's share is m itself (no permutation), for the planes this item owns.
-            if (gSkip is { } share) Pass(y.Slice(item * plane, plane), gy.Slice(item * plane, plane), share.Slice(item * plane, plane), activation);
+            if (gSkip is { } share) Activations.Pass(y.Slice(item * plane, plane), gy.Slice(item * plane, plane), share.Slice(item * plane, plane), (Activation)activation);
         });
 
     // The host loops: Vector256 bodies and scalar tails over the same Activate / Pass.
@@ -79,25 +62,15 @@ internal static class ShuffleActivation
             {
                 var v = Vector256.Create(x.Slice(p, 8)) * a + b;
                 if (hasSkip) v += Vector256.Create(skip.Slice(p, 8));
-                Activate(v, activation).CopyTo(y.Slice(p, 8));
+                Activations.Apply(v, (Activation)activation).CopyTo(y.Slice(p, 8));
             }
         }
         for (; p < x.Length; p++)
         {
             float v = x[p] * scale + shift;
             if (hasSkip) v += skip[p];
-            y[p] = Activate(v, activation);
+            y[p] = Activations.Apply(v, (Activation)activation);
         }
-    }
-
-    private static void Activate(ReadOnlySpan<float> x, Span<float> y, int activation)
-    {
-        var p = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; p + 8 <= x.Length; p += 8) Activate(Vector256.Create(x.Slice(p, 8)), activation).CopyTo(y.Slice(p, 8));
-        }
-        for (; p < x.Length; p++) y[p] = Activate(x[p], activation);
     }
 
     private static void AddActivate(ReadOnlySpan<float> x, ReadOnlySpan<float> skip, Span<float> y, int activation)
@@ -105,40 +78,12 @@ internal static class ShuffleActivation
         var p = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; p + 8 <= x.Length; p += 8) Activate(Vector256.Create(x.Slice(p, 8)) + Vector256.Create(skip.Slice(p, 8)), activation).CopyTo(y.Slice(p, 8));
+            for (; p + 8 <= x.Length; p += 8) Activations.Apply(Vector256.Create(x.Slice(p, 8)) + Vector256.Create(skip.Slice(p, 8)), (Activation)activation).CopyTo(y.Slice(p, 8));
         }
-        for (; p < x.Length; p++) y[p] = Activate(x[p] + skip[p], activation);
+        for (; p < x.Length; p++) y[p] = Activations.Apply(x[p] + skip[p], (Activation)activation);
     }
 
-    internal static void Pass(ReadOnlySpan<float> y, ReadOnlySpan<float> gy, Span<float> gx, int activation)
-    {
-        var p = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; p + 8 <= y.Length; p += 8) Pass(Vector256.Create(y.Slice(p, 8)), Vector256.Create(gy.Slice(p, 8)), activation).CopyTo(gx.Slice(p, 8));
-        }
-        for (; p < y.Length; p++) gx[p] = Pass(y[p], gy[p], activation);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    // Selects, not Max/Min, so that a NaN maps to 0 as in the scalar Activate the kernel runs.
-    private static Vector256<float> Activate(Vector256<float> v, int activation) => activation switch
-    {
-        (int)Activation.Relu => Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, Vector256<float>.Zero),
-        (int)Activation.Relu6 => Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero),
-            Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256.Create(6f)), v, Vector256.Create(6f)), Vector256<float>.Zero),
-        _ => v,
-    };
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Pass(Vector256<float> y, Vector256<float> gy, int activation) => activation switch
-    {
-        (int)Activation.Relu => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), gy, Vector256<float>.Zero),
-        (int)Activation.Relu6 => Vector256.ConditionalSelect(
-            Vector256.GreaterThan(y, Vector256<float>.Zero) & Vector256.LessThan(y, Vector256.Create(6f)), gy, Vector256<float>.Zero),
-        _ => gy,
-    };
-
+    [DeviceKernel]
     public static void ForwardKernel(Index1D index, int total, int stride, int channels, int groups, int plane, int activation, int hasSkip,
         ArrayView<float> x, ArrayView<float> skip, ArrayView<float> y)
     {
@@ -147,7 +92,7 @@ internal static class ShuffleActivation
             int p = i % plane, t = i / plane, o = t % channels, s = t / channels;
             float v = x[(s * channels + Source(o, channels, groups)) * plane + p];
             if (hasSkip != 0) v += skip[i];
-            y[i] = Activate(v, activation);
+            y[i] = Activations.Apply(v, (Activation)activation);
         }
     }
 
@@ -155,6 +100,7 @@ internal static class ShuffleActivation
     /// The device's fused BN store: y[:, o] = act(BN(x)[:, src(o)] + skip[:, o]) with the batch statistics, each
     /// term rounded as DeviceKernels.BatchNormNormalize and <see cref="ForwardKernel"/> round them.
     /// </summary>
+    [DeviceKernel]
     public static void NormalizeKernel(Index1D index, int total, int stride, int channels, int groups, int plane, int activation, int hasSkip,
         ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> mean, ArrayView<float> invStd,
         ArrayView<float> skip, ArrayView<float> y)
@@ -166,10 +112,11 @@ internal static class ShuffleActivation
             float scale = gamma[c] * invStd[c];
             float v = x[(s * channels + c) * plane + p] * scale + (beta[c] - mean[c] * scale);
             if (hasSkip != 0) v += skip[i];
-            y[i] = Activate(v, activation);
+            y[i] = Activations.Apply(v, (Activation)activation);
         }
     }
 
+    [DeviceKernel]
     public static void BackwardKernel(Index1D index, int total, int stride, int channels, int groups, int plane, int activation, int hasSkip,
         ArrayView<float> y, ArrayView<float> gy, ArrayView<float> gx, ArrayView<float> gSkip)
     {
@@ -177,15 +124,15 @@ internal static class ShuffleActivation
         {
             int p = i % plane, t = i / plane, o = t % channels, s = t / channels;
             int from = (s * channels + Source(o, channels, groups)) * plane + p;
-            gx[i] = Pass(y[from], gy[from], activation);
-            if (hasSkip != 0) gSkip[i] = Pass(y[i], gy[i], activation);
+            gx[i] = Activations.Pass(y[from], gy[from], (Activation)activation);
+            if (hasSkip != 0) gSkip[i] = Activations.Pass(y[i], gy[i], (Activation)activation);
         }
     }
 
     /// <summary>m = gy act'(y) at element i; with no activation y is not read (it may hold anything).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Gradient(ArrayView<float> y, ArrayView<float> gy, int i, int activation) =>
-        activation == (int)Activation.None ? gy[i] : Pass(y[i], gy[i], activation);
+        activation == (int)Activation.None ? gy[i] : Activations.Pass(y[i], gy[i], (Activation)activation);
 
     /// <summary>The scalars of <see cref="BatchNormBackwardInputKernel"/>: one struct, as ILGPU kernels take at most 15 parameters.</summary>
     public readonly record struct BackwardShape(int Total, int Stride, int Channels, int Groups, int Plane, int Activation, int HasSkip, float Count);
@@ -195,6 +142,7 @@ internal static class ShuffleActivation
     /// gGamma = sum g (x - mean) invStd over g = gy[:, src(o)] act'(y[:, src(o)]), computed where it is read, as
     /// DeviceKernels.BatchNormBackwardReduceGrouped sums its stored gradient.
     /// </summary>
+    [DeviceKernel]
     public static void BatchNormBackwardReduceGroupedKernel(int channels, int groups, int n, int plane, int activation,
         ArrayView<float> y, ArrayView<float> gy, ArrayView<float> x, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
         ArrayView<float> gGamma, ArrayView<float> gBeta)
@@ -222,6 +170,7 @@ internal static class ShuffleActivation
     /// Its second kernel: gx = A g + B x + C with g recomputed from y and gy (BatchNormStatistics.Backward, as
     /// DeviceKernels.BatchNormBackwardInput), and the skip's share gSkip = gy act'(y), unpermuted, where g was read.
     /// </summary>
+    [DeviceKernel]
     public static void BatchNormBackwardInputKernel(Index1D index, BackwardShape shape,
         ArrayView<float> y, ArrayView<float> gy, ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
         ArrayView<float> gGamma, ArrayView<float> gBeta, ArrayView<float> gx, ArrayView<float> gSkip)
