@@ -818,7 +818,7 @@ internal static unsafe class HostKernels
             var shift = new float[channels];
             for (int j = 0; j < channels; j++)
             {
-                int c = Fused.ShuffleActivation.Source(j, channels, shuffleGroups);
+                int c = Interleave.Source(j, channels, shuffleGroups);
                 source[j] = c;
                 scale[j] = gamma.Span[c] * savedInvStd.Span[c];
                 shift[j] = beta.Span[c] - savedMean.Span[c] * scale[j];
@@ -896,18 +896,6 @@ internal static unsafe class HostKernels
 
     // ---- permutation, normalisation, activations ----
 
-    public static void ChannelShuffle(int n, int channels, int groups, int plane, Buf x, Buf y)
-    {
-        int perBranch = channels / groups;
-        For(n * channels, plane, item =>
-        {
-            int d = item % channels;
-            int s = item / channels;
-            int src = (d % groups) * perBranch + d / groups;
-            x.Slice((s * channels + src) * plane, plane).CopyTo(y.Slice(item * plane, plane));
-        });
-    }
-
     /// <summary>
     /// BN with batch statistics; y's plane for channel c is the one P_l (<paramref name="groups"/> branches; 1: the
     /// identity) moves c to, where the skip plane is added and the activation applied in the same store.
@@ -923,7 +911,7 @@ internal static unsafe class HostKernels
             var moments = ChannelStatistics(c, n, channels, plane, momentum, epsilon, x, savedMean, savedInvStd, runningMean, runningVar);
             float scale = gamma.Span[c] * moments.InvStd;
             float shift = beta.Span[c] - moments.Mean * scale;
-            int to = Fused.ShuffleActivation.Destination(c, channels, groups);
+            int to = Interleave.Destination(c, channels, groups);
             for (int s = 0; s < n; s++)
             {
                 var source = x.Slice((s * channels + c) * plane, plane);
@@ -983,7 +971,7 @@ internal static unsafe class HostKernels
         Buf x, Buf gamma, Buf savedMean, Buf savedInvStd, Buf gx, Buf gGamma, Buf gBeta) =>
         For(channels, (long)n * plane * 4, o =>
         {
-            int from = Fused.ShuffleActivation.Source(o, channels, groups);
+            int from = Interleave.Source(o, channels, groups);
             if (activation == (int)Design.Activation.None)
             {
                 // m is gy itself: BN_l reads its permuted planes where they are (the skip's share: a copy, first, so
@@ -1045,177 +1033,4 @@ internal static unsafe class HostKernels
             for (; i < plane; i++) gxp[i] = k.A * gyp[i] + k.B * xp[i] + k.C;
         }
     }
-
-    public static void Add(int total, Buf a, Buf b, Buf y) => ForChunks(total, (start, count) =>
-    {
-        var @as = a.Slice(start, count);
-        var bs = b.Slice(start, count);
-        var ys = y.Slice(start, count);
-        int i = 0;
-        for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            (new Vector<float>(@as.Slice(i)) + new Vector<float>(bs.Slice(i))).CopyTo(ys.Slice(i));
-        }
-        for (; i < count; i++) ys[i] = @as[i] + bs[i];
-    });
-
-    public static void GlobalAveragePool(int planes, int plane, Buf x, Buf y)
-    {
-        For(planes, plane, item => y.Span[item] = Sum(x.Slice(item * plane, plane)) / plane);
-    }
-
-    public static void GlobalAveragePoolBackward(int planes, int plane, Buf gy, Buf gx)
-    {
-        For(planes, plane, item => gx.Slice(item * plane, plane).Fill(gy.Span[item] / plane));
-    }
-
-    // ---- classifier and loss ----
-
-    public static void Linear(int n, int inputs, int outputs, Buf x, Buf w, Buf b, Buf y)
-    {
-        For(n, (long)inputs * outputs, s =>
-        {
-            var xs = x.Slice(s * inputs, inputs);
-            var ys = y.Slice(s * outputs, outputs);
-            var bs = b.Span;
-            for (int o = 0; o < outputs; o++) ys[o] = Dot(xs, w.Slice(o * inputs, inputs)) + bs[o];
-        });
-    }
-
-    public static void LinearBackward(int n, int inputs, int outputs, Buf x, Buf w, Buf gy, Buf gx, Buf gw, Buf gb)
-    {
-        For(n, (long)inputs * outputs, s =>
-        {
-            var gxs = gx.Slice(s * inputs, inputs);
-            gxs.Clear();
-            var gys = gy.Slice(s * outputs, outputs);
-            for (int o = 0; o < outputs; o++) Axpy(gys[o], w.Slice(o * inputs, inputs), gxs);
-        });
-        For(outputs, (long)n * inputs, o =>
-        {
-            var gws = gw.Slice(o * inputs, inputs);
-            gws.Clear();
-            var gys = gy.Span;
-            double bias = 0.0;
-            for (int s = 0; s < n; s++)
-            {
-                float g = gys[s * outputs + o];
-                bias += g;
-                Axpy(g, x.Slice(s * inputs, inputs), gws);
-            }
-            gb.Span[o] = (float)bias;
-        });
-    }
-
-    public static void AddBias(int n, int features, Buf x, Buf b, Buf y)
-    {
-        For(n, features, s =>
-        {
-            var xs = x.Slice(s * features, features);
-            var ys = y.Slice(s * features, features);
-            var bs = b.Span;
-            int i = 0;
-            for (; i <= features - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                (new Vector<float>(xs.Slice(i)) + new Vector<float>(bs.Slice(i))).CopyTo(ys.Slice(i));
-            }
-            for (; i < features; i++) ys[i] = xs[i] + bs[i];
-        });
-    }
-
-    public static void BiasBackward(int n, int features, Buf gy, Buf gb)
-    {
-        For(features, n, f =>
-        {
-            var gys = gy.Span;
-            double sum = 0.0;
-            for (int s = 0; s < n; s++) sum += gys[s * features + f];
-            gb.Span[f] = (float)sum;
-        });
-    }
-
-    /// <summary>The labels of a <see cref="Labels"/> buffer on the CPU accelerator, for the loops below (a span cannot be captured).</summary>
-    internal readonly struct LabelBuf
-    {
-        private readonly nint pointer;
-        private readonly int length;
-
-        public LabelBuf(Labels labels)
-        {
-            var span = labels.HostSpan;
-            pointer = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span));
-            length = span.Length;
-        }
-
-        public Span<int> Span => new((void*)pointer, length);
-    }
-
-    /// <summary>Returns the summed (not yet averaged) loss; throws on the first label that is not a class index.</summary>
-    public static double SoftmaxCrossEntropy(string op, int n, int classes, Buf logits, LabelBuf labels, Buf grad)
-    {
-        CheckLabels(op, labels.Span[..n], classes);
-        var losses = new double[n];
-        For(n, classes * 4, s =>
-        {
-            var z = logits.Slice(s * classes, classes);
-            var gz = grad.Slice(s * classes, classes);
-            float max = z[0];
-            for (int c = 1; c < classes; c++) max = Math.Max(max, z[c]);
-            double sum = 0.0;
-            for (int c = 0; c < classes; c++) sum += Math.Exp(z[c] - max);
-            int label = labels.Span[s];
-            double invN = 1.0 / n;
-            for (int c = 0; c < classes; c++)
-            {
-                double p = Math.Exp(z[c] - max) / sum;
-                gz[c] = (float)((p - (c == label ? 1.0 : 0.0)) * invN);
-            }
-            losses[s] = Math.Log(sum) - (z[label] - max);
-        });
-        double total = 0.0;
-        foreach (var l in losses) total += l;
-        return total;
-    }
-
-    /// <summary>
-    /// How many of the first n samples have their label among the k highest logits: the label's rank (the classes
-    /// with a higher logit, and those before it with an equal one) is below k. For k = 1 that is the first maximal
-    /// logit. Throws on the first label that is not a class index.
-    /// </summary>
-    public static int CountTopK(string op, int n, int classes, int k, Buf logits, LabelBuf labels)
-    {
-        var ls = labels.Span[..n];
-        CheckLabels(op, ls, classes);
-        int hits = 0;
-        var z = logits.Span;
-        for (int s = 0; s < n; s++)
-        {
-            if (LabelRank(z.Slice(s * classes, classes), ls[s], k) < k) hits++;
-        }
-        return hits;
-    }
-
-    /// <summary>The label's rank among the logits of one sample, counted up to <paramref name="limit"/> (the device kernel's rule too).</summary>
-    internal static int LabelRank(ReadOnlySpan<float> z, int label, int limit)
-    {
-        float target = z[label];
-        int rank = 0;
-        for (int c = 0; c < z.Length && rank < limit; c++)
-        {
-            if (z[c] > target || (c < label && z[c] == target)) rank++;
-        }
-        return rank;
-    }
-
-    /// <summary>Throws, naming the first label outside [0, classes) and its index.</summary>
-    internal static void CheckLabels(string op, ReadOnlySpan<int> labels, int classes)
-    {
-        for (int s = 0; s < labels.Length; s++)
-        {
-            if ((uint)labels[s] >= (uint)classes) throw BadLabel(op, s, labels[s], classes);
-        }
-    }
-
-    internal static ArgumentOutOfRangeException BadLabel(string op, int index, int label, int classes) =>
-        new("labels", label, $"{op}: labels[{index}] = {label} is not a class index in [0, {classes}).");
 }

@@ -81,7 +81,7 @@ public sealed partial class Ops
                 int c = item % channels, s = item / channels;
                 float scale = g[c] * invStd[c];
                 float shift = b[c] - means[c] * scale;
-                int target = (s * channels + Fused.ShuffleActivation.Destination(c, channels, groups)) * plane;
+                int target = (s * channels + Interleave.Destination(c, channels, groups)) * plane;
                 Fused.ShuffleActivation.ScaleShiftAddActivate(xs2.Slice(item * plane, plane), scale, shift,
                     skip is { } add ? add.Slice(target, plane) : default, skip is not null, ys.Slice(target, plane), activation);
             });

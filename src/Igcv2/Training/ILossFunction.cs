@@ -49,7 +49,7 @@ public sealed class HostLossFunction : ILossFunction
         var classes = logits.Dim(logits.Rank - 1);
         var z = logits.ToArray();
         var y = labels.ToArray();
-        Kernels.HostKernels.CheckLabels(nameof(HostLossFunction), y.AsSpan(0, n), classes);
+        Kernels.Loss.CheckLabels(nameof(HostLossFunction), y.AsSpan(0, n), classes);
         var grad = new float[gradLogits.Length];
         if (!logits.Device.IsCpu) gradLogits.CopyTo(grad);
         double total = 0;

@@ -70,6 +70,41 @@ public sealed class ElementwiseTests(KernelFixture fixture)
 
     [Theory]
     [MemberData(nameof(Launchers))]
+    public void A_NaN_stays_a_NaN_through_the_activations_and_its_gradient_is_zero(CpuLauncher launcher)
+    {
+        // Every path applies one activation math (Kernels.Activations): a diverged value must not turn into a clean 0
+        // on one launcher and stay NaN on the other. NaNs sit in the vector bodies and in the scalar tails.
+        var device = fixture.For(launcher);
+        var values = new float[Shape.Aggregate(1, (a, d) => a * d)];
+        for (int i = 0; i < values.Length; i++) values[i] = i % 3 == 0 ? float.NaN : i % 3 == 1 ? -2f : 7f;
+        using var x = device.Allocate(Shape);
+        x.CopyFrom(values);
+        using var gy = device.Allocate(Shape);
+        gy.CopyFrom(Enumerable.Repeat(1f, values.Length).ToArray());
+        foreach (var (forward, backward, top) in new (Action<Tensor, Tensor, int>, Action<Tensor, Tensor, Tensor, int>, float)[]
+        {
+            (device.Ops.Relu, device.Ops.ReluBackward, 7f),
+            (device.Ops.Relu6, device.Ops.Relu6Backward, 6f),
+        })
+        {
+            using var y = T.Poisoned(device, Shape);
+            forward(x, y, N);
+            var ys = y.ToArray();
+            using var gx = T.Poisoned(device, Shape);
+            backward(y, gy, gx, N);
+            var gxs = gx.ToArray();
+            for (int i = 0; i < Used; i++)
+            {
+                float expected = i % 3 == 0 ? float.NaN : i % 3 == 1 ? 0f : top;
+                Assert.True(expected.Equals(ys[i]), $"y[{i}] = {ys[i]}, expected {expected}");
+                float gradient = i % 3 == 2 && top == 7f ? 1f : 0f;
+                Assert.True(gradient.Equals(gxs[i]), $"gx[{i}] = {gxs[i]}, expected {gradient}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Launchers))]
     public void Relu_in_place_and_backward_in_place(CpuLauncher launcher)
     {
         var device = fixture.For(launcher);

@@ -70,7 +70,7 @@ public sealed class PtxCompilationTests
         foreach (var expected in new[]
         {
             "Kernels.DeviceKernels.Conv2d", "Kernels.DeviceKernels.Conv2dBackwardWeightGrouped", "Kernels.DeviceKernels.BatchNormStatisticsGrouped",
-            "Kernels.Activations.ForwardKernel", "Kernels.Activations.BackwardKernel", "Kernels.Fused.ShuffleActivation.BatchNormBackwardReduceGroupedKernel",
+            "Kernels.Activations.ForwardKernel", "Kernels.Activations.BackwardKernel", "Kernels.Loss.SoftmaxCrossEntropyKernel", "Kernels.Interleave.ShuffleKernel", "Kernels.Fused.ShuffleActivation.BatchNormBackwardReduceGroupedKernel",
             "Training.Sgd.UpdateKernel",
         })
         {

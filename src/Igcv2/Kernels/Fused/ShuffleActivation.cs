@@ -16,19 +16,11 @@ namespace Igcv2.Kernels.Fused;
 /// </summary>
 internal static class ShuffleActivation
 {
-    /// <summary>The channel P_l (with <paramref name="groups"/> branches) reads output channel <paramref name="o"/> from.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Source(int o, int channels, int groups) => (o % groups) * (channels / groups) + o / groups;
-
-    /// <summary>The output channel P_l moves input channel <paramref name="c"/> to: the inverse of <see cref="Source"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Destination(int c, int channels, int groups) => Source(c, channels, channels / groups);
-
     public static void ForwardOnHost(int n, int channels, int groups, int plane, int activation, HostKernels.Buf x, HostKernels.Buf? skip, HostKernels.Buf y) =>
         HostKernels.ForPlanes(n * channels, plane, item =>
         {
             int o = item % channels, s = item / channels;
-            var source = x.Slice((s * channels + Source(o, channels, groups)) * plane, plane);
+            var source = x.Slice((s * channels + Interleave.Source(o, channels, groups)) * plane, plane);
             var target = y.Slice(item * plane, plane);
             if (skip is { } add) AddActivate(source, add.Slice(item * plane, plane), target, activation);
             else Activations.Apply(source, target, (Activation)activation);
@@ -38,7 +30,7 @@ internal static class ShuffleActivation
         HostKernels.ForPlanes(n * channels, plane, item =>
         {
             int o = item % channels, s = item / channels;
-            var from = (s * channels + Source(o, channels, groups)) * plane;
+            var from = (s * channels + Interleave.Source(o, channels, groups)) * plane;
             Activations.Pass(y.Slice(from, plane), gy.Slice(from, plane), gx.Slice(item * plane, plane), (Activation)activation);
             // The skip's share is m itself (no permutation), for the planes this item owns.
             if (gSkip is { } share) Activations.Pass(y.Slice(item * plane, plane), gy.Slice(item * plane, plane), share.Slice(item * plane, plane), (Activation)activation);
@@ -90,7 +82,7 @@ internal static class ShuffleActivation
         for (int i = index; i < total; i += stride)
         {
             int p = i % plane, t = i / plane, o = t % channels, s = t / channels;
-            float v = x[(s * channels + Source(o, channels, groups)) * plane + p];
+            float v = x[(s * channels + Interleave.Source(o, channels, groups)) * plane + p];
             if (hasSkip != 0) v += skip[i];
             y[i] = Activations.Apply(v, (Activation)activation);
         }
@@ -108,7 +100,7 @@ internal static class ShuffleActivation
         for (int i = index; i < total; i += stride)
         {
             int p = i % plane, t = i / plane, o = t % channels, s = t / channels;
-            int c = Source(o, channels, groups);
+            int c = Interleave.Source(o, channels, groups);
             float scale = gamma[c] * invStd[c];
             float v = x[(s * channels + c) * plane + p] * scale + (beta[c] - mean[c] * scale);
             if (hasSkip != 0) v += skip[i];
@@ -123,7 +115,7 @@ internal static class ShuffleActivation
         for (int i = index; i < total; i += stride)
         {
             int p = i % plane, t = i / plane, o = t % channels, s = t / channels;
-            int from = (s * channels + Source(o, channels, groups)) * plane + p;
+            int from = (s * channels + Interleave.Source(o, channels, groups)) * plane + p;
             gx[i] = Activations.Pass(y[from], gy[from], (Activation)activation);
             if (hasSkip != 0) gSkip[i] = Activations.Pass(y[i], gy[i], (Activation)activation);
         }
@@ -150,7 +142,7 @@ internal static class ShuffleActivation
         int count = n * plane;
         for (int o = Grid.IdxX; o < channels; o += Grid.DimX)
         {
-            int from = Source(o, channels, groups);
+            int from = Interleave.Source(o, channels, groups);
             float mean = savedMean[o];
             double sumGy = 0.0;
             double sumGyXc = 0.0;
@@ -179,7 +171,7 @@ internal static class ShuffleActivation
         for (int i = index; i < shape.Total; i += shape.Stride)
         {
             int p = i % plane, t = i / plane, o = t % channels, s = t / channels;
-            int source = (s * channels + Source(o, channels, shape.Groups)) * plane + p;
+            int source = (s * channels + Interleave.Source(o, channels, shape.Groups)) * plane + p;
             float g = Gradient(y, gy, source, shape.Activation);
             var k = BatchNormStatistics.Backward(shape.Count, gamma[o], savedMean[o], savedInvStd[o], gBeta[o], gGamma[o]);
             gx[i] = k.A * g + k.B * x[i] + k.C;
