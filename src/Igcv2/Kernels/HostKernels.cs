@@ -399,82 +399,6 @@ internal static unsafe class HostKernels
         }
     }
 
-    /// <summary>s1 += sum (a[i] - shift), s2 += sum (a[i] - shift)^2, in one pass (float lanes per call, double across calls).</summary>
-    private static void ShiftedSums(ReadOnlySpan<float> a, float shift, ref double s1, ref double s2)
-    {
-        int i = 0;
-        float sum = 0f, squares = 0f;
-        if (Vector.IsHardwareAccelerated && a.Length >= Vector<float>.Count)
-        {
-            Vector<float> acc = default, acc2 = default;
-            var vs = new Vector<float>(shift);
-            ref float ra = ref MemoryMarshal.GetReference(a);
-            for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var d = Vector.LoadUnsafe(ref ra, (nuint)i) - vs;
-                acc += d;
-                acc2 += d * d;
-            }
-            sum = Vector.Sum(acc);
-            squares = Vector.Sum(acc2);
-        }
-        for (; i < a.Length; i++)
-        {
-            float d = a[i] - shift;
-            sum += d;
-            squares += d * d;
-        }
-        s1 += sum;
-        s2 += squares;
-    }
-
-    /// <summary>sumGy += sum gy[i], sumGyXc += sum gy[i] (x[i] - mean), in one pass.</summary>
-    private static void CenteredSums(ReadOnlySpan<float> gy, ReadOnlySpan<float> x, float mean, ref double sumGy, ref double sumGyXc)
-    {
-        int i = 0;
-        float g = 0f, gx = 0f;
-        if (Vector.IsHardwareAccelerated && gy.Length >= Vector<float>.Count)
-        {
-            Vector<float> acc = default, acc2 = default;
-            var vm = new Vector<float>(mean);
-            ref float rg = ref MemoryMarshal.GetReference(gy);
-            ref float rx = ref MemoryMarshal.GetReference(x);
-            for (; i <= gy.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var v = Vector.LoadUnsafe(ref rg, (nuint)i);
-                acc += v;
-                acc2 += v * (Vector.LoadUnsafe(ref rx, (nuint)i) - vm);
-            }
-            g = Vector.Sum(acc);
-            gx = Vector.Sum(acc2);
-        }
-        for (; i < gy.Length; i++)
-        {
-            g += gy[i];
-            gx += gy[i] * (x[i] - mean);
-        }
-        sumGy += g;
-        sumGyXc += gx;
-    }
-
-    /// <summary>y = a * x + b, element-wise (x and y may be the same span).</summary>
-    private static void ScaleShift(ReadOnlySpan<float> x, float a, float b, Span<float> y)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            var va = new Vector<float>(a);
-            var vb = new Vector<float>(b);
-            ref float rx = ref MemoryMarshal.GetReference(x);
-            ref float ry = ref MemoryMarshal.GetReference(y);
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                (Vector.LoadUnsafe(ref rx, (nuint)i) * va + vb).StoreUnsafe(ref ry, (nuint)i);
-            }
-        }
-        for (; i < x.Length; i++) y[i] = x[i] * a + b;
-    }
-
     // ---- convolution ----
 
     public static void Conv2d(ConvGeometry g, Buf x, Buf w, Buf y)
@@ -783,7 +707,7 @@ internal static unsafe class HostKernels
     /// <summary>
     /// <see cref="Conv2dBackwardWeight"/> of a 1x1 convolution whose input is P(BN(x)) (<see cref="Ops.BatchNormShuffleConv2dBackwardWeight"/>):
     /// each chunk of the input's rows is normalised into this thread's scratch first, as BN's forward rounds it
-    /// (<see cref="ScaleShift"/>: x * scale + shift), so the sums are the ones the stored input would give, bit for bit.
+    /// (<see cref="BatchNorm.ScaleShift"/>: x * scale + shift), so the sums are the ones the stored input would give, bit for bit.
     /// </summary>
     public static void BatchNormShuffleConv2dBackwardWeight(ConvGeometry g, int shuffleGroups, Buf x, Buf gamma, Buf beta, Buf savedMean, Buf savedInvStd, Buf gy, Buf gw) =>
         PointwiseBackwardWeight(g, x, gy, gw, InputNorm.Of(g.Cin, shuffleGroups, gamma, beta, savedMean, savedInvStd));
@@ -828,7 +752,7 @@ internal static unsafe class HostKernels
 
         /// <summary>
         /// Sample s's input rows of one branch, positions p0 .. p0 + length, into <paramref name="rows"/>
-        /// (<paramref name="rowStride"/> apart), rounded as BN's forward rounds them (<see cref="ScaleShift"/>).
+        /// (<paramref name="rowStride"/> apart), rounded as BN's forward rounds them (<see cref="BatchNorm.ScaleShift"/>).
         /// </summary>
         public void Rows(ConvGeometry g, Buf x, int s, int branch, int p0, int length, Span<float> rows, int rowStride)
         {
@@ -836,7 +760,7 @@ internal static unsafe class HostKernels
             for (int t = 0; t < g.Cig; t++)
             {
                 int j = branch * g.Cig + t;
-                ScaleShift(x.Slice((s * g.Cin + Source[j]) * plane + p0, length), Scale[j], Shift[j], rows.Slice(t * rowStride, length));
+                BatchNorm.ScaleShift(x.Slice((s * g.Cin + Source[j]) * plane + p0, length), Scale[j], Shift[j], rows.Slice(t * rowStride, length));
             }
         }
     }
@@ -892,145 +816,5 @@ internal static unsafe class HostKernels
             var gws = gw.Slice(branch * g.Cog * g.Cig, g.Cog * g.Cig);
             for (int i = 0; i < sums.Length; i++) gws[i] = (float)sums[i];
         });
-    }
-
-    // ---- permutation, normalisation, activations ----
-
-    /// <summary>
-    /// BN with batch statistics; y's plane for channel c is the one P_l (<paramref name="groups"/> branches; 1: the
-    /// identity) moves c to, where the skip plane is added and the activation applied in the same store.
-    /// </summary>
-    public static void BatchNormTraining(int n, int channels, int plane, float momentum, float epsilon,
-        Buf x, Buf gamma, Buf beta, Buf y, Buf savedMean, Buf savedInvStd, Buf runningMean, Buf runningVar,
-        int groups, Buf? skip, int activation)
-    {
-        bool plain = skip is null && activation == 0;
-        // One pass for the statistics, one to normalise (BatchNormStatistics: the sums around the channel's first value).
-        For(channels, (long)n * plane * 2, c =>
-        {
-            var moments = ChannelStatistics(c, n, channels, plane, momentum, epsilon, x, savedMean, savedInvStd, runningMean, runningVar);
-            float scale = gamma.Span[c] * moments.InvStd;
-            float shift = beta.Span[c] - moments.Mean * scale;
-            int to = Interleave.Destination(c, channels, groups);
-            for (int s = 0; s < n; s++)
-            {
-                var source = x.Slice((s * channels + c) * plane, plane);
-                int target = (s * channels + to) * plane;
-                if (plain) ScaleShift(source, scale, shift, y.Slice(target, plane));
-                else Fused.ShuffleActivation.ScaleShiftAddActivate(source, scale, shift, skip is { } add ? add.Slice(target, plane) : default, skip is not null, y.Slice(target, plane), activation);
-            }
-        });
-    }
-
-    /// <summary>BN's batch statistics alone (no normalising pass): savedMean, savedInvStd and the running statistics, as <see cref="BatchNormTraining"/> writes them.</summary>
-    public static void BatchNormTrainingStatistics(int n, int channels, int plane, float momentum, float epsilon,
-        Buf x, Buf savedMean, Buf savedInvStd, Buf runningMean, Buf runningVar) =>
-        For(channels, (long)n * plane, c => ChannelStatistics(c, n, channels, plane, momentum, epsilon, x, savedMean, savedInvStd, runningMean, runningVar));
-
-    /// <summary>Channel c's one pass of shifted sums (the shift: its first value), finished and stored (BatchNormStatistics).</summary>
-    private static BatchNormStatistics.Moments ChannelStatistics(int c, int n, int channels, int plane, float momentum, float epsilon,
-        Buf x, Buf savedMean, Buf savedInvStd, Buf runningMean, Buf runningVar)
-    {
-        var rm = runningMean.Span;
-        var rv = runningVar.Span;
-        float r = x.Span[c * plane];
-        double s1 = 0.0, s2 = 0.0;
-        for (int s = 0; s < n; s++) ShiftedSums(x.Slice((s * channels + c) * plane, plane), r, ref s1, ref s2);
-        var moments = BatchNormStatistics.Finish((double)n * plane, r, s1, s2, momentum, epsilon, rm[c], rv[c]);
-        savedMean.Span[c] = moments.Mean;
-        savedInvStd.Span[c] = moments.InvStd;
-        rm[c] = moments.RunningMean;
-        rv[c] = moments.RunningVar;
-        return moments;
-    }
-
-    public static void BatchNormInference(int n, int channels, int plane, float epsilon,
-        Buf x, Buf gamma, Buf beta, Buf runningMean, Buf runningVar, Buf y)
-    {
-        For(n * channels, plane, item =>
-        {
-            int c = item % channels;
-            float scale = gamma.Span[c] / MathF.Sqrt(runningVar.Span[c] + epsilon);
-            float shift = beta.Span[c] - runningMean.Span[c] * scale;
-            ScaleShift(x.Slice(item * plane, plane), scale, shift, y.Slice(item * plane, plane));
-        });
-    }
-
-    public static void BatchNormBackward(int n, int channels, int plane,
-        Buf x, Buf gy, Buf gamma, Buf savedMean, Buf savedInvStd, Buf gx, Buf gGamma, Buf gBeta) =>
-        For(channels, (long)n * plane * 3, c =>
-            BatchNormBackwardChannel(c, n, channels, plane, gy.Pointer + (long)c * plane, (long)channels * plane, x, gamma, savedMean, savedInvStd, gx, gGamma, gBeta));
-
-    /// <summary>
-    /// act' + P_l^-1 + BN_l's backward (<see cref="Ops.ActivationShuffleBatchNormBackward"/>): per BN channel o, the
-    /// gradient m[:, src(o)] = gy * act'(y) is gathered into this thread's scratch (n planes, in cache) and BN_l's
-    /// backward reads it from there, so the permuted gradient is never written to memory (with no activation m is gy,
-    /// read in place, and y is not read at all). The same numbers, bit for bit, as <see cref="Fused.ShuffleActivation.BackwardOnHost"/> into a tensor followed by <see cref="BatchNormBackward"/>.
-    /// </summary>
-    public static void ActivationShuffleBatchNormBackward(int n, int channels, int plane, int groups, int activation, Buf y, Buf gy, Buf? gSkip,
-        Buf x, Buf gamma, Buf savedMean, Buf savedInvStd, Buf gx, Buf gGamma, Buf gBeta) =>
-        For(channels, (long)n * plane * 4, o =>
-        {
-            int from = Interleave.Source(o, channels, groups);
-            if (activation == (int)Design.Activation.None)
-            {
-                // m is gy itself: BN_l reads its permuted planes where they are (the skip's share: a copy, first, so
-                // that BN_l finds them in cache).
-                for (int s = 0; s < n && gSkip is { } copy; s++) gy.Slice((s * channels + from) * plane, plane).CopyTo(copy.Slice((s * channels + from) * plane, plane));
-                BatchNormBackwardChannel(o, n, channels, plane, gy.Pointer + (long)from * plane, (long)channels * plane, x, gamma, savedMean, savedInvStd, gx, gGamma, gBeta);
-                return;
-            }
-            var scratch = ThreadScratch.For(n * plane);
-            fixed (float* m = scratch)
-            {
-                for (int s = 0; s < n; s++)
-                {
-                    int source = (s * channels + from) * plane;
-                    var planeM = new Span<float>(m + (long)s * plane, plane);
-                    Activations.Pass(y.Slice(source, plane), gy.Slice(source, plane), planeM, (Design.Activation)activation);
-                    // The skip's share is m itself, unpermuted: this item computed channel src(o)'s (each channel is one item's source).
-                    if (gSkip is { } share) planeM.CopyTo(share.Slice(source, plane));
-                }
-                BatchNormBackwardChannel(o, n, channels, plane, m, plane, x, gamma, savedMean, savedInvStd, gx, gGamma, gBeta);
-            }
-        });
-
-    /// <summary>
-    /// BN_l's backward for channel c: gy's plane of sample s at <paramref name="gyFirst"/> + s <paramref name="gyStride"/>,
-    /// x's and gx's in the tensors. Sums G and H (double across planes), then gx = A gy + B x + C (BatchNormStatistics).
-    /// </summary>
-    private static void BatchNormBackwardChannel(int c, int n, int channels, int plane, float* gyFirst, long gyStride,
-        Buf x, Buf gamma, Buf savedMean, Buf savedInvStd, Buf gx, Buf gGamma, Buf gBeta)
-    {
-        float mean = savedMean.Span[c], invStd = savedInvStd.Span[c];
-        double sumGy = 0.0, sumGyXc = 0.0;
-        for (int s = 0; s < n; s++)
-        {
-            CenteredSums(new ReadOnlySpan<float>(gyFirst + s * gyStride, plane), x.Slice((s * channels + c) * plane, plane), mean, ref sumGy, ref sumGyXc);
-        }
-        double sumGyXhat = sumGyXc * invStd;
-        gBeta.Span[c] = (float)sumGy;
-        gGamma.Span[c] = (float)sumGyXhat;
-        var k = BatchNormStatistics.Backward((double)n * plane, gamma.Span[c], mean, invStd, sumGy, sumGyXhat);
-        for (int s = 0; s < n; s++)
-        {
-            int b = (s * channels + c) * plane;
-            var gyp = new ReadOnlySpan<float>(gyFirst + s * gyStride, plane);
-            var xp = x.Slice(b, plane);
-            var gxp = gx.Slice(b, plane);
-            int i = 0;
-            if (Vector.IsHardwareAccelerated)
-            {
-                var va = new Vector<float>(k.A);
-                var vb = new Vector<float>(k.B);
-                var vc = new Vector<float>(k.C);
-                for (; i <= plane - Vector<float>.Count; i += Vector<float>.Count)
-                {
-                    var r = va * new Vector<float>(gyp.Slice(i)) + vb * new Vector<float>(xp.Slice(i)) + vc;
-                    r.CopyTo(gxp.Slice(i));
-                }
-            }
-            for (; i < plane; i++) gxp[i] = k.A * gyp[i] + k.B * xp[i] + k.C;
-        }
     }
 }

@@ -23,16 +23,6 @@ public sealed partial class Ops
 
     private Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? conv2d, conv2dBackwardInput;
     private Action<KernelConfig, ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? conv2dBackwardWeight;
-    private Action<KernelConfig, int, int, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnStatisticsGrouped;
-    private Action<KernelConfig, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnBackwardReduceGrouped;
-    private Action<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnNormalize;
-    private Action<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnInference;
-    private Action<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnBackwardInput;
-    private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? shuffleAddActivation;
-    private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? activationBackwardShuffle;
-    private Action<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? bnShuffleAddActivation;
-    private Action<KernelConfig, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? activationShuffleBnReduce;
-    private Action<Index1D, Fused.ShuffleActivation.BackwardShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? activationShuffleBnInput;
 
     internal Ops(Device device)
     {
@@ -113,7 +103,7 @@ public sealed partial class Ops
     private Tensor NormalizedOnDevice(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, int shuffleGroups, int n)
     {
         var input = FusedScratch(x);
-        Normalize(x, gamma, beta, savedMean, savedInvStd, input, n, new Epilogue(shuffleGroups, null, Design.Activation.None));
+        BatchNorm.NormalizeOnDevice(backend, n, x.Dim(1), x.Dim(2) * x.Dim(3), x, gamma, beta, savedMean, savedInvStd, input, new Epilogue(shuffleGroups, null, Design.Activation.None));
         return input;
     }
 
@@ -165,15 +155,7 @@ public sealed partial class Ops
         const string op = nameof(ShuffleAddActivation);
         int channels = ShuffleShape(op, x, "x", y, "y", n, groups);
         if (skip is not null) Batched(op, skip, "skip", n, x.Dim(1), x.Dim(2), x.Dim(3));
-        int plane = x.Dim(2) * x.Dim(3);
-        if (host)
-        {
-            Fused.ShuffleActivation.ForwardOnHost(n, channels, groups, plane, (int)activation, new Buf(x), skip is null ? null : new Buf(skip), new Buf(y));
-            return;
-        }
-        int total = n * channels * plane;
-        shuffleAddActivation ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Fused.ShuffleActivation.ForwardKernel);
-        shuffleAddActivation(Threads(total), total, Threads(total), channels, groups, plane, (int)activation, skip is null ? 0 : 1, x.Flat, (skip ?? x).Flat, y.Flat);
+        backend.Run(new Fused.ShuffleActivation.Forward(n, channels, groups, x.Dim(2) * x.Dim(3), activation, x, skip, y));
     }
 
     /// <summary>
@@ -194,15 +176,7 @@ public sealed partial class Ops
             NotSame(op, gy, "gy", gSkip, "gSkip");
             NotSame(op, gx, "gx", gSkip, "gSkip");
         }
-        int plane = gy.Dim(2) * gy.Dim(3);
-        if (host)
-        {
-            Fused.ShuffleActivation.BackwardOnHost(n, channels, groups, plane, (int)activation, new Buf(y), new Buf(gy), new Buf(gx), gSkip is null ? null : new Buf(gSkip));
-            return;
-        }
-        int total = n * channels * plane;
-        activationBackwardShuffle ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Fused.ShuffleActivation.BackwardKernel);
-        activationBackwardShuffle(Threads(total), total, Threads(total), channels, groups, plane, (int)activation, gSkip is null ? 0 : 1, y.Flat, gy.Flat, gx.Flat, (gSkip ?? gx).Flat);
+        backend.Run(new Fused.ShuffleActivation.Backward(n, channels, groups, gy.Dim(2) * gy.Dim(3), activation, y, gy, gx, gSkip));
     }
 
     /// <summary>The checks a permutation op shares with <see cref="ChannelShuffle"/>; returns the channel count.</summary>
@@ -218,229 +192,6 @@ public sealed partial class Ops
         NotSame(op, x, xName, y, yName);
         return channels;
     }
-
-    // ---------------------------------------------------------------- batch norm
-
-    /// <summary>
-    /// Batch norm with batch statistics over (n, H, W) per channel. savedMean / savedInvStd [C] receive the mean
-    /// and 1/sqrt(var + eps) for <see cref="BatchNormBackward"/>; running statistics are updated PyTorch-style,
-    /// running = (1 - momentum) running + momentum stat, with the unbiased variance for runningVar.
-    /// </summary>
-    public void BatchNormTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean, Tensor savedInvStd,
-        Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon)
-    {
-        using var timing = Time(nameof(BatchNormTraining), x);
-        BatchNormTraining(nameof(BatchNormTraining), x, gamma, beta, y, savedMean, savedInvStd, runningMean, runningVar, n, momentum, epsilon, Epilogue.None);
-    }
-
-    /// <summary>
-    /// BN_l with batch statistics, then P_l, the skip add and the activation, in one normalising pass:
-    /// y[:, o] = act(BN(x)[:, src(o)] + skip[:, o]) with src the <see cref="ChannelShuffle"/> of <paramref name="groups"/>
-    /// branches, BN_l's output written straight to its permuted place. The same numbers, bit for bit, as
-    /// <see cref="BatchNormTraining"/> into a scratch tensor followed by <see cref="ShuffleAddActivation"/>, without
-    /// writing and reading that tensor. <paramref name="skip"/> may be null (no add) and may be y's own memory.
-    /// </summary>
-    public void BatchNormShuffleAddActivation(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd,
-        Tensor runningMean, Tensor runningVar, Tensor? skip, Tensor y, int n, float momentum, float epsilon, int groups, Design.Activation activation)
-    {
-        using var timing = Time(nameof(BatchNormShuffleAddActivation), x);
-        const string op = nameof(BatchNormShuffleAddActivation);
-        ShuffleShape(op, x, "x", y, "y", n, groups);
-        if (skip is not null) Batched(op, skip, "skip", n, x.Dim(1), x.Dim(2), x.Dim(3));
-        BatchNormTraining(op, x, gamma, beta, y, savedMean, savedInvStd, runningMean, runningVar, n, momentum, epsilon, new Epilogue(groups, skip, activation));
-    }
-
-    /// <summary>What follows BN_l's normalisation in the same store: P_l (its branch count; 1 is the identity), the skip, the activation.</summary>
-    internal readonly record struct Epilogue(int Groups, Tensor? Skip, Design.Activation Activation)
-    {
-        public static Epilogue None => new(1, null, Design.Activation.None);
-
-        public bool IsNone => Groups == 1 && Skip is null && Activation == Design.Activation.None;
-    }
-
-    /// <summary>
-    /// BN's batch statistics alone: savedMean, savedInvStd and the running statistics exactly as
-    /// <see cref="BatchNormTraining"/> writes them, without its normalising pass (the next 1x1 convolution
-    /// normalises its input as it loads it: <see cref="BatchNormShuffleConv2d"/>).
-    /// </summary>
-    public void BatchNormTrainingStatistics(Tensor x, Tensor savedMean, Tensor savedInvStd, Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon)
-    {
-        using var timing = Time(nameof(BatchNormTrainingStatistics), x);
-        BatchNormTraining(nameof(BatchNormTrainingStatistics), x, null, null, null, savedMean, savedInvStd, runningMean, runningVar, n, momentum, epsilon, Epilogue.None);
-    }
-
-    /// <summary>BN in training mode; with no <paramref name="y"/> (and no gamma, beta) the statistics alone.</summary>
-    private void BatchNormTraining(string op, Tensor x, Tensor? gamma, Tensor? beta, Tensor? y, Tensor savedMean, Tensor savedInvStd,
-        Tensor runningMean, Tensor runningVar, int n, float momentum, float epsilon, Epilogue epilogue)
-    {
-        Image(op, x, "x", n);
-        int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
-        if (y is not null) Batched(op, y, "y", n, channels, x.Dim(2), x.Dim(3));
-        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd"), (runningMean, "runningMean"), (runningVar, "runningVar") })
-        {
-            if (t is not null || y is not null) Exact(op, t!, name, channels);
-        }
-        if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"{op}: epsilon must be positive.");
-        if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"{op}: momentum must be in [0, 1].");
-        if (StatisticsReducer is { } reducer)
-        {
-            SynchronizedBatchNormTraining(reducer, x, gamma, beta, y, savedMean, savedInvStd, runningMean, runningVar, n, momentum, epsilon, epilogue);
-            return;
-        }
-        if ((long)n * plane < 2)
-        {
-            // One value per channel: the batch variance is 0, every output is beta and no gradient passes.
-            throw new ArgumentException($"{op}: batch statistics need more than one value per channel, got n = {n} over a {x.Dim(2)}x{x.Dim(3)} map. " +
-                "Train with at least 2 samples per batch (a BN on a 1x1 map, as in the grouped classifier head after the pooling, sees only the batch), or use inference mode.", nameof(n));
-        }
-        if (host && y is null)
-        {
-            HostKernels.BatchNormTrainingStatistics(n, channels, plane, momentum, epsilon, new Buf(x), new Buf(savedMean), new Buf(savedInvStd), new Buf(runningMean), new Buf(runningVar));
-            return;
-        }
-        if (host)
-        {
-            HostKernels.BatchNormTraining(n, channels, plane, momentum, epsilon, new Buf(x), new Buf(gamma!), new Buf(beta!), new Buf(y!),
-                new Buf(savedMean), new Buf(savedInvStd), new Buf(runningMean), new Buf(runningVar),
-                epilogue.Groups, epilogue.Skip is null ? null : new Buf(epilogue.Skip), (int)epilogue.Activation);
-            return;
-        }
-        bnStatisticsGrouped ??= accelerator.LoadStreamKernel<int, int, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormStatisticsGrouped);
-        bnStatisticsGrouped(Groups(channels), channels, n, plane, momentum, epsilon, x.Flat, savedMean.Flat, savedInvStd.Flat, runningMean.Flat, runningVar.Flat);
-        if (y is not null) Normalize(x, gamma!, beta!, savedMean, savedInvStd, y, n, epilogue);
-    }
-
-    /// <summary>The device's normalising pass with the batch statistics in savedMean / savedInvStd, and the epilogue.</summary>
-    private void Normalize(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, Tensor y, int n, Epilogue epilogue)
-    {
-        int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3), total = n * channels * plane;
-        if (epilogue.IsNone)
-        {
-            bnNormalize ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormNormalize);
-            bnNormalize(Threads(total), total, Threads(total), channels, plane, x.Flat, gamma.Flat, beta.Flat, savedMean.Flat, savedInvStd.Flat, y.Flat);
-            return;
-        }
-        bnShuffleAddActivation ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Fused.ShuffleActivation.NormalizeKernel);
-        bnShuffleAddActivation(Threads(total), total, Threads(total), channels, epilogue.Groups, plane, (int)epilogue.Activation, epilogue.Skip is null ? 0 : 1,
-            x.Flat, gamma.Flat, beta.Flat, savedMean.Flat, savedInvStd.Flat, (epilogue.Skip ?? x).Flat, y.Flat);
-    }
-
-    /// <summary>Batch norm with the running statistics: y = (x - runningMean) gamma / sqrt(runningVar + eps) + beta.</summary>
-    public void BatchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, Tensor y, int n, float epsilon)
-    {
-        using var timing = Time(nameof(BatchNormInference), x);
-        const string op = nameof(BatchNormInference);
-        Image(op, x, "x", n);
-        int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
-        Batched(op, y, "y", n, channels, x.Dim(2), x.Dim(3));
-        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "runningMean"), (runningVar, "runningVar") })
-        {
-            Exact(op, t, name, channels);
-        }
-        if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"{op}: epsilon must be positive.");
-        if (host)
-        {
-            HostKernels.BatchNormInference(n, channels, plane, epsilon, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(runningMean), new Buf(runningVar), new Buf(y));
-            return;
-        }
-        int total = n * channels * plane;
-        bnInference ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormInference);
-        bnInference(Threads(total), total, Threads(total), channels, plane, epsilon, x.Flat, gamma.Flat, beta.Flat, runningMean.Flat, runningVar.Flat, y.Flat);
-    }
-
-    /// <summary>Gradients of <see cref="BatchNormTraining"/> (batch statistics): writes gx, gGamma and gBeta.</summary>
-    public void BatchNormBackward(Tensor x, Tensor gy, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor gx, Tensor gGamma, Tensor gBeta, int n)
-    {
-        using var timing = Time(nameof(BatchNormBackward), x);
-        const string op = nameof(BatchNormBackward);
-        Image(op, x, "x", n);
-        int channels = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
-        Batched(op, gy, "gy", n, channels, x.Dim(2), x.Dim(3));
-        Batched(op, gx, "gx", n, channels, x.Dim(2), x.Dim(3));
-        foreach (var (t, name) in new[] { (gamma, "gamma"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd"), (gGamma, "gGamma"), (gBeta, "gBeta") })
-        {
-            Exact(op, t, name, channels);
-        }
-        if (StatisticsReducer is { } reducer)
-        {
-            SynchronizedBatchNormBackward(reducer, x, gy, gamma, savedMean, savedInvStd, gx, gGamma, gBeta, n);
-            return;
-        }
-        if (host)
-        {
-            HostKernels.BatchNormBackward(n, channels, plane, new Buf(x), new Buf(gy), new Buf(gamma), new Buf(savedMean), new Buf(savedInvStd),
-                new Buf(gx), new Buf(gGamma), new Buf(gBeta));
-            return;
-        }
-        bnBackwardReduceGrouped ??= accelerator.LoadStreamKernel<int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormBackwardReduceGrouped);
-        bnBackwardReduceGrouped(Groups(channels), channels, n, plane, x.Flat, gy.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat);
-        int total = n * channels * plane;
-        bnBackwardInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormBackwardInput);
-        bnBackwardInput(Threads(total), total, Threads(total), channels, plane, (float)n * plane, x.Flat, gy.Flat, gamma.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat, gx.Flat);
-    }
-
-    /// <summary>
-    /// The backward of <see cref="BatchNormShuffleAddActivation"/> in one op: m = gy act'(y) (the skip's share, into
-    /// <paramref name="gSkip"/> when not null), P_l^-1 (m[:, src(o)] with src the <see cref="ChannelShuffle"/> of
-    /// <paramref name="groups"/> branches, the inverse permutation's), then BN_l's backward with x its input: gx, gGamma
-    /// and gBeta as <see cref="ActivationBackwardShuffle"/> into a tensor followed by <see cref="BatchNormBackward"/>
-    /// would write them (bit for bit on the host), without writing and reading that tensor. y is read only for the
-    /// activation's derivative: with no activation it may be null.
-    /// </summary>
-    public void ActivationShuffleBatchNormBackward(Tensor? y, Tensor gy, Tensor? gSkip, int groups, Design.Activation activation,
-        Tensor x, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor gx, Tensor gGamma, Tensor gBeta, int n)
-    {
-        using var timing = Time(nameof(ActivationShuffleBatchNormBackward), gy);
-        const string op = nameof(ActivationShuffleBatchNormBackward);
-        int channels = ShuffleShape(op, gy, "gy", gx, "gx", n, groups);
-        if (y is null && activation != Design.Activation.None)
-        {
-            throw new ArgumentNullException(nameof(y), $"{op}: the {activation} derivative reads the forward output y.");
-        }
-        Batched(op, x, "x", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
-        // Other channels' items still read y and gy while this one writes gx: no output may share their memory.
-        NotSame(op, x, "x", gx, "gx");
-        if (y is not null)
-        {
-            Batched(op, y, "y", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
-            NotSame(op, y, "y", gx, "gx");
-        }
-        if (gSkip is not null)
-        {
-            Batched(op, gSkip, "gSkip", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
-            foreach (var (t, name) in new[] { (y, "y"), (gy, "gy"), (x, "x"), (gx, "gx") })
-            {
-                if (t is not null) NotSame(op, t, name, gSkip, "gSkip");
-            }
-        }
-        foreach (var (t, name) in new[] { (gamma, "gamma"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd"), (gGamma, "gGamma"), (gBeta, "gBeta") })
-        {
-            Exact(op, t, name, channels);
-        }
-        int plane = gy.Dim(2) * gy.Dim(3);
-        if (StatisticsReducer is { } reducer)
-        {
-            // The global sums need the whole permuted gradient before any process can apply them: it goes through a scratch tensor.
-            var m = FusedScratch(gy);
-            ActivationBackwardShuffle(y ?? gy, gy, m, gSkip, n, groups, activation);
-            SynchronizedBatchNormBackward(reducer, x, m, gamma, savedMean, savedInvStd, gx, gGamma, gBeta, n);
-            return;
-        }
-        if (host)
-        {
-            HostKernels.ActivationShuffleBatchNormBackward(n, channels, plane, groups, (int)activation, new Buf(y ?? gy), new Buf(gy), gSkip is null ? null : new Buf(gSkip),
-                new Buf(x), new Buf(gamma), new Buf(savedMean), new Buf(savedInvStd), new Buf(gx), new Buf(gGamma), new Buf(gBeta));
-            return;
-        }
-        activationShuffleBnReduce ??= accelerator.LoadStreamKernel<int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Fused.ShuffleActivation.BatchNormBackwardReduceGroupedKernel);
-        activationShuffleBnReduce(Groups(channels), channels, groups, n, plane, (int)activation, (y ?? gy).Flat, gy.Flat, x.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat);
-        int total = n * channels * plane;
-        activationShuffleBnInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, Fused.ShuffleActivation.BackwardShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Fused.ShuffleActivation.BatchNormBackwardInputKernel);
-        var shape = new Fused.ShuffleActivation.BackwardShape(total, Threads(total), channels, groups, plane, (int)activation, gSkip is null ? 0 : 1, (float)n * plane);
-        activationShuffleBnInput(Threads(total), shape, (y ?? gy).Flat, gy.Flat, x.Flat, gamma.Flat, savedMean.Flat, savedInvStd.Flat, gGamma.Flat, gBeta.Flat, gx.Flat, (gSkip ?? gx).Flat);
-    }
-
-    // ---------------------------------------------------------------- element-wise
 
     /// <summary>Frees the scratch buffers; the owning <see cref="Device"/> calls this when it is disposed.</summary>
     internal void Release()

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ILGPU;
+using ILGPU.Runtime;
 using Igcv2.Design;
 
 namespace Igcv2.Kernels.Fused;
@@ -16,31 +17,60 @@ namespace Igcv2.Kernels.Fused;
 /// </summary>
 internal static class ShuffleActivation
 {
-    public static void ForwardOnHost(int n, int channels, int groups, int plane, int activation, HostKernels.Buf x, HostKernels.Buf? skip, HostKernels.Buf y) =>
-        HostKernels.ForPlanes(n * channels, plane, item =>
+    /// <summary>y[:, o] = act(x[:, src(o)] + skip[:, o]); <see cref="Skip"/> null: no add.</summary>
+    public readonly record struct Forward(int N, int Channels, int Groups, int Plane, Activation Activation, Tensor X, Tensor? Skip, Tensor Y) : IKernel
+    {
+        public void OnHost()
         {
-            int o = item % channels, s = item / channels;
-            var source = x.Slice((s * channels + Interleave.Source(o, channels, groups)) * plane, plane);
-            var target = y.Slice(item * plane, plane);
-            if (skip is { } add) AddActivate(source, add.Slice(item * plane, plane), target, activation);
-            else Activations.Apply(source, target, (Activation)activation);
-        });
+            var (x, skip, y, channels, groups, plane, activation) = (new HostKernels.Buf(X), Skip is null ? (HostKernels.Buf?)null : new HostKernels.Buf(Skip), new HostKernels.Buf(Y), Channels, Groups, Plane, (int)Activation);
+            HostKernels.ForPlanes(N * channels, plane, item =>
+            {
+                int o = item % channels, s = item / channels;
+                var source = x.Slice((s * channels + Interleave.Source(o, channels, groups)) * plane, plane);
+                var target = y.Slice(item * plane, plane);
+                if (skip is { } add) AddActivate(source, add.Slice(item * plane, plane), target, activation);
+                else Activations.Apply(source, target, (Activation)activation);
+            });
+        }
 
-    public static void BackwardOnHost(int n, int channels, int groups, int plane, int activation, HostKernels.Buf y, HostKernels.Buf gy, HostKernels.Buf gx, HostKernels.Buf? gSkip) =>
-        HostKernels.ForPlanes(n * channels, plane, item =>
+        public void OnDevice(Backend backend)
         {
-            int o = item % channels, s = item / channels;
-            var from = (s * channels + Interleave.Source(o, channels, groups)) * plane;
-            Activations.Pass(y.Slice(from, plane), gy.Slice(from, plane), gx.Slice(item * plane, plane), (Activation)activation);
-            // The skip's share is m itself (no permutation), for the planes this item owns.
-            if (gSkip is { } share) Activations.Pass(y.Slice(item * plane, plane), gy.Slice(item * plane, plane), share.Slice(item * plane, plane), (Activation)activation);
-        });
+            int total = N * Channels * Plane;
+            var kernel = backend.Load(static a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ForwardKernel));
+            kernel(backend.Threads(total), total, backend.Threads(total), Channels, Groups, Plane, (int)Activation, Skip is null ? 0 : 1, X.Flat, (Skip ?? X).Flat, Y.Flat);
+        }
+    }
+
+    /// <summary>m = gy act'(y); gSkip = m (when not null); gx[:, o] = m[:, src(o)].</summary>
+    public readonly record struct Backward(int N, int Channels, int Groups, int Plane, Activation Activation, Tensor Y, Tensor Gy, Tensor Gx, Tensor? GSkip) : IKernel
+    {
+        public void OnHost()
+        {
+            var (y, gy, gx, gSkip, channels, groups, plane, activation) = (new HostKernels.Buf(Y), new HostKernels.Buf(Gy), new HostKernels.Buf(Gx),
+                GSkip is null ? (HostKernels.Buf?)null : new HostKernels.Buf(GSkip), Channels, Groups, Plane, Activation);
+            HostKernels.ForPlanes(N * channels, plane, item =>
+            {
+                int o = item % channels, s = item / channels;
+                var from = (s * channels + Interleave.Source(o, channels, groups)) * plane;
+                Activations.Pass(y.Slice(from, plane), gy.Slice(from, plane), gx.Slice(item * plane, plane), activation);
+                // The skip's share is m itself (no permutation), for the planes this item owns.
+                if (gSkip is { } share) Activations.Pass(y.Slice(item * plane, plane), gy.Slice(item * plane, plane), share.Slice(item * plane, plane), activation);
+            });
+        }
+
+        public void OnDevice(Backend backend)
+        {
+            int total = N * Channels * Plane;
+            var kernel = backend.Load(static a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(BackwardKernel));
+            kernel(backend.Threads(total), total, backend.Threads(total), Channels, Groups, Plane, (int)Activation, GSkip is null ? 0 : 1, Y.Flat, Gy.Flat, Gx.Flat, (GSkip ?? Gx).Flat);
+        }
+    }
 
     // The host loops: Vector256 bodies and scalar tails over the same Activate / Pass.
 
     /// <summary>
     /// y = act(x * scale + shift + skip), BN's normalisation (as HostKernels' ScaleShift rounds it) and then the
-    /// skip and the activation as <see cref="ForwardOnHost"/> applies them, so the fused BN store matches the two
+    /// skip and the activation as <see cref="Forward"/> applies them, so the fused BN store matches the two
     /// passes bit for bit. <paramref name="skip"/> is read only when <paramref name="hasSkip"/>.
     /// </summary>
     public static void ScaleShiftAddActivate(ReadOnlySpan<float> x, float scale, float shift, ReadOnlySpan<float> skip, bool hasSkip, Span<float> y, int activation)
@@ -90,7 +120,7 @@ internal static class ShuffleActivation
 
     /// <summary>
     /// The device's fused BN store: y[:, o] = act(BN(x)[:, src(o)] + skip[:, o]) with the batch statistics, each
-    /// term rounded as DeviceKernels.BatchNormNormalize and <see cref="ForwardKernel"/> round them.
+    /// term rounded as BatchNorm.NormalizeKernel and <see cref="ForwardKernel"/> round them.
     /// </summary>
     [DeviceKernel]
     public static void NormalizeKernel(Index1D index, int total, int stride, int channels, int groups, int plane, int activation, int hasSkip,
@@ -132,7 +162,7 @@ internal static class ShuffleActivation
     /// <summary>
     /// The device's act' + P_l^-1 + BN_l backward, its first kernel: per BN channel o (one group each) gBeta = sum g and
     /// gGamma = sum g (x - mean) invStd over g = gy[:, src(o)] act'(y[:, src(o)]), computed where it is read, as
-    /// DeviceKernels.BatchNormBackwardReduceGrouped sums its stored gradient.
+    /// BatchNorm.BackwardReduceGrouped sums its stored gradient.
     /// </summary>
     [DeviceKernel]
     public static void BatchNormBackwardReduceGroupedKernel(int channels, int groups, int n, int plane, int activation,
@@ -154,13 +184,13 @@ internal static class ShuffleActivation
                 sumGy += g;
                 sumGyXc += g * (x[(s * channels + o) * plane + p] - mean);
             }
-            DeviceKernels.FinishBackwardSums(o, sumGy, sumGyXc, savedInvStd, gGamma, gBeta);
+            BatchNorm.FinishBackwardSums(o, sumGy, sumGyXc, savedInvStd, gGamma, gBeta);
         }
     }
 
     /// <summary>
     /// Its second kernel: gx = A g + B x + C with g recomputed from y and gy (BatchNormStatistics.Backward, as
-    /// DeviceKernels.BatchNormBackwardInput), and the skip's share gSkip = gy act'(y), unpermuted, where g was read.
+    /// BatchNorm.BackwardInputKernel), and the skip's share gSkip = gy act'(y), unpermuted, where g was read.
     /// </summary>
     [DeviceKernel]
     public static void BatchNormBackwardInputKernel(Index1D index, BackwardShape shape,

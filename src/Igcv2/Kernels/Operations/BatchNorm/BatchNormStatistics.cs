@@ -44,6 +44,20 @@ internal static class BatchNormStatistics
         return result;
     }
 
+    /// <summary>BN as y = x scale + shift with the batch statistics: scale = gamma invStd, shift = beta - mean scale.</summary>
+    public static (float Scale, float Shift) ScaleShift(float gamma, float beta, float mean, float invStd)
+    {
+        float scale = gamma * invStd;
+        return (scale, beta - mean * scale);
+    }
+
+    /// <summary>BN at inference as y = x scale + shift with the running statistics: scale = gamma / sqrt(var + eps).</summary>
+    public static (float Scale, float Shift) InferenceScaleShift(float gamma, float beta, float runningMean, float runningVar, float epsilon)
+    {
+        float scale = gamma / MathF.Sqrt(runningVar + epsilon);
+        return (scale, beta - runningMean * scale);
+    }
+
     /// <summary>gx = A gy + B x + C for one channel, from G = sum gy and H = sum gy xhat over the m values.</summary>
     public struct InputGradient
     {

@@ -87,7 +87,7 @@ public sealed partial class Ops
             });
             return;
         }
-        Normalize(x, gamma!, beta!, savedMean, savedInvStd, y, n, epilogue);
+        BatchNorm.NormalizeOnDevice(backend, n, channels, plane, x, gamma!, beta!, savedMean, savedInvStd, y, epilogue);
     }
 
     private void SynchronizedBatchNormBackward(IStatisticsReducer reducer, Tensor x, Tensor gy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
@@ -155,10 +155,7 @@ public sealed partial class Ops
         }
         scratchSums.GBeta.CopyFrom(sums.AsSpan(0, channels).ToArray().Select(v => (float)v).ToArray());
         scratchSums.GGamma.CopyFrom(sums.AsSpan(channels, channels).ToArray().Select(v => (float)v).ToArray());
-        int total = length;
-        bnBackwardInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.BatchNormBackwardInput);
-        bnBackwardInput(Threads(total), total, Threads(total), channels, plane, (float)m, x.Flat, gy.Flat, gamma.Flat, savedMean.Flat, savedInvStd.Flat,
-            scratchSums.GGamma.Flat, scratchSums.GBeta.Flat, gx.Flat);
+        BatchNorm.BackwardInput(backend, n, channels, plane, (float)m, x, gy, gamma, savedMean, savedInvStd, scratchSums.GGamma, scratchSums.GBeta, gx);
     }
 
     // The first `length` values of t on the host: the memory itself on the CPU device (ILGPU's CPU buffers are
