@@ -39,12 +39,16 @@ internal sealed class DeviceKernelAttribute : Attribute;
 internal sealed class Backend : IDisposable
 {
     private readonly Dictionary<System.Reflection.MethodInfo, Delegate> kernels = [];
+    private readonly Dictionary<(int, int, int, int), Tensor> scratchTensors = [];
+    private readonly Device device;
     private readonly int residentThreads;
     private MemoryBuffer1D<float, Stride1D.Dense>? scratch;
 
-    public Backend(Accelerator accelerator, bool onHost)
+    public Backend(Device device, bool onHost)
     {
-        Accelerator = accelerator;
+        this.device = device;
+        Accelerator = device.Accelerator;
+        var accelerator = Accelerator;
         OnHost = onHost;
         // Grid-stride launches: as many threads as the accelerator keeps resident, never one per element.
         residentThreads = Math.Max(1, accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor);
@@ -115,10 +119,27 @@ internal sealed class Backend : IDisposable
         return values;
     }
 
-    /// <summary>Frees the scratch buffer (the loaded kernels belong to the accelerator).</summary>
+    /// <summary>
+    /// A tensor of <paramref name="like"/>'s shape, one per shape, for what a fused op materialises off the host's path:
+    /// the gradient synchronised BN reads whole, the device's normalised convolution input.
+    /// </summary>
+    public Tensor ScratchLike(Tensor like)
+    {
+        var key = (like.Dim(0), like.Dim(1), like.Dim(2), like.Dim(3));
+        if (!scratchTensors.TryGetValue(key, out var t))
+        {
+            t = device.Allocate(like.Dim(0), like.Dim(1), like.Dim(2), like.Dim(3));
+            scratchTensors.Add(key, t);
+        }
+        return t;
+    }
+
+    /// <summary>Frees the scratch buffers (the loaded kernels belong to the accelerator).</summary>
     public void Dispose()
     {
         scratch?.Dispose();
         scratch = null;
+        foreach (var t in scratchTensors.Values) t.Dispose();
+        scratchTensors.Clear();
     }
 }

@@ -19,130 +19,18 @@ public sealed partial class Ops
     private readonly Accelerator accelerator;
     private readonly bool host;
     private readonly Backend backend;
-    private readonly Dictionary<(int, int, int, int), Tensor> fusedScratch = [];
 
-    private Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? conv2d, conv2dBackwardInput;
-    private Action<KernelConfig, ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? conv2dBackwardWeight;
 
     internal Ops(Device device)
     {
         this.device = device;
         accelerator = device.Accelerator;
         host = device.IsCpu && device.CpuLauncher == CpuLauncher.HostParallel;
-        backend = new Backend(accelerator, host);
+        backend = new Backend(device, host);
     }
 
     /// <summary>The launcher in use: CUDA devices report <see cref="Kernels.CpuLauncher.Accelerator"/>.</summary>
     internal CpuLauncher Launcher => host ? CpuLauncher.HostParallel : CpuLauncher.Accelerator;
-
-    // ---------------------------------------------------------------- convolution
-
-    /// <summary>
-    /// Group convolution, square kernel k = w.Dim(2) (3 or 1), padding k/2, stride 1 or 2.
-    /// x [N, Cin, H, W], w [Cout, Cin/groups, k, k], y [N, Cout, Ho, Wo] with Ho = (H-1)/stride+1.
-    /// </summary>
-    public void Conv2d(Tensor x, Tensor w, Tensor y, int n, int groups, int stride)
-    {
-        using var timing = TimeConv(nameof(Conv2d), x, w, groups, stride);
-        var g = ConvShape(nameof(Conv2d), x, "x", w, y, "y", n, groups, stride);
-        NotSame(nameof(Conv2d), x, "x", y, "y");
-        if (host) HostKernels.Conv2d(g, new Buf(x), new Buf(w), new Buf(y));
-        else Launch(ref conv2d, DeviceKernels.Conv2d, g, g.N * g.Cout * g.Ho * g.Wo, x, w, y);
-    }
-
-    /// <summary>Writes gx, the gradient of <see cref="Conv2d"/> with respect to x.</summary>
-    public void Conv2dBackwardInput(Tensor gy, Tensor w, Tensor gx, int n, int groups, int stride)
-    {
-        using var timing = TimeConv(nameof(Conv2dBackwardInput), gx, w, groups, stride);
-        var g = ConvShape(nameof(Conv2dBackwardInput), gx, "gx", w, gy, "gy", n, groups, stride);
-        NotSame(nameof(Conv2dBackwardInput), gy, "gy", gx, "gx");
-        if (host) HostKernels.Conv2dBackwardInput(g, new Buf(gy), new Buf(w), new Buf(gx));
-        else Launch(ref conv2dBackwardInput, DeviceKernels.Conv2dBackwardInput, g, g.N * g.Cin * g.H * g.W, gy, w, gx);
-    }
-
-    /// <summary>Writes gw, the gradient of <see cref="Conv2d"/> with respect to w (one worker owns a weight).</summary>
-    public void Conv2dBackwardWeight(Tensor x, Tensor gy, Tensor gw, int n, int groups, int stride)
-    {
-        using var timing = TimeConv(nameof(Conv2dBackwardWeight), x, gw, groups, stride);
-        var g = ConvShape(nameof(Conv2dBackwardWeight), x, "x", gw, gy, "gy", n, groups, stride);
-        if (host) HostKernels.Conv2dBackwardWeight(g, new Buf(x), new Buf(gy), new Buf(gw));
-        else LaunchBackwardWeight(g, x, gy, gw);
-    }
-
-    /// <summary>The device's weight gradient: one group per weight.</summary>
-    private void LaunchBackwardWeight(ConvGeometry g, Tensor x, Tensor gy, Tensor gw)
-    {
-        int weights = (int)gw.Length;
-        conv2dBackwardWeight ??= accelerator.LoadStreamKernel<ConvGeometry, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DeviceKernels.Conv2dBackwardWeightGrouped);
-        conv2dBackwardWeight(Groups(weights), g, weights, x.Flat, gy.Flat, gw.Flat);
-    }
-
-    /// <summary>
-    /// A 1x1 group convolution of P(BN(x)), which is never stored: its input y[:, j] = BN(x)[:, src(j)] with src the
-    /// <see cref="ChannelShuffle"/> of <paramref name="shuffleGroups"/> branches (1: the identity) and BN with the batch
-    /// statistics <see cref="BatchNormTrainingStatistics"/> saved. y as <see cref="Conv2d"/> of that input would write it,
-    /// bit for bit on the host, where each sample's branch input is normalised in cache just before it is used.
-    /// </summary>
-    public void BatchNormShuffleConv2d(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, int shuffleGroups,
-        Tensor w, Tensor y, int n, int groups)
-    {
-        using var timing = TimeConv(nameof(BatchNormShuffleConv2d), x, w, groups, 1);
-        const string op = nameof(BatchNormShuffleConv2d);
-        var g = NormalizedInputShape(op, x, gamma, beta, savedMean, savedInvStd, shuffleGroups, w, "w", y, "y", n, groups);
-        NotSame(op, x, "x", y, "y");
-        if (host)
-        {
-            HostKernels.BatchNormShuffleConv2d(g, shuffleGroups, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(savedMean), new Buf(savedInvStd), new Buf(w), new Buf(y));
-            return;
-        }
-        var input = NormalizedOnDevice(x, gamma, beta, savedMean, savedInvStd, shuffleGroups, n);
-        Launch(ref conv2d, DeviceKernels.Conv2d, g, g.N * g.Cout * g.Ho * g.Wo, input, w, y);
-    }
-
-    /// <summary>P(BN(x)) with the saved statistics, on the device: into a scratch tensor (one per shape), for the plain kernels to read.</summary>
-    private Tensor NormalizedOnDevice(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, int shuffleGroups, int n)
-    {
-        var input = FusedScratch(x);
-        BatchNorm.NormalizeOnDevice(backend, n, x.Dim(1), x.Dim(2) * x.Dim(3), x, gamma, beta, savedMean, savedInvStd, input, new Epilogue(shuffleGroups, null, Design.Activation.None));
-        return input;
-    }
-
-    /// <summary>The checks of the ops whose 1x1 convolution reads P(BN(x)); returns the convolution's geometry.</summary>
-    private ConvGeometry NormalizedInputShape(string op, Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, int shuffleGroups,
-        Tensor w, string wName, Tensor y, string yName, int n, int groups)
-    {
-        var g = ConvShape(op, x, "x", w, y, yName, n, groups, 1);
-        if (g.K != 1) throw new ArgumentException($"{op}: the convolution must be 1x1, got {wName} {w.ShapeText}.", wName);
-        if (shuffleGroups <= 0 || g.Cin % shuffleGroups != 0)
-        {
-            throw new ArgumentException($"{op}: shuffleGroups = {shuffleGroups} must be positive and divide the {g.Cin} channels of x {x.ShapeText}.", nameof(shuffleGroups));
-        }
-        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (savedMean, "savedMean"), (savedInvStd, "savedInvStd") })
-        {
-            Exact(op, t, name, g.Cin);
-        }
-        return g;
-    }
-
-    /// <summary>
-    /// The weight gradient of a 1x1 group convolution whose input is P(BN(x)), never stored: y[:, j] = BN(x)[:, src(j)]
-    /// with src the <see cref="ChannelShuffle"/> of <paramref name="shuffleGroups"/> branches (1: the identity) and BN
-    /// with the statistics its training forward saved. gw as <see cref="Conv2dBackwardWeight"/> of that input would
-    /// write it, bit for bit on the host, where the input is normalised a chunk at a time in cache.
-    /// </summary>
-    public void BatchNormShuffleConv2dBackwardWeight(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, int shuffleGroups,
-        Tensor gy, Tensor gw, int n, int groups)
-    {
-        using var timing = TimeConv(nameof(BatchNormShuffleConv2dBackwardWeight), x, gw, groups, 1);
-        const string op = nameof(BatchNormShuffleConv2dBackwardWeight);
-        var g = NormalizedInputShape(op, x, gamma, beta, savedMean, savedInvStd, shuffleGroups, gw, "gw", gy, "gy", n, groups);
-        if (host)
-        {
-            HostKernels.BatchNormShuffleConv2dBackwardWeight(g, shuffleGroups, new Buf(x), new Buf(gamma), new Buf(beta), new Buf(savedMean), new Buf(savedInvStd), new Buf(gy), new Buf(gw));
-            return;
-        }
-        LaunchBackwardWeight(g, NormalizedOnDevice(x, gamma, beta, savedMean, savedInvStd, shuffleGroups, n), gy, gw);
-    }
 
     /// <summary>
     /// P_l, the skip add and the activation in one pass (<see cref="Fused.ShuffleActivation"/>):
@@ -197,8 +85,6 @@ public sealed partial class Ops
     internal void Release()
     {
         backend.Dispose();
-        foreach (var t in fusedScratch.Values) t.Dispose();
-        fusedScratch.Clear();
         foreach (var (gGamma, gBeta) in syncScratch.Values)
         {
             gGamma.Dispose();
@@ -237,30 +123,6 @@ public sealed partial class Ops
     private int Threads(int total) => backend.Threads(total);
 
     private KernelConfig Groups(int owners) => backend.Groups(owners);
-
-    private void Launch(
-        ref Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>? kernel,
-        Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>> body,
-        ConvGeometry g, int total, Tensor a, Tensor b, Tensor c)
-    {
-        kernel ??= accelerator.LoadAutoGroupedStreamKernel(body);
-        kernel(Threads(total), g, total, Threads(total), a.Flat, b.Flat, c.Flat);
-    }
-
-    /// <summary>
-    /// A tensor of <paramref name="like"/>'s shape, one per shape, for what a fused op materialises off the host's path:
-    /// the gradient synchronised BN reads whole, the device's normalised convolution input.
-    /// </summary>
-    private Tensor FusedScratch(Tensor like)
-    {
-        var key = (like.Dim(0), like.Dim(1), like.Dim(2), like.Dim(3));
-        if (!fusedScratch.TryGetValue(key, out var t))
-        {
-            t = device.Allocate(like.Dim(0), like.Dim(1), like.Dim(2), like.Dim(3));
-            fusedScratch.Add(key, t);
-        }
-        return t;
-    }
 
     private ArrayView<float> Scratch(int length) => backend.Scratch(length);
 

@@ -69,7 +69,7 @@ public sealed class PtxCompilationTests
         var names = Marked().Select(Name).ToArray();
         foreach (var expected in new[]
         {
-            "Kernels.DeviceKernels.Conv2d", "Kernels.DeviceKernels.Conv2dBackwardWeightGrouped", "Kernels.BatchNorm.StatisticsGrouped",
+            "Kernels.Convolution.ForwardKernel", "Kernels.Convolution.BackwardWeightGrouped", "Kernels.BatchNorm.StatisticsGrouped",
             "Kernels.Activations.ForwardKernel", "Kernels.Activations.BackwardKernel", "Kernels.Loss.SoftmaxCrossEntropyKernel", "Kernels.Interleave.ShuffleKernel", "Kernels.Fused.ShuffleActivation.BatchNormBackwardReduceGroupedKernel",
             "Training.Sgd.UpdateKernel",
         })

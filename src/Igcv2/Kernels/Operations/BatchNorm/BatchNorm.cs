@@ -161,7 +161,7 @@ public sealed partial class Ops
         if (StatisticsReducer is { } reducer)
         {
             // The global sums need the whole permuted gradient before any process can apply them: it goes through a scratch tensor.
-            var m = FusedScratch(gy);
+            var m = backend.ScratchLike(gy);
             ActivationBackwardShuffle(y ?? gy, gy, m, gSkip, n, groups, activation);
             SynchronizedBatchNormBackward(reducer, x, m, gamma, savedMean, savedInvStd, gx, gGamma, gBeta, n);
             return;

@@ -44,7 +44,7 @@ internal static unsafe class Conv3x3Stride2
     /// <summary>Floats of one split row: E, then O with the lanes a vector starting at O[j + 1] reaches.</summary>
     internal static int SplitStride(int outputs) => 2 * RoundUp(outputs) + VectorFloats;
 
-    /// <summary>y = W x (<see cref="HostKernels.Conv2d"/> for k = 3, stride 2).</summary>
+    /// <summary>y = W x (<see cref="Convolution.ForwardOnHost"/> for k = 3, stride 2).</summary>
     public static void Forward(ConvGeometry g, Buf x, Buf w, Buf y)
     {
         var layout = new Layout(g);

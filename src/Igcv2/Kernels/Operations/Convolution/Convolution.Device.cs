@@ -4,20 +4,14 @@ using ILGPU.Algorithms.ScanReduceOperations;
 
 namespace Igcv2.Kernels;
 
-/// <summary>
-/// ILGPU kernels (CUDA, and ILGPU's CPU accelerator). Each is implicitly grouped and grid-stride: a launch
-/// has as many threads as the accelerator keeps resident (never one per element), and thread i handles
-/// work items i, i + stride, ... Weight gradients give each weight to one thread (no float atomics), so
-/// results are deterministic. The reductions (weight gradients, batch-norm statistics) are explicitly grouped instead: one thread group
-/// owns one weight or channel, its threads stride over the reduced positions (consecutive threads read
-/// consecutive addresses) and ILGPU.Algorithms' group Reduce combines them in a fixed tree, so the sum is
-/// still owned by one group, deterministic, and free of atomics.
-/// </summary>
-internal static class DeviceKernels
+// The group convolutions' ILGPU kernels: grid-stride, one thread per output (forward) or input (backward input)
+// element, and one group per weight for its gradient (its threads stride over the samples and positions, ILGPU.Algorithms'
+// group Reduce adds them in a fixed tree: deterministic, no atomics).
+internal static partial class Convolution
 {
     // y[s, co, oy, ox] = sum over the branch's input channels and taps of w * x.
     [DeviceKernel]
-    public static void Conv2d(Index1D index, ConvGeometry g, int total, int stride,
+    public static void ForwardKernel(Index1D index, ConvGeometry g, int total, int stride,
         ArrayView<float> x, ArrayView<float> w, ArrayView<float> y)
     {
         int k = g.K;
@@ -53,7 +47,7 @@ internal static class DeviceKernels
 
     // gx[s, ci, iy, ix] = sum over the outputs that read it.
     [DeviceKernel]
-    public static void Conv2dBackwardInput(Index1D index, ConvGeometry g, int total, int stride,
+    public static void BackwardInputKernel(Index1D index, ConvGeometry g, int total, int stride,
         ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx)
     {
         int k = g.K;
@@ -93,11 +87,9 @@ internal static class DeviceKernels
         }
     }
 
-    // ---- explicitly grouped reductions: launch with groups of Group.DimX threads, grid-stride over owners ----
-
     // gw[i] = sum over samples and valid output positions of gy * x; group-stride over weights.
     [DeviceKernel]
-    public static void Conv2dBackwardWeightGrouped(ConvGeometry g, int total,
+    public static void BackwardWeightGrouped(ConvGeometry g, int total,
         ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw)
     {
         int k = g.K;
