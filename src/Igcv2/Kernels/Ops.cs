@@ -1,6 +1,4 @@
-using ILGPU;
 using ILGPU.Runtime;
-using Buf = Igcv2.Kernels.HostKernels.Buf;
 
 namespace Igcv2.Kernels;
 
@@ -20,7 +18,6 @@ public sealed partial class Ops
     private readonly bool host;
     private readonly Backend backend;
 
-
     internal Ops(Device device)
     {
         this.device = device;
@@ -31,55 +28,6 @@ public sealed partial class Ops
 
     /// <summary>The launcher in use: CUDA devices report <see cref="Kernels.CpuLauncher.Accelerator"/>.</summary>
     internal CpuLauncher Launcher => host ? CpuLauncher.HostParallel : CpuLauncher.Accelerator;
-
-    /// <summary>
-    /// P_l, the skip add and the activation in one pass (<see cref="Fused.ShuffleActivation"/>):
-    /// y[:, o] = act(x[:, src(o)] + skip[:, o]) with src the <see cref="ChannelShuffle"/> of <paramref name="groups"/>
-    /// branches. <paramref name="skip"/> may be null (no add) and may be y's own memory; x must not be.
-    /// </summary>
-    public void ShuffleAddActivation(Tensor x, Tensor? skip, Tensor y, int n, int groups, Design.Activation activation)
-    {
-        using var timing = Time(nameof(ShuffleAddActivation), x);
-        const string op = nameof(ShuffleAddActivation);
-        int channels = ShuffleShape(op, x, "x", y, "y", n, groups);
-        if (skip is not null) Batched(op, skip, "skip", n, x.Dim(1), x.Dim(2), x.Dim(3));
-        backend.Run(new Fused.ShuffleActivation.Forward(n, channels, groups, x.Dim(2) * x.Dim(3), activation, x, skip, y));
-    }
-
-    /// <summary>
-    /// The backward of <see cref="ShuffleAddActivation"/> in one pass: m = gy * act'(y); gSkip = m (when not null);
-    /// gx[:, o] = m[:, src(o)] with src the <see cref="ChannelShuffle"/> of <paramref name="groups"/> branches, the
-    /// inverse permutation's (C / the forward groups).
-    /// </summary>
-    public void ActivationBackwardShuffle(Tensor y, Tensor gy, Tensor gx, Tensor? gSkip, int n, int groups, Design.Activation activation)
-    {
-        using var timing = Time(nameof(ActivationBackwardShuffle), gy);
-        const string op = nameof(ActivationBackwardShuffle);
-        int channels = ShuffleShape(op, gy, "gy", gx, "gx", n, groups);
-        Batched(op, y, "y", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
-        NotSame(op, y, "y", gx, "gx");
-        if (gSkip is not null)
-        {
-            Batched(op, gSkip, "gSkip", n, gy.Dim(1), gy.Dim(2), gy.Dim(3));
-            NotSame(op, gy, "gy", gSkip, "gSkip");
-            NotSame(op, gx, "gx", gSkip, "gSkip");
-        }
-        backend.Run(new Fused.ShuffleActivation.Backward(n, channels, groups, gy.Dim(2) * gy.Dim(3), activation, y, gy, gx, gSkip));
-    }
-
-    /// <summary>The checks a permutation op shares with <see cref="ChannelShuffle"/>; returns the channel count.</summary>
-    private int ShuffleShape(string op, Tensor x, string xName, Tensor y, string yName, int n, int groups)
-    {
-        Image(op, x, xName, n);
-        int channels = x.Dim(1);
-        if (groups <= 0 || channels % groups != 0)
-        {
-            throw new ArgumentException($"{op}: groups = {groups} must be positive and divide the {channels} channels of {xName} {x.ShapeText}.", nameof(groups));
-        }
-        Batched(op, y, yName, n, x.Dim(1), x.Dim(2), x.Dim(3));
-        NotSame(op, x, xName, y, yName);
-        return channels;
-    }
 
     /// <summary>Frees the scratch buffers; the owning <see cref="Device"/> calls this when it is disposed.</summary>
     internal void Release()
@@ -117,16 +65,6 @@ public sealed partial class Ops
         if (!host) accelerator.Synchronize();
         return new OpProfiler.Scope(Profiler, op, shape, System.Diagnostics.Stopwatch.GetTimestamp(), host ? null : accelerator);
     }
-
-    // ---------------------------------------------------------------- launching
-
-    private int Threads(int total) => backend.Threads(total);
-
-    private KernelConfig Groups(int owners) => backend.Groups(owners);
-
-    private ArrayView<float> Scratch(int length) => backend.Scratch(length);
-
-    private float[] ReadBack(ArrayView<float> view) => backend.ReadBack(view);
 
     // ---------------------------------------------------------------- validation
 

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using Buf = Igcv2.Kernels.HostKernels.Buf;
@@ -75,29 +74,14 @@ internal static class Loss
     internal static ArgumentOutOfRangeException BadLabel(string op, int index, int label, int classes) =>
         new("labels", label, $"{op}: labels[{index}] = {label} is not a class index in [0, {classes}).");
 
-    /// <summary>The labels of a <see cref="Labels"/> buffer on the CPU accelerator, for the loops (a span cannot be captured).</summary>
-    private readonly unsafe struct LabelBuf
-    {
-        private readonly nint pointer;
-        private readonly int length;
-
-        public LabelBuf(Labels labels)
-        {
-            var span = labels.HostSpan;
-            pointer = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span));
-            length = span.Length;
-        }
-
-        public Span<int> Span => new((void*)pointer, length);
-    }
-
     /// <summary>Writes the gradient, returns the mean loss (each sample's loss rounded to float, summed in double).</summary>
     public readonly record struct SoftmaxCrossEntropy(int N, int Classes, Tensor Logits, Labels Labels, Tensor Gradient) : IKernel<float>
     {
         public float OnHost()
         {
-            var (logits, labels, grad, n, classes) = (new Buf(Logits), new LabelBuf(Labels), new Buf(Gradient), N, Classes);
-            CheckLabels(nameof(Ops.SoftmaxCrossEntropy), labels.Span[..n], classes);
+            // The labels as an array: the loop's lambda cannot capture a span (n ints, copied once).
+            var (logits, labels, grad, n, classes) = (new Buf(Logits), Labels.HostSpan[..N].ToArray(), new Buf(Gradient), N, Classes);
+            CheckLabels(nameof(Ops.SoftmaxCrossEntropy), labels, classes);
             var losses = new float[n];
             HostKernels.ForPlanes(n, classes * 4, s =>
             {
@@ -107,7 +91,7 @@ internal static class Loss
                 for (int c = 1; c < classes; c++) max = Math.Max(max, z[c]);
                 double sum = 0.0;
                 for (int c = 0; c < classes; c++) sum += Math.Exp(z[c] - max);
-                int label = labels.Span[s];
+                int label = labels[s];
                 double invN = 1.0 / n;
                 for (int c = 0; c < classes; c++) gz[c] = Loss.Gradient(z[c], max, sum, c == label, invN);
                 losses[s] = SampleLoss(z[label], max, sum);
