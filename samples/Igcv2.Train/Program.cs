@@ -12,7 +12,7 @@ using Igcv2.Training;
 // (8,000 train / 2,000 test); --format/--data train the paper's Table 1 networks (--network: IGCV2 (C64) by
 // default, Xception, IGC-V1, IGCV2*) on CIFAR or Tiny ImageNet.
 
-var epochs = new Option<int>("--epochs") { Description = "Epochs to train (default: 12 on digits and mnist; 400 on CIFAR, 200 on Tiny ImageNet, as the paper)." };
+var epochs = new Option<int>("--epochs") { Description = "Epochs to train (default: 16 on digits, 12 on mnist; 400 on CIFAR, 200 on Tiny ImageNet, as the paper)." };
 var batchSize = new Option<int>("--batch-size") { Description = "Mini-batch size.", DefaultValueFactory = _ => 64 };
 var learningRate = new Option<double?>("--lr") { Description = "Peak learning rate (SGD, Nesterov momentum 0.9; default: 0.3 on digits and mnist, the paper's 0.1 elsewhere)." };
 var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay on conv/FC weights, not BN or biases (default: 5e-4 on digits, the paper's 1e-4 elsewhere)." };
@@ -133,7 +133,7 @@ static TrainingOutcome Run(Settings s, ICommunicator communicator, CancellationT
     }
     var digits = s.Format is "digits" or "mnist";
     var scheduleName = s.Schedule ?? (digits ? "cosine" : "multistep");
-    // On digits, 0.3 for 12 epochs: see the README for what it reached against 0.1 for 24 (measured 2026-12-01).
+    // On digits, 0.3 for 16 epochs: see the README for what it reached against 12 epochs and against 0.1 for 24 (measured 2026-12-01).
     var peak = s.LearningRate ?? (digits ? 0.3 : 0.1);
     LearningRateSchedule schedule = scheduleName switch
     {
@@ -193,7 +193,8 @@ static (Dataset Train, Dataset Test, AugmentationPipeline Augment, AugmentationP
     {
         case "digits":
             (train, test) = BundledDigits.Load(s.Data);
-            epochs = 12;
+            // 16: 98.75%, 98.70% and 98.90% with seeds 0, 1 and 2 in 52-55 s of training here, against 98.25% for 12 (README).
+            epochs = 16;
             break;
         case "mnist":
             train = Mnist.LoadDirectory(Require(s.Data), DatasetSplit.Train);
