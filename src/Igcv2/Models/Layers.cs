@@ -37,23 +37,17 @@ public sealed class Conv2dLayer(Parameter weight, int groups, int stride)
         Forward(ops, normalized, y, n);
     }
 
-    /// <summary>Writes the weight gradient and, unless <paramref name="gx"/> is null, the input gradient.</summary>
-    public void Backward(Ops ops, Tensor x, Tensor gy, Tensor? gx, int n)
-    {
-        ops.Conv2dBackwardWeight(x, gy, Weight.Gradient!, n, Groups, Stride);
-        if (gx is not null) ops.Conv2dBackwardInput(gy, Weight.Value, gx, n, Groups, Stride);
-    }
+    /// <summary>Writes the weight gradient and, unless <paramref name="gx"/> is null, the input gradient (<see cref="Ops.Conv2dBackward"/>: one pass over gy where it fuses).</summary>
+    public void Backward(Ops ops, Tensor x, Tensor gy, Tensor? gx, int n) =>
+        ops.Conv2dBackward(x, gy, Weight.Value, Weight.Gradient!, gx, n, Groups, Stride);
 
     /// <summary>
     /// As <see cref="Backward(Ops, Tensor, Tensor, Tensor?, int)"/> for a 1x1 W_l whose input P_{l-1}(BN_{l-1}(c)) was not
     /// kept: the weight gradient recomputes it from <paramref name="c"/> and <paramref name="norm"/>'s saved statistics
-    /// (<see cref="Ops.BatchNormShuffleConv2dBackwardWeight"/>; <paramref name="shuffleGroups"/>: P_{l-1}'s branches, 1 for the identity).
+    /// (<see cref="Ops.BatchNormShuffleConv2dBackward"/>; <paramref name="shuffleGroups"/>: P_{l-1}'s branches, 1 for the identity).
     /// </summary>
-    public void Backward(Ops ops, BatchNormLayer norm, Tensor c, int shuffleGroups, Tensor gy, Tensor? gx, int n)
-    {
-        ops.BatchNormShuffleConv2dBackwardWeight(c, norm.Gamma.Value, norm.Beta.Value, norm.SavedMean, norm.SavedInvStd, shuffleGroups, gy, Weight.Gradient!, n, Groups);
-        if (gx is not null) ops.Conv2dBackwardInput(gy, Weight.Value, gx, n, Groups, Stride);
-    }
+    public void Backward(Ops ops, BatchNormLayer norm, Tensor c, int shuffleGroups, Tensor gy, Tensor? gx, int n) =>
+        ops.BatchNormShuffleConv2dBackward(c, norm.Gamma.Value, norm.Beta.Value, norm.SavedMean, norm.SavedInvStd, shuffleGroups, gy, Weight.Value, Weight.Gradient!, gx, n, Groups);
 }
 
 /// <summary>

@@ -383,15 +383,7 @@ internal static unsafe partial class Convolution
         }
         if (k == 1 && g.Stride == 1)
         {
-            // gx = w^T gy per branch: transpose each branch's [Cog, Cig] block once.
-            var transposed = new float[g.Cout * g.Cig];
-            var ws = w.Span;
-            for (int branch = 0; branch < g.Groups; branch++)
-            for (int col = 0; col < g.Cog; col++)
-            for (int cil = 0; cil < g.Cig; cil++)
-            {
-                transposed[branch * g.Cog * g.Cig + cil * g.Cog + col] = ws[(branch * g.Cog + col) * g.Cig + cil];
-            }
+            var transposed = Transposed(g, w);
             HostKernels.ForPlanes(g.N * g.Groups, (long)g.Cig * g.Cog * planeIn, item =>
             {
                 int branch = item % g.Groups;
@@ -632,15 +624,51 @@ internal static unsafe partial class Convolution
         }
     }
 
+    /// <summary>gx = w^T gy per branch of a 1x1 convolution: each branch's [Cog, Cig] block of w transposed, once per call.</summary>
+    private static float[] Transposed(ConvGeometry g, Buf w)
+    {
+        var transposed = new float[g.Cout * g.Cig];
+        var ws = w.Span;
+        for (int branch = 0; branch < g.Groups; branch++)
+        for (int col = 0; col < g.Cog; col++)
+        for (int cil = 0; cil < g.Cig; cil++)
+        {
+            transposed[branch * g.Cog * g.Cig + cil * g.Cog + col] = ws[(branch * g.Cog + col) * g.Cig + cil];
+        }
+        return transposed;
+    }
+
+    /// <summary>
+    /// Whether a 1x1 convolution's two gradients run as one pass (<see cref="PointwiseBackward"/>): its work is split by
+    /// branch, so it needs at least two branches a core; with fewer the two passes split finer.
+    /// </summary>
+    public static bool FusesBackward(ConvGeometry g) => g.K == 1 && g.Stride == 1 && g.Groups >= 2 * Environment.ProcessorCount;
+
+    /// <summary>
+    /// Both gradients of a 1x1 convolution in one pass over gy (<see cref="Ops.Conv2dBackward"/>): the weight gradient of
+    /// <see cref="PointwiseBackward"/> and, as each sample's gy rows of the branch sit in cache, gx = w^T gy mixed from them
+    /// as <see cref="BackwardInputOnHost"/> mixes them, so both are the same bit for bit as the two passes.
+    /// </summary>
+    public static void PointwiseBackwardOnHost(ConvGeometry g, Buf x, Buf gy, Buf w, Buf gw, Buf gx) =>
+        PointwiseBackward(g, x, gy, gw, Transposed(g, w), gx, null);
+
+    /// <summary>As <see cref="PointwiseBackwardOnHost"/> for the input P(BN(x)) (<see cref="Ops.BatchNormShuffleConv2dBackward"/>).</summary>
+    public static void NormalizedBackwardOnHost(ConvGeometry g, int shuffleGroups, Buf x, Buf gamma, Buf beta, Buf savedMean, Buf savedInvStd, Buf gy, Buf w, Buf gw, Buf gx) =>
+        PointwiseBackward(g, x, gy, gw, Transposed(g, w), gx, InputNorm.Of(g.Cin, shuffleGroups, gamma, beta, savedMean, savedInvStd));
+
+    private static void PointwiseBackwardWeight(ConvGeometry g, Buf x, Buf gy, Buf gw, InputNorm? norm) => PointwiseBackward(g, x, gy, gw, null, default, norm);
+
     /// <summary>
     /// The 1x1 weight gradient: one worker owns one branch's [Cog, Cig] block and walks samples and pixel chunks in a
     /// fixed order, so every gy and x chunk is read once per branch while it sits in L1. With <paramref name="norm"/>
     /// the branch's input rows of a chunk are formed from x in scratch first (the same values the stored input holds).
+    /// With <paramref name="transposed"/> (w^T per branch) the worker also writes the branch's input gradient of each
+    /// sample, from the gy rows the weight gradient has just read.
     /// </summary>
-    private static void PointwiseBackwardWeight(ConvGeometry g, Buf x, Buf gy, Buf gw, InputNorm? norm)
+    private static void PointwiseBackward(ConvGeometry g, Buf x, Buf gy, Buf gw, float[]? transposed, Buf gx, InputNorm? norm)
     {
         int planeIn = g.H * g.W;
-        HostKernels.ForPlanes(g.Groups, (long)g.N * g.Cog * g.Cig * planeIn, branch =>
+        HostKernels.ForPlanes(g.Groups, (long)g.N * g.Cog * g.Cig * planeIn * (transposed is null ? 1 : 2), branch =>
         {
             const int Chunk = 256;
             var sums = new double[g.Cog * g.Cig];
@@ -678,6 +706,11 @@ internal static unsafe partial class Convolution
                             sums[col * g.Cig + cil] += HostKernels.Dot(gyChunk, xs.Slice(cil * stride + start, length));
                         }
                     }
+                }
+                if (transposed is not null)
+                {
+                    Mix(gys, g.Cog, gx.Slice((s * g.Cin + branch * g.Cig) * planeIn, g.Cig * planeIn), g.Cig,
+                        transposed.AsSpan(branch * g.Cog * g.Cig, g.Cog * g.Cig), planeIn);
                 }
             }
             var gws = gw.Slice(branch * g.Cog * g.Cig, g.Cog * g.Cig);

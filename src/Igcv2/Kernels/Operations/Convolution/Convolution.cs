@@ -36,6 +36,46 @@ public sealed partial class Ops
     }
 
     /// <summary>
+    /// Both gradients of <see cref="Conv2d"/>: gw, and gx unless it is null, as <see cref="Conv2dBackwardWeight"/> and
+    /// <see cref="Conv2dBackwardInput"/> write them. On the host a 1x1 convolution with at least two branches a core takes
+    /// both from one pass over gy (each branch's gy rows serve the weight gradient and then, still in cache, the input
+    /// gradient), the same numbers bit for bit; otherwise, and on the device, the two passes run in turn.
+    /// </summary>
+    public void Conv2dBackward(Tensor x, Tensor gy, Tensor w, Tensor gw, Tensor? gx, int n, int groups, int stride)
+    {
+        using var timing = TimeConv(nameof(Conv2dBackward), x, w, groups, stride);
+        const string op = nameof(Conv2dBackward);
+        var g = ConvShape(op, x, "x", w, gy, "gy", n, groups, stride);
+        BackwardOutputs(op, g, x, gy, w, gw, gx, n);
+        backend.Run(new Convolution.Backward(g, x, gy, w, gw, gx));
+    }
+
+    /// <summary>
+    /// Both gradients of <see cref="BatchNormShuffleConv2d"/> (the input P(BN(x)), never stored): gw as
+    /// <see cref="BatchNormShuffleConv2dBackwardWeight"/> and gx (the gradient at P(BN(x)), unless null) as
+    /// <see cref="Conv2dBackwardInput"/> write them, in one pass over gy on the host where <see cref="Conv2dBackward"/> fuses.
+    /// </summary>
+    public void BatchNormShuffleConv2dBackward(Tensor x, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd, int shuffleGroups,
+        Tensor gy, Tensor w, Tensor gw, Tensor? gx, int n, int groups)
+    {
+        using var timing = TimeConv(nameof(BatchNormShuffleConv2dBackward), x, w, groups, 1);
+        const string op = nameof(BatchNormShuffleConv2dBackward);
+        var g = NormalizedInputShape(op, x, gamma, beta, savedMean, savedInvStd, shuffleGroups, w, "w", gy, "gy", n, groups);
+        BackwardOutputs(op, g, x, gy, w, gw, gx, n);
+        backend.Run(new Convolution.NormalizedBackward(g, new(shuffleGroups, x, gamma, beta, savedMean, savedInvStd), gy, w, gw, gx));
+    }
+
+    /// <summary>The checks of the two outputs of a fused backward: neither may share memory with what is still being read.</summary>
+    private void BackwardOutputs(string op, ConvGeometry g, Tensor x, Tensor gy, Tensor w, Tensor gw, Tensor? gx, int n)
+    {
+        Exact(op, gw, "gw", w.Shape);
+        foreach (var (t, name) in new[] { (x, "x"), (gy, "gy"), (w, "w") }) NotSame(op, t, name, gw, "gw");
+        if (gx is null) return;
+        Batched(op, gx, "gx", n, g.Cin, g.H, g.W);
+        foreach (var (t, name) in new[] { (x, "x"), (gy, "gy"), (w, "w"), (gw, "gw") }) NotSame(op, t, name, gx, "gx");
+    }
+
+    /// <summary>
     /// A 1x1 group convolution of P(BN(x)), which is never stored: its input y[:, j] = BN(x)[:, src(j)] with src the
     /// <see cref="ChannelShuffle"/> of <paramref name="shuffleGroups"/> branches (1: the identity) and BN with the batch
     /// statistics <see cref="BatchNormTrainingStatistics"/> saved. y as <see cref="Conv2d"/> of that input would write it,
@@ -124,11 +164,13 @@ internal static partial class Convolution
     {
         public void OnHost() => BackwardInputOnHost(G, new Buf(Gy), new Buf(W), new Buf(Gx));
 
-        public void OnDevice(Backend backend)
+        public void OnDevice(Backend backend) => Launch(backend, G, Gy, W, Gx);
+
+        public static void Launch(Backend backend, ConvGeometry g, Tensor gy, Tensor w, Tensor gx)
         {
-            int total = G.N * G.Cin * G.H * G.W;
+            int total = g.N * g.Cin * g.H * g.W;
             var kernel = backend.Load(static a => a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(BackwardInputKernel));
-            kernel(backend.Threads(total), G, total, backend.Threads(total), Gy.Flat, W.Flat, Gx.Flat);
+            kernel(backend.Threads(total), g, total, backend.Threads(total), gy.Flat, w.Flat, gx.Flat);
         }
     }
 
@@ -163,5 +205,48 @@ internal static partial class Convolution
             new Buf(Input.SavedMean), new Buf(Input.SavedInvStd), new Buf(Gy), new Buf(Gw));
 
         public void OnDevice(Backend backend) => BackwardWeight.Launch(backend, G, Input.OnDevice(backend, G), Gy, Gw);
+    }
+
+    /// <summary>gw = gy x^T and, unless <see cref="Gx"/> is null, gx = W^T gy: one pass over gy where <see cref="FusesBackward"/>.</summary>
+    public readonly record struct Backward(ConvGeometry G, Tensor X, Tensor Gy, Tensor W, Tensor Gw, Tensor? Gx) : IKernel
+    {
+        public void OnHost()
+        {
+            if (Gx is not null && FusesBackward(G))
+            {
+                PointwiseBackwardOnHost(G, new Buf(X), new Buf(Gy), new Buf(W), new Buf(Gw), new Buf(Gx));
+                return;
+            }
+            BackwardWeightOnHost(G, new Buf(X), new Buf(Gy), new Buf(Gw));
+            if (Gx is not null) BackwardInputOnHost(G, new Buf(Gy), new Buf(W), new Buf(Gx));
+        }
+
+        public void OnDevice(Backend backend)
+        {
+            BackwardWeight.Launch(backend, G, X, Gy, Gw);
+            if (Gx is not null) BackwardInput.Launch(backend, G, Gy, W, Gx);
+        }
+    }
+
+    /// <summary>As <see cref="Backward"/> for the input P(BN(x)), rebuilt where the weight gradient reads it.</summary>
+    public readonly record struct NormalizedBackward(ConvGeometry G, NormalizedInput Input, Tensor Gy, Tensor W, Tensor Gw, Tensor? Gx) : IKernel
+    {
+        public void OnHost()
+        {
+            var (x, gamma, beta, mean, invStd) = (new Buf(Input.X), new Buf(Input.Gamma), new Buf(Input.Beta), new Buf(Input.SavedMean), new Buf(Input.SavedInvStd));
+            if (Gx is not null && FusesBackward(G))
+            {
+                NormalizedBackwardOnHost(G, Input.ShuffleGroups, x, gamma, beta, mean, invStd, new Buf(Gy), new Buf(W), new Buf(Gw), new Buf(Gx));
+                return;
+            }
+            NormalizedBackwardWeightOnHost(G, Input.ShuffleGroups, x, gamma, beta, mean, invStd, new Buf(Gy), new Buf(Gw));
+            if (Gx is not null) BackwardInputOnHost(G, new Buf(Gy), new Buf(W), new Buf(Gx));
+        }
+
+        public void OnDevice(Backend backend)
+        {
+            BackwardWeight.Launch(backend, G, Input.OnDevice(backend, G), Gy, Gw);
+            if (Gx is not null) BackwardInput.Launch(backend, G, Gy, W, Gx);
+        }
     }
 }
