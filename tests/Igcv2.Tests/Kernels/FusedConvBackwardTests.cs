@@ -18,11 +18,15 @@ public sealed class FusedConvBackwardTests(KernelFixture fixture)
         foreach (var launcher in T.Launchers)
         {
             // (channels in, channels out, size, k, groups): 1x1 with enough branches to fuse (17x17: partial chunks and
-            // vectors; a widening block), 1x1 with one branch (the two passes), and a 3x3 channel-wise convolution.
+            // vectors; a widening block), 1x1 with one branch (the two passes); 3x3 channel-wise and group convolutions,
+            // which run the two passes (9x9 and 17x17 rows: the tiles and their tails; 6x6: the narrow-map loop).
             data.Add(launcher, 2 * fused, 2 * fused, 17, 1, fused);
             data.Add(launcher, 2 * fused, 4 * fused, 6, 1, fused);
             data.Add(launcher, 8, 8, 6, 1, 1);
+            data.Add(launcher, fused, fused, 9, 3, fused);
+            data.Add(launcher, 2 * fused, 2 * fused, 17, 3, 2 * fused);
             data.Add(launcher, 8, 8, 6, 3, 8);
+            data.Add(launcher, 2 * fused, 2 * fused, 9, 3, fused);
         }
         return data;
     }

@@ -640,7 +640,10 @@ internal static unsafe partial class Convolution
 
     /// <summary>
     /// Whether a 1x1 convolution's two gradients run as one pass (<see cref="PointwiseBackward"/>): its work is split by
-    /// branch, so it needs at least two branches a core; with fewer the two passes split finer.
+    /// branch, so it needs at least two branches a core; with fewer the two passes split finer. The 3x3 channel-wise W_1
+    /// keeps its two passes: one worker a channel taking both gradients sample by sample measured 0.86-0.92x the two
+    /// passes at 64 channels of 32x32 (1.0-1.15x on smaller maps), and taking its weight gradient's samples outermost
+    /// 0.57-1.06x its taps outermost (the same bits), measured side by side in one process.
     /// </summary>
     public static bool FusesBackward(ConvGeometry g) => g.K == 1 && g.Stride == 1 && g.Groups >= 2 * Environment.ProcessorCount;
 
