@@ -40,6 +40,7 @@ internal sealed class Backend : IDisposable
 {
     private readonly Dictionary<System.Reflection.MethodInfo, Delegate> kernels = [];
     private readonly Dictionary<(int, int, int, int), Tensor> scratchTensors = [];
+    private readonly Dictionary<(int, int), Tensor> scratchVectors = [];
     private readonly Device device;
     private readonly int residentThreads;
     private MemoryBuffer1D<float, Stride1D.Dense>? scratch;
@@ -134,12 +135,24 @@ internal sealed class Backend : IDisposable
         return t;
     }
 
+    /// <summary>A vector of <paramref name="length"/> floats, one per (length, slot): per-channel values a device step uploads.</summary>
+    public Tensor ScratchVector(int length, int slot)
+    {
+        if (!scratchVectors.TryGetValue((length, slot), out var t))
+        {
+            t = device.Allocate(length);
+            scratchVectors.Add((length, slot), t);
+        }
+        return t;
+    }
+
     /// <summary>Frees the scratch buffers (the loaded kernels belong to the accelerator).</summary>
     public void Dispose()
     {
         scratch?.Dispose();
         scratch = null;
-        foreach (var t in scratchTensors.Values) t.Dispose();
+        foreach (var t in scratchTensors.Values.Concat(scratchVectors.Values)) t.Dispose();
         scratchTensors.Clear();
+        scratchVectors.Clear();
     }
 }

@@ -15,31 +15,20 @@ public sealed partial class Ops
 {
     private readonly Device device;
     private readonly Accelerator accelerator;
-    private readonly bool host;
     private readonly Backend backend;
 
     internal Ops(Device device)
     {
         this.device = device;
         accelerator = device.Accelerator;
-        host = device.IsCpu && device.CpuLauncher == CpuLauncher.HostParallel;
-        backend = new Backend(device, host);
+        backend = new Backend(device, onHost: device.IsCpu && device.CpuLauncher == CpuLauncher.HostParallel);
     }
 
     /// <summary>The launcher in use: CUDA devices report <see cref="Kernels.CpuLauncher.Accelerator"/>.</summary>
-    internal CpuLauncher Launcher => host ? CpuLauncher.HostParallel : CpuLauncher.Accelerator;
+    internal CpuLauncher Launcher => backend.OnHost ? CpuLauncher.HostParallel : CpuLauncher.Accelerator;
 
     /// <summary>Frees the scratch buffers; the owning <see cref="Device"/> calls this when it is disposed.</summary>
-    internal void Release()
-    {
-        backend.Dispose();
-        foreach (var (gGamma, gBeta) in syncScratch.Values)
-        {
-            gGamma.Dispose();
-            gBeta.Dispose();
-        }
-        syncScratch.Clear();
-    }
+    internal void Release() => backend.Dispose();
 
     // ---------------------------------------------------------------- profiling
 
@@ -62,8 +51,9 @@ public sealed partial class Ops
 
     private OpProfiler.Scope Start(string op, string shape)
     {
-        if (!host) accelerator.Synchronize();
-        return new OpProfiler.Scope(Profiler, op, shape, System.Diagnostics.Stopwatch.GetTimestamp(), host ? null : accelerator);
+        // On the device an op is asynchronous: its scope starts after what was queued before it, and waits for it at the end.
+        if (!backend.OnHost) accelerator.Synchronize();
+        return new OpProfiler.Scope(Profiler, op, shape, System.Diagnostics.Stopwatch.GetTimestamp(), backend.OnHost ? null : accelerator);
     }
 
     // ---------------------------------------------------------------- validation

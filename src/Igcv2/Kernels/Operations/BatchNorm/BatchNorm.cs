@@ -279,4 +279,63 @@ internal static partial class BatchNorm
             input(backend.Threads(total), shape, y.Flat, Gy.Flat, X.Flat, Gamma.Flat, SavedMean.Flat, SavedInvStd.Flat, GGamma.Flat, GBeta.Flat, Gx.Flat, (GSkip ?? Gx).Flat);
         }
     }
+
+    /// <summary>
+    /// Synchronised BN's normalising pass, once the global batch's statistics are known (<paramref name="Means"/> and
+    /// <paramref name="InvStd"/> on the host, the same values in savedMean and savedInvStd), through the epilogue.
+    /// </summary>
+    public readonly record struct SynchronizedNormalize(int N, int Channels, int Plane, Tensor X, Tensor Gamma, Tensor Beta, Tensor SavedMean, Tensor SavedInvStd,
+        Tensor Y, Ops.Epilogue Epilogue, float[] Means, float[] InvStd) : IKernel
+    {
+        public void OnHost()
+        {
+            var (g, b, means, invStd) = (Gamma.HostSpan.ToArray(), Beta.HostSpan.ToArray(), Means, InvStd);
+            var (channels, plane, groups, activation) = (Channels, Plane, Epilogue.Groups, (int)Epilogue.Activation);
+            var skip = Epilogue.Skip is null ? (Buf?)null : new Buf(Epilogue.Skip);
+            var (xs, ys) = (new Buf(X), new Buf(Y));
+            Parallel.For(0, N * channels, item =>
+            {
+                int c = item % channels, s = item / channels;
+                var (scale, shift) = BatchNormStatistics.ScaleShift(g[c], b[c], means[c], invStd[c]);
+                int target = (s * channels + Interleave.Destination(c, channels, groups)) * plane;
+                Fused.ShuffleActivation.ScaleShiftAddActivate(xs.Slice(item * plane, plane), scale, shift,
+                    skip is { } add ? add.Slice(target, plane) : default, skip is not null, ys.Slice(target, plane), activation);
+            });
+        }
+
+        public void OnDevice(Backend backend) => NormalizeOnDevice(backend, N, Channels, Plane, X, Gamma, Beta, SavedMean, SavedInvStd, Y, Epilogue);
+    }
+
+    /// <summary>
+    /// Synchronised BN's input gradient from the global sums (<paramref name="Sums"/>: gBeta's then gGamma's per channel,
+    /// over <paramref name="Count"/> values), gx = A gy + B x + C (<see cref="BatchNormStatistics.Backward"/>).
+    /// </summary>
+    public readonly record struct SynchronizedBackwardInput(int N, int Channels, int Plane, double Count, double[] Sums, float[] Mean, float[] InvStd,
+        Tensor X, Tensor Gy, Tensor Gamma, Tensor SavedMean, Tensor SavedInvStd, Tensor Gx) : IKernel
+    {
+        public unsafe void OnHost()
+        {
+            var (gm, sums, mean, invStd, m, channels, plane) = (Gamma.HostSpan.ToArray(), Sums, Mean, InvStd, Count, Channels, Plane);
+            var (gy, x, gx) = (new Buf(Gy), new Buf(X), new Buf(Gx));
+            Parallel.For(0, N * channels, item =>
+            {
+                int c = item % channels;
+                var k = BatchNormStatistics.Backward(m, gm[c], mean[c], invStd[c], sums[c], sums[channels + c]);
+                var g = gy.Slice(item * plane, plane);
+                var v = x.Slice(item * plane, plane);
+                var dst = gx.Slice(item * plane, plane);
+                for (int p = 0; p < plane; p++) dst[p] = k.A * g[p] + k.B * v[p] + k.C;
+            });
+        }
+
+        public void OnDevice(Backend backend)
+        {
+            // The global sums go to the device as gGamma and gBeta would lie there after the local reduction.
+            var gBeta = backend.ScratchVector(Channels, 0);
+            var gGamma = backend.ScratchVector(Channels, 1);
+            gBeta.CopyFrom(Sums.AsSpan(0, Channels).ToArray().Select(v => (float)v).ToArray());
+            gGamma.CopyFrom(Sums.AsSpan(Channels, Channels).ToArray().Select(v => (float)v).ToArray());
+            BackwardInput(backend, N, Channels, Plane, (float)Count, X, Gy, Gamma, SavedMean, SavedInvStd, gGamma, gBeta, Gx);
+        }
+    }
 }

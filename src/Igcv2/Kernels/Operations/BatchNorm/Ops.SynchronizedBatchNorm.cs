@@ -9,8 +9,6 @@ namespace Igcv2.Kernels;
 // statistics of the global batch. Without a reducer none of this runs: the one-process path stays as it was.
 public sealed partial class Ops
 {
-    private readonly Dictionary<int, (Tensor GGamma, Tensor GBeta)> syncScratch = [];
-
     /// <summary>
     /// When set, batch norm in training mode uses the statistics of the global batch of a data-parallel job:
     /// per-channel (count, sum and sum of squares around the running mean) are summed across processes in the forward
@@ -68,26 +66,7 @@ public sealed partial class Ops
         runningMean.CopyFrom(rm);
         runningVar.CopyFrom(rv);
         if (y is null) return; // the statistics alone
-        if (host)
-        {
-            var g = gamma!.HostSpan.ToArray();
-            var b = beta!.HostSpan.ToArray();
-            int groups = epilogue.Groups, activation = (int)epilogue.Activation;
-            var skip = epilogue.Skip is null ? (HostKernels.Buf?)null : new HostKernels.Buf(epilogue.Skip);
-            var xs2 = new HostKernels.Buf(x);
-            var ys = new HostKernels.Buf(y);
-            Parallel.For(0, n * channels, item =>
-            {
-                int c = item % channels, s = item / channels;
-                float scale = g[c] * invStd[c];
-                float shift = b[c] - means[c] * scale;
-                int target = (s * channels + Interleave.Destination(c, channels, groups)) * plane;
-                Fused.ShuffleActivation.ScaleShiftAddActivate(xs2.Slice(item * plane, plane), scale, shift,
-                    skip is { } add ? add.Slice(target, plane) : default, skip is not null, ys.Slice(target, plane), activation);
-            });
-            return;
-        }
-        BatchNorm.NormalizeOnDevice(backend, n, channels, plane, x, gamma!, beta!, savedMean, savedInvStd, y, epilogue);
+        backend.Run(new BatchNorm.SynchronizedNormalize(n, channels, plane, x, gamma!, beta!, savedMean, savedInvStd, y, epilogue, means, invStd));
     }
 
     private void SynchronizedBatchNormBackward(IStatisticsReducer reducer, Tensor x, Tensor gy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
@@ -127,35 +106,7 @@ public sealed partial class Ops
         // ... and the global ones, which the input gradient needs.
         reducer.SumStatistics(sums);
         double m = sums[2 * channels];
-        if (host)
-        {
-            var gm = gamma.HostSpan.ToArray();
-            unsafe
-            {
-                fixed (float* pgy = gy.HostSpan, px = x.HostSpan, pgx = gx.HostSpan)
-                {
-                    nint gyp = (nint)pgy, xp = (nint)px, gxp = (nint)pgx;
-                    Parallel.For(0, n * channels, item =>
-                    {
-                        int c = item % channels;
-                        var k = BatchNormStatistics.Backward(m, gm[c], mean[c], invStd[c], sums[c], sums[channels + c]);
-                        var g = new ReadOnlySpan<float>((float*)gyp + (long)item * plane, plane);
-                        var v = new ReadOnlySpan<float>((float*)xp + (long)item * plane, plane);
-                        var dst = new Span<float>((float*)gxp + (long)item * plane, plane);
-                        for (int p = 0; p < plane; p++) dst[p] = k.A * g[p] + k.B * v[p] + k.C;
-                    });
-                }
-            }
-            return;
-        }
-        if (!syncScratch.TryGetValue(channels, out var scratchSums))
-        {
-            scratchSums = (device.Allocate(channels), device.Allocate(channels));
-            syncScratch.Add(channels, scratchSums);
-        }
-        scratchSums.GBeta.CopyFrom(sums.AsSpan(0, channels).ToArray().Select(v => (float)v).ToArray());
-        scratchSums.GGamma.CopyFrom(sums.AsSpan(channels, channels).ToArray().Select(v => (float)v).ToArray());
-        BatchNorm.BackwardInput(backend, n, channels, plane, (float)m, x, gy, gamma, savedMean, savedInvStd, scratchSums.GGamma, scratchSums.GBeta, gx);
+        backend.Run(new BatchNorm.SynchronizedBackwardInput(n, channels, plane, m, sums, mean, invStd, x, gy, gamma, savedMean, savedInvStd, gx));
     }
 
     // The first `length` values of t on the host: the memory itself on the CPU device (ILGPU's CPU buffers are
