@@ -106,7 +106,7 @@ static (Action, IDisposable) ConvBody(Device d, int n, int c, int size, int k, i
     var x = Random(d, n, c, size, size);
     var w = Random(d, c, c / groups, k, k);
     var y = Random(d, n, c, size, size);
-    var body = KernelBody<Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>>("Conv2d");
+    var body = KernelBody<Action<Index1D, ConvGeometry, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>>("Convolution", "ForwardKernel");
     var g = new ConvGeometry(n, c, size, size, c, k, groups, 1);
     int total = n * c * size * size, slices = Environment.ProcessorCount * 4;
     ArrayView<float> xv = x.View.AsContiguous(), wv = w.View.AsContiguous(), yv = y.View.AsContiguous();
@@ -117,14 +117,15 @@ static (Action, IDisposable) ReluBody(Device d, int n, int c, int size)
 {
     var x = Random(d, n, c, size, size);
     var y = Random(d, n, c, size, size);
-    var body = KernelBody<Action<Index1D, int, int, ArrayView<float>, ArrayView<float>>>("Relu");
-    int total = n * c * size * size, slices = Environment.ProcessorCount * 4;
+    var body = KernelBody<Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>>("Activations", "ForwardKernel");
+    int total = n * c * size * size, slices = Environment.ProcessorCount * 4, relu = (int)Igcv2.Design.Activation.Relu;
     ArrayView<float> xv = x.View.AsContiguous(), yv = y.View.AsContiguous();
-    return (() => Parallel.For(0, slices, i => body(new Index1D(i), total, slices, xv, yv)), new Owned(x, y));
+    return (() => Parallel.For(0, slices, i => body(new Index1D(i), total, slices, relu, xv, yv)), new Owned(x, y));
 }
 
-static TDelegate KernelBody<TDelegate>(string name) where TDelegate : Delegate =>
-    typeof(Device).Assembly.GetType("Igcv2.Kernels.DeviceKernels", throwOnError: true)!
+// An op's ILGPU kernel, which lives beside its host loop (Kernels/Operations): the class and the kernel's name.
+static TDelegate KernelBody<TDelegate>(string op, string name) where TDelegate : Delegate =>
+    typeof(Device).Assembly.GetType("Igcv2.Kernels." + op, throwOnError: true)!
         .GetMethod(name, BindingFlags.Public | BindingFlags.Static)!
         .CreateDelegate<TDelegate>();
 

@@ -69,7 +69,7 @@ internal static class ShuffleActivation
     // The host loops: Vector256 bodies and scalar tails over the same Activate / Pass.
 
     /// <summary>
-    /// y = act(x * scale + shift + skip), BN's normalisation (as HostKernels' ScaleShift rounds it) and then the
+    /// y = act(x * scale + shift + skip), BN's normalisation (as BatchNorm.ScaleShift rounds it) and then the
     /// skip and the activation as <see cref="Forward"/> applies them, so the fused BN store matches the two
     /// passes bit for bit. <paramref name="skip"/> is read only when <paramref name="hasSkip"/>.
     /// </summary>
