@@ -7,9 +7,10 @@ using System.Runtime.Intrinsics.X86;
 namespace Igcv2.Kernels;
 
 /// <summary>
-/// What the ops' host loops share (each op's loop lives in its file under Kernels/Operations): a capturable host
-/// buffer, the Parallel.For over planes or chunks (work is split by whole planes or channels, so each worker owns its
-/// outputs: no atomics, deterministic) and the <see cref="Vector{T}"/> dot product, axpy and sum.
+/// What the ops' host loops share (each op's loop lives beside its kernel, under Kernels/Operations or, for the fused
+/// steps, Kernels/Fused): a capturable host buffer, the Parallel.For over planes or chunks (work is split by whole planes
+/// or channels, so each worker owns its outputs: no atomics, deterministic) and the <see cref="Vector{T}"/> dot product
+/// and axpy.
 /// </summary>
 internal static unsafe class HostKernels
 {

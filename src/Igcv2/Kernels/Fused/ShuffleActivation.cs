@@ -66,7 +66,7 @@ internal static class ShuffleActivation
         }
     }
 
-    // The host loops: Vector256 bodies and scalar tails over the same Activate / Pass.
+    // The host loops: Vector256 bodies and scalar tails over the same Activations.Apply / Activations.Pass.
 
     /// <summary>
     /// y = act(x * scale + shift + skip), BN's normalisation (as BatchNorm.ScaleShift rounds it) and then the

@@ -37,8 +37,8 @@ public sealed partial class Ops
 
     /// <summary>
     /// Both gradients of <see cref="Conv2d"/>: gw, and gx unless it is null, as <see cref="Conv2dBackwardWeight"/> and
-    /// <see cref="Conv2dBackwardInput"/> write them. On the host a 1x1 convolution with at least two branches a core takes
-    /// both from one pass over gy (each branch's gy rows serve the weight gradient and then, still in cache, the input
+    /// <see cref="Conv2dBackwardInput"/> write them. On the host a 1x1 stride-1 convolution with at least two branches a
+    /// core takes both from one pass over gy (each branch's gy rows serve the weight gradient and then, still in cache, the input
     /// gradient), the same numbers bit for bit; otherwise, and on the device, the two passes run in turn.
     /// </summary>
     public void Conv2dBackward(Tensor x, Tensor gy, Tensor w, Tensor gw, Tensor? gx, int n, int groups, int stride)
