@@ -568,43 +568,47 @@ internal static unsafe partial class Convolution
     /// each chunk of the input's rows is normalised into this thread's scratch first, as BN's forward rounds it
     /// (<see cref="BatchNorm.ScaleShift"/>: x * scale + shift), so the sums are the ones the stored input would give, bit for bit.
     /// </summary>
-    public static void NormalizedBackwardWeightOnHost(ConvGeometry g, int shuffleGroups, Buf x, Buf gamma, Buf beta, Buf savedMean, Buf savedInvStd, Buf gy, Buf gw) =>
-        PointwiseBackwardWeight(g, x, gy, gw, InputNorm.Of(g.Cin, shuffleGroups, gamma, beta, savedMean, savedInvStd));
+    public static void NormalizedBackwardWeightOnHost(ConvGeometry g, NormalizedInput input, Buf gy, Buf gw) =>
+        PointwiseBackwardWeight(g, new Buf(input.X), gy, gw, InputNorm.Of(g.Cin, input));
 
     /// <summary>
     /// <see cref="ForwardOnHost"/> of a 1x1 convolution whose input is P(BN(x)) (<see cref="Ops.BatchNormShuffleConv2d"/>): each
     /// item forms its sample's branch input in this thread's scratch from x, as BN's forward rounds it, then mixes it as
     /// <see cref="ForwardOnHost"/> mixes the stored input, so y is the same bit for bit.
     /// </summary>
-    public static void NormalizedForwardOnHost(ConvGeometry g, int shuffleGroups, Buf x, Buf gamma, Buf beta, Buf savedMean, Buf savedInvStd, Buf w, Buf y)
+    public static void NormalizedForwardOnHost(ConvGeometry g, NormalizedInput input, Buf w, Buf y)
     {
-        var norm = InputNorm.Of(g.Cin, shuffleGroups, gamma, beta, savedMean, savedInvStd);
+        var norm = InputNorm.Of(g.Cin, input);
+        var x = new Buf(input.X);
         int plane = g.H * g.W;
         HostKernels.ForPlanes(g.N * g.Groups, (long)g.Cig * g.Cog * plane, item =>
         {
             int branch = item % g.Groups;
             int s = item / g.Groups;
-            var input = ThreadScratch.For(g.Cig * plane).AsSpan(0, g.Cig * plane);
-            norm.Rows(g, x, s, branch, 0, plane, input, plane);
-            Mix(input, g.Cig, y.Slice((s * g.Cout + branch * g.Cog) * plane, g.Cog * plane), g.Cog, w.Slice(branch * g.Cog * g.Cig, g.Cog * g.Cig), plane);
+            var rows = ThreadScratch.For(g.Cig * plane).AsSpan(0, g.Cig * plane);
+            norm.Rows(g, x, s, branch, 0, plane, rows, plane);
+            Mix(rows, g.Cig, y.Slice((s * g.Cout + branch * g.Cog) * plane, g.Cog * plane), g.Cog, w.Slice(branch * g.Cog * g.Cig, g.Cog * g.Cig), plane);
         });
     }
 
     /// <summary>How a 1x1 convolution forms its input from x: input channel j = x[source[j]] * scale[j] + shift[j].</summary>
     private sealed record InputNorm(int[] Source, float[] Scale, float[] Shift)
     {
-        /// <summary>P(BN(x)) with P's <paramref name="shuffleGroups"/> branches: channel j is BN's channel src(j), scaled and shifted as BatchNormTraining computes it.</summary>
-        public static InputNorm Of(int channels, int shuffleGroups, Buf gamma, Buf beta, Buf savedMean, Buf savedInvStd)
+        /// <summary>P(BN(x)) with P's branches: channel j is BN's channel src(j), scaled and shifted as BatchNormTraining computes it (<see cref="BatchNormStatistics.ScaleShift"/>).</summary>
+        public static InputNorm Of(int channels, NormalizedInput input)
         {
+            var gamma = input.Gamma.HostSpan;
+            var beta = input.Beta.HostSpan;
+            var mean = input.SavedMean.HostSpan;
+            var invStd = input.SavedInvStd.HostSpan;
             var source = new int[channels];
             var scale = new float[channels];
             var shift = new float[channels];
             for (int j = 0; j < channels; j++)
             {
-                int c = Interleave.Source(j, channels, shuffleGroups);
+                int c = Interleave.Source(j, channels, input.ShuffleGroups);
                 source[j] = c;
-                scale[j] = gamma.Span[c] * savedInvStd.Span[c];
-                shift[j] = beta.Span[c] - savedMean.Span[c] * scale[j];
+                (scale[j], shift[j]) = BatchNormStatistics.ScaleShift(gamma[c], beta[c], mean[c], invStd[c]);
             }
             return new InputNorm(source, scale, shift);
         }
@@ -656,8 +660,8 @@ internal static unsafe partial class Convolution
         PointwiseBackward(g, x, gy, gw, Transposed(g, w), gx, null);
 
     /// <summary>As <see cref="PointwiseBackwardOnHost"/> for the input P(BN(x)) (<see cref="Ops.BatchNormShuffleConv2dBackward"/>).</summary>
-    public static void NormalizedBackwardOnHost(ConvGeometry g, int shuffleGroups, Buf x, Buf gamma, Buf beta, Buf savedMean, Buf savedInvStd, Buf gy, Buf w, Buf gw, Buf gx) =>
-        PointwiseBackward(g, x, gy, gw, Transposed(g, w), gx, InputNorm.Of(g.Cin, shuffleGroups, gamma, beta, savedMean, savedInvStd));
+    public static void NormalizedBackwardOnHost(ConvGeometry g, NormalizedInput input, Buf gy, Buf w, Buf gw, Buf gx) =>
+        PointwiseBackward(g, new Buf(input.X), gy, gw, Transposed(g, w), gx, InputNorm.Of(g.Cin, input));
 
     private static void PointwiseBackwardWeight(ConvGeometry g, Buf x, Buf gy, Buf gw, InputNorm? norm) => PointwiseBackward(g, x, gy, gw, null, default, norm);
 

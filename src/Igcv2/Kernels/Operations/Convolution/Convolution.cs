@@ -192,8 +192,7 @@ internal static partial class Convolution
     /// <summary>y = W P(BN(x)): on the host each sample's branch input is normalised in cache just before it is used.</summary>
     public readonly record struct NormalizedForward(ConvGeometry G, NormalizedInput Input, Tensor W, Tensor Y) : IKernel
     {
-        public void OnHost() => NormalizedForwardOnHost(G, Input.ShuffleGroups, new Buf(Input.X), new Buf(Input.Gamma), new Buf(Input.Beta),
-            new Buf(Input.SavedMean), new Buf(Input.SavedInvStd), new Buf(W), new Buf(Y));
+        public void OnHost() => NormalizedForwardOnHost(G, Input, new Buf(W), new Buf(Y));
 
         public void OnDevice(Backend backend) => Forward.Launch(backend, G, Input.OnDevice(backend, G), W, Y);
     }
@@ -201,13 +200,15 @@ internal static partial class Convolution
     /// <summary>gw = gy P(BN(x))^T: on the host the input is rebuilt a chunk at a time in cache.</summary>
     public readonly record struct NormalizedBackwardWeight(ConvGeometry G, NormalizedInput Input, Tensor Gy, Tensor Gw) : IKernel
     {
-        public void OnHost() => NormalizedBackwardWeightOnHost(G, Input.ShuffleGroups, new Buf(Input.X), new Buf(Input.Gamma), new Buf(Input.Beta),
-            new Buf(Input.SavedMean), new Buf(Input.SavedInvStd), new Buf(Gy), new Buf(Gw));
+        public void OnHost() => NormalizedBackwardWeightOnHost(G, Input, new Buf(Gy), new Buf(Gw));
 
         public void OnDevice(Backend backend) => BackwardWeight.Launch(backend, G, Input.OnDevice(backend, G), Gy, Gw);
     }
 
-    /// <summary>gw = gy x^T and, unless <see cref="Gx"/> is null, gx = W^T gy: one pass over gy where <see cref="FusesBackward"/>.</summary>
+    /// <summary>
+    /// gw = gy x^T and, unless <see cref="Gx"/> is null, gx = W^T gy: one pass over gy where <see cref="FusesBackward"/>,
+    /// else the <see cref="BackwardWeight"/> and <see cref="BackwardInput"/> steps in turn.
+    /// </summary>
     public readonly record struct Backward(ConvGeometry G, Tensor X, Tensor Gy, Tensor W, Tensor Gw, Tensor? Gx) : IKernel
     {
         public void OnHost()
@@ -217,36 +218,35 @@ internal static partial class Convolution
                 PointwiseBackwardOnHost(G, new Buf(X), new Buf(Gy), new Buf(W), new Buf(Gw), new Buf(Gx));
                 return;
             }
-            BackwardWeightOnHost(G, new Buf(X), new Buf(Gy), new Buf(Gw));
-            if (Gx is not null) BackwardInputOnHost(G, new Buf(Gy), new Buf(W), new Buf(Gx));
+            new BackwardWeight(G, X, Gy, Gw).OnHost();
+            if (Gx is not null) new BackwardInput(G, Gy, W, Gx).OnHost();
         }
 
         public void OnDevice(Backend backend)
         {
-            BackwardWeight.Launch(backend, G, X, Gy, Gw);
-            if (Gx is not null) BackwardInput.Launch(backend, G, Gy, W, Gx);
+            new BackwardWeight(G, X, Gy, Gw).OnDevice(backend);
+            if (Gx is not null) new BackwardInput(G, Gy, W, Gx).OnDevice(backend);
         }
     }
 
-    /// <summary>As <see cref="Backward"/> for the input P(BN(x)), rebuilt where the weight gradient reads it.</summary>
+    /// <summary>As <see cref="Backward"/> for the input P(BN(x)), rebuilt where the weight gradient reads it (<see cref="NormalizedBackwardWeight"/> when not fused).</summary>
     public readonly record struct NormalizedBackward(ConvGeometry G, NormalizedInput Input, Tensor Gy, Tensor W, Tensor Gw, Tensor? Gx) : IKernel
     {
         public void OnHost()
         {
-            var (x, gamma, beta, mean, invStd) = (new Buf(Input.X), new Buf(Input.Gamma), new Buf(Input.Beta), new Buf(Input.SavedMean), new Buf(Input.SavedInvStd));
             if (Gx is not null && FusesBackward(G))
             {
-                NormalizedBackwardOnHost(G, Input.ShuffleGroups, x, gamma, beta, mean, invStd, new Buf(Gy), new Buf(W), new Buf(Gw), new Buf(Gx));
+                NormalizedBackwardOnHost(G, Input, new Buf(Gy), new Buf(W), new Buf(Gw), new Buf(Gx));
                 return;
             }
-            NormalizedBackwardWeightOnHost(G, Input.ShuffleGroups, x, gamma, beta, mean, invStd, new Buf(Gy), new Buf(Gw));
-            if (Gx is not null) BackwardInputOnHost(G, new Buf(Gy), new Buf(W), new Buf(Gx));
+            new NormalizedBackwardWeight(G, Input, Gy, Gw).OnHost();
+            if (Gx is not null) new BackwardInput(G, Gy, W, Gx).OnHost();
         }
 
         public void OnDevice(Backend backend)
         {
-            BackwardWeight.Launch(backend, G, Input.OnDevice(backend, G), Gy, Gw);
-            if (Gx is not null) BackwardInput.Launch(backend, G, Gy, W, Gx);
+            new NormalizedBackwardWeight(G, Input, Gy, Gw).OnDevice(backend);
+            if (Gx is not null) new BackwardInput(G, Gy, W, Gx).OnDevice(backend);
         }
     }
 }
