@@ -201,22 +201,24 @@ internal static unsafe partial class BatchNorm
         for (int s = 0; s < n; s++)
         {
             int b = (s * channels + c) * plane;
-            var gyp = new ReadOnlySpan<float>(gyFirst + s * gyStride, plane);
-            var xp = x.Slice(b, plane);
-            var gxp = gx.Slice(b, plane);
-            int i = 0;
-            if (Vector.IsHardwareAccelerated)
-            {
-                var va = new Vector<float>(k.A);
-                var vb = new Vector<float>(k.B);
-                var vc = new Vector<float>(k.C);
-                for (; i <= plane - Vector<float>.Count; i += Vector<float>.Count)
-                {
-                    var r = va * new Vector<float>(gyp.Slice(i)) + vb * new Vector<float>(xp.Slice(i)) + vc;
-                    r.CopyTo(gxp.Slice(i));
-                }
-            }
-            for (; i < plane; i++) gxp[i] = k.A * gyp[i] + k.B * xp[i] + k.C;
+            InputGradient(k, new ReadOnlySpan<float>(gyFirst + s * gyStride, plane), x.Slice(b, plane), gx.Slice(b, plane));
         }
+    }
+
+    /// <summary>gx = A gy + B x + C over one plane (Vector lanes, then the tail, both as the same mul and adds).</summary>
+    internal static void InputGradient(BatchNormStatistics.InputGradient k, ReadOnlySpan<float> gy, ReadOnlySpan<float> x, Span<float> gx)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var va = new Vector<float>(k.A);
+            var vb = new Vector<float>(k.B);
+            var vc = new Vector<float>(k.C);
+            for (; i <= gy.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                (va * new Vector<float>(gy.Slice(i)) + vb * new Vector<float>(x.Slice(i)) + vc).CopyTo(gx.Slice(i));
+            }
+        }
+        for (; i < gy.Length; i++) gx[i] = k.A * gy[i] + k.B * x[i] + k.C;
     }
 }

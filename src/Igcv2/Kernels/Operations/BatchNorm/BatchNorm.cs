@@ -313,7 +313,7 @@ internal static partial class BatchNorm
     public readonly record struct SynchronizedBackwardInput(int N, int Channels, int Plane, double Count, double[] Sums, float[] Mean, float[] InvStd,
         Tensor X, Tensor Gy, Tensor Gamma, Tensor SavedMean, Tensor SavedInvStd, Tensor Gx) : IKernel
     {
-        public unsafe void OnHost()
+        public void OnHost()
         {
             var (gm, sums, mean, invStd, m, channels, plane) = (Gamma.HostSpan.ToArray(), Sums, Mean, InvStd, Count, Channels, Plane);
             var (gy, x, gx) = (new Buf(Gy), new Buf(X), new Buf(Gx));
@@ -321,10 +321,7 @@ internal static partial class BatchNorm
             {
                 int c = item % channels;
                 var k = BatchNormStatistics.Backward(m, gm[c], mean[c], invStd[c], sums[c], sums[channels + c]);
-                var g = gy.Slice(item * plane, plane);
-                var v = x.Slice(item * plane, plane);
-                var dst = gx.Slice(item * plane, plane);
-                for (int p = 0; p < plane; p++) dst[p] = k.A * g[p] + k.B * v[p] + k.C;
+                InputGradient(k, gy.Slice(item * plane, plane), x.Slice(item * plane, plane), gx.Slice(item * plane, plane));
             });
         }
 
