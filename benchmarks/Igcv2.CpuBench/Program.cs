@@ -13,11 +13,11 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 // Each round runs every contender three times back to back, in turn, each after a 20 ms pause (so the last one's threads,
 // ONNX Runtime's spinning ones included, are parked), so drift on a shared machine hits them alike; medians of the rounds.
 // --profile adds where a training step's time goes, per op and shape (Ops.Profiler).
-// Usage: dotnet run -c Release --project benchmarks/Igcv2.CpuBench [-- --networks c64,c416,digits --runs 9 --threads 2 --warmup 20 --profile]
+// Usage: dotnet run -c Release --project benchmarks/Igcv2.CpuBench [-- --networks c64,c416,digits --runs 9 --threads 2 --warmup 20 --no-train --no-inference --profile]
 // --warmup: inference calls of each contender before timing (20: past tiered JIT's first tiers; 0-2 shows cold calls).
 string networks = "c64,c416,digits";
 int runs = 9, threads = 2, warmup = 20;
-bool train = true, profile = false;
+bool train = true, inference = true, profile = false;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -26,9 +26,10 @@ for (var i = 0; i < args.Length; i++)
         case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--no-train": train = false; break;
+        case "--no-inference": inference = false; break;
         case "--warmup": warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--profile": profile = true; break;
-        default: Console.Error.WriteLine($"Unknown option {args[i]}: use --networks c64,c416,digits --runs N --threads N --warmup N --no-train --profile"); return 2;
+        default: Console.Error.WriteLine($"Unknown option {args[i]}: use --networks c64,c416,digits --runs N --threads N --warmup N --no-train --no-inference --profile"); return 2;
     }
 }
 if (threads != Environment.ProcessorCount)
@@ -48,7 +49,7 @@ var inferenceProfiles = new Dictionary<string, string>();
 foreach (var key in networks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
 {
     var network = BenchNetwork.Find(key);
-    foreach (var batch in new[] { 64, 1 })
+    foreach (var batch in inference ? new[] { 64, 1 } : [])
     {
         using var model = network.Create(device, batch, 0);
         RandomBatchNorm(model, 1);

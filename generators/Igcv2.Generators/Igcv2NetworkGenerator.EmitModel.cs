@@ -418,6 +418,8 @@ public sealed partial class Igcv2NetworkGenerator
                         w.Line();
                         w.Line(BackwardHeading(layer));
                     }
+                    // The forward values this backward reads but were not kept, run again first.
+                    foreach (var r in (pass.BackwardInNorm ? buffers.Passes[i - 1] : pass).Recompute) WriteRecomputedOutput(w, r);
                     if (pass.BackwardInNorm)
                     {
                         // act', the skip's share and P_l^-1 inside the backward of the BN before it: one op.
@@ -477,9 +479,32 @@ public sealed partial class Igcv2NetworkGenerator
             var bn = StepAt(norm.First);
             var p = StepsOf(run).First(s => s.Kind == StepKind.Permutation);
             var branches = Shuffle(p).Groups;
-            var input = p.Permutation!.IsIdentity ? $"BN_{bn.L}({norm.Input})" : $"P_{p.L}(BN_{bn.L}({norm.Input}))";
+            // A recomputed BN input is named for what it holds, not for the buffer that holds it.
+            var c = buffers.Buffer(norm.Input).Role == BufferRole.Recomputed ? $"W_{bn.L}'s output" : norm.Input;
+            var input = p.Permutation!.IsIdentity ? $"BN_{bn.L}({c})" : $"P_{p.L}(BN_{bn.L}({c}))";
             w.Line($"{LayerField(StepAt(conv.First))}.Backward(ops, {LayerField(bn)}, {Ref(norm.Input)}, {branches.ToString(CultureInfo.InvariantCulture)}, {Ref(conv.GradOutput!)}, {Ref(conv.GradInput!)}, n);{Pad()}" +
                 $"// W_{StepAt(conv.First).L}'s input {input} recomputed, not kept");
+        }
+
+        /// <summary>
+        /// A cheap W_l whose output was not kept (<c>Pass.OutputRecomputed</c>, pass <paramref name="index"/>): it runs
+        /// again into its output's shared buffer, before the backward passes that read that output: from its kept input,
+        /// or (its input recomputed too) from the BN input before it and BN's saved statistics, as training's forward did.
+        /// </summary>
+        private void WriteRecomputedOutput(SourceWriter w, int index)
+        {
+            var conv = buffers.Passes[index];
+            var step = StepAt(conv.First);
+            var cost = step.Conv!.K * step.Conv.KernelSize * step.Conv.KernelSize;
+            var comment = $"// W_{step.L}'s output recomputed ({cost} multiply-add{(cost == 1 ? "" : "s")} an element), not kept";
+            if (!conv.InputRecomputed)
+            {
+                w.Line($"{LayerField(step)}.Forward(ops, {Ref(conv.Input)}, {Ref(conv.Output)}, n);{Pad()}{comment}");
+                return;
+            }
+            var norm = buffers.Passes[index - 2];
+            var p = StepsOf(buffers.Passes[index - 1]).First(s => s.Kind == StepKind.Permutation);
+            w.Line($"{LayerField(step)}.Recompute(ops, {LayerField(StepAt(norm.First))}, {Ref(norm.Input)}, {Shuffle(p).Groups.ToString(CultureInfo.InvariantCulture)}, {Ref(conv.Output)}, n);{Pad()}{comment}");
         }
 
         /// <summary>The comment on the skip's share when the pass writes one: where it is added (identity skip) or its buffer (projection).</summary>

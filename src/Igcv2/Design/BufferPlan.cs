@@ -33,6 +33,13 @@ public enum BufferRole
     /// </summary>
     Scratch,
 
+    /// <summary>
+    /// A forward value that backward reads but recomputes rather than keeps: a cheap convolution's output (IGCV2's W_1
+    /// and W_2), rewritten just before its first backward reader (<see cref="Pass.OutputRecomputed"/>,
+    /// <see cref="Pass.Recompute"/>). One per l and shape, shared.
+    /// </summary>
+    Recomputed,
+
     /// <summary>A gradient: reused by shape once the value it held is dead.</summary>
     Gradient,
 
@@ -65,6 +72,15 @@ public sealed record PlannedBuffer(string Name, int Channels, int Size, BufferRo
 /// and W_3). That input lives in a buffer shared by shape for the forward only; backward computes the weight gradient
 /// from c and BN's saved statistics (Ops.BatchNormShuffleConv2dBackwardWeight), so it is never kept for backward.
 /// </para>
+/// <para>
+/// <see cref="OutputRecomputed"/>: a convolution W_l of at most <see cref="BufferPlan.RecomputedMultiplyAdds"/>
+/// multiply-adds an element (IGCV2's channel-wise 3x3 W_1, and a 1x1 W_2 of K_2 &lt;= 9) whose output c_l only BN_l
+/// reads, and BN_l's output only a 1x1 W_{l+1} that recomputes its input (<see cref="InputRecomputed"/>); its own
+/// input is kept, or recomputed the same way. Then c_l is not kept: it lives in a buffer shared by l and shape, and
+/// the backward of the first pass that needs it again (<see cref="Recompute"/>: W_3's for c_2, which needs c_1 first)
+/// runs W_l again, from its input (a W_1's input backward keeps anyway, for W_1's weight gradient) or from
+/// BN_{l-1}'s saved statistics. The same ops on the same values: the same numbers as a kept c_l.
+/// </para>
 /// </summary>
 public sealed record Pass(
     PassKind Kind,
@@ -78,7 +94,9 @@ public sealed record Pass(
     string? GradSkip,
     string? Accumulate,
     bool BackwardInNorm = false,
-    bool InputRecomputed = false)
+    bool InputRecomputed = false,
+    bool OutputRecomputed = false,
+    EquatableArray<int> Recompute = default)
 {
     public int Last => First + Count - 1;
 }
@@ -102,6 +120,15 @@ public sealed record BufferPlan(
 
     /// <summary>The shared buffers of recomputed convolution inputs are named this, then the shape ("normalized_64x32").</summary>
     public const string NormalizedPrefix = "normalized_";
+
+    /// <summary>The shared buffers of recomputed convolution outputs (<see cref="BufferRole.Recomputed"/>) are named this, then c_l and the shape ("recomputed_c1_64x32").</summary>
+    public const string RecomputedPrefix = "recomputed_";
+
+    /// <summary>
+    /// The most multiply-adds an output element may cost for backward to recompute it rather than keep it: a channel-wise
+    /// 3x3's 9, so IGCV2's W_1 and a W_2 of K_2 &lt;= 9 (C64's 8) are recomputed; K_2 = 16 or a dense 1x1 are kept.
+    /// </summary>
+    public const int RecomputedMultiplyAdds = 9;
 
     /// <summary>The schedule position of pass <paramref name="pass"/>'s backward.</summary>
     public int Backward(int pass) => 2 * Passes.Count - 1 - pass;
@@ -139,6 +166,7 @@ public sealed record BufferPlan(
         public BufferPlan Plan()
         {
             Group();
+            ChooseRecomputed();
             valueBuffer[NetworkSteps.InputValue] = ModelInput;
             for (var p = 0; p < groups.Count; p++) AssignForward(p);
 
@@ -229,6 +257,73 @@ public sealed record BufferPlan(
             p > 0 && groups[p - 1].Kind == PassKind.Step && First(p - 1) is { Kind: StepKind.BatchNorm, OnSkipPath: false } norm
             && First(p).Input == norm.Output;
 
+        /// <summary>
+        /// Whether pass <paramref name="p"/> is a cheap (main path) convolution whose output only the BN after it reads,
+        /// with that BN's output the input a 1x1 W recomputes (<see cref="RecomputesInput"/>), so that backward can run
+        /// it again instead of keeping its output.
+        /// </summary>
+        private bool CanRecomputeOutput(int p)
+        {
+            if (groups[p].Kind != PassKind.Step || First(p) is not { Kind: StepKind.Convolution, OnSkipPath: false, Conv: { } geometry } conv) return false;
+            if (geometry.K * geometry.KernelSize * geometry.KernelSize > RecomputedMultiplyAdds) return false;
+            if (p + 3 >= groups.Count || !RecomputesInput(p + 3) || First(p + 1) is not { Kind: StepKind.BatchNorm } norm || norm.Input != conv.Output) return false;
+            var readers = 0;
+            foreach (var step in steps)
+            {
+                if (step.Input == conv.Output || step.Skip == conv.Output) readers++;
+            }
+            // Its input is always there to recompute from: kept for this convolution's weight gradient, or P(BN(c))
+            // of a c that BN's backward needs (kept, or recomputed first).
+            return readers == 1;
+        }
+
+        /// <summary>
+        /// Whether backward recomputes pass <paramref name="p"/>'s output (<see cref="Pass.OutputRecomputed"/>): it can
+        /// (<see cref="CanRecomputeOutput"/>), and another pass's output of the same l and shape can too, so the shared
+        /// buffer replaces two or more (one would replace one, for the recompute's time and no memory).
+        /// </summary>
+        private bool RecomputesOutput(int p) => p >= 0 && p < recomputesOutput.Length && recomputesOutput[p];
+
+        /// <summary><see cref="RecomputesOutput"/> of every pass, decided once the passes are grouped.</summary>
+        private bool[] recomputesOutput = [];
+
+        private void ChooseRecomputed()
+        {
+            var can = Enumerable.Range(0, groups.Count).Select(CanRecomputeOutput).ToArray();
+            var sharing = Enumerable.Range(0, groups.Count).Where(p => can[p]).GroupBy(RecomputedName).Where(g => g.Count() >= 2).SelectMany(g => g);
+            recomputesOutput = new bool[groups.Count];
+            foreach (var p in sharing) recomputesOutput[p] = true;
+        }
+
+        /// <summary>The shared buffer of a recomputed output: "recomputed_c1_64x32".</summary>
+        private string RecomputedName(int p)
+        {
+            var s = First(p);
+            var value = lowered.Value(s.Output);
+            return RecomputedPrefix + "c" + s.L.ToString(CultureInfo.InvariantCulture) + "_" + Key(value.Channels, value.Size);
+        }
+
+        /// <summary>Recomputed values (by id) that backward has rewritten so far: a later reader finds them in place.</summary>
+        private readonly HashSet<int> rewritten = new();
+
+        /// <summary>
+        /// The passes to run again, in order, before a backward pass reads <paramref name="value"/>: none when it is kept
+        /// or already rewritten, else its producer, after whatever that producer's input needs.
+        /// </summary>
+        private List<int> Rerun(int value)
+        {
+            var order = new List<int>();
+            var producer = -1;
+            for (var q = 0; q < groups.Count && producer < 0; q++)
+            {
+                if (groups[q].Kind == PassKind.Step && First(q).Output == value && RecomputesOutput(q)) producer = q;
+            }
+            if (producer < 0 || !rewritten.Add(value)) return order;
+            if (RecomputesInput(producer)) order.AddRange(Rerun(First(producer - 2).Input));
+            order.Add(producer);
+            return order;
+        }
+
         private Step LastStep(int p) => steps[groups[p].First + groups[p].Count - 1];
 
         /// <summary>The value a pass adds as its skip, or -1.</summary>
@@ -297,6 +392,13 @@ public sealed record BufferPlan(
                         valueBuffer[output] = "logits_map";
                         return;
                     }
+                    if (RecomputesOutput(p))
+                    {
+                        var shared = RecomputedName(p);
+                        Declare(shared, value!.Channels, value.Size, BufferRole.Recomputed, null, p);
+                        valueBuffer[output] = shared;
+                        return;
+                    }
                     var field = Field(s.Layer);
                     var name = s.OnSkipPath ? field + "_sc" : s.L == 0 ? field + "_c" : field + "_c" + s.L.ToString(CultureInfo.InvariantCulture);
                     Declare(name, value!.Channels, value.Size, BufferRole.Activation, null, p);
@@ -363,8 +465,19 @@ public sealed record BufferPlan(
             var forwardSkip = skip >= 0 ? valueBuffer[skip] : null;
             var forwardOutput = output >= 0 ? valueBuffer[output] : "";
             var recomputed = s.Kind == StepKind.Convolution && RecomputesInput(p);
+            // Backward reads these forward values: the ones recomputed and not yet rewritten are rewritten first.
+            var rerun = new List<int>();
+            if (recomputed) rerun.AddRange(Rerun(First(p - 2).Input));
+            if (s.Kind == StepKind.BatchNorm) rerun.AddRange(Rerun(s.Input));
             Pass Result(string? gOut, string? gIn, string? gSkip = null, string? accumulate = null, bool inNorm = false) =>
-                new(kind, firstIndex, count, forwardInput, forwardSkip, forwardOutput, gOut, gIn, gSkip, accumulate, inNorm, recomputed);
+                new(kind, firstIndex, count, forwardInput, forwardSkip, forwardOutput, gOut, gIn, gSkip, accumulate, inNorm, recomputed,
+                    RecomputesOutput(p), rerun.ToEquatableArray());
+            foreach (var r in rerun)
+            {
+                // The pass runs again, from its input (or the BN input its input is recomputed from), into its output's buffer.
+                Read(RecomputesInput(r) ? valueBuffer[First(r - 2).Input] : valueBuffer[First(r).Input], at);
+                Write(valueBuffer[First(r).Output], at);
+            }
 
             if (s.Kind == StepKind.Loss) return Result(null, gradOf[s.Input]);
             var gradOutput = gradOf[output] ?? throw new InvalidOperationException($"No gradient reaches {lowered.Value(output).Name}.");

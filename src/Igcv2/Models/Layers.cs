@@ -37,6 +37,14 @@ public sealed class Conv2dLayer(Parameter weight, int groups, int stride)
         Forward(ops, normalized, y, n);
     }
 
+    /// <summary>
+    /// Training's forward again, in backward, for an output that was not kept: BN_{l-1} with the batch statistics it
+    /// saved then (not updated again), P_{l-1} and W_l on <paramref name="c"/>, into <paramref name="y"/>. The same
+    /// op on the same values as the forward, so the same numbers.
+    /// </summary>
+    public void Recompute(Ops ops, BatchNormLayer norm, Tensor c, int shuffleGroups, Tensor y, int n) =>
+        ops.BatchNormShuffleConv2d(c, norm.Gamma.Value, norm.Beta.Value, norm.SavedMean, norm.SavedInvStd, shuffleGroups, Weight.Value, y, n, Groups);
+
     /// <summary>Writes the weight gradient and, unless <paramref name="gx"/> is null, the input gradient (<see cref="Ops.Conv2dBackward"/>: one pass over gy where it fuses).</summary>
     public void Backward(Ops ops, Tensor x, Tensor gy, Tensor? gx, int n) =>
         ops.Conv2dBackward(x, gy, Weight.Value, Weight.Gradient!, gx, n, Groups, Stride);

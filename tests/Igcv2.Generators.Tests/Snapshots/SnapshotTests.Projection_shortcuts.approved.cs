@@ -162,13 +162,13 @@ partial class ProjectionSmall : global::Igcv2.IModel
         ops.Relu(a.stem_out, a.stem_out, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 16], L = 2, 16 -> 16 channels, 8x8 -> 8x8
-        stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1)
-        stage1_block1_conv2.Forward(ops, stage1_block1_bn1, a.stage1_block1_c1, null, a.normalized_16x8, 1, a.stage1_block1_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 1 branch x (16 -> 16)
+        stage1_block1_conv1.Forward(ops, a.stem_out, a.recomputed_c1_16x8, n);    // W_1: 3x3, 16 branches x (1 -> 1)
+        stage1_block1_conv2.Forward(ops, stage1_block1_bn1, a.recomputed_c1_16x8, null, a.normalized_16x8, 1, a.stage1_block1_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 1 branch x (16 -> 16)
         stage1_block1_bn2.Forward(ops, a.stage1_block1_c2, a.scratch_16x8, null, a.stage1_block1_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, then Relu
 
         // stage1.block2 (Igcv2Block): K = [1, 16], L = 2, 16 -> 16 channels, 8x8 -> 8x8
-        stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 16 branches x (1 -> 1)
-        stage1_block2_conv2.Forward(ops, stage1_block2_bn1, a.stage1_block2_c1, null, a.normalized_16x8, 1, a.stage1_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 1 branch x (16 -> 16)
+        stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.recomputed_c1_16x8, n);    // W_1: 3x3, 16 branches x (1 -> 1)
+        stage1_block2_conv2.Forward(ops, stage1_block2_bn1, a.recomputed_c1_16x8, null, a.normalized_16x8, 1, a.stage1_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 1 branch x (16 -> 16)
         stage1_block2_bn2.Forward(ops, a.stage1_block2_c2, a.scratch_16x8, a.stem_out, a.stage1_block2_out, n, training, 1, global::Igcv2.Design.Activation.Relu);    // BN_2 | P_2: identity, + the identity skip from the input of stage1.block1, then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 16], L = 2, 16 -> 32 channels, 8x8 -> 4x4
@@ -246,14 +246,16 @@ partial class ProjectionSmall : global::Igcv2.IModel
 
         // stage1.block2 (Igcv2Block): K = [1, 16], L = 2
         stage1_block2_bn2.Backward(ops, a.stage1_block2_out, a.grad_16x8_b, a.grad_16x8_a, a.stage1_block2_c2, a.grad_16x8_c, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass; the skip's share, added at the input of stage1.block1
-        stage1_block2_conv2.Backward(ops, stage1_block2_bn1, a.stage1_block2_c1, 1, a.grad_16x8_c, a.grad_16x8_b, n);    // W_2's input BN_1(stage1_block2_c1) recomputed, not kept
-        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_16x8_b, a.grad_16x8_c, n);
+        stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.recomputed_c1_16x8, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage1_block2_conv2.Backward(ops, stage1_block2_bn1, a.recomputed_c1_16x8, 1, a.grad_16x8_c, a.grad_16x8_b, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage1_block2_bn1.Backward(ops, a.recomputed_c1_16x8, a.grad_16x8_b, a.grad_16x8_c, n);
         stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_16x8_c, a.grad_16x8_b, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 16], L = 2
         stage1_block1_bn2.Backward(ops, a.stage1_block1_out, a.grad_16x8_b, null, a.stage1_block1_c2, a.grad_16x8_c, n, 1, global::Igcv2.Design.Activation.Relu);    // Relu', BN_2's backward in one pass
-        stage1_block1_conv2.Backward(ops, stage1_block1_bn1, a.stage1_block1_c1, 1, a.grad_16x8_c, a.grad_16x8_b, n);    // W_2's input BN_1(stage1_block1_c1) recomputed, not kept
-        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_16x8_b, a.grad_16x8_c, n);
+        stage1_block1_conv1.Forward(ops, a.stem_out, a.recomputed_c1_16x8, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage1_block1_conv2.Backward(ops, stage1_block1_bn1, a.recomputed_c1_16x8, 1, a.grad_16x8_c, a.grad_16x8_b, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage1_block1_bn1.Backward(ops, a.recomputed_c1_16x8, a.grad_16x8_b, a.grad_16x8_c, n);
         stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_16x8_c, a.grad_16x8_b, n);
         ops.Add(a.grad_16x8_b, a.grad_16x8_a, a.grad_16x8_b, n);    // plus the skip's share
 
@@ -270,12 +272,11 @@ partial class ProjectionSmall : global::Igcv2.IModel
         public global::Igcv2.Tensor? Input;
         public readonly global::Igcv2.Tensor stem_c;
         public readonly global::Igcv2.Tensor stem_out;
-        public readonly global::Igcv2.Tensor stage1_block1_c1;
+        public readonly global::Igcv2.Tensor recomputed_c1_16x8;
         public readonly global::Igcv2.Tensor normalized_16x8;
         public readonly global::Igcv2.Tensor stage1_block1_c2;
         public readonly global::Igcv2.Tensor scratch_16x8;
         public readonly global::Igcv2.Tensor stage1_block1_out;
-        public readonly global::Igcv2.Tensor stage1_block2_c1;
         public readonly global::Igcv2.Tensor stage1_block2_c2;
         public readonly global::Igcv2.Tensor stage1_block2_out;
         public readonly global::Igcv2.Tensor stage2_block1_c1;
@@ -307,12 +308,11 @@ partial class ProjectionSmall : global::Igcv2.IModel
             N = n;
             stem_c = device.Allocate(n, 16, 8, 8);
             stem_out = device.Allocate(n, 16, 8, 8);
-            stage1_block1_c1 = device.Allocate(n, 16, 8, 8);
+            recomputed_c1_16x8 = device.Allocate(n, 16, 8, 8);
             normalized_16x8 = device.Allocate(n, 16, 8, 8);
             stage1_block1_c2 = device.Allocate(n, 16, 8, 8);
             scratch_16x8 = device.Allocate(n, 16, 8, 8);
             stage1_block1_out = device.Allocate(n, 16, 8, 8);
-            stage1_block2_c1 = device.Allocate(n, 16, 8, 8);
             stage1_block2_c2 = device.Allocate(n, 16, 8, 8);
             stage1_block2_out = device.Allocate(n, 16, 8, 8);
             stage2_block1_c1 = device.Allocate(n, 16, 4, 4);
@@ -344,12 +344,11 @@ partial class ProjectionSmall : global::Igcv2.IModel
         {
             stem_c.Dispose();
             stem_out.Dispose();
-            stage1_block1_c1.Dispose();
+            recomputed_c1_16x8.Dispose();
             normalized_16x8.Dispose();
             stage1_block1_c2.Dispose();
             scratch_16x8.Dispose();
             stage1_block1_out.Dispose();
-            stage1_block2_c1.Dispose();
             stage1_block2_c2.Dispose();
             stage1_block2_out.Dispose();
             stage2_block1_c1.Dispose();

@@ -445,39 +445,39 @@ partial class Igcv2C64 : global::Igcv2.IModel
         ops.Relu(a.stem_out, a.stem_out, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
-        stage1_block1_conv1.Forward(ops, a.stem_out, a.stage1_block1_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
-        stage1_block1_conv2.Forward(ops, stage1_block1_bn1, a.stage1_block1_c1, null, a.normalized_64x32, 1, a.stage1_block1_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
-        stage1_block1_conv3.Forward(ops, stage1_block1_bn2, a.stage1_block1_c2, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block1_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block1_conv1.Forward(ops, a.stem_out, a.recomputed_c1_64x32, n);    // W_1: 3x3, 64 branches x (1 -> 1)
+        stage1_block1_conv2.Forward(ops, stage1_block1_bn1, a.recomputed_c1_64x32, null, a.normalized_64x32, 1, a.recomputed_c2_64x32, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block1_conv3.Forward(ops, stage1_block1_bn2, a.recomputed_c2_64x32, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block1_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block1_bn3.Forward(ops, a.stage1_block1_c3, a.scratch_64x32, null, a.stage1_block1_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*8 + j], then Relu
 
         // stage1.block2 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
-        stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.stage1_block2_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
-        stage1_block2_conv2.Forward(ops, stage1_block2_bn1, a.stage1_block2_c1, null, a.normalized_64x32, 1, a.stage1_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
-        stage1_block2_conv3.Forward(ops, stage1_block2_bn2, a.stage1_block2_c2, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block2_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.recomputed_c1_64x32, n);    // W_1: 3x3, 64 branches x (1 -> 1)
+        stage1_block2_conv2.Forward(ops, stage1_block2_bn1, a.recomputed_c1_64x32, null, a.normalized_64x32, 1, a.recomputed_c2_64x32, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block2_conv3.Forward(ops, stage1_block2_bn2, a.recomputed_c2_64x32, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block2_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block2_bn3.Forward(ops, a.stage1_block2_c3, a.scratch_64x32, a.stem_out, a.stage1_block2_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*8 + j], + the identity skip from the input of stage1.block1, then Relu
 
         // stage1.block3 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
-        stage1_block3_conv1.Forward(ops, a.stage1_block2_out, a.stage1_block3_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
-        stage1_block3_conv2.Forward(ops, stage1_block3_bn1, a.stage1_block3_c1, null, a.normalized_64x32, 1, a.stage1_block3_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
-        stage1_block3_conv3.Forward(ops, stage1_block3_bn2, a.stage1_block3_c2, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block3_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block3_conv1.Forward(ops, a.stage1_block2_out, a.recomputed_c1_64x32, n);    // W_1: 3x3, 64 branches x (1 -> 1)
+        stage1_block3_conv2.Forward(ops, stage1_block3_bn1, a.recomputed_c1_64x32, null, a.normalized_64x32, 1, a.recomputed_c2_64x32, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block3_conv3.Forward(ops, stage1_block3_bn2, a.recomputed_c2_64x32, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block3_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block3_bn3.Forward(ops, a.stage1_block3_c3, a.scratch_64x32, null, a.stage1_block3_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*8 + j], then Relu
 
         // stage1.block4 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
-        stage1_block4_conv1.Forward(ops, a.stage1_block3_out, a.stage1_block4_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
-        stage1_block4_conv2.Forward(ops, stage1_block4_bn1, a.stage1_block4_c1, null, a.normalized_64x32, 1, a.stage1_block4_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
-        stage1_block4_conv3.Forward(ops, stage1_block4_bn2, a.stage1_block4_c2, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block4_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block4_conv1.Forward(ops, a.stage1_block3_out, a.recomputed_c1_64x32, n);    // W_1: 3x3, 64 branches x (1 -> 1)
+        stage1_block4_conv2.Forward(ops, stage1_block4_bn1, a.recomputed_c1_64x32, null, a.normalized_64x32, 1, a.recomputed_c2_64x32, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block4_conv3.Forward(ops, stage1_block4_bn2, a.recomputed_c2_64x32, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block4_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block4_bn3.Forward(ops, a.stage1_block4_c3, a.scratch_64x32, a.stage1_block2_out, a.stage1_block4_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*8 + j], + the identity skip from the input of stage1.block3, then Relu
 
         // stage1.block5 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
-        stage1_block5_conv1.Forward(ops, a.stage1_block4_out, a.stage1_block5_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
-        stage1_block5_conv2.Forward(ops, stage1_block5_bn1, a.stage1_block5_c1, null, a.normalized_64x32, 1, a.stage1_block5_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
-        stage1_block5_conv3.Forward(ops, stage1_block5_bn2, a.stage1_block5_c2, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block5_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block5_conv1.Forward(ops, a.stage1_block4_out, a.recomputed_c1_64x32, n);    // W_1: 3x3, 64 branches x (1 -> 1)
+        stage1_block5_conv2.Forward(ops, stage1_block5_bn1, a.recomputed_c1_64x32, null, a.normalized_64x32, 1, a.recomputed_c2_64x32, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block5_conv3.Forward(ops, stage1_block5_bn2, a.recomputed_c2_64x32, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block5_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block5_bn3.Forward(ops, a.stage1_block5_c3, a.scratch_64x32, null, a.stage1_block5_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*8 + j], then Relu
 
         // stage1.block6 (Igcv2Block): K = [1, 8, 8], L = 3, 64 -> 64 channels, 32x32 -> 32x32
-        stage1_block6_conv1.Forward(ops, a.stage1_block5_out, a.stage1_block6_c1, n);    // W_1: 3x3, 64 branches x (1 -> 1)
-        stage1_block6_conv2.Forward(ops, stage1_block6_bn1, a.stage1_block6_c1, null, a.normalized_64x32, 1, a.stage1_block6_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
-        stage1_block6_conv3.Forward(ops, stage1_block6_bn2, a.stage1_block6_c2, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block6_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
+        stage1_block6_conv1.Forward(ops, a.stage1_block5_out, a.recomputed_c1_64x32, n);    // W_1: 3x3, 64 branches x (1 -> 1)
+        stage1_block6_conv2.Forward(ops, stage1_block6_bn1, a.recomputed_c1_64x32, null, a.normalized_64x32, 1, a.recomputed_c2_64x32, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (8 -> 8)
+        stage1_block6_conv3.Forward(ops, stage1_block6_bn2, a.recomputed_c2_64x32, a.scratch_64x32, a.normalized_64x32, 8, a.stage1_block6_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*8 + j] | W_3: 1x1, 8 branches x (8 -> 8)
         stage1_block6_bn3.Forward(ops, a.stage1_block6_c3, a.scratch_64x32, a.stage1_block4_out, a.stage1_block6_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*8 + j], + the identity skip from the input of stage1.block5, then Relu
 
         // stage2.block1 (Igcv2Block): K = [1, 16, 8], L = 3, 64 -> 128 channels, 32x32 -> 16x16
@@ -487,32 +487,32 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage2_block1_bn3.Forward(ops, a.stage2_block1_c3, a.scratch_128x16, null, a.stage2_block1_out, n, training, 8, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*8 + g] = in[g*16 + j], then Relu
 
         // stage2.block2 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
-        stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.stage2_block2_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
-        stage2_block2_conv2.Forward(ops, stage2_block2_bn1, a.stage2_block2_c1, null, a.normalized_128x16, 1, a.stage2_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.recomputed_c1_128x16, n);    // W_1: 3x3, 128 branches x (1 -> 1)
+        stage2_block2_conv2.Forward(ops, stage2_block2_bn1, a.recomputed_c1_128x16, null, a.normalized_128x16, 1, a.stage2_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
         stage2_block2_conv3.Forward(ops, stage2_block2_bn2, a.stage2_block2_c2, a.scratch_128x16, a.normalized_128x16, 8, a.stage2_block2_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j] | W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block2_bn3.Forward(ops, a.stage2_block2_c3, a.scratch_128x16, null, a.stage2_block2_out, n, training, 16, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*16 + g] = in[g*8 + j], then Relu
 
         // stage2.block3 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
-        stage2_block3_conv1.Forward(ops, a.stage2_block2_out, a.stage2_block3_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
-        stage2_block3_conv2.Forward(ops, stage2_block3_bn1, a.stage2_block3_c1, null, a.normalized_128x16, 1, a.stage2_block3_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block3_conv1.Forward(ops, a.stage2_block2_out, a.recomputed_c1_128x16, n);    // W_1: 3x3, 128 branches x (1 -> 1)
+        stage2_block3_conv2.Forward(ops, stage2_block3_bn1, a.recomputed_c1_128x16, null, a.normalized_128x16, 1, a.stage2_block3_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
         stage2_block3_conv3.Forward(ops, stage2_block3_bn2, a.stage2_block3_c2, a.scratch_128x16, a.normalized_128x16, 8, a.stage2_block3_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j] | W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block3_bn3.Forward(ops, a.stage2_block3_c3, a.scratch_128x16, null, a.stage2_block3_out, n, training, 16, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*16 + g] = in[g*8 + j], then Relu
 
         // stage2.block4 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
-        stage2_block4_conv1.Forward(ops, a.stage2_block3_out, a.stage2_block4_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
-        stage2_block4_conv2.Forward(ops, stage2_block4_bn1, a.stage2_block4_c1, null, a.normalized_128x16, 1, a.stage2_block4_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block4_conv1.Forward(ops, a.stage2_block3_out, a.recomputed_c1_128x16, n);    // W_1: 3x3, 128 branches x (1 -> 1)
+        stage2_block4_conv2.Forward(ops, stage2_block4_bn1, a.recomputed_c1_128x16, null, a.normalized_128x16, 1, a.stage2_block4_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
         stage2_block4_conv3.Forward(ops, stage2_block4_bn2, a.stage2_block4_c2, a.scratch_128x16, a.normalized_128x16, 8, a.stage2_block4_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j] | W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block4_bn3.Forward(ops, a.stage2_block4_c3, a.scratch_128x16, a.stage2_block2_out, a.stage2_block4_out, n, training, 16, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*16 + g] = in[g*8 + j], + the identity skip from the input of stage2.block3, then Relu
 
         // stage2.block5 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
-        stage2_block5_conv1.Forward(ops, a.stage2_block4_out, a.stage2_block5_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
-        stage2_block5_conv2.Forward(ops, stage2_block5_bn1, a.stage2_block5_c1, null, a.normalized_128x16, 1, a.stage2_block5_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block5_conv1.Forward(ops, a.stage2_block4_out, a.recomputed_c1_128x16, n);    // W_1: 3x3, 128 branches x (1 -> 1)
+        stage2_block5_conv2.Forward(ops, stage2_block5_bn1, a.recomputed_c1_128x16, null, a.normalized_128x16, 1, a.stage2_block5_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
         stage2_block5_conv3.Forward(ops, stage2_block5_bn2, a.stage2_block5_c2, a.scratch_128x16, a.normalized_128x16, 8, a.stage2_block5_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j] | W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block5_bn3.Forward(ops, a.stage2_block5_c3, a.scratch_128x16, null, a.stage2_block5_out, n, training, 16, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*16 + g] = in[g*8 + j], then Relu
 
         // stage2.block6 (Igcv2Block): K = [1, 16, 8], L = 3, 128 -> 128 channels, 16x16 -> 16x16
-        stage2_block6_conv1.Forward(ops, a.stage2_block5_out, a.stage2_block6_c1, n);    // W_1: 3x3, 128 branches x (1 -> 1)
-        stage2_block6_conv2.Forward(ops, stage2_block6_bn1, a.stage2_block6_c1, null, a.normalized_128x16, 1, a.stage2_block6_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
+        stage2_block6_conv1.Forward(ops, a.stage2_block5_out, a.recomputed_c1_128x16, n);    // W_1: 3x3, 128 branches x (1 -> 1)
+        stage2_block6_conv2.Forward(ops, stage2_block6_bn1, a.recomputed_c1_128x16, null, a.normalized_128x16, 1, a.stage2_block6_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (16 -> 16)
         stage2_block6_conv3.Forward(ops, stage2_block6_bn2, a.stage2_block6_c2, a.scratch_128x16, a.normalized_128x16, 8, a.stage2_block6_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*16 + j] | W_3: 1x1, 16 branches x (8 -> 8)
         stage2_block6_bn3.Forward(ops, a.stage2_block6_c3, a.scratch_128x16, a.stage2_block4_out, a.stage2_block6_out, n, training, 16, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*16 + g] = in[g*8 + j], + the identity skip from the input of stage2.block5, then Relu
 
@@ -523,32 +523,32 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage3_block1_bn3.Forward(ops, a.stage3_block1_c3, a.scratch_256x8, null, a.stage3_block1_out, n, training, 16, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*16 + g] = in[g*16 + j], then Relu
 
         // stage3.block2 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
-        stage3_block2_conv1.Forward(ops, a.stage3_block1_out, a.stage3_block2_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
-        stage3_block2_conv2.Forward(ops, stage3_block2_bn1, a.stage3_block2_c1, null, a.normalized_256x8, 1, a.stage3_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block2_conv1.Forward(ops, a.stage3_block1_out, a.recomputed_c1_256x8, n);    // W_1: 3x3, 256 branches x (1 -> 1)
+        stage3_block2_conv2.Forward(ops, stage3_block2_bn1, a.recomputed_c1_256x8, null, a.normalized_256x8, 1, a.stage3_block2_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
         stage3_block2_conv3.Forward(ops, stage3_block2_bn2, a.stage3_block2_c2, a.scratch_256x8, a.normalized_256x8, 8, a.stage3_block2_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j] | W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block2_bn3.Forward(ops, a.stage3_block2_c3, a.scratch_256x8, null, a.stage3_block2_out, n, training, 32, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*32 + g] = in[g*8 + j], then Relu
 
         // stage3.block3 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
-        stage3_block3_conv1.Forward(ops, a.stage3_block2_out, a.stage3_block3_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
-        stage3_block3_conv2.Forward(ops, stage3_block3_bn1, a.stage3_block3_c1, null, a.normalized_256x8, 1, a.stage3_block3_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block3_conv1.Forward(ops, a.stage3_block2_out, a.recomputed_c1_256x8, n);    // W_1: 3x3, 256 branches x (1 -> 1)
+        stage3_block3_conv2.Forward(ops, stage3_block3_bn1, a.recomputed_c1_256x8, null, a.normalized_256x8, 1, a.stage3_block3_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
         stage3_block3_conv3.Forward(ops, stage3_block3_bn2, a.stage3_block3_c2, a.scratch_256x8, a.normalized_256x8, 8, a.stage3_block3_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j] | W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block3_bn3.Forward(ops, a.stage3_block3_c3, a.scratch_256x8, null, a.stage3_block3_out, n, training, 32, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*32 + g] = in[g*8 + j], then Relu
 
         // stage3.block4 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
-        stage3_block4_conv1.Forward(ops, a.stage3_block3_out, a.stage3_block4_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
-        stage3_block4_conv2.Forward(ops, stage3_block4_bn1, a.stage3_block4_c1, null, a.normalized_256x8, 1, a.stage3_block4_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block4_conv1.Forward(ops, a.stage3_block3_out, a.recomputed_c1_256x8, n);    // W_1: 3x3, 256 branches x (1 -> 1)
+        stage3_block4_conv2.Forward(ops, stage3_block4_bn1, a.recomputed_c1_256x8, null, a.normalized_256x8, 1, a.stage3_block4_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
         stage3_block4_conv3.Forward(ops, stage3_block4_bn2, a.stage3_block4_c2, a.scratch_256x8, a.normalized_256x8, 8, a.stage3_block4_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j] | W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block4_bn3.Forward(ops, a.stage3_block4_c3, a.scratch_256x8, a.stage3_block2_out, a.stage3_block4_out, n, training, 32, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*32 + g] = in[g*8 + j], + the identity skip from the input of stage3.block3, then Relu
 
         // stage3.block5 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
-        stage3_block5_conv1.Forward(ops, a.stage3_block4_out, a.stage3_block5_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
-        stage3_block5_conv2.Forward(ops, stage3_block5_bn1, a.stage3_block5_c1, null, a.normalized_256x8, 1, a.stage3_block5_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block5_conv1.Forward(ops, a.stage3_block4_out, a.recomputed_c1_256x8, n);    // W_1: 3x3, 256 branches x (1 -> 1)
+        stage3_block5_conv2.Forward(ops, stage3_block5_bn1, a.recomputed_c1_256x8, null, a.normalized_256x8, 1, a.stage3_block5_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
         stage3_block5_conv3.Forward(ops, stage3_block5_bn2, a.stage3_block5_c2, a.scratch_256x8, a.normalized_256x8, 8, a.stage3_block5_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j] | W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block5_bn3.Forward(ops, a.stage3_block5_c3, a.scratch_256x8, null, a.stage3_block5_out, n, training, 32, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*32 + g] = in[g*8 + j], then Relu
 
         // stage3.block6 (Igcv2Block): K = [1, 32, 8], L = 3, 256 -> 256 channels, 8x8 -> 8x8
-        stage3_block6_conv1.Forward(ops, a.stage3_block5_out, a.stage3_block6_c1, n);    // W_1: 3x3, 256 branches x (1 -> 1)
-        stage3_block6_conv2.Forward(ops, stage3_block6_bn1, a.stage3_block6_c1, null, a.normalized_256x8, 1, a.stage3_block6_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
+        stage3_block6_conv1.Forward(ops, a.stage3_block5_out, a.recomputed_c1_256x8, n);    // W_1: 3x3, 256 branches x (1 -> 1)
+        stage3_block6_conv2.Forward(ops, stage3_block6_bn1, a.recomputed_c1_256x8, null, a.normalized_256x8, 1, a.stage3_block6_c2, n, training);    // BN_1 | P_1: identity (one channel per branch) | W_2: 1x1, 8 branches x (32 -> 32)
         stage3_block6_conv3.Forward(ops, stage3_block6_bn2, a.stage3_block6_c2, a.scratch_256x8, a.normalized_256x8, 8, a.stage3_block6_c3, n, training);    // BN_2 | P_2: out[j*8 + g] = in[g*32 + j] | W_3: 1x1, 32 branches x (8 -> 8)
         stage3_block6_bn3.Forward(ops, a.stage3_block6_c3, a.scratch_256x8, a.stage3_block4_out, a.stage3_block6_out, n, training, 32, global::Igcv2.Design.Activation.Relu);    // BN_3 | P_3: out[j*32 + g] = in[g*8 + j], + the identity skip from the input of stage3.block5, then Relu
 
@@ -614,16 +614,18 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage3_block6_bn3.Backward(ops, a.stage3_block6_out, a.grad_256x8_a, a.grad_256x8_b, a.stage3_block6_c3, a.grad_256x8_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage3.block5
         stage3_block6_conv3.Backward(ops, stage3_block6_bn2, a.stage3_block6_c2, 8, a.grad_256x8_c, a.grad_256x8_a, n);    // W_3's input P_2(BN_2(stage3_block6_c2)) recomputed, not kept
         stage3_block6_bn2.Backward(ops, null, a.grad_256x8_a, null, a.stage3_block6_c2, a.grad_256x8_c, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage3_block6_conv2.Backward(ops, stage3_block6_bn1, a.stage3_block6_c1, 1, a.grad_256x8_c, a.grad_256x8_a, n);    // W_2's input BN_1(stage3_block6_c1) recomputed, not kept
-        stage3_block6_bn1.Backward(ops, a.stage3_block6_c1, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block6_conv1.Forward(ops, a.stage3_block5_out, a.recomputed_c1_256x8, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage3_block6_conv2.Backward(ops, stage3_block6_bn1, a.recomputed_c1_256x8, 1, a.grad_256x8_c, a.grad_256x8_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage3_block6_bn1.Backward(ops, a.recomputed_c1_256x8, a.grad_256x8_a, a.grad_256x8_c, n);
         stage3_block6_conv1.Backward(ops, a.stage3_block5_out, a.grad_256x8_c, a.grad_256x8_a, n);
 
         // stage3.block5 (Igcv2Block): K = [1, 32, 8], L = 3
         stage3_block5_bn3.Backward(ops, a.stage3_block5_out, a.grad_256x8_a, null, a.stage3_block5_c3, a.grad_256x8_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
         stage3_block5_conv3.Backward(ops, stage3_block5_bn2, a.stage3_block5_c2, 8, a.grad_256x8_c, a.grad_256x8_a, n);    // W_3's input P_2(BN_2(stage3_block5_c2)) recomputed, not kept
         stage3_block5_bn2.Backward(ops, null, a.grad_256x8_a, null, a.stage3_block5_c2, a.grad_256x8_c, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage3_block5_conv2.Backward(ops, stage3_block5_bn1, a.stage3_block5_c1, 1, a.grad_256x8_c, a.grad_256x8_a, n);    // W_2's input BN_1(stage3_block5_c1) recomputed, not kept
-        stage3_block5_bn1.Backward(ops, a.stage3_block5_c1, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block5_conv1.Forward(ops, a.stage3_block4_out, a.recomputed_c1_256x8, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage3_block5_conv2.Backward(ops, stage3_block5_bn1, a.recomputed_c1_256x8, 1, a.grad_256x8_c, a.grad_256x8_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage3_block5_bn1.Backward(ops, a.recomputed_c1_256x8, a.grad_256x8_a, a.grad_256x8_c, n);
         stage3_block5_conv1.Backward(ops, a.stage3_block4_out, a.grad_256x8_c, a.grad_256x8_a, n);
         ops.Add(a.grad_256x8_a, a.grad_256x8_b, a.grad_256x8_a, n);    // plus the skip's share
 
@@ -631,16 +633,18 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage3_block4_bn3.Backward(ops, a.stage3_block4_out, a.grad_256x8_a, a.grad_256x8_b, a.stage3_block4_c3, a.grad_256x8_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage3.block3
         stage3_block4_conv3.Backward(ops, stage3_block4_bn2, a.stage3_block4_c2, 8, a.grad_256x8_c, a.grad_256x8_a, n);    // W_3's input P_2(BN_2(stage3_block4_c2)) recomputed, not kept
         stage3_block4_bn2.Backward(ops, null, a.grad_256x8_a, null, a.stage3_block4_c2, a.grad_256x8_c, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage3_block4_conv2.Backward(ops, stage3_block4_bn1, a.stage3_block4_c1, 1, a.grad_256x8_c, a.grad_256x8_a, n);    // W_2's input BN_1(stage3_block4_c1) recomputed, not kept
-        stage3_block4_bn1.Backward(ops, a.stage3_block4_c1, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block4_conv1.Forward(ops, a.stage3_block3_out, a.recomputed_c1_256x8, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage3_block4_conv2.Backward(ops, stage3_block4_bn1, a.recomputed_c1_256x8, 1, a.grad_256x8_c, a.grad_256x8_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage3_block4_bn1.Backward(ops, a.recomputed_c1_256x8, a.grad_256x8_a, a.grad_256x8_c, n);
         stage3_block4_conv1.Backward(ops, a.stage3_block3_out, a.grad_256x8_c, a.grad_256x8_a, n);
 
         // stage3.block3 (Igcv2Block): K = [1, 32, 8], L = 3
         stage3_block3_bn3.Backward(ops, a.stage3_block3_out, a.grad_256x8_a, null, a.stage3_block3_c3, a.grad_256x8_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
         stage3_block3_conv3.Backward(ops, stage3_block3_bn2, a.stage3_block3_c2, 8, a.grad_256x8_c, a.grad_256x8_a, n);    // W_3's input P_2(BN_2(stage3_block3_c2)) recomputed, not kept
         stage3_block3_bn2.Backward(ops, null, a.grad_256x8_a, null, a.stage3_block3_c2, a.grad_256x8_c, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage3_block3_conv2.Backward(ops, stage3_block3_bn1, a.stage3_block3_c1, 1, a.grad_256x8_c, a.grad_256x8_a, n);    // W_2's input BN_1(stage3_block3_c1) recomputed, not kept
-        stage3_block3_bn1.Backward(ops, a.stage3_block3_c1, a.grad_256x8_a, a.grad_256x8_c, n);
+        stage3_block3_conv1.Forward(ops, a.stage3_block2_out, a.recomputed_c1_256x8, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage3_block3_conv2.Backward(ops, stage3_block3_bn1, a.recomputed_c1_256x8, 1, a.grad_256x8_c, a.grad_256x8_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage3_block3_bn1.Backward(ops, a.recomputed_c1_256x8, a.grad_256x8_a, a.grad_256x8_c, n);
         stage3_block3_conv1.Backward(ops, a.stage3_block2_out, a.grad_256x8_c, a.grad_256x8_a, n);
         ops.Add(a.grad_256x8_a, a.grad_256x8_b, a.grad_256x8_a, n);    // plus the skip's share
 
@@ -648,8 +652,9 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage3_block2_bn3.Backward(ops, a.stage3_block2_out, a.grad_256x8_a, null, a.stage3_block2_c3, a.grad_256x8_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
         stage3_block2_conv3.Backward(ops, stage3_block2_bn2, a.stage3_block2_c2, 8, a.grad_256x8_b, a.grad_256x8_a, n);    // W_3's input P_2(BN_2(stage3_block2_c2)) recomputed, not kept
         stage3_block2_bn2.Backward(ops, null, a.grad_256x8_a, null, a.stage3_block2_c2, a.grad_256x8_b, n, 32, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage3_block2_conv2.Backward(ops, stage3_block2_bn1, a.stage3_block2_c1, 1, a.grad_256x8_b, a.grad_256x8_a, n);    // W_2's input BN_1(stage3_block2_c1) recomputed, not kept
-        stage3_block2_bn1.Backward(ops, a.stage3_block2_c1, a.grad_256x8_a, a.grad_256x8_b, n);
+        stage3_block2_conv1.Forward(ops, a.stage3_block1_out, a.recomputed_c1_256x8, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage3_block2_conv2.Backward(ops, stage3_block2_bn1, a.recomputed_c1_256x8, 1, a.grad_256x8_b, a.grad_256x8_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage3_block2_bn1.Backward(ops, a.recomputed_c1_256x8, a.grad_256x8_a, a.grad_256x8_b, n);
         stage3_block2_conv1.Backward(ops, a.stage3_block1_out, a.grad_256x8_b, a.grad_256x8_a, n);
 
         // stage3.block1 (Igcv2Block): K = [1, 32, 8], L = 3
@@ -664,16 +669,18 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage2_block6_bn3.Backward(ops, a.stage2_block6_out, a.grad_128x16_a, a.grad_128x16_b, a.stage2_block6_c3, a.grad_128x16_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage2.block5
         stage2_block6_conv3.Backward(ops, stage2_block6_bn2, a.stage2_block6_c2, 8, a.grad_128x16_c, a.grad_128x16_a, n);    // W_3's input P_2(BN_2(stage2_block6_c2)) recomputed, not kept
         stage2_block6_bn2.Backward(ops, null, a.grad_128x16_a, null, a.stage2_block6_c2, a.grad_128x16_c, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage2_block6_conv2.Backward(ops, stage2_block6_bn1, a.stage2_block6_c1, 1, a.grad_128x16_c, a.grad_128x16_a, n);    // W_2's input BN_1(stage2_block6_c1) recomputed, not kept
-        stage2_block6_bn1.Backward(ops, a.stage2_block6_c1, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block6_conv1.Forward(ops, a.stage2_block5_out, a.recomputed_c1_128x16, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage2_block6_conv2.Backward(ops, stage2_block6_bn1, a.recomputed_c1_128x16, 1, a.grad_128x16_c, a.grad_128x16_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage2_block6_bn1.Backward(ops, a.recomputed_c1_128x16, a.grad_128x16_a, a.grad_128x16_c, n);
         stage2_block6_conv1.Backward(ops, a.stage2_block5_out, a.grad_128x16_c, a.grad_128x16_a, n);
 
         // stage2.block5 (Igcv2Block): K = [1, 16, 8], L = 3
         stage2_block5_bn3.Backward(ops, a.stage2_block5_out, a.grad_128x16_a, null, a.stage2_block5_c3, a.grad_128x16_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
         stage2_block5_conv3.Backward(ops, stage2_block5_bn2, a.stage2_block5_c2, 8, a.grad_128x16_c, a.grad_128x16_a, n);    // W_3's input P_2(BN_2(stage2_block5_c2)) recomputed, not kept
         stage2_block5_bn2.Backward(ops, null, a.grad_128x16_a, null, a.stage2_block5_c2, a.grad_128x16_c, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage2_block5_conv2.Backward(ops, stage2_block5_bn1, a.stage2_block5_c1, 1, a.grad_128x16_c, a.grad_128x16_a, n);    // W_2's input BN_1(stage2_block5_c1) recomputed, not kept
-        stage2_block5_bn1.Backward(ops, a.stage2_block5_c1, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block5_conv1.Forward(ops, a.stage2_block4_out, a.recomputed_c1_128x16, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage2_block5_conv2.Backward(ops, stage2_block5_bn1, a.recomputed_c1_128x16, 1, a.grad_128x16_c, a.grad_128x16_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage2_block5_bn1.Backward(ops, a.recomputed_c1_128x16, a.grad_128x16_a, a.grad_128x16_c, n);
         stage2_block5_conv1.Backward(ops, a.stage2_block4_out, a.grad_128x16_c, a.grad_128x16_a, n);
         ops.Add(a.grad_128x16_a, a.grad_128x16_b, a.grad_128x16_a, n);    // plus the skip's share
 
@@ -681,16 +688,18 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage2_block4_bn3.Backward(ops, a.stage2_block4_out, a.grad_128x16_a, a.grad_128x16_b, a.stage2_block4_c3, a.grad_128x16_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage2.block3
         stage2_block4_conv3.Backward(ops, stage2_block4_bn2, a.stage2_block4_c2, 8, a.grad_128x16_c, a.grad_128x16_a, n);    // W_3's input P_2(BN_2(stage2_block4_c2)) recomputed, not kept
         stage2_block4_bn2.Backward(ops, null, a.grad_128x16_a, null, a.stage2_block4_c2, a.grad_128x16_c, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage2_block4_conv2.Backward(ops, stage2_block4_bn1, a.stage2_block4_c1, 1, a.grad_128x16_c, a.grad_128x16_a, n);    // W_2's input BN_1(stage2_block4_c1) recomputed, not kept
-        stage2_block4_bn1.Backward(ops, a.stage2_block4_c1, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block4_conv1.Forward(ops, a.stage2_block3_out, a.recomputed_c1_128x16, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage2_block4_conv2.Backward(ops, stage2_block4_bn1, a.recomputed_c1_128x16, 1, a.grad_128x16_c, a.grad_128x16_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage2_block4_bn1.Backward(ops, a.recomputed_c1_128x16, a.grad_128x16_a, a.grad_128x16_c, n);
         stage2_block4_conv1.Backward(ops, a.stage2_block3_out, a.grad_128x16_c, a.grad_128x16_a, n);
 
         // stage2.block3 (Igcv2Block): K = [1, 16, 8], L = 3
         stage2_block3_bn3.Backward(ops, a.stage2_block3_out, a.grad_128x16_a, null, a.stage2_block3_c3, a.grad_128x16_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
         stage2_block3_conv3.Backward(ops, stage2_block3_bn2, a.stage2_block3_c2, 8, a.grad_128x16_c, a.grad_128x16_a, n);    // W_3's input P_2(BN_2(stage2_block3_c2)) recomputed, not kept
         stage2_block3_bn2.Backward(ops, null, a.grad_128x16_a, null, a.stage2_block3_c2, a.grad_128x16_c, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage2_block3_conv2.Backward(ops, stage2_block3_bn1, a.stage2_block3_c1, 1, a.grad_128x16_c, a.grad_128x16_a, n);    // W_2's input BN_1(stage2_block3_c1) recomputed, not kept
-        stage2_block3_bn1.Backward(ops, a.stage2_block3_c1, a.grad_128x16_a, a.grad_128x16_c, n);
+        stage2_block3_conv1.Forward(ops, a.stage2_block2_out, a.recomputed_c1_128x16, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage2_block3_conv2.Backward(ops, stage2_block3_bn1, a.recomputed_c1_128x16, 1, a.grad_128x16_c, a.grad_128x16_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage2_block3_bn1.Backward(ops, a.recomputed_c1_128x16, a.grad_128x16_a, a.grad_128x16_c, n);
         stage2_block3_conv1.Backward(ops, a.stage2_block2_out, a.grad_128x16_c, a.grad_128x16_a, n);
         ops.Add(a.grad_128x16_a, a.grad_128x16_b, a.grad_128x16_a, n);    // plus the skip's share
 
@@ -698,8 +707,9 @@ partial class Igcv2C64 : global::Igcv2.IModel
         stage2_block2_bn3.Backward(ops, a.stage2_block2_out, a.grad_128x16_a, null, a.stage2_block2_c3, a.grad_128x16_b, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
         stage2_block2_conv3.Backward(ops, stage2_block2_bn2, a.stage2_block2_c2, 8, a.grad_128x16_b, a.grad_128x16_a, n);    // W_3's input P_2(BN_2(stage2_block2_c2)) recomputed, not kept
         stage2_block2_bn2.Backward(ops, null, a.grad_128x16_a, null, a.stage2_block2_c2, a.grad_128x16_b, n, 16, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage2_block2_conv2.Backward(ops, stage2_block2_bn1, a.stage2_block2_c1, 1, a.grad_128x16_b, a.grad_128x16_a, n);    // W_2's input BN_1(stage2_block2_c1) recomputed, not kept
-        stage2_block2_bn1.Backward(ops, a.stage2_block2_c1, a.grad_128x16_a, a.grad_128x16_b, n);
+        stage2_block2_conv1.Forward(ops, a.stage2_block1_out, a.recomputed_c1_128x16, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage2_block2_conv2.Backward(ops, stage2_block2_bn1, a.recomputed_c1_128x16, 1, a.grad_128x16_b, a.grad_128x16_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage2_block2_bn1.Backward(ops, a.recomputed_c1_128x16, a.grad_128x16_a, a.grad_128x16_b, n);
         stage2_block2_conv1.Backward(ops, a.stage2_block1_out, a.grad_128x16_b, a.grad_128x16_a, n);
 
         // stage2.block1 (Igcv2Block): K = [1, 16, 8], L = 3
@@ -712,52 +722,64 @@ partial class Igcv2C64 : global::Igcv2.IModel
 
         // stage1.block6 (Igcv2Block): K = [1, 8, 8], L = 3
         stage1_block6_bn3.Backward(ops, a.stage1_block6_out, a.grad_64x32_a, a.grad_64x32_b, a.stage1_block6_c3, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage1.block5
-        stage1_block6_conv3.Backward(ops, stage1_block6_bn2, a.stage1_block6_c2, 8, a.grad_64x32_c, a.grad_64x32_a, n);    // W_3's input P_2(BN_2(stage1_block6_c2)) recomputed, not kept
-        stage1_block6_bn2.Backward(ops, null, a.grad_64x32_a, null, a.stage1_block6_c2, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage1_block6_conv2.Backward(ops, stage1_block6_bn1, a.stage1_block6_c1, 1, a.grad_64x32_c, a.grad_64x32_a, n);    // W_2's input BN_1(stage1_block6_c1) recomputed, not kept
-        stage1_block6_bn1.Backward(ops, a.stage1_block6_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block6_conv1.Forward(ops, a.stage1_block5_out, a.recomputed_c1_64x32, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage1_block6_conv2.Recompute(ops, stage1_block6_bn1, a.recomputed_c1_64x32, 1, a.recomputed_c2_64x32, n);    // W_2's output recomputed (8 multiply-adds an element), not kept
+        stage1_block6_conv3.Backward(ops, stage1_block6_bn2, a.recomputed_c2_64x32, 8, a.grad_64x32_c, a.grad_64x32_a, n);    // W_3's input P_2(BN_2(W_2's output)) recomputed, not kept
+        stage1_block6_bn2.Backward(ops, null, a.grad_64x32_a, null, a.recomputed_c2_64x32, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block6_conv2.Backward(ops, stage1_block6_bn1, a.recomputed_c1_64x32, 1, a.grad_64x32_c, a.grad_64x32_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage1_block6_bn1.Backward(ops, a.recomputed_c1_64x32, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block6_conv1.Backward(ops, a.stage1_block5_out, a.grad_64x32_c, a.grad_64x32_a, n);
 
         // stage1.block5 (Igcv2Block): K = [1, 8, 8], L = 3
         stage1_block5_bn3.Backward(ops, a.stage1_block5_out, a.grad_64x32_a, null, a.stage1_block5_c3, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
-        stage1_block5_conv3.Backward(ops, stage1_block5_bn2, a.stage1_block5_c2, 8, a.grad_64x32_c, a.grad_64x32_a, n);    // W_3's input P_2(BN_2(stage1_block5_c2)) recomputed, not kept
-        stage1_block5_bn2.Backward(ops, null, a.grad_64x32_a, null, a.stage1_block5_c2, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage1_block5_conv2.Backward(ops, stage1_block5_bn1, a.stage1_block5_c1, 1, a.grad_64x32_c, a.grad_64x32_a, n);    // W_2's input BN_1(stage1_block5_c1) recomputed, not kept
-        stage1_block5_bn1.Backward(ops, a.stage1_block5_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block5_conv1.Forward(ops, a.stage1_block4_out, a.recomputed_c1_64x32, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage1_block5_conv2.Recompute(ops, stage1_block5_bn1, a.recomputed_c1_64x32, 1, a.recomputed_c2_64x32, n);    // W_2's output recomputed (8 multiply-adds an element), not kept
+        stage1_block5_conv3.Backward(ops, stage1_block5_bn2, a.recomputed_c2_64x32, 8, a.grad_64x32_c, a.grad_64x32_a, n);    // W_3's input P_2(BN_2(W_2's output)) recomputed, not kept
+        stage1_block5_bn2.Backward(ops, null, a.grad_64x32_a, null, a.recomputed_c2_64x32, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block5_conv2.Backward(ops, stage1_block5_bn1, a.recomputed_c1_64x32, 1, a.grad_64x32_c, a.grad_64x32_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage1_block5_bn1.Backward(ops, a.recomputed_c1_64x32, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block5_conv1.Backward(ops, a.stage1_block4_out, a.grad_64x32_c, a.grad_64x32_a, n);
         ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
 
         // stage1.block4 (Igcv2Block): K = [1, 8, 8], L = 3
         stage1_block4_bn3.Backward(ops, a.stage1_block4_out, a.grad_64x32_a, a.grad_64x32_b, a.stage1_block4_c3, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage1.block3
-        stage1_block4_conv3.Backward(ops, stage1_block4_bn2, a.stage1_block4_c2, 8, a.grad_64x32_c, a.grad_64x32_a, n);    // W_3's input P_2(BN_2(stage1_block4_c2)) recomputed, not kept
-        stage1_block4_bn2.Backward(ops, null, a.grad_64x32_a, null, a.stage1_block4_c2, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage1_block4_conv2.Backward(ops, stage1_block4_bn1, a.stage1_block4_c1, 1, a.grad_64x32_c, a.grad_64x32_a, n);    // W_2's input BN_1(stage1_block4_c1) recomputed, not kept
-        stage1_block4_bn1.Backward(ops, a.stage1_block4_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block4_conv1.Forward(ops, a.stage1_block3_out, a.recomputed_c1_64x32, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage1_block4_conv2.Recompute(ops, stage1_block4_bn1, a.recomputed_c1_64x32, 1, a.recomputed_c2_64x32, n);    // W_2's output recomputed (8 multiply-adds an element), not kept
+        stage1_block4_conv3.Backward(ops, stage1_block4_bn2, a.recomputed_c2_64x32, 8, a.grad_64x32_c, a.grad_64x32_a, n);    // W_3's input P_2(BN_2(W_2's output)) recomputed, not kept
+        stage1_block4_bn2.Backward(ops, null, a.grad_64x32_a, null, a.recomputed_c2_64x32, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block4_conv2.Backward(ops, stage1_block4_bn1, a.recomputed_c1_64x32, 1, a.grad_64x32_c, a.grad_64x32_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage1_block4_bn1.Backward(ops, a.recomputed_c1_64x32, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block4_conv1.Backward(ops, a.stage1_block3_out, a.grad_64x32_c, a.grad_64x32_a, n);
 
         // stage1.block3 (Igcv2Block): K = [1, 8, 8], L = 3
         stage1_block3_bn3.Backward(ops, a.stage1_block3_out, a.grad_64x32_a, null, a.stage1_block3_c3, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
-        stage1_block3_conv3.Backward(ops, stage1_block3_bn2, a.stage1_block3_c2, 8, a.grad_64x32_c, a.grad_64x32_a, n);    // W_3's input P_2(BN_2(stage1_block3_c2)) recomputed, not kept
-        stage1_block3_bn2.Backward(ops, null, a.grad_64x32_a, null, a.stage1_block3_c2, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage1_block3_conv2.Backward(ops, stage1_block3_bn1, a.stage1_block3_c1, 1, a.grad_64x32_c, a.grad_64x32_a, n);    // W_2's input BN_1(stage1_block3_c1) recomputed, not kept
-        stage1_block3_bn1.Backward(ops, a.stage1_block3_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block3_conv1.Forward(ops, a.stage1_block2_out, a.recomputed_c1_64x32, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage1_block3_conv2.Recompute(ops, stage1_block3_bn1, a.recomputed_c1_64x32, 1, a.recomputed_c2_64x32, n);    // W_2's output recomputed (8 multiply-adds an element), not kept
+        stage1_block3_conv3.Backward(ops, stage1_block3_bn2, a.recomputed_c2_64x32, 8, a.grad_64x32_c, a.grad_64x32_a, n);    // W_3's input P_2(BN_2(W_2's output)) recomputed, not kept
+        stage1_block3_bn2.Backward(ops, null, a.grad_64x32_a, null, a.recomputed_c2_64x32, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block3_conv2.Backward(ops, stage1_block3_bn1, a.recomputed_c1_64x32, 1, a.grad_64x32_c, a.grad_64x32_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage1_block3_bn1.Backward(ops, a.recomputed_c1_64x32, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block3_conv1.Backward(ops, a.stage1_block2_out, a.grad_64x32_c, a.grad_64x32_a, n);
         ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
 
         // stage1.block2 (Igcv2Block): K = [1, 8, 8], L = 3
         stage1_block2_bn3.Backward(ops, a.stage1_block2_out, a.grad_64x32_a, a.grad_64x32_b, a.stage1_block2_c3, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass; the skip's share, added at the input of stage1.block1
-        stage1_block2_conv3.Backward(ops, stage1_block2_bn2, a.stage1_block2_c2, 8, a.grad_64x32_c, a.grad_64x32_a, n);    // W_3's input P_2(BN_2(stage1_block2_c2)) recomputed, not kept
-        stage1_block2_bn2.Backward(ops, null, a.grad_64x32_a, null, a.stage1_block2_c2, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage1_block2_conv2.Backward(ops, stage1_block2_bn1, a.stage1_block2_c1, 1, a.grad_64x32_c, a.grad_64x32_a, n);    // W_2's input BN_1(stage1_block2_c1) recomputed, not kept
-        stage1_block2_bn1.Backward(ops, a.stage1_block2_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block2_conv1.Forward(ops, a.stage1_block1_out, a.recomputed_c1_64x32, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage1_block2_conv2.Recompute(ops, stage1_block2_bn1, a.recomputed_c1_64x32, 1, a.recomputed_c2_64x32, n);    // W_2's output recomputed (8 multiply-adds an element), not kept
+        stage1_block2_conv3.Backward(ops, stage1_block2_bn2, a.recomputed_c2_64x32, 8, a.grad_64x32_c, a.grad_64x32_a, n);    // W_3's input P_2(BN_2(W_2's output)) recomputed, not kept
+        stage1_block2_bn2.Backward(ops, null, a.grad_64x32_a, null, a.recomputed_c2_64x32, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block2_conv2.Backward(ops, stage1_block2_bn1, a.recomputed_c1_64x32, 1, a.grad_64x32_c, a.grad_64x32_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage1_block2_bn1.Backward(ops, a.recomputed_c1_64x32, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block2_conv1.Backward(ops, a.stage1_block1_out, a.grad_64x32_c, a.grad_64x32_a, n);
 
         // stage1.block1 (Igcv2Block): K = [1, 8, 8], L = 3
         stage1_block1_bn3.Backward(ops, a.stage1_block1_out, a.grad_64x32_a, null, a.stage1_block1_c3, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.Relu);    // Relu', P_3^-1, BN_3's backward in one pass
-        stage1_block1_conv3.Backward(ops, stage1_block1_bn2, a.stage1_block1_c2, 8, a.grad_64x32_c, a.grad_64x32_a, n);    // W_3's input P_2(BN_2(stage1_block1_c2)) recomputed, not kept
-        stage1_block1_bn2.Backward(ops, null, a.grad_64x32_a, null, a.stage1_block1_c2, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
-        stage1_block1_conv2.Backward(ops, stage1_block1_bn1, a.stage1_block1_c1, 1, a.grad_64x32_c, a.grad_64x32_a, n);    // W_2's input BN_1(stage1_block1_c1) recomputed, not kept
-        stage1_block1_bn1.Backward(ops, a.stage1_block1_c1, a.grad_64x32_a, a.grad_64x32_c, n);
+        stage1_block1_conv1.Forward(ops, a.stem_out, a.recomputed_c1_64x32, n);    // W_1's output recomputed (9 multiply-adds an element), not kept
+        stage1_block1_conv2.Recompute(ops, stage1_block1_bn1, a.recomputed_c1_64x32, 1, a.recomputed_c2_64x32, n);    // W_2's output recomputed (8 multiply-adds an element), not kept
+        stage1_block1_conv3.Backward(ops, stage1_block1_bn2, a.recomputed_c2_64x32, 8, a.grad_64x32_c, a.grad_64x32_a, n);    // W_3's input P_2(BN_2(W_2's output)) recomputed, not kept
+        stage1_block1_bn2.Backward(ops, null, a.grad_64x32_a, null, a.recomputed_c2_64x32, a.grad_64x32_c, n, 8, global::Igcv2.Design.Activation.None);    // P_2^-1, BN_2's backward in one pass
+        stage1_block1_conv2.Backward(ops, stage1_block1_bn1, a.recomputed_c1_64x32, 1, a.grad_64x32_c, a.grad_64x32_a, n);    // W_2's input BN_1(W_1's output) recomputed, not kept
+        stage1_block1_bn1.Backward(ops, a.recomputed_c1_64x32, a.grad_64x32_a, a.grad_64x32_c, n);
         stage1_block1_conv1.Backward(ops, a.stem_out, a.grad_64x32_c, a.grad_64x32_a, n);
         ops.Add(a.grad_64x32_a, a.grad_64x32_b, a.grad_64x32_a, n);    // plus the skip's share
 
@@ -774,30 +796,20 @@ partial class Igcv2C64 : global::Igcv2.IModel
         public global::Igcv2.Tensor? Input;
         public readonly global::Igcv2.Tensor stem_c;
         public readonly global::Igcv2.Tensor stem_out;
-        public readonly global::Igcv2.Tensor stage1_block1_c1;
+        public readonly global::Igcv2.Tensor recomputed_c1_64x32;
         public readonly global::Igcv2.Tensor normalized_64x32;
-        public readonly global::Igcv2.Tensor stage1_block1_c2;
+        public readonly global::Igcv2.Tensor recomputed_c2_64x32;
         public readonly global::Igcv2.Tensor scratch_64x32;
         public readonly global::Igcv2.Tensor stage1_block1_c3;
         public readonly global::Igcv2.Tensor stage1_block1_out;
-        public readonly global::Igcv2.Tensor stage1_block2_c1;
-        public readonly global::Igcv2.Tensor stage1_block2_c2;
         public readonly global::Igcv2.Tensor stage1_block2_c3;
         public readonly global::Igcv2.Tensor stage1_block2_out;
-        public readonly global::Igcv2.Tensor stage1_block3_c1;
-        public readonly global::Igcv2.Tensor stage1_block3_c2;
         public readonly global::Igcv2.Tensor stage1_block3_c3;
         public readonly global::Igcv2.Tensor stage1_block3_out;
-        public readonly global::Igcv2.Tensor stage1_block4_c1;
-        public readonly global::Igcv2.Tensor stage1_block4_c2;
         public readonly global::Igcv2.Tensor stage1_block4_c3;
         public readonly global::Igcv2.Tensor stage1_block4_out;
-        public readonly global::Igcv2.Tensor stage1_block5_c1;
-        public readonly global::Igcv2.Tensor stage1_block5_c2;
         public readonly global::Igcv2.Tensor stage1_block5_c3;
         public readonly global::Igcv2.Tensor stage1_block5_out;
-        public readonly global::Igcv2.Tensor stage1_block6_c1;
-        public readonly global::Igcv2.Tensor stage1_block6_c2;
         public readonly global::Igcv2.Tensor stage1_block6_c3;
         public readonly global::Igcv2.Tensor stage1_block6_out;
         public readonly global::Igcv2.Tensor stage2_block1_c1;
@@ -807,24 +819,20 @@ partial class Igcv2C64 : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage2_block1_c3;
         public readonly global::Igcv2.Tensor scratch_128x16;
         public readonly global::Igcv2.Tensor stage2_block1_out;
-        public readonly global::Igcv2.Tensor stage2_block2_c1;
+        public readonly global::Igcv2.Tensor recomputed_c1_128x16;
         public readonly global::Igcv2.Tensor normalized_128x16;
         public readonly global::Igcv2.Tensor stage2_block2_c2;
         public readonly global::Igcv2.Tensor stage2_block2_c3;
         public readonly global::Igcv2.Tensor stage2_block2_out;
-        public readonly global::Igcv2.Tensor stage2_block3_c1;
         public readonly global::Igcv2.Tensor stage2_block3_c2;
         public readonly global::Igcv2.Tensor stage2_block3_c3;
         public readonly global::Igcv2.Tensor stage2_block3_out;
-        public readonly global::Igcv2.Tensor stage2_block4_c1;
         public readonly global::Igcv2.Tensor stage2_block4_c2;
         public readonly global::Igcv2.Tensor stage2_block4_c3;
         public readonly global::Igcv2.Tensor stage2_block4_out;
-        public readonly global::Igcv2.Tensor stage2_block5_c1;
         public readonly global::Igcv2.Tensor stage2_block5_c2;
         public readonly global::Igcv2.Tensor stage2_block5_c3;
         public readonly global::Igcv2.Tensor stage2_block5_out;
-        public readonly global::Igcv2.Tensor stage2_block6_c1;
         public readonly global::Igcv2.Tensor stage2_block6_c2;
         public readonly global::Igcv2.Tensor stage2_block6_c3;
         public readonly global::Igcv2.Tensor stage2_block6_out;
@@ -835,24 +843,20 @@ partial class Igcv2C64 : global::Igcv2.IModel
         public readonly global::Igcv2.Tensor stage3_block1_c3;
         public readonly global::Igcv2.Tensor scratch_256x8;
         public readonly global::Igcv2.Tensor stage3_block1_out;
-        public readonly global::Igcv2.Tensor stage3_block2_c1;
+        public readonly global::Igcv2.Tensor recomputed_c1_256x8;
         public readonly global::Igcv2.Tensor normalized_256x8;
         public readonly global::Igcv2.Tensor stage3_block2_c2;
         public readonly global::Igcv2.Tensor stage3_block2_c3;
         public readonly global::Igcv2.Tensor stage3_block2_out;
-        public readonly global::Igcv2.Tensor stage3_block3_c1;
         public readonly global::Igcv2.Tensor stage3_block3_c2;
         public readonly global::Igcv2.Tensor stage3_block3_c3;
         public readonly global::Igcv2.Tensor stage3_block3_out;
-        public readonly global::Igcv2.Tensor stage3_block4_c1;
         public readonly global::Igcv2.Tensor stage3_block4_c2;
         public readonly global::Igcv2.Tensor stage3_block4_c3;
         public readonly global::Igcv2.Tensor stage3_block4_out;
-        public readonly global::Igcv2.Tensor stage3_block5_c1;
         public readonly global::Igcv2.Tensor stage3_block5_c2;
         public readonly global::Igcv2.Tensor stage3_block5_c3;
         public readonly global::Igcv2.Tensor stage3_block5_out;
-        public readonly global::Igcv2.Tensor stage3_block6_c1;
         public readonly global::Igcv2.Tensor stage3_block6_c2;
         public readonly global::Igcv2.Tensor stage3_block6_c3;
         public readonly global::Igcv2.Tensor stage3_block6_out;
@@ -879,30 +883,20 @@ partial class Igcv2C64 : global::Igcv2.IModel
             N = n;
             stem_c = device.Allocate(n, 64, 32, 32);
             stem_out = device.Allocate(n, 64, 32, 32);
-            stage1_block1_c1 = device.Allocate(n, 64, 32, 32);
+            recomputed_c1_64x32 = device.Allocate(n, 64, 32, 32);
             normalized_64x32 = device.Allocate(n, 64, 32, 32);
-            stage1_block1_c2 = device.Allocate(n, 64, 32, 32);
+            recomputed_c2_64x32 = device.Allocate(n, 64, 32, 32);
             scratch_64x32 = device.Allocate(n, 64, 32, 32);
             stage1_block1_c3 = device.Allocate(n, 64, 32, 32);
             stage1_block1_out = device.Allocate(n, 64, 32, 32);
-            stage1_block2_c1 = device.Allocate(n, 64, 32, 32);
-            stage1_block2_c2 = device.Allocate(n, 64, 32, 32);
             stage1_block2_c3 = device.Allocate(n, 64, 32, 32);
             stage1_block2_out = device.Allocate(n, 64, 32, 32);
-            stage1_block3_c1 = device.Allocate(n, 64, 32, 32);
-            stage1_block3_c2 = device.Allocate(n, 64, 32, 32);
             stage1_block3_c3 = device.Allocate(n, 64, 32, 32);
             stage1_block3_out = device.Allocate(n, 64, 32, 32);
-            stage1_block4_c1 = device.Allocate(n, 64, 32, 32);
-            stage1_block4_c2 = device.Allocate(n, 64, 32, 32);
             stage1_block4_c3 = device.Allocate(n, 64, 32, 32);
             stage1_block4_out = device.Allocate(n, 64, 32, 32);
-            stage1_block5_c1 = device.Allocate(n, 64, 32, 32);
-            stage1_block5_c2 = device.Allocate(n, 64, 32, 32);
             stage1_block5_c3 = device.Allocate(n, 64, 32, 32);
             stage1_block5_out = device.Allocate(n, 64, 32, 32);
-            stage1_block6_c1 = device.Allocate(n, 64, 32, 32);
-            stage1_block6_c2 = device.Allocate(n, 64, 32, 32);
             stage1_block6_c3 = device.Allocate(n, 64, 32, 32);
             stage1_block6_out = device.Allocate(n, 64, 32, 32);
             stage2_block1_c1 = device.Allocate(n, 64, 16, 16);
@@ -912,24 +906,20 @@ partial class Igcv2C64 : global::Igcv2.IModel
             stage2_block1_c3 = device.Allocate(n, 128, 16, 16);
             scratch_128x16 = device.Allocate(n, 128, 16, 16);
             stage2_block1_out = device.Allocate(n, 128, 16, 16);
-            stage2_block2_c1 = device.Allocate(n, 128, 16, 16);
+            recomputed_c1_128x16 = device.Allocate(n, 128, 16, 16);
             normalized_128x16 = device.Allocate(n, 128, 16, 16);
             stage2_block2_c2 = device.Allocate(n, 128, 16, 16);
             stage2_block2_c3 = device.Allocate(n, 128, 16, 16);
             stage2_block2_out = device.Allocate(n, 128, 16, 16);
-            stage2_block3_c1 = device.Allocate(n, 128, 16, 16);
             stage2_block3_c2 = device.Allocate(n, 128, 16, 16);
             stage2_block3_c3 = device.Allocate(n, 128, 16, 16);
             stage2_block3_out = device.Allocate(n, 128, 16, 16);
-            stage2_block4_c1 = device.Allocate(n, 128, 16, 16);
             stage2_block4_c2 = device.Allocate(n, 128, 16, 16);
             stage2_block4_c3 = device.Allocate(n, 128, 16, 16);
             stage2_block4_out = device.Allocate(n, 128, 16, 16);
-            stage2_block5_c1 = device.Allocate(n, 128, 16, 16);
             stage2_block5_c2 = device.Allocate(n, 128, 16, 16);
             stage2_block5_c3 = device.Allocate(n, 128, 16, 16);
             stage2_block5_out = device.Allocate(n, 128, 16, 16);
-            stage2_block6_c1 = device.Allocate(n, 128, 16, 16);
             stage2_block6_c2 = device.Allocate(n, 128, 16, 16);
             stage2_block6_c3 = device.Allocate(n, 128, 16, 16);
             stage2_block6_out = device.Allocate(n, 128, 16, 16);
@@ -940,24 +930,20 @@ partial class Igcv2C64 : global::Igcv2.IModel
             stage3_block1_c3 = device.Allocate(n, 256, 8, 8);
             scratch_256x8 = device.Allocate(n, 256, 8, 8);
             stage3_block1_out = device.Allocate(n, 256, 8, 8);
-            stage3_block2_c1 = device.Allocate(n, 256, 8, 8);
+            recomputed_c1_256x8 = device.Allocate(n, 256, 8, 8);
             normalized_256x8 = device.Allocate(n, 256, 8, 8);
             stage3_block2_c2 = device.Allocate(n, 256, 8, 8);
             stage3_block2_c3 = device.Allocate(n, 256, 8, 8);
             stage3_block2_out = device.Allocate(n, 256, 8, 8);
-            stage3_block3_c1 = device.Allocate(n, 256, 8, 8);
             stage3_block3_c2 = device.Allocate(n, 256, 8, 8);
             stage3_block3_c3 = device.Allocate(n, 256, 8, 8);
             stage3_block3_out = device.Allocate(n, 256, 8, 8);
-            stage3_block4_c1 = device.Allocate(n, 256, 8, 8);
             stage3_block4_c2 = device.Allocate(n, 256, 8, 8);
             stage3_block4_c3 = device.Allocate(n, 256, 8, 8);
             stage3_block4_out = device.Allocate(n, 256, 8, 8);
-            stage3_block5_c1 = device.Allocate(n, 256, 8, 8);
             stage3_block5_c2 = device.Allocate(n, 256, 8, 8);
             stage3_block5_c3 = device.Allocate(n, 256, 8, 8);
             stage3_block5_out = device.Allocate(n, 256, 8, 8);
-            stage3_block6_c1 = device.Allocate(n, 256, 8, 8);
             stage3_block6_c2 = device.Allocate(n, 256, 8, 8);
             stage3_block6_c3 = device.Allocate(n, 256, 8, 8);
             stage3_block6_out = device.Allocate(n, 256, 8, 8);
@@ -984,30 +970,20 @@ partial class Igcv2C64 : global::Igcv2.IModel
         {
             stem_c.Dispose();
             stem_out.Dispose();
-            stage1_block1_c1.Dispose();
+            recomputed_c1_64x32.Dispose();
             normalized_64x32.Dispose();
-            stage1_block1_c2.Dispose();
+            recomputed_c2_64x32.Dispose();
             scratch_64x32.Dispose();
             stage1_block1_c3.Dispose();
             stage1_block1_out.Dispose();
-            stage1_block2_c1.Dispose();
-            stage1_block2_c2.Dispose();
             stage1_block2_c3.Dispose();
             stage1_block2_out.Dispose();
-            stage1_block3_c1.Dispose();
-            stage1_block3_c2.Dispose();
             stage1_block3_c3.Dispose();
             stage1_block3_out.Dispose();
-            stage1_block4_c1.Dispose();
-            stage1_block4_c2.Dispose();
             stage1_block4_c3.Dispose();
             stage1_block4_out.Dispose();
-            stage1_block5_c1.Dispose();
-            stage1_block5_c2.Dispose();
             stage1_block5_c3.Dispose();
             stage1_block5_out.Dispose();
-            stage1_block6_c1.Dispose();
-            stage1_block6_c2.Dispose();
             stage1_block6_c3.Dispose();
             stage1_block6_out.Dispose();
             stage2_block1_c1.Dispose();
@@ -1017,24 +993,20 @@ partial class Igcv2C64 : global::Igcv2.IModel
             stage2_block1_c3.Dispose();
             scratch_128x16.Dispose();
             stage2_block1_out.Dispose();
-            stage2_block2_c1.Dispose();
+            recomputed_c1_128x16.Dispose();
             normalized_128x16.Dispose();
             stage2_block2_c2.Dispose();
             stage2_block2_c3.Dispose();
             stage2_block2_out.Dispose();
-            stage2_block3_c1.Dispose();
             stage2_block3_c2.Dispose();
             stage2_block3_c3.Dispose();
             stage2_block3_out.Dispose();
-            stage2_block4_c1.Dispose();
             stage2_block4_c2.Dispose();
             stage2_block4_c3.Dispose();
             stage2_block4_out.Dispose();
-            stage2_block5_c1.Dispose();
             stage2_block5_c2.Dispose();
             stage2_block5_c3.Dispose();
             stage2_block5_out.Dispose();
-            stage2_block6_c1.Dispose();
             stage2_block6_c2.Dispose();
             stage2_block6_c3.Dispose();
             stage2_block6_out.Dispose();
@@ -1045,24 +1017,20 @@ partial class Igcv2C64 : global::Igcv2.IModel
             stage3_block1_c3.Dispose();
             scratch_256x8.Dispose();
             stage3_block1_out.Dispose();
-            stage3_block2_c1.Dispose();
+            recomputed_c1_256x8.Dispose();
             normalized_256x8.Dispose();
             stage3_block2_c2.Dispose();
             stage3_block2_c3.Dispose();
             stage3_block2_out.Dispose();
-            stage3_block3_c1.Dispose();
             stage3_block3_c2.Dispose();
             stage3_block3_c3.Dispose();
             stage3_block3_out.Dispose();
-            stage3_block4_c1.Dispose();
             stage3_block4_c2.Dispose();
             stage3_block4_c3.Dispose();
             stage3_block4_out.Dispose();
-            stage3_block5_c1.Dispose();
             stage3_block5_c2.Dispose();
             stage3_block5_c3.Dispose();
             stage3_block5_out.Dispose();
-            stage3_block6_c1.Dispose();
             stage3_block6_c2.Dispose();
             stage3_block6_c3.Dispose();
             stage3_block6_out.Dispose();

@@ -62,6 +62,17 @@ public sealed class BufferPlanTests
                 i--;
                 continue;
             }
+            foreach (var r in (pass.BackwardInNorm ? plan.Passes[i - 1] : pass).Recompute)
+            {
+                // A convolution runs again first: its input (or the BN input it recomputes its input from) must still be
+                // there, and its output's shared buffer holds its output again (another block's overwrote it since).
+                var rerun = plan.Passes[r];
+                var conv = lowered.Steps[rerun.First];
+                Assert.True(rerun.OutputRecomputed, $"{network}: {first.Name} recomputes a pass that is not marked so");
+                if (rerun.InputRecomputed) Expect(plan.Passes[r - 2].Input, lowered.Steps[plan.Passes[r - 2].First].Input, conv.Name + " (recomputed, its BN input)");
+                else Expect(rerun.Input, conv.Input, conv.Name + " (recomputed)");
+                holds[Memory(rerun.Output)] = conv.Output;
+            }
             if (pass.Kind != PassKind.InPlace)
             {
                 // A pass's kernel reads one buffer and writes others: no gradient in place but the activation's.
@@ -113,12 +124,21 @@ public sealed class BufferPlanTests
                 case BufferRole.Gradient:
                     Assert.True(buffer.Start >= forward, $"{network}: {buffer.Name} is written in forward ({buffer.Start})");
                     break;
+                case BufferRole.Recomputed:
+                    Assert.True(buffer.Start < forward && buffer.End >= forward, $"{network}: {buffer.Name} [{buffer.Start}, {buffer.End}]");
+                    break;
             }
         }
-        // Every convolution's output BN reads is kept for BN's backward.
+        // Every convolution's output BN reads is kept for BN's backward, or recomputed by a later pass's backward.
         foreach (var (pass, index) in plan.Passes.Select((p, i) => (p, i)))
         {
             if (lowered.Steps[pass.First].Kind != StepKind.Convolution) continue;
+            if (pass.OutputRecomputed)
+            {
+                Assert.Equal(BufferRole.Recomputed, plan.Buffer(pass.Output).Role);
+                Assert.Single(plan.Passes, p => p.Recompute.Contains(index));
+                continue;
+            }
             var buffer = plan.Buffer(pass.Output);
             if (buffer.Role == BufferRole.View) continue; // the grouped head's W_L writes the logits, which the bias's backward does not read
             Assert.True(buffer.Start <= index && buffer.End >= forward, $"{network}: {buffer.Name} [{buffer.Start}, {buffer.End}]");
@@ -146,8 +166,21 @@ public sealed class BufferPlanTests
         Assert.True(block2[3].InputRecomputed && block2[6].InputRecomputed);
         Assert.DoesNotContain(plan.Buffers, b => b.Name.EndsWith("_in2", StringComparison.Ordinal) || b.Name.EndsWith("_in3", StringComparison.Ordinal));
         Assert.Equal(BufferRole.Scratch, plan.Buffer("normalized_64x32").Role);
-        // What backward keeps per block: W_1's, W_2's and W_3's outputs (for BN's backward) and the block's output.
-        Assert.Equal(4, plan.Buffers.Count(b => b.Role == BufferRole.Activation && b.Name.StartsWith("stage1_block2_", StringComparison.Ordinal)));
+        // What backward keeps per block: W_3's output (for BN_3's backward) and the block's output. W_1 (channel-wise
+        // 3x3) and W_2 (K_2 = 8) cost at most 9 multiply-adds an element: their outputs live in one buffer per l and
+        // shape, and W_3's backward runs W_1, then W_2 (from BN_1's saved statistics), again first.
+        Assert.Equal(2, plan.Buffers.Count(b => b.Role == BufferRole.Activation && b.Name.StartsWith("stage1_block2_", StringComparison.Ordinal)));
+        Assert.Equal([true, false, false, true, false, false, false, false, false], block2.Select(p => p.OutputRecomputed));
+        Assert.Equal(("recomputed_c1_64x32", "recomputed_c2_64x32"), (block2[0].Output, block2[3].Output));
+        var index = plan.Passes.ToList().IndexOf(block2[0]);
+        Assert.Equal([index, index + 3], block2[6].Recompute);
+        Assert.All(block2.Take(6), p => Assert.Empty(p.Recompute));
+        // Stages 2 and 3 have K_2 = 16 and 32: their W_2 costs more than a channel-wise 3x3, so c_2 is kept there. The
+        // stride-2 blocks' W_1 output is the only one of its shape (64x16, 128x8): a shared buffer would save nothing.
+        Assert.Equal(new[] { "recomputed_c1_64x32", "recomputed_c2_64x32", "recomputed_c1_128x16", "recomputed_c1_256x8" }.Order(),
+            plan.Buffers.Where(b => b.Role == BufferRole.Recomputed).Select(b => b.Name).Order());
+        Assert.Contains(plan.Buffers, b => b.Name == "stage2_block2_c2" && b.Role == BufferRole.Activation);
+        Assert.Contains(plan.Buffers, b => b.Name == "stage2_block1_c1" && b.Role == BufferRole.Activation);
 
         // One scratch per shape for the whole network, and a handful of gradient buffers per shape.
         Assert.Equal(new[] { "scratch_128x16", "scratch_256x8", "scratch_64x16", "scratch_64x32", "scratch_128x8" }.Order(),
