@@ -14,6 +14,7 @@ public sealed record BenchNetwork(string Key, string ClassName, NetworkPlan Plan
     public static IReadOnlyList<BenchNetwork> All { get; } =
     [
         new("c64", nameof(Igcv2C64), Igcv2C64.Plan, (d, b, s) => new Igcv2C64(d, b, s)),
+        new("c64-kept", nameof(Igcv2C64Kept), Igcv2C64Kept.Plan, (d, b, s) => new Igcv2C64Kept(d, b, s)),
         new("c416", nameof(Igcv2StarC416FirstStageL), Igcv2StarC416FirstStageL.Plan, (d, b, s) => new Igcv2StarC416FirstStageL(d, b, s)),
         new("digits", nameof(DigitsNet), DigitsNet.Plan, (d, b, s) => new DigitsNet(d, b, s)),
         new("check", nameof(CheckNet), CheckNet.Plan, (d, b, s) => new CheckNet(d, b, s)),

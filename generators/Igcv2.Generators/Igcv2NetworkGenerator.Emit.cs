@@ -112,7 +112,7 @@ public sealed partial class Igcv2NetworkGenerator
     private static void EmitSpec(SourceWriter w, NetworkSpec spec)
     {
         w.Line("/// <summary>The declaration the generator read, as data (the runtime's plan is built from it).</summary>");
-        using (w.Indented($"public static global::Igcv2.Design.NetworkSpec Spec {{ get; }} = new global::Igcv2.Design.NetworkSpec({spec.InputChannels}, {spec.InputSize}, {spec.Classes}, global::Igcv2.Design.EquatableArray.Create<global::Igcv2.Design.LayerSpec>(", "));"))
+        using (w.Indented($"public static global::Igcv2.Design.NetworkSpec Spec {{ get; }} = new global::Igcv2.Design.NetworkSpec({spec.InputChannels}, {spec.InputSize}, {spec.Classes}, global::Igcv2.Design.EquatableArray.Create<global::Igcv2.Design.LayerSpec>(", spec.Recompute ? "));" : "), Recompute: false);"))
         {
             var layers = spec.Layers.Select(layer => layer switch
             {

@@ -27,7 +27,7 @@ public sealed partial class Igcv2NetworkGenerator
             this.model = model;
             plan = model.Plan;
             lowered = NetworkSteps.Lower(plan);
-            buffers = BufferPlan.For(lowered);
+            buffers = BufferPlan.For(lowered, plan.Spec.Recompute);
         }
 
         public void Emit(SourceWriter w)

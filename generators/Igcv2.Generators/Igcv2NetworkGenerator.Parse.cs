@@ -73,7 +73,8 @@ public sealed partial class Igcv2NetworkGenerator
             Named(networkAttribute, "InputChannels", NetworkDefaults.InputChannels),
             Named(networkAttribute, "InputSize", NetworkDefaults.InputSize),
             Named(networkAttribute, "Classes", NetworkDefaults.Classes),
-            layers.ToEquatableArray());
+            layers.ToEquatableArray(),
+            Named(networkAttribute, "Recompute", true));
 
         var result = NetworkValidator.Validate(spec);
         foreach (var issue in result.Issues)
@@ -129,7 +130,7 @@ public sealed partial class Igcv2NetworkGenerator
             int Or(string property, int declared) => Named(attribute, property, 0) is var value && value != 0 ? value : declared;
             var stemStride = Named(attribute, "StemStride", 0);
             var layers = spec.Layers.Select(l => stemStride != 0 && l is StemSpec stem ? stem with { Stride = stemStride } : l).ToEquatableArray();
-            var variant = new NetworkSpec(Or("InputChannels", spec.InputChannels), Or("InputSize", spec.InputSize), Or("Classes", spec.Classes), layers);
+            var variant = new NetworkSpec(Or("InputChannels", spec.InputChannels), Or("InputSize", spec.InputSize), Or("Classes", spec.Classes), layers, spec.Recompute);
             var result = NetworkValidator.Validate(variant);
             var errors = new List<string>();
             if (stemStride != 0 && !spec.Layers.Any(l => l is StemSpec))

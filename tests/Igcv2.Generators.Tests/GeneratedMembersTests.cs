@@ -43,6 +43,21 @@ public class GeneratedMembersTests
     }
 
     [Fact]
+    public void Recompute_false_keeps_every_convolution_output_and_is_in_the_spec()
+    {
+        var recomputing = GeneratorHarness.Run(Sources.Igcv2C64);
+        var keeping = GeneratorHarness.Run(Sources.Igcv2C64.Replace("Classes = 100)", "Classes = 100, Recompute = false)", StringComparison.Ordinal));
+        Assert.Empty(keeping.OutputErrors);
+        string Model(GeneratorOutcome run) => run.GeneratedSource(run.HintNames.Single());
+        Assert.Contains("recomputed_c1_64x32", Model(recomputing), StringComparison.Ordinal);
+        Assert.DoesNotContain("recomputed_", Model(keeping), StringComparison.Ordinal);
+        Assert.Contains("stage1_block2_c1", Model(keeping), StringComparison.Ordinal);
+
+        var spec = (NetworkSpec)keeping.Load().GetType("Igcv2.Samples.Igcv2C64", throwOnError: true)!.GetProperty("Spec")!.GetValue(null)!;
+        Assert.False(spec.Recompute);
+    }
+
+    [Fact]
     public void Table1_C64_spec_is_the_declaration()
     {
         var run = GeneratorHarness.Run(Sources.Igcv2C64);

@@ -135,7 +135,12 @@ public sealed record BufferPlan(
 
     public PlannedBuffer Buffer(string name) => Buffers.First(b => b.Name == name);
 
-    public static BufferPlan For(NetworkSteps steps) => new Planner(steps).Plan();
+    /// <summary>
+    /// Plans <paramref name="steps"/>' buffers; with <paramref name="recompute"/> (<see cref="NetworkSpec.Recompute"/>),
+    /// backward recomputes cheap convolutions' outputs where that saves memory (<see cref="Pass.OutputRecomputed"/>),
+    /// else keeps them all.
+    /// </summary>
+    public static BufferPlan For(NetworkSteps steps, bool recompute = true) => new Planner(steps, recompute).Plan();
 
     /// <summary>"stage1.block1" -> "stage1_block1": a layer's name as a C# identifier.</summary>
     public static string Field(string name) => name.Replace('.', '_');
@@ -156,9 +161,12 @@ public sealed record BufferPlan(
         private readonly Dictionary<string, Stack<string>> free = new();
         private readonly Dictionary<string, int> rented = new();
 
-        public Planner(NetworkSteps lowered)
+        private readonly bool recompute;
+
+        public Planner(NetworkSteps lowered, bool recompute)
         {
             this.lowered = lowered;
+            this.recompute = recompute;
             steps = lowered.Steps;
             valueBuffer = new string[lowered.Values.Count];
         }
@@ -292,6 +300,7 @@ public sealed record BufferPlan(
             var can = Enumerable.Range(0, groups.Count).Select(CanRecomputeOutput).ToArray();
             var sharing = Enumerable.Range(0, groups.Count).Where(p => can[p]).GroupBy(RecomputedName).Where(g => g.Count() >= 2).SelectMany(g => g);
             recomputesOutput = new bool[groups.Count];
+            if (!recompute) return;
             foreach (var p in sharing) recomputesOutput[p] = true;
         }
 

@@ -3,8 +3,10 @@ namespace Igcv2.Design;
 /// <summary>
 /// A network exactly as its attributes declare it, before any check. The generator reads it from the
 /// attributes; the runtime can build one in code. <see cref="NetworkPlan.Create"/> turns it into layers.
+/// <paramref name="Recompute"/>: <c>[Igcv2Network(Recompute = ...)]</c>, whether backward recomputes cheap
+/// convolutions' outputs rather than keeping them (<see cref="BufferPlan.For(NetworkSteps, bool)"/>).
 /// </summary>
-public sealed record NetworkSpec(int InputChannels, int InputSize, int Classes, EquatableArray<LayerSpec> Layers);
+public sealed record NetworkSpec(int InputChannels, int InputSize, int Classes, EquatableArray<LayerSpec> Layers, bool Recompute = true);
 
 /// <summary>One layer attribute, in declaration order.</summary>
 public abstract record LayerSpec;

@@ -5,14 +5,29 @@ namespace Igcv2.Tests.Design;
 /// <summary>Buffer planning: passes, which buffer holds which value, gradient reuse and lifetimes.</summary>
 public sealed class BufferPlanTests
 {
+    /// <summary>Every test network, with backward recomputing cheap convolutions' outputs and keeping them all.</summary>
+    public static TheoryData<string, bool> AllBothWays
+    {
+        get
+        {
+            var data = new TheoryData<string, bool>();
+            foreach (var row in NetworkStepsTests.All)
+            {
+                data.Add(row, true);
+                data.Add(row, false);
+            }
+            return data;
+        }
+    }
+
     [Theory]
-    [MemberData(nameof(NetworkStepsTests.All), MemberType = typeof(NetworkStepsTests))]
-    public void No_buffer_is_overwritten_while_a_later_pass_still_reads_its_value(string network)
+    [MemberData(nameof(AllBothWays))]
+    public void No_buffer_is_overwritten_while_a_later_pass_still_reads_its_value(string network, bool recompute)
     {
         // Runs the schedule symbolically: every buffer holds the id of the value last written into it; each pass,
         // forward then backward, must find there the value (or the gradient of the value) it reads.
         var lowered = NetworkSteps.Lower(NetworkStepsTests.ByName(network));
-        var plan = BufferPlan.For(lowered);
+        var plan = BufferPlan.For(lowered, recompute);
         var holds = new Dictionary<string, int> { [BufferPlan.ModelInput] = NetworkSteps.InputValue };
         string Memory(string name) => plan.Buffers.FirstOrDefault(b => b.Name == name)?.ViewOf ?? name;
         void Expect(string buffer, int value, string what) =>
@@ -107,11 +122,12 @@ public sealed class BufferPlanTests
     }
 
     [Theory]
-    [MemberData(nameof(NetworkStepsTests.All), MemberType = typeof(NetworkStepsTests))]
-    public void Scratch_dies_in_the_forward_pass_convolution_outputs_live_until_BN_backward_gradients_only_in_backward(string network)
+    [MemberData(nameof(AllBothWays))]
+    public void Scratch_dies_in_the_forward_pass_convolution_outputs_live_until_BN_backward_gradients_only_in_backward(string network, bool recompute)
     {
         var lowered = NetworkSteps.Lower(NetworkStepsTests.ByName(network));
-        var plan = BufferPlan.For(lowered);
+        var plan = BufferPlan.For(lowered, recompute);
+        if (!recompute) Assert.DoesNotContain(plan.Passes, p => p.OutputRecomputed || p.Recompute.Count > 0);
         var forward = plan.Passes.Count;
         foreach (var buffer in plan.Buffers)
         {
@@ -181,6 +197,12 @@ public sealed class BufferPlanTests
             plan.Buffers.Where(b => b.Role == BufferRole.Recomputed).Select(b => b.Name).Order());
         Assert.Contains(plan.Buffers, b => b.Name == "stage2_block2_c2" && b.Role == BufferRole.Activation);
         Assert.Contains(plan.Buffers, b => b.Name == "stage2_block1_c1" && b.Role == BufferRole.Activation);
+
+        // Recompute = false keeps all four per block, and the recomputed plan's other passes are the kept plan's.
+        var kept = BufferPlan.For(lowered, recompute: false);
+        Assert.Equal(4, kept.Buffers.Count(b => b.Role == BufferRole.Activation && b.Name.StartsWith("stage1_block2_", StringComparison.Ordinal)));
+        Assert.DoesNotContain(kept.Buffers, b => b.Role == BufferRole.Recomputed);
+        Assert.Equal(kept.Passes.Select(p => (p.Kind, p.First, p.Count)), plan.Passes.Select(p => (p.Kind, p.First, p.Count)));
 
         // One scratch per shape for the whole network, and a handful of gradient buffers per shape.
         Assert.Equal(new[] { "scratch_128x16", "scratch_256x8", "scratch_64x16", "scratch_64x32", "scratch_128x8" }.Order(),

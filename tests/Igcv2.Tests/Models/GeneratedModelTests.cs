@@ -98,6 +98,40 @@ public sealed class GeneratedModelTests : IDisposable
     }
 
     [Fact]
+    public void Recomputed_convolution_outputs_give_the_gradients_of_kept_ones_bit_for_bit()
+    {
+        // The same network twice, one recomputing W_1's and W_2's outputs in backward, one keeping them: the same
+        // ops on the same values, so every gradient, BN statistic and output agrees exactly, over two steps.
+        const int n = 4;
+        using var recomputed = new TinyWideningNet(device, n, seed: 3);
+        using var kept = new TinyWideningKeptNet(device, n, seed: 3);
+        Assert.True(TinyWideningNet.Plan.Spec.Recompute);
+        Assert.False(TinyWideningKeptNet.Plan.Spec.Recompute);
+        using var x = device.Allocate(n, 2, 6, 6);
+        using var gradLogits = device.Allocate(n, 3);
+        for (var step = 0; step < 2; step++)
+        {
+            x.CopyFrom(RandomValues(n * 2 * 6 * 6, seed: 20 + step));
+            gradLogits.CopyFrom(RandomValues(n * 3, seed: 30 + step));
+            foreach (var model in new IModel[] { recomputed, kept })
+            {
+                model.Forward(x, training: true);
+                model.Backward(gradLogits);
+            }
+            Assert.Equal(kept.Parameters.Select(p => p.Name), recomputed.Parameters.Select(p => p.Name));
+            foreach (var (a, b) in recomputed.Parameters.Zip(kept.Parameters))
+            {
+                Assert.Equal(b.GetGradient(), a.GetGradient());
+                // A step of plain SGD on both, so the second step runs on weights that moved.
+                var moved = a.GetValues().Zip(a.GetGradient(), (v, g) => v - 0.1f * g).ToArray();
+                a.SetValues(moved);
+                b.SetValues(moved);
+            }
+            foreach (var (a, b) in recomputed.Buffers.Zip(kept.Buffers)) Assert.Equal(b.GetValues(), a.GetValues());
+        }
+    }
+
+    [Fact]
     public void Parameters_are_named_by_layer_and_add_up_to_ParameterCount()
     {
         using var model = new TinyWideningNet(device, 2);

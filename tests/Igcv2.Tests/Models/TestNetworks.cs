@@ -12,6 +12,13 @@ namespace Igcv2.Tests.Models;
 [Stage(16, Blocks = 2, K = [1, 4, 4], Stride = 2)]
 public partial class TinyWideningNet;
 
+/// <summary>TinyWideningNet with every convolution's output kept (Recompute = false): the oracle of its recomputed ones.</summary>
+[Igcv2Network(InputChannels = 2, InputSize = 6, Classes = 3, Recompute = false)]
+[Stem(8)]
+[Stage(8, Blocks = 2, K = [1, 4, 2])]
+[Stage(16, Blocks = 2, K = [1, 4, 4], Stride = 2)]
+public partial class TinyWideningKeptNet;
+
 /// <summary>
 /// IGC-V1-like grouped 3x3 (K_1 = 2, so P_1 is a real shuffle; S*K_1 = 18 balances K_2 = 16), the
 /// nonlinear block, three blocks with a skip over the first two.
