@@ -10,13 +10,16 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 // Side by side in one run, on the CPU: our fused inference, our unfused steps and ONNX Runtime on the model's own
 // exported graph (batch 64 and 1), the training step, peak memory, and the fraction of the machine's FMA peak.
-// Each round runs every contender three times back to back, in turn, each after a 20 ms pause (so the last one's threads,
-// ONNX Runtime's spinning ones included, are parked), so drift on a shared machine hits them alike; medians of the rounds.
+// Each round runs every contender three times back to back, in turn, each after a pause (--pause, 100 ms: so the last
+// one's threads, ONNX Runtime's spinning ones included, are parked), so drift on a shared machine hits them alike;
+// medians of the rounds. 20 ms was not enough: DigitsNet's fused batch of 64 measured 5.6-6.2 ms a call right after
+// ONNX Runtime's runs against 2.6-3.9 ms with ONNX Runtime idle, and 3.8-4.1 ms after 100 ms (ONNX Runtime itself
+// 3.1-3.5 ms either way; a /tmp harness over the public API, 15 rounds each).
 // --profile adds where a training step's time goes, per op and shape (Ops.Profiler).
-// Usage: dotnet run -c Release --project benchmarks/Igcv2.CpuBench [-- --networks c64,c416,digits --runs 9 --threads 2 --warmup 20 --no-train --no-inference --profile]
+// Usage: dotnet run -c Release --project benchmarks/Igcv2.CpuBench [-- --networks c64,c416,digits --runs 9 --threads 2 --warmup 20 --pause 100 --no-train --no-inference --profile]
 // --warmup: inference calls of each contender before timing (20: past tiered JIT's first tiers; 0-2 shows cold calls).
 string networks = "c64,c416,digits";
-int runs = 9, threads = 2, warmup = 20;
+int runs = 9, threads = 2, warmup = 20, pause = 100;
 bool train = true, inference = true, profile = false;
 for (var i = 0; i < args.Length; i++)
 {
@@ -28,8 +31,9 @@ for (var i = 0; i < args.Length; i++)
         case "--no-train": train = false; break;
         case "--no-inference": inference = false; break;
         case "--warmup": warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--pause": pause = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--profile": profile = true; break;
-        default: Console.Error.WriteLine($"Unknown option {args[i]}: use --networks c64,c416,digits --runs N --threads N --warmup N --no-train --no-inference --profile"); return 2;
+        default: Console.Error.WriteLine($"Unknown option {args[i]}: use --networks c64,c416,digits --runs N --threads N --warmup N --pause MS --no-train --no-inference --profile"); return 2;
     }
 }
 if (threads != Environment.ProcessorCount)
@@ -39,7 +43,7 @@ if (threads != Environment.ProcessorCount)
 
 using var device = Device.Create(DeviceKind.Cpu);
 var peak = PeakGflops(Environment.ProcessorCount);
-Console.WriteLine($"Igcv2 CPU side-by-side, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, ONNX Runtime {OrtEnv.Instance().GetVersionString()} with {threads} threads, {runs} rounds");
+Console.WriteLine($"Igcv2 CPU side-by-side, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, ONNX Runtime {OrtEnv.Instance().GetVersionString()} with {threads} threads, {runs} rounds, {pause} ms pauses");
 Console.WriteLine($"measured FMA peak: {peak:F0} GFLOP/s (Vector256 FMA chains on every core)");
 Console.WriteLine();
 Console.WriteLine("| network | batch | fused ms | unfused ms | ORT ms | fused / ORT (throughput) | fused / unfused | of FMA peak |");
@@ -169,7 +173,7 @@ static OpProfiler Profile(Device device, int runs, Action action)
 }
 
 // Median milliseconds of each contender over the rounds; every round runs each once, in turn.
-static double[] Rounds(int rounds, int warmup, params Action[] contenders)
+double[] Rounds(int rounds, int warmup, params Action[] contenders)
 {
     const int CallsPerRound = 3;
     foreach (var c in contenders) for (var w = 0; w < warmup; w++) c();
@@ -180,7 +184,7 @@ static double[] Rounds(int rounds, int warmup, params Action[] contenders)
         {
             // A pause first, so that the last contender's threads (ONNX Runtime's spin after a run) are parked and
             // take no core from this one; then three calls back to back, each contender with its own threads warm.
-            Thread.Sleep(20);
+            Thread.Sleep(pause);
             var watch = Stopwatch.StartNew();
             for (var call = 0; call < CallsPerRound; call++) contenders[c]();
             times[c][r] = watch.Elapsed.TotalMilliseconds / CallsPerRound;
