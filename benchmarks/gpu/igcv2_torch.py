@@ -499,6 +499,10 @@ def main_torch(args):
     torch.backends.cudnn.allow_tf32 = args.tf32
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.backends.cudnn.benchmark = True
+    # Every core the process may use, as ours uses: Debian's PyTorch 1.13 started with one OpenMP thread on the 2-core
+    # machine (omp_get_max_threads() 1 with OMP_NUM_THREADS unset), which halved its CPU throughput against ours.
+    threads = args.threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    torch.set_num_threads(threads)
     ours = {}
     if args.ours and os.path.exists(args.ours):
         with open(args.ours, "r", encoding="utf-8") as f:
@@ -506,10 +510,10 @@ def main_torch(args):
         for r in ours_json.get("results", []):
             ours[(r["network"], r["batch"])] = r
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    print(f"PyTorch {torch.__version__} on {name}, TF32 {'on' if args.tf32 else 'off'}, {args.warmup} warm-up + {args.runs} timed runs (median)")
+    print(f"PyTorch {torch.__version__} on {name}, {torch.get_num_threads()} CPU threads, TF32 {'on' if args.tf32 else 'off'}, {args.warmup} warm-up + {args.runs} timed runs (median)")
 
     networks = sorted(f[:-len(".plan.json")] for f in os.listdir(args.export_dir) if f.endswith(".plan.json"))
-    report = {"torch": torch.__version__, "device": name, "tf32": args.tf32, "checks": {}, "results": []}
+    report = {"torch": torch.__version__, "device": name, "threads": torch.get_num_threads(), "tf32": args.tf32, "checks": {}, "results": []}
     print()
     print(f"{'network':<16} {'logits rel error vs ours':>25}")
     failed = False
@@ -701,6 +705,7 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--no-compile", action="store_true", help="time eager mode only")
     parser.add_argument("--budget-s", type=float, default=0, help="skip the timings that would start after this many seconds (0: no limit)")
+    parser.add_argument("--threads", type=int, default=0, help="PyTorch's CPU threads (0: every core this process may use)")
     parser.add_argument("--tf32", action="store_true", help="let cuDNN/cuBLAS use TF32 (ours is plain float32)")
     parser.add_argument("--self-test", action="store_true", help="run the pure-Python self-test (no torch needed)")
     args = parser.parse_args(argv)
