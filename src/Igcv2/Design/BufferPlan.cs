@@ -251,13 +251,18 @@ public sealed record BufferPlan(
                 if (steps[i].Kind != StepKind.Permutation) return false;
             }
             var value = steps[runFirst + runCount - 1].Output;
-            if (conv.Input != value) return false;
+            return conv.Input == value && Readers(value) == 1;
+        }
+
+        /// <summary>How many steps read <paramref name="value"/>, as their input or their skip.</summary>
+        private int Readers(int value)
+        {
             var readers = 0;
             foreach (var step in steps)
             {
                 if (step.Input == value || step.Skip == value) readers++;
             }
-            return readers == 1;
+            return readers;
         }
 
         /// <summary>Whether the pass before <paramref name="p"/> is the (main path) BN step whose output <paramref name="p"/> reads.</summary>
@@ -275,14 +280,9 @@ public sealed record BufferPlan(
             if (groups[p].Kind != PassKind.Step || First(p) is not { Kind: StepKind.Convolution, OnSkipPath: false, Conv: { } geometry } conv) return false;
             if (geometry.K * geometry.KernelSize * geometry.KernelSize > RecomputedMultiplyAdds) return false;
             if (p + 3 >= groups.Count || !RecomputesInput(p + 3) || First(p + 1) is not { Kind: StepKind.BatchNorm } norm || norm.Input != conv.Output) return false;
-            var readers = 0;
-            foreach (var step in steps)
-            {
-                if (step.Input == conv.Output || step.Skip == conv.Output) readers++;
-            }
             // Its input is always there to recompute from: kept for this convolution's weight gradient, or P(BN(c))
             // of a c that BN's backward needs (kept, or recomputed first).
-            return readers == 1;
+            return Readers(conv.Output) == 1;
         }
 
         /// <summary>
@@ -290,18 +290,17 @@ public sealed record BufferPlan(
         /// (<see cref="CanRecomputeOutput"/>), and another pass's output of the same l and shape can too, so the shared
         /// buffer replaces two or more (one would replace one, for the recompute's time and no memory).
         /// </summary>
-        private bool RecomputesOutput(int p) => p >= 0 && p < recomputesOutput.Length && recomputesOutput[p];
+        private bool RecomputesOutput(int p) => recomputesOutput[p];
 
         /// <summary><see cref="RecomputesOutput"/> of every pass, decided once the passes are grouped.</summary>
         private bool[] recomputesOutput = [];
 
         private void ChooseRecomputed()
         {
-            var can = Enumerable.Range(0, groups.Count).Select(CanRecomputeOutput).ToArray();
-            var sharing = Enumerable.Range(0, groups.Count).Where(p => can[p]).GroupBy(RecomputedName).Where(g => g.Count() >= 2).SelectMany(g => g);
             recomputesOutput = new bool[groups.Count];
             if (!recompute) return;
-            foreach (var p in sharing) recomputesOutput[p] = true;
+            var sharing = Enumerable.Range(0, groups.Count).Where(CanRecomputeOutput).GroupBy(RecomputedName).Where(g => g.Count() >= 2);
+            foreach (var p in sharing.SelectMany(g => g)) recomputesOutput[p] = true;
         }
 
         /// <summary>The shared buffer of a recomputed output: "recomputed_c1_64x32".</summary>
