@@ -4,9 +4,16 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Igcv2.Kernels;
 
-/// <summary>The pieces of a Vector256 host kernel: tail masks, masked loads and stores.</summary>
+/// <summary>The pieces of a Vector256 host kernel: tail masks, masked loads and stores, and whether the wide (Vector512) paths run.</summary>
 internal static class Lanes
 {
+    /// <summary>
+    /// Whether the tiles that have a Vector512 form take it: on by default where the CPU runs Vector512 natively
+    /// (AVX-512; .NET reports it off on the cores that slow down for it). Each output adds the same terms by FMA in
+    /// the same order either way, so the two forms agree bit for bit; the tests hold them to that by switching this.
+    /// </summary>
+    public static bool Wide { get; set; } = Vector512.IsHardwareAccelerated;
+
     /// <summary>The lanes [from, to) of a vector, as a mask.</summary>
     public static Vector256<float> Last(int from, int to)
     {

@@ -175,17 +175,17 @@ public sealed class FoldedBlock
     private unsafe void RunBand(Window input, Window output, Window skip, int image, int r0, int rows)
     {
         var positions = rows * outSize;
-        // Intermediates are [channels, positions] with each channel rounded up to whole vectors and the first one
-        // 32-byte aligned, so no vector load of a channel crosses a cache line; the tiles compute whole vectors into
+        // Intermediates are [channels, positions] with each channel rounded up to whole Vector512s and the first one
+        // 64-byte aligned, so no vector load of a channel crosses a cache line; the tiles compute whole vectors into
         // the lanes past the positions, which never reach the output.
-        var channelStride = (positions + 7) & ~7;
+        var channelStride = (positions + 15) & ~15;
         var intermediate = widest * channelStride;
         // Slack after the padded rows: the last vector of a narrow row reads a few floats past it.
         var padWidth = stride == 2 ? Conv3x3Stride2.SplitStride(outSize) : inSize + 2;
-        var scratch = ThreadScratch.For(3 * intermediate + (rows * stride + 2) * padWidth + 48);
+        var scratch = ThreadScratch.For(3 * intermediate + (rows * stride + 2) * padWidth + 64);
         fixed (float* unaligned = scratch)
         {
-            float* a = (float*)(((nint)unaligned + 31) & ~(nint)31), b = a + intermediate, s = b + intermediate, pad = s + intermediate;
+            float* a = (float*)(((nint)unaligned + 63) & ~(nint)63), b = a + intermediate, s = b + intermediate, pad = s + intermediate;
             var x = input.Pointer + (long)image * inChannels * inSize * inSize;
             var outPlane = outSize * outSize;
             var y = output.Pointer + (long)image * outChannels * outPlane + r0 * outSize;

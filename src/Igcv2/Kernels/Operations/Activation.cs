@@ -37,8 +37,8 @@ public sealed partial class Ops
 }
 
 /// <summary>
-/// The activations, act(v) and the gradient through them, gy act'(y) read from the output y: the scalar and the
-/// Vector256 forms that every kernel applying one calls (these ops, the fused BN store, the folded convolutions'
+/// The activations, act(v) and the gradient through them, gy act'(y) read from the output y: the scalar, the
+/// Vector256 and the Vector512 forms that every kernel applying one calls (these ops, the fused BN store, the folded convolutions'
 /// epilogues, the device kernels), so that all of them round and propagate alike. A NaN stays a NaN in the forward
 /// (the comparison that clamps is false for it), and its gradient is 0.
 /// </summary>
@@ -59,6 +59,14 @@ internal static class Activations
     {
         Activation.Relu => Vector256.MaxNative(Vector256<float>.Zero, v),
         Activation.Relu6 => Vector256.MinNative(Vector256.Create(6f), Vector256.MaxNative(Vector256<float>.Zero, v)),
+        _ => v,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Apply(Vector512<float> v, Activation activation) => activation switch
+    {
+        Activation.Relu => Vector512.MaxNative(Vector512<float>.Zero, v),
+        Activation.Relu6 => Vector512.MinNative(Vector512.Create(6f), Vector512.MaxNative(Vector512<float>.Zero, v)),
         _ => v,
     };
 

@@ -70,8 +70,90 @@ internal static class Conv3x3Tiles
     /// output rows at a time: they share two of the four padded rows they read, so twelve loads feed eighteen
     /// FMAs in two independent chains.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Accumulate(float* pad, int width, float* w, float bias, Taps taps, float* y, int rows, int size)
+    {
+        var from = Lanes.Wide && size >= 16 ? AccumulateWide(pad, width, w, bias, taps, y, rows, size) : 0;
+        if (from < size) AccumulateNarrow(pad, width, w, bias, taps, y, rows, size, from);
+    }
+
+    /// <summary>
+    /// <see cref="Accumulate"/> over the columns [0, 16 * floor(size / 16)) in Vector512 (AVX-512), with the same row
+    /// pairs and the same chains for each output as <see cref="AccumulateNarrow"/>; returns the first column left.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe int AccumulateWide(float* pad, int width, float* w, float bias, Taps taps, float* y, int rows, int size)
+    {
+        var w0 = Vector512.Create(w[0]); var w1 = Vector512.Create(w[1]); var w2 = Vector512.Create(w[2]);
+        var w3 = Vector512.Create(w[3]); var w4 = Vector512.Create(w[4]); var w5 = Vector512.Create(w[5]);
+        var w6 = Vector512.Create(w[6]); var w7 = Vector512.Create(w[7]); var w8 = Vector512.Create(w[8]);
+        var start = Vector512.Create(bias);
+        var columns = size & ~15;
+        var r = 0;
+        for (; r + 2 <= rows; r += 2)
+        {
+            float* p0 = pad + r * width, p1 = p0 + width, p2 = p1 + width, p3 = p2 + width, o0 = y + r * size, o1 = o0 + size;
+            for (var c = 0; c < columns; c += 16)
+            {
+                var acc0 = taps.First ? start : Vector512.Load(o0 + c);
+                var acc1 = taps.First ? start : Vector512.Load(o1 + c);
+                var v = Vector512.Load(p0 + c);
+                acc0 = Vector512.FusedMultiplyAdd(v, w0, acc0);
+                v = Vector512.Load(p0 + c + 1);
+                acc0 = Vector512.FusedMultiplyAdd(v, w1, acc0);
+                v = Vector512.Load(p0 + c + 2);
+                acc0 = Vector512.FusedMultiplyAdd(v, w2, acc0);
+                v = Vector512.Load(p1 + c);
+                acc0 = Vector512.FusedMultiplyAdd(v, w3, acc0);
+                acc1 = Vector512.FusedMultiplyAdd(v, w0, acc1);
+                v = Vector512.Load(p1 + c + 1);
+                var more0 = v * w4;
+                acc1 = Vector512.FusedMultiplyAdd(v, w1, acc1);
+                v = Vector512.Load(p1 + c + 2);
+                more0 = Vector512.FusedMultiplyAdd(v, w5, more0);
+                acc1 = Vector512.FusedMultiplyAdd(v, w2, acc1);
+                v = Vector512.Load(p2 + c);
+                more0 = Vector512.FusedMultiplyAdd(v, w6, more0);
+                acc1 = Vector512.FusedMultiplyAdd(v, w3, acc1);
+                v = Vector512.Load(p2 + c + 1);
+                more0 = Vector512.FusedMultiplyAdd(v, w7, more0);
+                var more1 = v * w4;
+                v = Vector512.Load(p2 + c + 2);
+                more0 = Vector512.FusedMultiplyAdd(v, w8, more0);
+                more1 = Vector512.FusedMultiplyAdd(v, w5, more1);
+                v = Vector512.Load(p3 + c);
+                more1 = Vector512.FusedMultiplyAdd(v, w6, more1);
+                v = Vector512.Load(p3 + c + 1);
+                more1 = Vector512.FusedMultiplyAdd(v, w7, more1);
+                v = Vector512.Load(p3 + c + 2);
+                more1 = Vector512.FusedMultiplyAdd(v, w8, more1);
+                Activations.Apply(acc0 + more0, taps.Activation).Store(o0 + c);
+                Activations.Apply(acc1 + more1, taps.Activation).Store(o1 + c);
+            }
+        }
+        if (r < rows)
+        {
+            float* t = pad + r * width, m = t + width, u = m + width, o = y + r * size;
+            for (var c = 0; c < columns; c += 16)
+            {
+                var acc = taps.First ? start : Vector512.Load(o + c);
+                acc = Vector512.FusedMultiplyAdd(Vector512.Load(t + c), w0, acc);
+                var more = Vector512.Load(t + c + 1) * w1;
+                acc = Vector512.FusedMultiplyAdd(Vector512.Load(t + c + 2), w2, acc);
+                more = Vector512.FusedMultiplyAdd(Vector512.Load(m + c), w3, more);
+                acc = Vector512.FusedMultiplyAdd(Vector512.Load(m + c + 1), w4, acc);
+                more = Vector512.FusedMultiplyAdd(Vector512.Load(m + c + 2), w5, more);
+                acc = Vector512.FusedMultiplyAdd(Vector512.Load(u + c), w6, acc);
+                more = Vector512.FusedMultiplyAdd(Vector512.Load(u + c + 1), w7, more);
+                acc = Vector512.FusedMultiplyAdd(Vector512.Load(u + c + 2), w8, acc);
+                Activations.Apply(acc + more, taps.Activation).Store(o + c);
+            }
+        }
+        return columns;
+    }
+
+    /// <summary><see cref="Accumulate"/> in Vector256 over the columns from <paramref name="from"/> (a multiple of 16, or 0) to the row's end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void AccumulateNarrow(float* pad, int width, float* w, float bias, Taps taps, float* y, int rows, int size, int from)
     {
         var w0 = Vector256.Create(w[0]); var w1 = Vector256.Create(w[1]); var w2 = Vector256.Create(w[2]);
         var w3 = Vector256.Create(w[3]); var w4 = Vector256.Create(w[4]); var w5 = Vector256.Create(w[5]);
@@ -81,7 +163,7 @@ internal static class Conv3x3Tiles
         for (; r + 2 <= rows; r += 2)
         {
             float* p0 = pad + r * width, p1 = p0 + width, p2 = p1 + width, p3 = p2 + width, o0 = y + r * size, o1 = o0 + size;
-            for (var c = 0; c < size; c += 8)
+            for (var c = from; c < size; c += 8)
             {
                 // The last columns (all of them on maps narrower than 8) take one more vector, ending at the row's
                 // end when it can, that stores only the lanes not done yet. Lanes past the row read and write back
@@ -147,7 +229,7 @@ internal static class Conv3x3Tiles
         if (r == rows) return;
         {
             float* t = pad + r * width, m = t + width, u = m + width, o = y + r * size;
-            for (var c = 0; c < size; c += 8)
+            for (var c = from; c < size; c += 8)
             {
                 var whole = c + 8 <= size;
                 var c0 = whole ? c : Math.Max(0, size - 8);
@@ -203,8 +285,48 @@ internal static class Conv3x3Tiles
     /// split by <see cref="PadRowsSplit"/>: per output vector nine contiguous loads and three FMA chains of three. The
     /// last columns take a masked vector as in <see cref="Accumulate"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void AccumulateStride2(float* pad, float* w, float bias, Taps taps, float* y, int rows, int size)
+    {
+        var from = Lanes.Wide && size >= 16 ? AccumulateStride2Wide(pad, w, bias, taps, y, rows, size) : 0;
+        if (from < size) AccumulateStride2Narrow(pad, w, bias, taps, y, rows, size, from);
+    }
+
+    /// <summary>
+    /// <see cref="AccumulateStride2"/> over the columns [0, 16 * floor(size / 16)) in Vector512, each output's three
+    /// chains as in <see cref="AccumulateStride2Narrow"/>; returns the first column left.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe int AccumulateStride2Wide(float* pad, float* w, float bias, Taps taps, float* y, int rows, int size)
+    {
+        var w0 = Vector512.Create(w[0]); var w1 = Vector512.Create(w[1]); var w2 = Vector512.Create(w[2]);
+        var w3 = Vector512.Create(w[3]); var w4 = Vector512.Create(w[4]); var w5 = Vector512.Create(w[5]);
+        var w6 = Vector512.Create(w[6]); var w7 = Vector512.Create(w[7]); var w8 = Vector512.Create(w[8]);
+        var start = Vector512.Create(bias);
+        int rowFloats = Conv3x3Stride2.SplitStride(size), odd = Conv3x3Stride2.SplitPadded(size), columns = size & ~15;
+        for (var r = 0; r < rows; r++)
+        {
+            float* t = pad + 2 * r * rowFloats, m = t + rowFloats, u = m + rowFloats, o = y + r * size;
+            for (var c = 0; c < columns; c += 16)
+            {
+                var acc = taps.First ? start : Vector512.Load(o + c);
+                acc = Vector512.FusedMultiplyAdd(Vector512.Load(t + odd + c), w0, acc);
+                var more = Vector512.Load(t + c) * w1;
+                var third = Vector512.Load(t + odd + c + 1) * w2;
+                acc = Vector512.FusedMultiplyAdd(Vector512.Load(m + odd + c), w3, acc);
+                more = Vector512.FusedMultiplyAdd(Vector512.Load(m + c), w4, more);
+                third = Vector512.FusedMultiplyAdd(Vector512.Load(m + odd + c + 1), w5, third);
+                acc = Vector512.FusedMultiplyAdd(Vector512.Load(u + odd + c), w6, acc);
+                more = Vector512.FusedMultiplyAdd(Vector512.Load(u + c), w7, more);
+                third = Vector512.FusedMultiplyAdd(Vector512.Load(u + odd + c + 1), w8, third);
+                Activations.Apply(acc + more + third, taps.Activation).Store(o + c);
+            }
+        }
+        return columns;
+    }
+
+    /// <summary><see cref="AccumulateStride2"/> in Vector256 over the columns from <paramref name="from"/> (a multiple of 16, or 0) to the row's end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void AccumulateStride2Narrow(float* pad, float* w, float bias, Taps taps, float* y, int rows, int size, int from)
     {
         var w0 = Vector256.Create(w[0]); var w1 = Vector256.Create(w[1]); var w2 = Vector256.Create(w[2]);
         var w3 = Vector256.Create(w[3]); var w4 = Vector256.Create(w[4]); var w5 = Vector256.Create(w[5]);
@@ -215,7 +337,7 @@ internal static class Conv3x3Tiles
         {
             // Each split row: E (x[2c]) first, O (x[2c - 1], the border at O[0]) after it.
             float* t = pad + 2 * r * rowFloats, m = t + rowFloats, u = m + rowFloats, o = y + r * size;
-            for (var c = 0; c < size; c += 8)
+            for (var c = from; c < size; c += 8)
             {
                 var whole = c + 8 <= size;
                 var c0 = whole ? c : Math.Max(0, size - 8);

@@ -8,8 +8,9 @@ namespace Igcv2.Kernels;
 /// <summary>
 /// The register tiles of a 1x1 (group) convolution over positions in a row of each channel: y[o][p] = activation(bias[o] +
 /// sum_i w[o][i] x[i][p] (+ skip[o][p])), output o stored at row destination[o]. Every output adds its K terms in the
-/// order i = 0, 1, ... by FMA, whichever tile (16, 8 or a masked tail of positions) computes it, so the tiling does
-/// not change a bit. Used by the fused inference blocks and by the training steps' 1x1 convolutions.
+/// order i = 0, 1, ... by FMA, whichever tile (32 or 16 in Vector512 where <see cref="Lanes.Wide"/>, 16, 8 or a masked
+/// tail of positions in Vector256) computes it, so neither the tiling nor the vector width changes a bit. Used by the
+/// fused inference blocks and by the training steps' 1x1 convolutions.
 /// </summary>
 internal static class PointwiseTiles
 {
@@ -42,6 +43,7 @@ internal static class PointwiseTiles
             s2 = skip + (long)destination[2] * skipStride; s3 = skip + (long)destination[3] * skipStride;
         }
         var p = 0;
+        if (Lanes.Wide) p = FourWide(x, xStride, k, w0, w1, w2, w3, bias, y0, y1, y2, y3, s0, s1, s2, s3, positions, activation);
         for (; p + 16 <= positions; p += 16)
         {
             var a0 = Vector256.Create(bias[0]); var a1 = Vector256.Create(bias[1]);
@@ -117,11 +119,92 @@ internal static class PointwiseTiles
         }
     }
 
+    /// <summary>
+    /// <see cref="Four"/>'s tile in Vector512 (AVX-512): four output channels over 32 positions (two vectors each, eight
+    /// accumulators of 32 registers), then one vector of 16 while 16 are left. Returns the first position not done: the
+    /// Vector256 code takes the rest. Each output's FMAs are <see cref="Four"/>'s, in its order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe int FourWide(float* x, int xStride, int k, float* w0, float* w1, float* w2, float* w3, float* bias,
+        float* y0, float* y1, float* y2, float* y3, float* s0, float* s1, float* s2, float* s3, int positions, Activation activation)
+    {
+        var p = 0;
+        for (; p + 32 <= positions; p += 32)
+        {
+            var a0 = Vector512.Create(bias[0]); var a1 = Vector512.Create(bias[1]);
+            var a2 = Vector512.Create(bias[2]); var a3 = Vector512.Create(bias[3]);
+            Vector512<float> b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride)
+            {
+                var u = Vector512.Load(xi);
+                var v = Vector512.Load(xi + 16);
+                var c = Vector512.Create(w0[i]);
+                a0 = Vector512.FusedMultiplyAdd(u, c, a0);
+                b0 = Vector512.FusedMultiplyAdd(v, c, b0);
+                c = Vector512.Create(w1[i]);
+                a1 = Vector512.FusedMultiplyAdd(u, c, a1);
+                b1 = Vector512.FusedMultiplyAdd(v, c, b1);
+                c = Vector512.Create(w2[i]);
+                a2 = Vector512.FusedMultiplyAdd(u, c, a2);
+                b2 = Vector512.FusedMultiplyAdd(v, c, b2);
+                c = Vector512.Create(w3[i]);
+                a3 = Vector512.FusedMultiplyAdd(u, c, a3);
+                b3 = Vector512.FusedMultiplyAdd(v, c, b3);
+            }
+            if (s0 is not null)
+            {
+                a0 += Vector512.Load(s0 + p); b0 += Vector512.Load(s0 + p + 16);
+                a1 += Vector512.Load(s1 + p); b1 += Vector512.Load(s1 + p + 16);
+                a2 += Vector512.Load(s2 + p); b2 += Vector512.Load(s2 + p + 16);
+                a3 += Vector512.Load(s3 + p); b3 += Vector512.Load(s3 + p + 16);
+            }
+            Activations.Apply(a0, activation).Store(y0 + p); Activations.Apply(b0, activation).Store(y0 + p + 16);
+            Activations.Apply(a1, activation).Store(y1 + p); Activations.Apply(b1, activation).Store(y1 + p + 16);
+            Activations.Apply(a2, activation).Store(y2 + p); Activations.Apply(b2, activation).Store(y2 + p + 16);
+            Activations.Apply(a3, activation).Store(y3 + p); Activations.Apply(b3, activation).Store(y3 + p + 16);
+        }
+        if (p + 16 <= positions)
+        {
+            var a0 = Vector512.Create(bias[0]); var a1 = Vector512.Create(bias[1]);
+            var a2 = Vector512.Create(bias[2]); var a3 = Vector512.Create(bias[3]);
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride)
+            {
+                var v = Vector512.Load(xi);
+                a0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(w0[i]), a0);
+                a1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(w1[i]), a1);
+                a2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(w2[i]), a2);
+                a3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(w3[i]), a3);
+            }
+            if (s0 is not null)
+            {
+                a0 += Vector512.Load(s0 + p); a1 += Vector512.Load(s1 + p);
+                a2 += Vector512.Load(s2 + p); a3 += Vector512.Load(s3 + p);
+            }
+            Activations.Apply(a0, activation).Store(y0 + p); Activations.Apply(a1, activation).Store(y1 + p);
+            Activations.Apply(a2, activation).Store(y2 + p); Activations.Apply(a3, activation).Store(y3 + p);
+            p += 16;
+        }
+        return p;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void One(float* x, int xStride, int k, float* w, float bias, float* y, int positions, float* skip, Activation activation,
         Padded padded = Padded.None)
     {
         var p = 0;
+        if (Lanes.Wide)
+        {
+            for (; p + 16 <= positions; p += 16)
+            {
+                var a = Vector512.Create(bias);
+                var xi = x + p;
+                for (var i = 0; i < k; i++, xi += xStride) a = Vector512.FusedMultiplyAdd(Vector512.Load(xi), Vector512.Create(w[i]), a);
+                if (skip is not null) a += Vector512.Load(skip + p);
+                Activations.Apply(a, activation).Store(y + p);
+            }
+        }
         for (; p + 8 <= positions; p += 8)
         {
             var a = Vector256.Create(bias);

@@ -1,0 +1,116 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Igcv2.Kernels;
+using Igcv2.Samples;
+using Igcv2.Tests.Models;
+
+namespace Igcv2.Tests.Kernels;
+
+/// <summary>
+/// The Vector512 tiles (<see cref="Lanes.Wide"/>: the 1x1 register tiles, the 3x3 stride-1 and stride-2 W_1 rows)
+/// against the Vector256 ones: every output adds the same terms by FMA in the same order in both, so fused inference
+/// and a training step agree bit for bit whichever width runs, on maps wide enough for Vector512 rows (DigitsNet's 28,
+/// C64's 32 and 16) and bands of every length. Only this class switches the width; other tests running meanwhile
+/// see the same bits either way.
+/// </summary>
+public sealed class WideLanesTests : IDisposable
+{
+    private readonly Device device = Device.Create(DeviceKind.Cpu);
+    private readonly bool wasWide = Lanes.Wide;
+
+    public void Dispose()
+    {
+        Lanes.Wide = wasWide;
+        device.Dispose();
+    }
+
+    public static TheoryData<string, int> Inference => new()
+    {
+        { nameof(Igcv2.GpuBench.DigitsNet), 1 },
+        { nameof(Igcv2.GpuBench.DigitsNet), 3 },
+        // Image by image: ImagesPerCore images a core, and one more.
+        { nameof(Igcv2.GpuBench.DigitsNet), -1 },
+        { nameof(Igcv2C64), 1 },
+        { nameof(Igcv2StarC416FirstStageL), 1 },
+    };
+
+    [Fact]
+    public void Wide_is_on_by_default_exactly_where_the_cpu_runs_Vector512_natively() =>
+        Assert.Equal(Vector512.IsHardwareAccelerated, wasWide);
+
+    [Theory]
+    [MemberData(nameof(Inference))]
+    public void Fused_inference_gives_the_same_bits_in_Vector512_as_in_Vector256(string name, int batch)
+    {
+        if (!Comparable) return;
+        var n = batch > 0 ? batch : Igcv2.Kernels.Fused.FoldedBlock.ImagesPerCore * Environment.ProcessorCount + 1;
+        using var model = Create(name, n);
+        GeneratedModelTests.RandomizeBatchNorm(model, seed: 5);
+        using var x = Input(model, n, seed: 6);
+        Lanes.Wide = false;
+        var narrow = model.Forward(x, training: false).ToArray();
+        // Other input between the two, so an output the wide pass failed to write would hold its values.
+        using (var other = Input(model, n, seed: 7)) model.Forward(other, training: false);
+        Lanes.Wide = true;
+        var wide = model.Forward(x, training: false).ToArray();
+        Assert.Equal(narrow, wide);
+        Assert.All(wide, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Theory]
+    [InlineData(nameof(Igcv2.GpuBench.DigitsNet))]
+    [InlineData(nameof(Igcv2C64))]
+    public void A_training_step_gives_the_same_gradients_and_statistics_in_Vector512_as_in_Vector256(string name)
+    {
+        if (!Comparable) return;
+        const int n = 2;
+        using var narrowModel = Create(name, n);
+        using var wideModel = Create(name, n);
+        using var x = Input(narrowModel, n, seed: 8);
+        var classes = narrowModel.Plan.Spec.Classes;
+        using var gradLogits = device.Allocate(n, classes);
+        gradLogits.CopyFrom(GeneratedModelTests.RandomValues(n * classes, seed: 9));
+        for (var step = 0; step < 2; step++)
+        {
+            Lanes.Wide = false;
+            var narrow = narrowModel.Forward(x, training: true).ToArray();
+            narrowModel.Backward(gradLogits);
+            Lanes.Wide = true;
+            var wide = wideModel.Forward(x, training: true).ToArray();
+            wideModel.Backward(gradLogits);
+            Assert.Equal(narrow, wide);
+            foreach (var (a, b) in narrowModel.Parameters.Zip(wideModel.Parameters))
+            {
+                Assert.Equal(a.GetGradient(), b.GetGradient());
+                // A step of plain SGD on both, so the second step runs on weights that moved.
+                var moved = a.GetValues().Zip(a.GetGradient(), (v, g) => v - 0.05f * g).ToArray();
+                a.SetValues(moved);
+                b.SetValues(moved);
+            }
+            foreach (var (a, b) in narrowModel.Buffers.Zip(wideModel.Buffers)) Assert.Equal(a.GetValues(), b.GetValues());
+        }
+    }
+
+    /// <summary>
+    /// The Vector256 tiles add by FMA only where the CPU has it (MultiplyAddEstimate), the Vector512 ones always
+    /// (FusedMultiplyAdd, in software where AVX-512 is missing): the two are the same math only with FMA, which every
+    /// x64 CPU since 2013 has. (xunit 2 has no dynamic skip: without FMA these tests return at once.)
+    /// </summary>
+    private static bool Comparable => Fma.IsSupported;
+
+    private IModel Create(string name, int batchSize) => name switch
+    {
+        nameof(Igcv2.GpuBench.DigitsNet) => new Igcv2.GpuBench.DigitsNet(device, batchSize, 3),
+        nameof(Igcv2C64) => new Igcv2C64(device, batchSize, 3),
+        nameof(Igcv2StarC416FirstStageL) => new Igcv2StarC416FirstStageL(device, batchSize, 3),
+        _ => throw new ArgumentException(name),
+    };
+
+    private Tensor Input(IModel model, int n, int seed)
+    {
+        var spec = model.Plan.Spec;
+        var x = device.Allocate(n, spec.InputChannels, spec.InputSize, spec.InputSize);
+        x.CopyFrom(GeneratedModelTests.RandomValues((int)x.Length, seed));
+        return x;
+    }
+}
