@@ -7,8 +7,8 @@ using Igcv2.Tests.Models;
 namespace Igcv2.Tests.Kernels;
 
 /// <summary>
-/// The Vector512 tiles (<see cref="Lanes.Wide"/>: the 1x1 register tiles, the 3x3 stride-1 and stride-2 W_1 rows)
-/// against the Vector256 ones: every output adds the same terms by FMA in the same order in both, so fused inference
+/// The Vector512 tiles (<see cref="Lanes.Wide"/>: the 1x1 register tiles, the 3x3 stride-1 and stride-2 W_1 rows read
+/// in place by masked loads) against the Vector256 ones (on the rows copied with a zero border): every output adds the same terms by FMA in the same order in both, so fused inference
 /// and a training step agree bit for bit whichever width runs, on maps wide enough for Vector512 rows (DigitsNet's 28,
 /// C64's 32 and 16) and bands of every length. Only this class switches the width; other tests running meanwhile
 /// see the same bits either way.
@@ -26,6 +26,13 @@ public sealed class WideLanesTests : IDisposable
 
     public static TheoryData<string, int> Inference => new()
     {
+        // Small and odd maps (5 and 6 wide, stride 2 to 3), a grouped W_1 (K_1 > 1: taps added to what is stored), projections.
+        { nameof(TinyWideningNet), 3 },
+        { nameof(TinyGroupedNet), 3 },
+        { nameof(TinyProjectionNet), 3 },
+        { nameof(TinyStemlessProjectionNet), 3 },
+        // Rows of 21 (one whole Vector512 and a masked one; stride 2 reads the 32 columns past both ends) and 11.
+        { nameof(TinyOddWideNet), 3 },
         { nameof(Igcv2.GpuBench.DigitsNet), 1 },
         { nameof(Igcv2.GpuBench.DigitsNet), 3 },
         // Image by image: ImagesPerCore images a core, and one more.
@@ -58,6 +65,7 @@ public sealed class WideLanesTests : IDisposable
     }
 
     [Theory]
+    [InlineData(nameof(TinyOddWideNet))]
     [InlineData(nameof(Igcv2.GpuBench.DigitsNet))]
     [InlineData(nameof(Igcv2C64))]
     public void A_training_step_gives_the_same_gradients_and_statistics_in_Vector512_as_in_Vector256(string name)
@@ -100,6 +108,11 @@ public sealed class WideLanesTests : IDisposable
 
     private IModel Create(string name, int batchSize) => name switch
     {
+        nameof(TinyWideningNet) => new TinyWideningNet(device, batchSize, 3),
+        nameof(TinyGroupedNet) => new TinyGroupedNet(device, batchSize, 3),
+        nameof(TinyProjectionNet) => new TinyProjectionNet(device, batchSize, 3),
+        nameof(TinyStemlessProjectionNet) => new TinyStemlessProjectionNet(device, batchSize, 3),
+        nameof(TinyOddWideNet) => new TinyOddWideNet(device, batchSize, 3),
         nameof(Igcv2.GpuBench.DigitsNet) => new Igcv2.GpuBench.DigitsNet(device, batchSize, 3),
         nameof(Igcv2C64) => new Igcv2C64(device, batchSize, 3),
         nameof(Igcv2StarC416FirstStageL) => new Igcv2StarC416FirstStageL(device, batchSize, 3),

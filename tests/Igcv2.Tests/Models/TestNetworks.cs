@@ -106,3 +106,10 @@ public partial class TinyNarrowingNet;
 [Stage(16, Blocks = 2, K = [1, 16], Stride = 2, Projection = true)]
 public partial class TinyMixedProjectionNet;
 #pragma warning restore IGCV005
+
+/// <summary>Odd maps wide enough for Vector512 rows: 21 (a full vector and a masked one), halved to 11 and to 6.</summary>
+[Igcv2Network(InputChannels = 2, InputSize = 21, Classes = 3)]
+[Stem(8)]
+[Stage(16, Blocks = 2, K = [1, 4, 4], Stride = 2)]
+[Stage(32, Blocks = 1, K = [2, 16], Stride = 2)]
+public partial class TinyOddWideNet;

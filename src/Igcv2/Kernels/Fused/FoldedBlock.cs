@@ -259,6 +259,10 @@ public sealed class FoldedBlock
     {
         var p = conv.Plan;
         int k = p.K, perBranch = p.OutPerBranch, s = p.Stride, width = inSize + 2, padRows = (rows - 1) * s + 3;
+        if (s is not (1 or 2)) throw new NotSupportedException($"{Name}: a 3x3 convolution of stride {s}.");
+        // Vector512: the channels' rows in place (masked loads read the border as zeros), pad only the zeros for the rows outside the map.
+        var direct = Lanes.Wide;
+        if (direct) Conv3x3Tiles.Fill(pad, inSize, 0f);
         fixed (float* weights = conv.Weights)
         fixed (float* bias = conv.Bias)
         fixed (int* destination = conv.Destination)
@@ -268,6 +272,19 @@ public sealed class FoldedBlock
                 for (var i = 0; i < k; i++)
                 {
                     var channel = x + (long)(g * k + i) * inSize * inSize;
+                    if (direct)
+                    {
+                        var tapsIn = new Conv3x3Tiles.Taps(i == 0, i == k - 1 ? activation : Activation.None);
+                        for (var j = 0; j < perBranch; j++)
+                        {
+                            var o = g * perBranch + j;
+                            var w = weights + (o * k + i) * 9;
+                            var row = y + (long)destination[o] * yStride;
+                            if (s == 1) Conv3x3Tiles.AccumulateDirect(channel, inSize, r0 - 1, pad, w, bias[o], tapsIn, row, rows, outSize);
+                            else Conv3x3Tiles.AccumulateStride2Direct(channel, inSize, inSize, 2 * r0 - 1, pad, w, bias[o], tapsIn, row, rows, outSize);
+                        }
+                        continue;
+                    }
                     if (s == 2) Conv3x3Tiles.PadRowsSplit(channel, inSize, inSize, r0 * s - 1, padRows, pad, outSize);
                     else Conv3x3Tiles.PadRows(channel, inSize, inSize, r0 * s - 1, padRows, pad);
                     // The first input channel starts each output at its bias, the last applies the activation.
@@ -278,8 +295,7 @@ public sealed class FoldedBlock
                         var w = weights + (o * k + i) * 9;
                         var row = y + (long)destination[o] * yStride;
                         if (s == 1) Conv3x3Tiles.Accumulate(pad, width, w, bias[o], tap, row, rows, outSize);
-                        else if (s == 2) Conv3x3Tiles.AccumulateStride2(pad, w, bias[o], tap, row, rows, outSize);
-                        else throw new NotSupportedException($"{Name}: a 3x3 convolution of stride {s}.");
+                        else Conv3x3Tiles.AccumulateStride2(pad, w, bias[o], tap, row, rows, outSize);
                     }
                 }
             }

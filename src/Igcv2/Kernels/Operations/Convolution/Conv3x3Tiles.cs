@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Igcv2.Design;
 
 namespace Igcv2.Kernels;
@@ -8,6 +9,9 @@ namespace Igcv2.Kernels;
 /// A 3x3 stride-1 convolution of one channel into one output channel, from the channel's rows copied with a zero
 /// border: two output rows at a time, each in two short FMA chains. Used by the fused inference blocks (W_1, the stem)
 /// and by the training steps' 3x3 stride-1 convolutions (forward, and the input gradient with the kernel rotated).
+/// Where <see cref="Lanes.Wide"/>, the same chains run in Vector512 on the channel's rows in place
+/// (<see cref="AccumulateDirect"/>, <see cref="AccumulateStride2Direct"/>): AVX-512's masked loads read the border as
+/// zeros, so nothing is copied, and a masked store ends each row, so no vector reaches past it.
 /// </summary>
 internal static class Conv3x3Tiles
 {
@@ -70,90 +74,8 @@ internal static class Conv3x3Tiles
     /// output rows at a time: they share two of the four padded rows they read, so twelve loads feed eighteen
     /// FMAs in two independent chains.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Accumulate(float* pad, int width, float* w, float bias, Taps taps, float* y, int rows, int size)
-    {
-        var from = Lanes.Wide && size >= 16 ? AccumulateWide(pad, width, w, bias, taps, y, rows, size) : 0;
-        if (from < size) AccumulateNarrow(pad, width, w, bias, taps, y, rows, size, from);
-    }
-
-    /// <summary>
-    /// <see cref="Accumulate"/> over the columns [0, 16 * floor(size / 16)) in Vector512 (AVX-512), with the same row
-    /// pairs and the same chains for each output as <see cref="AccumulateNarrow"/>; returns the first column left.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe int AccumulateWide(float* pad, int width, float* w, float bias, Taps taps, float* y, int rows, int size)
-    {
-        var w0 = Vector512.Create(w[0]); var w1 = Vector512.Create(w[1]); var w2 = Vector512.Create(w[2]);
-        var w3 = Vector512.Create(w[3]); var w4 = Vector512.Create(w[4]); var w5 = Vector512.Create(w[5]);
-        var w6 = Vector512.Create(w[6]); var w7 = Vector512.Create(w[7]); var w8 = Vector512.Create(w[8]);
-        var start = Vector512.Create(bias);
-        var columns = size & ~15;
-        var r = 0;
-        for (; r + 2 <= rows; r += 2)
-        {
-            float* p0 = pad + r * width, p1 = p0 + width, p2 = p1 + width, p3 = p2 + width, o0 = y + r * size, o1 = o0 + size;
-            for (var c = 0; c < columns; c += 16)
-            {
-                var acc0 = taps.First ? start : Vector512.Load(o0 + c);
-                var acc1 = taps.First ? start : Vector512.Load(o1 + c);
-                var v = Vector512.Load(p0 + c);
-                acc0 = Vector512.FusedMultiplyAdd(v, w0, acc0);
-                v = Vector512.Load(p0 + c + 1);
-                acc0 = Vector512.FusedMultiplyAdd(v, w1, acc0);
-                v = Vector512.Load(p0 + c + 2);
-                acc0 = Vector512.FusedMultiplyAdd(v, w2, acc0);
-                v = Vector512.Load(p1 + c);
-                acc0 = Vector512.FusedMultiplyAdd(v, w3, acc0);
-                acc1 = Vector512.FusedMultiplyAdd(v, w0, acc1);
-                v = Vector512.Load(p1 + c + 1);
-                var more0 = v * w4;
-                acc1 = Vector512.FusedMultiplyAdd(v, w1, acc1);
-                v = Vector512.Load(p1 + c + 2);
-                more0 = Vector512.FusedMultiplyAdd(v, w5, more0);
-                acc1 = Vector512.FusedMultiplyAdd(v, w2, acc1);
-                v = Vector512.Load(p2 + c);
-                more0 = Vector512.FusedMultiplyAdd(v, w6, more0);
-                acc1 = Vector512.FusedMultiplyAdd(v, w3, acc1);
-                v = Vector512.Load(p2 + c + 1);
-                more0 = Vector512.FusedMultiplyAdd(v, w7, more0);
-                var more1 = v * w4;
-                v = Vector512.Load(p2 + c + 2);
-                more0 = Vector512.FusedMultiplyAdd(v, w8, more0);
-                more1 = Vector512.FusedMultiplyAdd(v, w5, more1);
-                v = Vector512.Load(p3 + c);
-                more1 = Vector512.FusedMultiplyAdd(v, w6, more1);
-                v = Vector512.Load(p3 + c + 1);
-                more1 = Vector512.FusedMultiplyAdd(v, w7, more1);
-                v = Vector512.Load(p3 + c + 2);
-                more1 = Vector512.FusedMultiplyAdd(v, w8, more1);
-                Activations.Apply(acc0 + more0, taps.Activation).Store(o0 + c);
-                Activations.Apply(acc1 + more1, taps.Activation).Store(o1 + c);
-            }
-        }
-        if (r < rows)
-        {
-            float* t = pad + r * width, m = t + width, u = m + width, o = y + r * size;
-            for (var c = 0; c < columns; c += 16)
-            {
-                var acc = taps.First ? start : Vector512.Load(o + c);
-                acc = Vector512.FusedMultiplyAdd(Vector512.Load(t + c), w0, acc);
-                var more = Vector512.Load(t + c + 1) * w1;
-                acc = Vector512.FusedMultiplyAdd(Vector512.Load(t + c + 2), w2, acc);
-                more = Vector512.FusedMultiplyAdd(Vector512.Load(m + c), w3, more);
-                acc = Vector512.FusedMultiplyAdd(Vector512.Load(m + c + 1), w4, acc);
-                more = Vector512.FusedMultiplyAdd(Vector512.Load(m + c + 2), w5, more);
-                acc = Vector512.FusedMultiplyAdd(Vector512.Load(u + c), w6, acc);
-                more = Vector512.FusedMultiplyAdd(Vector512.Load(u + c + 1), w7, more);
-                acc = Vector512.FusedMultiplyAdd(Vector512.Load(u + c + 2), w8, acc);
-                Activations.Apply(acc + more, taps.Activation).Store(o + c);
-            }
-        }
-        return columns;
-    }
-
-    /// <summary><see cref="Accumulate"/> in Vector256 over the columns from <paramref name="from"/> (a multiple of 16, or 0) to the row's end.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void AccumulateNarrow(float* pad, int width, float* w, float bias, Taps taps, float* y, int rows, int size, int from)
     {
         var w0 = Vector256.Create(w[0]); var w1 = Vector256.Create(w[1]); var w2 = Vector256.Create(w[2]);
         var w3 = Vector256.Create(w[3]); var w4 = Vector256.Create(w[4]); var w5 = Vector256.Create(w[5]);
@@ -163,7 +85,7 @@ internal static class Conv3x3Tiles
         for (; r + 2 <= rows; r += 2)
         {
             float* p0 = pad + r * width, p1 = p0 + width, p2 = p1 + width, p3 = p2 + width, o0 = y + r * size, o1 = o0 + size;
-            for (var c = from; c < size; c += 8)
+            for (var c = 0; c < size; c += 8)
             {
                 // The last columns (all of them on maps narrower than 8) take one more vector, ending at the row's
                 // end when it can, that stores only the lanes not done yet. Lanes past the row read and write back
@@ -229,7 +151,7 @@ internal static class Conv3x3Tiles
         if (r == rows) return;
         {
             float* t = pad + r * width, m = t + width, u = m + width, o = y + r * size;
-            for (var c = from; c < size; c += 8)
+            for (var c = 0; c < size; c += 8)
             {
                 var whole = c + 8 <= size;
                 var c0 = whole ? c : Math.Max(0, size - 8);
@@ -285,48 +207,8 @@ internal static class Conv3x3Tiles
     /// split by <see cref="PadRowsSplit"/>: per output vector nine contiguous loads and three FMA chains of three. The
     /// last columns take a masked vector as in <see cref="Accumulate"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void AccumulateStride2(float* pad, float* w, float bias, Taps taps, float* y, int rows, int size)
-    {
-        var from = Lanes.Wide && size >= 16 ? AccumulateStride2Wide(pad, w, bias, taps, y, rows, size) : 0;
-        if (from < size) AccumulateStride2Narrow(pad, w, bias, taps, y, rows, size, from);
-    }
-
-    /// <summary>
-    /// <see cref="AccumulateStride2"/> over the columns [0, 16 * floor(size / 16)) in Vector512, each output's three
-    /// chains as in <see cref="AccumulateStride2Narrow"/>; returns the first column left.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe int AccumulateStride2Wide(float* pad, float* w, float bias, Taps taps, float* y, int rows, int size)
-    {
-        var w0 = Vector512.Create(w[0]); var w1 = Vector512.Create(w[1]); var w2 = Vector512.Create(w[2]);
-        var w3 = Vector512.Create(w[3]); var w4 = Vector512.Create(w[4]); var w5 = Vector512.Create(w[5]);
-        var w6 = Vector512.Create(w[6]); var w7 = Vector512.Create(w[7]); var w8 = Vector512.Create(w[8]);
-        var start = Vector512.Create(bias);
-        int rowFloats = Conv3x3Stride2.SplitStride(size), odd = Conv3x3Stride2.SplitPadded(size), columns = size & ~15;
-        for (var r = 0; r < rows; r++)
-        {
-            float* t = pad + 2 * r * rowFloats, m = t + rowFloats, u = m + rowFloats, o = y + r * size;
-            for (var c = 0; c < columns; c += 16)
-            {
-                var acc = taps.First ? start : Vector512.Load(o + c);
-                acc = Vector512.FusedMultiplyAdd(Vector512.Load(t + odd + c), w0, acc);
-                var more = Vector512.Load(t + c) * w1;
-                var third = Vector512.Load(t + odd + c + 1) * w2;
-                acc = Vector512.FusedMultiplyAdd(Vector512.Load(m + odd + c), w3, acc);
-                more = Vector512.FusedMultiplyAdd(Vector512.Load(m + c), w4, more);
-                third = Vector512.FusedMultiplyAdd(Vector512.Load(m + odd + c + 1), w5, third);
-                acc = Vector512.FusedMultiplyAdd(Vector512.Load(u + odd + c), w6, acc);
-                more = Vector512.FusedMultiplyAdd(Vector512.Load(u + c), w7, more);
-                third = Vector512.FusedMultiplyAdd(Vector512.Load(u + odd + c + 1), w8, third);
-                Activations.Apply(acc + more + third, taps.Activation).Store(o + c);
-            }
-        }
-        return columns;
-    }
-
-    /// <summary><see cref="AccumulateStride2"/> in Vector256 over the columns from <paramref name="from"/> (a multiple of 16, or 0) to the row's end.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void AccumulateStride2Narrow(float* pad, float* w, float bias, Taps taps, float* y, int rows, int size, int from)
     {
         var w0 = Vector256.Create(w[0]); var w1 = Vector256.Create(w[1]); var w2 = Vector256.Create(w[2]);
         var w3 = Vector256.Create(w[3]); var w4 = Vector256.Create(w[4]); var w5 = Vector256.Create(w[5]);
@@ -337,7 +219,7 @@ internal static class Conv3x3Tiles
         {
             // Each split row: E (x[2c]) first, O (x[2c - 1], the border at O[0]) after it.
             float* t = pad + 2 * r * rowFloats, m = t + rowFloats, u = m + rowFloats, o = y + r * size;
-            for (var c = from; c < size; c += 8)
+            for (var c = 0; c < size; c += 8)
             {
                 var whole = c + 8 <= size;
                 var c0 = whole ? c : Math.Max(0, size - 8);
@@ -364,6 +246,157 @@ internal static class Conv3x3Tiles
     }
 
     /// <summary>
+    /// <see cref="Accumulate"/> in Vector512 (<see cref="Lanes.Wide"/>) from the channel itself: output rows
+    /// [0, rows) read the rows top, top + 1, ... of <paramref name="channel"/> [height, size] (<paramref name="zeros"/>,
+    /// at least size zeros, for the rows outside the map), and the columns -1 and size read as zeros. The same row
+    /// pairs and each output's FMAs in the same order as <see cref="Accumulate"/> on the padded copy, so the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void AccumulateDirect(float* channel, int height, int top, float* zeros, float* w, float bias, Taps taps, float* y, int rows, int size)
+    {
+        var w0 = Vector512.Create(w[0]); var w1 = Vector512.Create(w[1]); var w2 = Vector512.Create(w[2]);
+        var w3 = Vector512.Create(w[3]); var w4 = Vector512.Create(w[4]); var w5 = Vector512.Create(w[5]);
+        var w6 = Vector512.Create(w[6]); var w7 = Vector512.Create(w[7]); var w8 = Vector512.Create(w[8]);
+        var start = Vector512.Create(bias);
+        var r = 0;
+        for (; r + 2 <= rows; r += 2)
+        {
+            float* p0 = Row(channel, height, size, top + r, zeros), p1 = Row(channel, height, size, top + r + 1, zeros);
+            float* p2 = Row(channel, height, size, top + r + 2, zeros), p3 = Row(channel, height, size, top + r + 3, zeros);
+            float* o0 = y + r * size, o1 = o0 + size;
+            for (var c = 0; c < size; c += 16)
+            {
+                // The taps left of, at and right of each output column: x[c - 1 + l], x[c + l], x[c + 1 + l].
+                Vector512<float> left = Lanes.Within(c - 1, size), at = Lanes.Within(c, size), right = Lanes.Within(c + 1, size);
+                var acc0 = taps.First ? start : Lanes.Load(o0 + c, at);
+                var acc1 = taps.First ? start : Lanes.Load(o1 + c, at);
+                var v = Lanes.Load(p0 + c - 1, left);
+                acc0 = Vector512.FusedMultiplyAdd(v, w0, acc0);
+                v = Lanes.Load(p0 + c, at);
+                acc0 = Vector512.FusedMultiplyAdd(v, w1, acc0);
+                v = Lanes.Load(p0 + c + 1, right);
+                acc0 = Vector512.FusedMultiplyAdd(v, w2, acc0);
+                v = Lanes.Load(p1 + c - 1, left);
+                acc0 = Vector512.FusedMultiplyAdd(v, w3, acc0);
+                acc1 = Vector512.FusedMultiplyAdd(v, w0, acc1);
+                v = Lanes.Load(p1 + c, at);
+                var more0 = v * w4;
+                acc1 = Vector512.FusedMultiplyAdd(v, w1, acc1);
+                v = Lanes.Load(p1 + c + 1, right);
+                more0 = Vector512.FusedMultiplyAdd(v, w5, more0);
+                acc1 = Vector512.FusedMultiplyAdd(v, w2, acc1);
+                v = Lanes.Load(p2 + c - 1, left);
+                more0 = Vector512.FusedMultiplyAdd(v, w6, more0);
+                acc1 = Vector512.FusedMultiplyAdd(v, w3, acc1);
+                v = Lanes.Load(p2 + c, at);
+                more0 = Vector512.FusedMultiplyAdd(v, w7, more0);
+                var more1 = v * w4;
+                v = Lanes.Load(p2 + c + 1, right);
+                more0 = Vector512.FusedMultiplyAdd(v, w8, more0);
+                more1 = Vector512.FusedMultiplyAdd(v, w5, more1);
+                v = Lanes.Load(p3 + c - 1, left);
+                more1 = Vector512.FusedMultiplyAdd(v, w6, more1);
+                v = Lanes.Load(p3 + c, at);
+                more1 = Vector512.FusedMultiplyAdd(v, w7, more1);
+                v = Lanes.Load(p3 + c + 1, right);
+                more1 = Vector512.FusedMultiplyAdd(v, w8, more1);
+                Lanes.Store(Activations.Apply(acc0 + more0, taps.Activation), o0 + c, at);
+                Lanes.Store(Activations.Apply(acc1 + more1, taps.Activation), o1 + c, at);
+            }
+        }
+        if (r == rows) return;
+        {
+            float* t = Row(channel, height, size, top + r, zeros), m = Row(channel, height, size, top + r + 1, zeros);
+            float* u = Row(channel, height, size, top + r + 2, zeros), o = y + r * size;
+            for (var c = 0; c < size; c += 16)
+            {
+                Vector512<float> left = Lanes.Within(c - 1, size), at = Lanes.Within(c, size), right = Lanes.Within(c + 1, size);
+                var acc = taps.First ? start : Lanes.Load(o + c, at);
+                acc = Vector512.FusedMultiplyAdd(Lanes.Load(t + c - 1, left), w0, acc);
+                var more = Lanes.Load(t + c, at) * w1;
+                acc = Vector512.FusedMultiplyAdd(Lanes.Load(t + c + 1, right), w2, acc);
+                more = Vector512.FusedMultiplyAdd(Lanes.Load(m + c - 1, left), w3, more);
+                acc = Vector512.FusedMultiplyAdd(Lanes.Load(m + c, at), w4, acc);
+                more = Vector512.FusedMultiplyAdd(Lanes.Load(m + c + 1, right), w5, more);
+                acc = Vector512.FusedMultiplyAdd(Lanes.Load(u + c - 1, left), w6, acc);
+                more = Vector512.FusedMultiplyAdd(Lanes.Load(u + c, at), w7, more);
+                acc = Vector512.FusedMultiplyAdd(Lanes.Load(u + c + 1, right), w8, acc);
+                Lanes.Store(Activations.Apply(acc + more, taps.Activation), o + c, at);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AccumulateStride2"/> in Vector512 (<see cref="Lanes.Wide"/>) from the channel itself: output row r reads
+    /// rows top + 2r, top + 2r + 1, top + 2r + 2 of <paramref name="channel"/> [height, inWidth] (<paramref name="zeros"/>
+    /// outside the map). Output column c's taps x[2c - 1], x[2c], x[2c + 1] come from two masked loads of 32 columns
+    /// and AVX-512's two-vector permute (even and odd lanes), the columns -1 and past the row read as zeros: the split
+    /// rows' values, so each output's three chains give <see cref="AccumulateStride2"/>'s bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void AccumulateStride2Direct(float* channel, int height, int inWidth, int top, float* zeros, float* w, float bias, Taps taps,
+        float* y, int rows, int size)
+    {
+        var w0 = Vector512.Create(w[0]); var w1 = Vector512.Create(w[1]); var w2 = Vector512.Create(w[2]);
+        var w3 = Vector512.Create(w[3]); var w4 = Vector512.Create(w[4]); var w5 = Vector512.Create(w[5]);
+        var w6 = Vector512.Create(w[6]); var w7 = Vector512.Create(w[7]); var w8 = Vector512.Create(w[8]);
+        var start = Vector512.Create(bias);
+        for (var r = 0; r < rows; r++)
+        {
+            float* t = Row(channel, height, inWidth, top + 2 * r, zeros), m = Row(channel, height, inWidth, top + 2 * r + 1, zeros);
+            float* u = Row(channel, height, inWidth, top + 2 * r + 2, zeros), o = y + r * size;
+            for (var c = 0; c < size; c += 16)
+            {
+                var taps16 = new Stride2Taps(2 * c - 1, inWidth);
+                var at = Lanes.Within(c, size);
+                var acc = taps.First ? start : Lanes.Load(o + c, at);
+                taps16.Split(t, out var left, out var middle, out var right);
+                acc = Vector512.FusedMultiplyAdd(left, w0, acc);
+                var more = middle * w1;
+                var third = right * w2;
+                taps16.Split(m, out left, out middle, out right);
+                acc = Vector512.FusedMultiplyAdd(left, w3, acc);
+                more = Vector512.FusedMultiplyAdd(middle, w4, more);
+                third = Vector512.FusedMultiplyAdd(right, w5, third);
+                taps16.Split(u, out left, out middle, out right);
+                acc = Vector512.FusedMultiplyAdd(left, w6, acc);
+                more = Vector512.FusedMultiplyAdd(middle, w7, more);
+                third = Vector512.FusedMultiplyAdd(right, w8, third);
+                Lanes.Store(Activations.Apply(acc + more + third, taps.Activation), o + c, at);
+            }
+        }
+    }
+
+    /// <summary>
+    /// For 16 stride-2 outputs whose first reads column <c>first</c> = 2c - 1: the masks of the 32 columns from it and from
+    /// first + 2 within a row of <c>width</c>, and the lanes that pick even and odd columns out of two vectors.
+    /// </summary>
+    private readonly struct Stride2Taps(int first, int width)
+    {
+        private static readonly Vector512<int> Evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        private static readonly Vector512<int> Odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        private readonly int first = first;
+        private readonly Vector512<float> low = Lanes.Within(first, width), high = Lanes.Within(first + 16, width);
+        private readonly Vector512<float> lowRight = Lanes.Within(first + 2, width), highRight = Lanes.Within(first + 18, width);
+
+        /// <summary>x[2c - 1 + 2l], x[2c + 2l] and x[2c + 1 + 2l] of one row, zeros outside it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public unsafe void Split(float* row, out Vector512<float> left, out Vector512<float> middle, out Vector512<float> right)
+        {
+            var a = Lanes.Load(row + first, low);
+            var b = Lanes.Load(row + first + 16, high);
+            left = Avx512F.PermuteVar16x32x2(a, Evens, b);
+            middle = Avx512F.PermuteVar16x32x2(a, Odds, b);
+            right = Avx512F.PermuteVar16x32x2(Lanes.Load(row + first + 2, lowRight), Evens, Lanes.Load(row + first + 18, highRight));
+        }
+    }
+
+    /// <summary>Row <paramref name="row"/> of a channel [height, width], or the zeros for a row outside it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe float* Row(float* channel, int height, int width, int row, float* zeros) =>
+        row < 0 || row >= height ? zeros : channel + (long)row * width;
+
+    /// <summary>
     /// y [h, width] = sum over the <paramref name="channels"/> planes of x (<paramref name="xStride"/> apart) of each
     /// plane 3x3-convolved (stride 1, padding 1) with its 9 taps (<paramref name="wStride"/> apart), each output adding
     /// its channels in order. Rows of 8 or more only (a row's vectors stay in it: the next plane may be another thread's).
@@ -375,6 +408,16 @@ internal static class Conv3x3Tiles
         var scratch = ThreadScratch.For((h + 2) * (width + 2) + 32);
         fixed (float* pad = scratch)
         {
+            if (Lanes.Wide)
+            {
+                // The planes in place, the scratch only the zeros for the rows above and below.
+                Fill(pad, width, 0f);
+                for (var i = 0; i < channels; i++)
+                {
+                    AccumulateDirect(x + (long)i * xStride, h, -1, pad, w + (long)i * wStride, 0f, new Taps(i == 0, Activation.None), y, h, width);
+                }
+                return;
+            }
             for (var i = 0; i < channels; i++)
             {
                 PadRows(x + (long)i * xStride, h, width, -1, h + 2, pad);
