@@ -258,16 +258,17 @@ internal static class Conv3x3Tiles
         var w3 = Vector512.Create(w[3]); var w4 = Vector512.Create(w[4]); var w5 = Vector512.Create(w[5]);
         var w6 = Vector512.Create(w[6]); var w7 = Vector512.Create(w[7]); var w8 = Vector512.Create(w[8]);
         var start = Vector512.Create(bias);
-        var r = 0;
-        for (; r + 2 <= rows; r += 2)
+        // Column by column, down the rows: each vector's masks are made once for all its rows.
+        for (var c = 0; c < size; c += 16)
         {
-            float* p0 = Row(channel, height, size, top + r, zeros), p1 = Row(channel, height, size, top + r + 1, zeros);
-            float* p2 = Row(channel, height, size, top + r + 2, zeros), p3 = Row(channel, height, size, top + r + 3, zeros);
-            float* o0 = y + r * size, o1 = o0 + size;
-            for (var c = 0; c < size; c += 16)
+            // The taps left of, at and right of each output column: x[c - 1 + l], x[c + l], x[c + 1 + l].
+            Vector512<float> left = Lanes.Within(c - 1, size), at = Lanes.Within(c, size), right = Lanes.Within(c + 1, size);
+            var r = 0;
+            for (; r + 2 <= rows; r += 2)
             {
-                // The taps left of, at and right of each output column: x[c - 1 + l], x[c + l], x[c + 1 + l].
-                Vector512<float> left = Lanes.Within(c - 1, size), at = Lanes.Within(c, size), right = Lanes.Within(c + 1, size);
+                float* p0 = Row(channel, height, size, top + r, zeros), p1 = Row(channel, height, size, top + r + 1, zeros);
+                float* p2 = Row(channel, height, size, top + r + 2, zeros), p3 = Row(channel, height, size, top + r + 3, zeros);
+                float* o0 = y + r * size, o1 = o0 + size;
                 var acc0 = taps.First ? start : Lanes.Load(o0 + c, at);
                 var acc1 = taps.First ? start : Lanes.Load(o1 + c, at);
                 var v = Lanes.Load(p0 + c - 1, left);
@@ -303,14 +304,10 @@ internal static class Conv3x3Tiles
                 Lanes.Store(Activations.Apply(acc0 + more0, taps.Activation), o0 + c, at);
                 Lanes.Store(Activations.Apply(acc1 + more1, taps.Activation), o1 + c, at);
             }
-        }
-        if (r == rows) return;
-        {
-            float* t = Row(channel, height, size, top + r, zeros), m = Row(channel, height, size, top + r + 1, zeros);
-            float* u = Row(channel, height, size, top + r + 2, zeros), o = y + r * size;
-            for (var c = 0; c < size; c += 16)
+            if (r < rows)
             {
-                Vector512<float> left = Lanes.Within(c - 1, size), at = Lanes.Within(c, size), right = Lanes.Within(c + 1, size);
+                float* t = Row(channel, height, size, top + r, zeros), m = Row(channel, height, size, top + r + 1, zeros);
+                float* u = Row(channel, height, size, top + r + 2, zeros), o = y + r * size;
                 var acc = taps.First ? start : Lanes.Load(o + c, at);
                 acc = Vector512.FusedMultiplyAdd(Lanes.Load(t + c - 1, left), w0, acc);
                 var more = Lanes.Load(t + c, at) * w1;
@@ -331,7 +328,8 @@ internal static class Conv3x3Tiles
     /// rows top + 2r, top + 2r + 1, top + 2r + 2 of <paramref name="channel"/> [height, inWidth] (<paramref name="zeros"/>
     /// outside the map). Output column c's taps x[2c - 1], x[2c], x[2c + 1] come from two masked loads of 32 columns
     /// and AVX-512's two-vector permute (even and odd lanes), the columns -1 and past the row read as zeros: the split
-    /// rows' values, so each output's three chains give <see cref="AccumulateStride2"/>'s bits.
+    /// rows' values, so each output's three chains give <see cref="AccumulateStride2"/>'s bits. Each input row is
+    /// split once for the two output rows that read it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void AccumulateStride2Direct(float* channel, int height, int inWidth, int top, float* zeros, float* w, float bias, Taps taps,
@@ -341,28 +339,28 @@ internal static class Conv3x3Tiles
         var w3 = Vector512.Create(w[3]); var w4 = Vector512.Create(w[4]); var w5 = Vector512.Create(w[5]);
         var w6 = Vector512.Create(w[6]); var w7 = Vector512.Create(w[7]); var w8 = Vector512.Create(w[8]);
         var start = Vector512.Create(bias);
-        for (var r = 0; r < rows; r++)
+        // Column by column, down the rows: output row r's last input row is row r + 1's first, split once for both.
+        for (var c = 0; c < size; c += 16)
         {
-            float* t = Row(channel, height, inWidth, top + 2 * r, zeros), m = Row(channel, height, inWidth, top + 2 * r + 1, zeros);
-            float* u = Row(channel, height, inWidth, top + 2 * r + 2, zeros), o = y + r * size;
-            for (var c = 0; c < size; c += 16)
+            var taps16 = new Stride2Taps(2 * c - 1, inWidth);
+            var at = Lanes.Within(c, size);
+            taps16.Split(Row(channel, height, inWidth, top, zeros), out var tl, out var tm, out var tr);
+            for (var r = 0; r < rows; r++)
             {
-                var taps16 = new Stride2Taps(2 * c - 1, inWidth);
-                var at = Lanes.Within(c, size);
-                var acc = taps.First ? start : Lanes.Load(o + c, at);
-                taps16.Split(t, out var left, out var middle, out var right);
-                acc = Vector512.FusedMultiplyAdd(left, w0, acc);
-                var more = middle * w1;
-                var third = right * w2;
-                taps16.Split(m, out left, out middle, out right);
+                var o = y + r * size + c;
+                var acc = taps.First ? start : Lanes.Load(o, at);
+                acc = Vector512.FusedMultiplyAdd(tl, w0, acc);
+                var more = tm * w1;
+                var third = tr * w2;
+                taps16.Split(Row(channel, height, inWidth, top + 2 * r + 1, zeros), out var left, out var middle, out var right);
                 acc = Vector512.FusedMultiplyAdd(left, w3, acc);
                 more = Vector512.FusedMultiplyAdd(middle, w4, more);
                 third = Vector512.FusedMultiplyAdd(right, w5, third);
-                taps16.Split(u, out left, out middle, out right);
-                acc = Vector512.FusedMultiplyAdd(left, w6, acc);
-                more = Vector512.FusedMultiplyAdd(middle, w7, more);
-                third = Vector512.FusedMultiplyAdd(right, w8, third);
-                Lanes.Store(Activations.Apply(acc + more + third, taps.Activation), o + c, at);
+                taps16.Split(Row(channel, height, inWidth, top + 2 * r + 2, zeros), out tl, out tm, out tr);
+                acc = Vector512.FusedMultiplyAdd(tl, w6, acc);
+                more = Vector512.FusedMultiplyAdd(tm, w7, more);
+                third = Vector512.FusedMultiplyAdd(tr, w8, third);
+                Lanes.Store(Activations.Apply(acc + more + third, taps.Activation), o, at);
             }
         }
     }

@@ -121,8 +121,8 @@ internal static class PointwiseTiles
 
     /// <summary>
     /// <see cref="Four"/>'s tile in Vector512 (AVX-512): four output channels over 32 positions (two vectors each, eight
-    /// accumulators of 32 registers), then one vector of 16 while 16 are left. Returns the first position not done: the
-    /// Vector256 code takes the rest. Each output's FMAs are <see cref="Four"/>'s, in its order.
+    /// accumulators of 32 registers), then one vector of 16 while 16 are left, then the rest as one masked vector.
+    /// Returns the positions (all done). Each output's FMAs are <see cref="Four"/>'s, in its order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int FourWide(float* x, int xStride, int k, float* w0, float* w1, float* w2, float* w3, float* bias,
@@ -186,7 +186,30 @@ internal static class PointwiseTiles
             Activations.Apply(a2, activation).Store(y2 + p); Activations.Apply(a3, activation).Store(y3 + p);
             p += 16;
         }
-        return p;
+        if (p < positions)
+        {
+            // The last positions: one vector with masked loads and stores, which read and write nothing past them.
+            var mask = Lanes.Within(p, positions);
+            var a0 = Vector512.Create(bias[0]); var a1 = Vector512.Create(bias[1]);
+            var a2 = Vector512.Create(bias[2]); var a3 = Vector512.Create(bias[3]);
+            var xi = x + p;
+            for (var i = 0; i < k; i++, xi += xStride)
+            {
+                var v = Lanes.Load(xi, mask);
+                a0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(w0[i]), a0);
+                a1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(w1[i]), a1);
+                a2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(w2[i]), a2);
+                a3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(w3[i]), a3);
+            }
+            if (s0 is not null)
+            {
+                a0 += Lanes.Load(s0 + p, mask); a1 += Lanes.Load(s1 + p, mask);
+                a2 += Lanes.Load(s2 + p, mask); a3 += Lanes.Load(s3 + p, mask);
+            }
+            Lanes.Store(Activations.Apply(a0, activation), y0 + p, mask); Lanes.Store(Activations.Apply(a1, activation), y1 + p, mask);
+            Lanes.Store(Activations.Apply(a2, activation), y2 + p, mask); Lanes.Store(Activations.Apply(a3, activation), y3 + p, mask);
+        }
+        return positions;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -204,6 +227,16 @@ internal static class PointwiseTiles
                 if (skip is not null) a += Vector512.Load(skip + p);
                 Activations.Apply(a, activation).Store(y + p);
             }
+            if (p < positions)
+            {
+                var mask = Lanes.Within(p, positions);
+                var a = Vector512.Create(bias);
+                var xi = x + p;
+                for (var i = 0; i < k; i++, xi += xStride) a = Vector512.FusedMultiplyAdd(Lanes.Load(xi, mask), Vector512.Create(w[i]), a);
+                if (skip is not null) a += Lanes.Load(skip + p, mask);
+                Lanes.Store(Activations.Apply(a, activation), y + p, mask);
+            }
+            return;
         }
         for (; p + 8 <= positions; p += 8)
         {
