@@ -25,13 +25,26 @@ internal static class PointwiseTiles
     }
 
     /// <summary>
+    /// Four output channels, o = 0..3 of <paramref name="w"/> and <paramref name="bias"/>, stored at rows
+    /// <paramref name="destination"/>[o]: <see cref="FourWide"/> where <see cref="Lanes.Wide"/>, else <see cref="FourNarrow"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Four(float* x, int xStride, int k, float* w, float* bias, int* destination, float* y, int yStride,
+        int positions, float* skip, int skipStride, Activation activation, Padded padded = Padded.None)
+    {
+        // The choice before either tile's frame is set up: at batch 1 a block makes thousands of short calls.
+        if (Lanes.Wide) FourWide(x, xStride, k, w, bias, destination, y, yStride, positions, skip, skipStride, activation);
+        else FourNarrow(x, xStride, k, w, bias, destination, y, yStride, positions, skip, skipStride, activation, padded);
+    }
+
+    /// <summary>
     /// Four output channels over 16 positions at a time: eight accumulators, enough independent FMA chains to
     /// cover the FMA latency, and each weight broadcast serves two vectors. Then one vector of 8, then the last
     /// positions as one masked vector (AVX), which neither reads nor writes past them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Four(float* x, int xStride, int k, float* w, float* bias, int* destination, float* y, int yStride,
-        int positions, float* skip, int skipStride, Activation activation, Padded padded = Padded.None)
+    private static unsafe void FourNarrow(float* x, int xStride, int k, float* w, float* bias, int* destination, float* y, int yStride,
+        int positions, float* skip, int skipStride, Activation activation, Padded padded)
     {
         float* w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
         float* y0 = y + (long)destination[0] * yStride, y1 = y + (long)destination[1] * yStride;
@@ -43,7 +56,6 @@ internal static class PointwiseTiles
             s2 = skip + (long)destination[2] * skipStride; s3 = skip + (long)destination[3] * skipStride;
         }
         var p = 0;
-        if (Lanes.Wide) p = FourWide(x, xStride, k, w0, w1, w2, w3, bias, y0, y1, y2, y3, s0, s1, s2, s3, positions, activation);
         for (; p + 16 <= positions; p += 16)
         {
             var a0 = Vector256.Create(bias[0]); var a1 = Vector256.Create(bias[1]);
@@ -120,14 +132,23 @@ internal static class PointwiseTiles
     }
 
     /// <summary>
-    /// <see cref="Four"/>'s tile in Vector512 (AVX-512): four output channels over 32 positions (two vectors each, eight
-    /// accumulators of 32 registers), then one vector of 16 while 16 are left, then the rest as one masked vector.
-    /// Returns the positions (all done). Each output's FMAs are <see cref="Four"/>'s, in its order.
+    /// <see cref="FourNarrow"/>'s tile in Vector512 (AVX-512): four output channels over 32 positions (two vectors each, eight
+    /// accumulators of 32 registers), then one vector of 16 while 16 are left, then the rest as one masked vector. Each
+    /// output's FMAs are <see cref="FourNarrow"/>'s, in its order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe int FourWide(float* x, int xStride, int k, float* w0, float* w1, float* w2, float* w3, float* bias,
-        float* y0, float* y1, float* y2, float* y3, float* s0, float* s1, float* s2, float* s3, int positions, Activation activation)
+    private static unsafe void FourWide(float* x, int xStride, int k, float* w, float* bias, int* destination, float* y, int yStride,
+        int positions, float* skip, int skipStride, Activation activation)
     {
+        float* w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
+        float* y0 = y + (long)destination[0] * yStride, y1 = y + (long)destination[1] * yStride;
+        float* y2 = y + (long)destination[2] * yStride, y3 = y + (long)destination[3] * yStride;
+        float* s0 = null, s1 = null, s2 = null, s3 = null;
+        if (skip is not null)
+        {
+            s0 = skip + (long)destination[0] * skipStride; s1 = skip + (long)destination[1] * skipStride;
+            s2 = skip + (long)destination[2] * skipStride; s3 = skip + (long)destination[3] * skipStride;
+        }
         var p = 0;
         for (; p + 32 <= positions; p += 32)
         {
@@ -209,7 +230,6 @@ internal static class PointwiseTiles
             Lanes.Store(Activations.Apply(a0, activation), y0 + p, mask); Lanes.Store(Activations.Apply(a1, activation), y1 + p, mask);
             Lanes.Store(Activations.Apply(a2, activation), y2 + p, mask); Lanes.Store(Activations.Apply(a3, activation), y3 + p, mask);
         }
-        return positions;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
