@@ -65,6 +65,25 @@ public sealed class FusedInferenceTests : IDisposable
     }
 
     [Theory]
+    [MemberData(nameof(Networks))]
+    public void Fused_inference_gives_an_image_the_same_bits_at_every_batch_size(string name)
+    {
+        // Image by image (a full batch), block by block (3 images, and 1): the bands differ, the images' bits must not.
+        var n = Igcv2.Kernels.Fused.FoldedBlock.ImagesPerCore * Environment.ProcessorCount + 1;
+        using var model = Create(name, batchSize: n);
+        GeneratedModelTests.RandomizeBatchNorm(model, seed: 13);
+        using var x = Input(model, n, seed: 14);
+        var classes = model.Plan.Spec.Classes;
+        var all = model.Forward(x, training: false).ToArray();
+        foreach (var m in new[] { 3, 1 })
+        {
+            using var first = device.Allocate(m, x.Dim(1), x.Dim(2), x.Dim(3));
+            first.CopyFrom(x.ToArray().AsSpan(0, (int)first.Length).ToArray());
+            Assert.Equal(all.AsSpan(0, m * classes).ToArray(), model.Forward(first, training: false).ToArray().AsSpan(0, m * classes).ToArray());
+        }
+    }
+
+    [Theory]
     [InlineData(2)]
     [InlineData(-1)] // image by image: ImagesPerCore images a core, and one more
     public void Fused_inference_refolds_after_the_weights_and_the_running_statistics_change(int batch)

@@ -35,7 +35,7 @@ public sealed class FoldedBlock
     private readonly Activation finalActivation;
     private readonly int inChannels, inSize, outChannels, outSize, stride, widest;
 
-    /// <summary>Output rows a band holds when the batch gives every core work: its intermediates fit in <see cref="BandFloats"/>.</summary>
+    /// <summary>Output rows a band holds when the batch gives every core work: its intermediates fit in <see cref="BandFloats"/> (rounded up to even: <see cref="EvenRows"/>).</summary>
     private readonly int bandRows;
     private readonly long multiplyAdds;
 
@@ -54,10 +54,18 @@ public sealed class FoldedBlock
         multiplyAdds = steps.Sum(s => s.Plan.MultiplyAdds) + (shortcut?.Plan.MultiplyAdds ?? 0);
         widest = Math.Max(Math.Max(inChannels, steps.Max(s => s.Plan.OutChannels)),
             shortcut is null ? 0 : Math.Max(shortcut.Plan.InChannels, shortcut.Plan.OutChannels));
-        bandRows = Math.Clamp(BandFloats / (widest * outSize), 1, outSize);
+        bandRows = EvenRows(Math.Clamp(BandFloats / (widest * outSize), 1, outSize), outSize);
     }
 
     public string Name { get; }
+
+    /// <summary>
+    /// Band heights are even (or the whole map): the 3x3 stride-1 tiles take output rows in pairs from a band's first
+    /// row, and a pair rounds differently from a row alone, so only bands that start at even rows pair every image's
+    /// rows alike, whatever the batch size and schedule. An image's logits are then the same bits at batch 1, in a batch
+    /// run block by block and in one run image by image.
+    /// </summary>
+    private static int EvenRows(int rows, int outSize) => Math.Min(outSize, (rows + 1) & ~1);
 
     /// <summary>The stem: its dense 3x3 convolution, BN and ReLU.</summary>
     public static FoldedBlock ForStem(StemPlan stem, Conv2dLayer conv, BatchNormLayer norm) =>
@@ -96,7 +104,7 @@ public sealed class FoldedBlock
         if (items > 1) items = (items + cores - 1) / cores * cores;
         if (n * bands < items)
         {
-            rows = Math.Max(1, (outSize * n + (int)items - 1) / (int)items);
+            rows = EvenRows(Math.Max(1, (outSize * n + (int)items - 1) / (int)items), outSize);
             bands = (outSize + rows - 1) / rows;
         }
         var x = new Window(input);
