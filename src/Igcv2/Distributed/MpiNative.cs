@@ -37,7 +37,7 @@ internal static unsafe partial class MpiNative
         try
         {
             var version = new byte[MaxLibraryVersionString];
-            int length;
+            var length = 0;
             fixed (byte* text = version) MPI_Get_library_version(text, &length);
             message = System.Text.Encoding.UTF8.GetString(version, 0, Math.Clamp(length, 0, version.Length)).TrimEnd('\0').Trim();
             return true;

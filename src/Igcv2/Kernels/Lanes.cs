@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Igcv2.Kernels;
 
-/// <summary>The pieces of a Vector256 host kernel: tail masks, masked loads and stores, and whether the wide (Vector512) paths run.</summary>
+/// <summary>The pieces of the vector host kernels: tail masks, masked loads and stores (Vector256 and Vector512), and whether the wide (Vector512) paths run.</summary>
 internal static class Lanes
 {
     /// <summary>

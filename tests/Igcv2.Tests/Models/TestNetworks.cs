@@ -113,3 +113,9 @@ public partial class TinyMixedProjectionNet;
 [Stage(16, Blocks = 2, K = [1, 4, 4], Stride = 2)]
 [Stage(32, Blocks = 1, K = [2, 16], Stride = 2)]
 public partial class TinyOddWideNet;
+
+/// <summary>A stride-2 stem of 3 channels wide enough for two Vector512 column blocks: 37 -> 19, then 19 -> 10.</summary>
+[Igcv2Network(InputChannels = 3, InputSize = 37, Classes = 3)]
+[Stem(8, Stride = 2)]
+[Stage(16, Blocks = 2, K = [1, 4, 4], Stride = 2)]
+public partial class TinyWideStrideNet;

@@ -15,7 +15,8 @@ namespace Igcv2.Kernels.Fused;
 /// stay as the oracle the tests hold this against.
 /// </summary>
 /// <remarks>
-/// CPU device only (host memory). Vectorised over output positions (<see cref="Vector256{T}"/>), with the
+/// CPU device only (host memory). Vectorised over output positions (<see cref="Vector256{T}"/>, or
+/// <see cref="Vector512{T}"/> where <see cref="Lanes.Wide"/>), with the
 /// pointwise convolutions register-blocked four output channels at a time. The loops are compiled fully optimised on
 /// their first call (<see cref="MethodImplOptions.AggressiveOptimization"/>): inference is often a few calls (a
 /// Predict over a test set), and tiered compilation ran the first ones at several times the steady time.

@@ -326,10 +326,10 @@ internal static class Conv3x3Tiles
     /// <summary>
     /// <see cref="AccumulateStride2"/> in Vector512 (<see cref="Lanes.Wide"/>) from the channel itself: output row r reads
     /// rows top + 2r, top + 2r + 1, top + 2r + 2 of <paramref name="channel"/> [height, inWidth] (<paramref name="zeros"/>
-    /// outside the map). Output column c's taps x[2c - 1], x[2c], x[2c + 1] come from two masked loads of 32 columns
-    /// and AVX-512's two-vector permute (even and odd lanes), the columns -1 and past the row read as zeros: the split
-    /// rows' values, so each output's three chains give <see cref="AccumulateStride2"/>'s bits. Each input row is
-    /// split once for the two output rows that read it.
+    /// outside the map). Output column c's taps x[2c - 1], x[2c], x[2c + 1] come from two windows of 32 columns (from
+    /// 2c - 1 and from 2c + 1, each two masked loads of 16) and three of AVX-512's two-vector permutes (even and odd
+    /// lanes), the columns -1 and past the row read as zeros: the split rows' values, so each output's three chains
+    /// give <see cref="AccumulateStride2"/>'s bits. Each input row is split once for the two output rows that read it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void AccumulateStride2Direct(float* channel, int height, int inWidth, int top, float* zeros, float* w, float bias, Taps taps,
@@ -367,12 +367,10 @@ internal static class Conv3x3Tiles
 
     /// <summary>
     /// For 16 stride-2 outputs whose first reads column <c>first</c> = 2c - 1: the masks of the 32 columns from it and from
-    /// first + 2 within a row of <c>width</c>, and the lanes that pick even and odd columns out of two vectors.
+    /// first + 2 within a row of <c>width</c>.
     /// </summary>
     private readonly struct Stride2Taps(int first, int width)
     {
-        private static readonly Vector512<int> Evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        private static readonly Vector512<int> Odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
         private readonly int first = first;
         private readonly Vector512<float> low = Lanes.Within(first, width), high = Lanes.Within(first + 16, width);
         private readonly Vector512<float> lowRight = Lanes.Within(first + 2, width), highRight = Lanes.Within(first + 18, width);
@@ -381,11 +379,14 @@ internal static class Conv3x3Tiles
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public unsafe void Split(float* row, out Vector512<float> left, out Vector512<float> middle, out Vector512<float> right)
         {
+            // The lane indices as constants in the code (static readonly fields are loads in methods that skip tiering).
+            var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
             var a = Lanes.Load(row + first, low);
             var b = Lanes.Load(row + first + 16, high);
-            left = Avx512F.PermuteVar16x32x2(a, Evens, b);
-            middle = Avx512F.PermuteVar16x32x2(a, Odds, b);
-            right = Avx512F.PermuteVar16x32x2(Lanes.Load(row + first + 2, lowRight), Evens, Lanes.Load(row + first + 18, highRight));
+            left = Avx512F.PermuteVar16x32x2(a, evens, b);
+            middle = Avx512F.PermuteVar16x32x2(a, odds, b);
+            right = Avx512F.PermuteVar16x32x2(Lanes.Load(row + first + 2, lowRight), evens, Lanes.Load(row + first + 18, highRight));
         }
     }
 
