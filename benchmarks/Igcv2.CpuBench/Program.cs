@@ -45,7 +45,7 @@ using var device = Device.Create(DeviceKind.Cpu);
 // The fraction is read against the widest vectors the kernels take: Vector512 where the CPU runs it natively (the
 // tiles' default there; DOTNET_PreferredVectorBitWidth=256 turns both off), else Vector256.
 var peak256 = PeakGflops(Environment.ProcessorCount);
-var peak = Vector512.IsHardwareAccelerated ? PeakGflops512(Environment.ProcessorCount) : peak256;
+var peak = Vector512.IsHardwareAccelerated ? PeakGflops(Environment.ProcessorCount, wide: true) : peak256;
 Console.WriteLine($"Igcv2 CPU side-by-side, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, ONNX Runtime {OrtEnv.Instance().GetVersionString()} with {threads} threads, {runs} rounds, {pause} ms pauses");
 Console.WriteLine($"measured FMA peak: {peak256:F0} GFLOP/s over Vector256 FMA chains on every core"
     + (Vector512.IsHardwareAccelerated ? $", {peak:F0} over Vector512 (AVX-512: the fused tiles' width here, the peak the fractions below are of)" : " (the fused tiles' width here)"));
@@ -219,32 +219,17 @@ static void RandomBatchNorm(IModel model, int seed)
     }
 }
 
-// GFLOP/s of independent Vector256 FMA chains on every core: the ceiling the fraction is read against.
-static double PeakGflops(int cores)
+// GFLOP/s of independent FMA chains on every core, over Vector256 or (AVX-512) Vector512: the ceilings the fraction is read against.
+static double PeakGflops(int cores, bool wide = false)
 {
     const long iterations = 20_000_000;
     double best = 0;
     for (var attempt = 0; attempt < 3; attempt++)
     {
         var watch = Stopwatch.StartNew();
-        Parallel.For(0, cores, _ => Sink(FmaChains(iterations)));
+        Parallel.For(0, cores, _ => Sink(wide ? FmaChains512(iterations).GetLower() : FmaChains(iterations)));
         var seconds = watch.Elapsed.TotalSeconds;
-        best = Math.Max(best, cores * iterations * 10 * 8 * 2 / seconds / 1e9);
-    }
-    return best;
-}
-
-// The same chains over Vector512, where the CPU has AVX-512: the wider ceiling, printed beside the Vector256 one.
-static double PeakGflops512(int cores)
-{
-    const long iterations = 20_000_000;
-    double best = 0;
-    for (var attempt = 0; attempt < 3; attempt++)
-    {
-        var watch = Stopwatch.StartNew();
-        Parallel.For(0, cores, _ => Sink(FmaChains512(iterations).GetLower()));
-        var seconds = watch.Elapsed.TotalSeconds;
-        best = Math.Max(best, cores * iterations * 10 * 16 * 2 / seconds / 1e9);
+        best = Math.Max(best, cores * iterations * 10 * (wide ? 16 : 8) * 2 / seconds / 1e9);
     }
     return best;
 }

@@ -281,21 +281,9 @@ public sealed class FoldedBlock
                 for (var i = 0; i < k; i++)
                 {
                     var channel = x + (long)(g * k + i) * inSize * inSize;
-                    if (direct)
-                    {
-                        var tapsIn = new Conv3x3Tiles.Taps(i == 0, i == k - 1 ? activation : Activation.None);
-                        for (var j = 0; j < perBranch; j++)
-                        {
-                            var o = g * perBranch + j;
-                            var w = weights + (o * k + i) * 9;
-                            var row = y + (long)destination[o] * yStride;
-                            if (s == 1) Conv3x3Tiles.AccumulateDirect(channel, inSize, r0 - 1, pad, w, bias[o], tapsIn, row, rows, outSize);
-                            else Conv3x3Tiles.AccumulateStride2Direct(channel, inSize, inSize, 2 * r0 - 1, pad, w, bias[o], tapsIn, row, rows, outSize);
-                        }
-                        continue;
-                    }
-                    if (s == 2) Conv3x3Tiles.PadRowsSplit(channel, inSize, inSize, r0 * s - 1, padRows, pad, outSize);
-                    else Conv3x3Tiles.PadRows(channel, inSize, inSize, r0 * s - 1, padRows, pad);
+                    var top = r0 * s - 1;
+                    if (!direct && s == 2) Conv3x3Tiles.PadRowsSplit(channel, inSize, inSize, top, padRows, pad, outSize);
+                    else if (!direct) Conv3x3Tiles.PadRows(channel, inSize, inSize, top, padRows, pad);
                     // The first input channel starts each output at its bias, the last applies the activation.
                     var tap = new Conv3x3Tiles.Taps(i == 0, i == k - 1 ? activation : Activation.None);
                     for (var j = 0; j < perBranch; j++)
@@ -303,7 +291,9 @@ public sealed class FoldedBlock
                         var o = g * perBranch + j;
                         var w = weights + (o * k + i) * 9;
                         var row = y + (long)destination[o] * yStride;
-                        if (s == 1) Conv3x3Tiles.Accumulate(pad, width, w, bias[o], tap, row, rows, outSize);
+                        if (direct && s == 1) Conv3x3Tiles.AccumulateDirect(channel, inSize, top, pad, w, bias[o], tap, row, rows, outSize);
+                        else if (direct) Conv3x3Tiles.AccumulateStride2Direct(channel, inSize, inSize, top, pad, w, bias[o], tap, row, rows, outSize);
+                        else if (s == 1) Conv3x3Tiles.Accumulate(pad, width, w, bias[o], tap, row, rows, outSize);
                         else Conv3x3Tiles.AccumulateStride2(pad, w, bias[o], tap, row, rows, outSize);
                     }
                 }

@@ -24,6 +24,19 @@ internal static class PointwiseTiles
         Skip = 4,
     }
 
+    /// <summary>The rows destination[0..3] of a tensor whose rows are <c>stride</c> apart (a tile's four outputs, or their skip); all null for no tensor.</summary>
+    private readonly unsafe struct FourRows
+    {
+        public readonly float* R0, R1, R2, R3;
+
+        public FourRows(float* rows, long stride, int* destination)
+        {
+            if (rows is null) return;
+            R0 = rows + destination[0] * stride; R1 = rows + destination[1] * stride;
+            R2 = rows + destination[2] * stride; R3 = rows + destination[3] * stride;
+        }
+    }
+
     /// <summary>
     /// Four output channels, o = 0..3 of <paramref name="w"/> and <paramref name="bias"/>, stored at rows
     /// <paramref name="destination"/>[o]: <see cref="FourWide"/> where <see cref="Lanes.Wide"/>, else <see cref="FourNarrow"/>.
@@ -47,14 +60,9 @@ internal static class PointwiseTiles
         int positions, float* skip, int skipStride, Activation activation, Padded padded)
     {
         float* w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
-        float* y0 = y + (long)destination[0] * yStride, y1 = y + (long)destination[1] * yStride;
-        float* y2 = y + (long)destination[2] * yStride, y3 = y + (long)destination[3] * yStride;
-        float* s0 = null, s1 = null, s2 = null, s3 = null;
-        if (skip is not null)
-        {
-            s0 = skip + (long)destination[0] * skipStride; s1 = skip + (long)destination[1] * skipStride;
-            s2 = skip + (long)destination[2] * skipStride; s3 = skip + (long)destination[3] * skipStride;
-        }
+        var ys = new FourRows(y, yStride, destination);
+        var ss = new FourRows(skip, skipStride, destination);
+        float* y0 = ys.R0, y1 = ys.R1, y2 = ys.R2, y3 = ys.R3, s0 = ss.R0, s1 = ss.R1, s2 = ss.R2, s3 = ss.R3;
         var p = 0;
         for (; p + 16 <= positions; p += 16)
         {
@@ -133,22 +141,17 @@ internal static class PointwiseTiles
 
     /// <summary>
     /// <see cref="FourNarrow"/>'s tile in Vector512 (AVX-512): four output channels over 32 positions (two vectors each, eight
-    /// accumulators of 32 registers), then one vector of 16 while 16 are left, then the rest as one masked vector. Each
-    /// output's FMAs are <see cref="FourNarrow"/>'s, in its order.
+    /// accumulators of 32 registers), then the rest in masked vectors of 16. Each output's FMAs are
+    /// <see cref="FourNarrow"/>'s, in its order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void FourWide(float* x, int xStride, int k, float* w, float* bias, int* destination, float* y, int yStride,
         int positions, float* skip, int skipStride, Activation activation)
     {
         float* w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
-        float* y0 = y + (long)destination[0] * yStride, y1 = y + (long)destination[1] * yStride;
-        float* y2 = y + (long)destination[2] * yStride, y3 = y + (long)destination[3] * yStride;
-        float* s0 = null, s1 = null, s2 = null, s3 = null;
-        if (skip is not null)
-        {
-            s0 = skip + (long)destination[0] * skipStride; s1 = skip + (long)destination[1] * skipStride;
-            s2 = skip + (long)destination[2] * skipStride; s3 = skip + (long)destination[3] * skipStride;
-        }
+        var ys = new FourRows(y, yStride, destination);
+        var ss = new FourRows(skip, skipStride, destination);
+        float* y0 = ys.R0, y1 = ys.R1, y2 = ys.R2, y3 = ys.R3, s0 = ss.R0, s1 = ss.R1, s2 = ss.R2, s3 = ss.R3;
         var p = 0;
         for (; p + 32 <= positions; p += 32)
         {
@@ -185,31 +188,10 @@ internal static class PointwiseTiles
             Activations.Apply(a2, activation).Store(y2 + p); Activations.Apply(b2, activation).Store(y2 + p + 16);
             Activations.Apply(a3, activation).Store(y3 + p); Activations.Apply(b3, activation).Store(y3 + p + 16);
         }
-        if (p + 16 <= positions)
+        // At most 31 positions left: vectors of 16 with masked loads and stores, the last ending at the last position,
+        // so nothing past it is read or written.
+        for (; p < positions; p += 16)
         {
-            var a0 = Vector512.Create(bias[0]); var a1 = Vector512.Create(bias[1]);
-            var a2 = Vector512.Create(bias[2]); var a3 = Vector512.Create(bias[3]);
-            var xi = x + p;
-            for (var i = 0; i < k; i++, xi += xStride)
-            {
-                var v = Vector512.Load(xi);
-                a0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(w0[i]), a0);
-                a1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(w1[i]), a1);
-                a2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(w2[i]), a2);
-                a3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(w3[i]), a3);
-            }
-            if (s0 is not null)
-            {
-                a0 += Vector512.Load(s0 + p); a1 += Vector512.Load(s1 + p);
-                a2 += Vector512.Load(s2 + p); a3 += Vector512.Load(s3 + p);
-            }
-            Activations.Apply(a0, activation).Store(y0 + p); Activations.Apply(a1, activation).Store(y1 + p);
-            Activations.Apply(a2, activation).Store(y2 + p); Activations.Apply(a3, activation).Store(y3 + p);
-            p += 16;
-        }
-        if (p < positions)
-        {
-            // The last positions: one vector with masked loads and stores, which read and write nothing past them.
             var mask = Lanes.Within(p, positions);
             var a0 = Vector512.Create(bias[0]); var a1 = Vector512.Create(bias[1]);
             var a2 = Vector512.Create(bias[2]); var a3 = Vector512.Create(bias[3]);
@@ -239,15 +221,8 @@ internal static class PointwiseTiles
         var p = 0;
         if (Lanes.Wide)
         {
-            for (; p + 16 <= positions; p += 16)
-            {
-                var a = Vector512.Create(bias);
-                var xi = x + p;
-                for (var i = 0; i < k; i++, xi += xStride) a = Vector512.FusedMultiplyAdd(Vector512.Load(xi), Vector512.Create(w[i]), a);
-                if (skip is not null) a += Vector512.Load(skip + p);
-                Activations.Apply(a, activation).Store(y + p);
-            }
-            if (p < positions)
+            // Vectors of 16 with masked loads and stores, the last ending at the last position.
+            for (; p < positions; p += 16)
             {
                 var mask = Lanes.Within(p, positions);
                 var a = Vector512.Create(bias);
